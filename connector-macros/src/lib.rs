@@ -1,0 +1,1 @@
+//! The `#[connector("spec.yaml")]` attribute macro. Placeholder: filled by the codegen issue.

@@ -1,0 +1,17 @@
+//! The connector spec format: a YAML superset of dlt's `rest_api_source` config.
+//!
+//! This crate is the pure model: serde types (with a JSON Schema from schemars), loading from
+//! YAML, the `resource_defaults` merge, and semantic validation with positioned diagnostics.
+//! It does no I/O beyond reading the spec file.
+
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod nullable;
+pub mod resolve;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use load::{load, parse_str, LoadedSpec};
+pub use model::*;
+pub use nullable::Nullable;
+pub use resolve::ResolvedResource;

@@ -1,0 +1,835 @@
+//! The spec model: a YAML superset of dlt's `rest_api_source` configuration.
+//!
+//! Every struct denies unknown keys. Field names are dlt's; where the seed documents use another
+//! name for the same thing (`token_url`, `oauth2`, `start_from_page`) it is accepted as an alias.
+//! Defaults follow dlt and are applied by the accessor methods (`page_param()`, ...), so the model
+//! keeps what the user wrote and a round trip through YAML gives the same model.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::nullable::Nullable;
+
+/// A whole connector spec: one REST API source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Connector name: the generated module and type prefix, and the secrets section
+    /// (`<NAME>__<SECRET>` environment variables). Lower snake case.
+    pub name: String,
+    /// What this API is; copied into generated documentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// How to reach and authenticate with the API.
+    pub client: Client,
+    /// Settings merged into every resource (dlt's deep merge: endpoint, params and headers key
+    /// by key; everything else replaced by the resource's own value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_defaults: Option<ResourceDefaults>,
+    /// The resources (tables) this API offers. A bare string is a resource whose name is also
+    /// its path.
+    pub resources: Vec<ResourceEntry>,
+}
+
+/// The HTTP client shared by every resource.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// Base URL every relative endpoint path is joined to.
+    pub base_url: String,
+    /// Headers sent with every request; values may be secrets.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, StringOrSecret>,
+    /// Authentication for every request to base_url's origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    /// Paginator used when neither the endpoint nor resource_defaults names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paginator: Option<Paginator>,
+    /// Request timeout in seconds (dlt's `request_timeout`, default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<f64>,
+    /// Proactive rate limit shared by every request of the connector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    /// Upper bound on concurrent requests of one resource (child fan-out, page prefetch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// Whether a next link to another origin may be followed (without credentials). When false
+    /// such a link is an error. Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_cross_origin_links: Option<bool>,
+}
+
+/// A proactive request budget: a token bucket shared by every request of the connector.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Sustained requests per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_second: Option<f64>,
+    /// Sustained requests per minute (for APIs that state their budget per minute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_minute: Option<f64>,
+    /// How many requests may go at once before the rate applies (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+}
+
+/// A value that is either written in the spec or names a secret resolved at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StringOrSecret {
+    /// `{ secret: NAME }`: the value comes from the secrets store.
+    Secret(SecretRef),
+    /// A literal value.
+    Literal(String),
+}
+
+/// `{ secret: NAME }`: a reference to a secret; the spec never holds the value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    /// Secret name: lower snake case, looked up as `<CONNECTOR>__<NAME>` in the environment or
+    /// `sources.<connector>.<name>` in secrets.toml.
+    pub secret: String,
+}
+
+/// Authentication. dlt's types plus the seeds' `oauth2` and the refresh-token grant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Auth {
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token.
+        token: StringOrSecret,
+    },
+    /// An API key in a header, query parameter or cookie.
+    ApiKey {
+        /// Header, query parameter or cookie name (default `Authorization`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The key.
+        api_key: StringOrSecret,
+        /// Where the key goes (default `header`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<ApiKeyLocation>,
+    },
+    /// HTTP basic authentication.
+    HttpBasic {
+        /// User name.
+        username: StringOrSecret,
+        /// Password.
+        password: StringOrSecret,
+    },
+    /// OAuth2: client credentials grant, or refresh-token grant when `refresh_token` is given.
+    /// The seeds' `oauth2` is an alias.
+    #[serde(alias = "oauth2")]
+    Oauth2ClientCredentials(OAuth2),
+    /// OAuth2 refresh-token grant, named explicitly (`refresh_token` required).
+    Oauth2RefreshToken(OAuth2),
+}
+
+/// Where an API key is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyLocation {
+    /// A request header.
+    Header,
+    /// A query-string parameter (dlt also calls it `param`).
+    #[serde(alias = "param")]
+    Query,
+    /// A cookie.
+    Cookie,
+}
+
+/// OAuth2 token endpoint settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    /// Token endpoint (dlt's `access_token_url`; the seeds call it `token_url`). May be a secret.
+    #[serde(alias = "token_url")]
+    pub access_token_url: StringOrSecret,
+    /// Client id.
+    pub client_id: StringOrSecret,
+    /// Client secret.
+    pub client_secret: StringOrSecret,
+    /// Refresh token: when given, the refresh-token grant is used instead of client credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<StringOrSecret>,
+    /// Scopes requested, joined by spaces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Extra form fields sent to the token endpoint.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub access_token_request_data: IndexMap<String, StringOrSecret>,
+    /// Token lifetime assumed when the response has no `expires_in` (default 3600 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_token_expiration: Option<u64>,
+    /// How client credentials reach the token endpoint (default `form`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<OAuth2ClientAuth>,
+}
+
+/// How OAuth2 client credentials are sent to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuth2ClientAuth {
+    /// `client_id` and `client_secret` in the form body.
+    Form,
+    /// HTTP basic authentication with client id and secret.
+    Basic,
+}
+
+/// A paginator: a type name alone (`single_page`) or a table with `type` and parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Paginator {
+    /// Shorthand: only the type, every parameter at its default.
+    Name(PaginatorKind),
+    /// The full form.
+    Config(PaginatorConfig),
+}
+
+/// Paginator type names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaginatorKind {
+    /// One request.
+    SinglePage,
+    /// `page=N`.
+    PageNumber,
+    /// `offset=N&limit=M`.
+    Offset,
+    /// A cursor read from the response body.
+    #[serde(alias = "json_response_cursor")]
+    Cursor,
+    /// A next URL read from the response body.
+    #[serde(alias = "json_response")]
+    JsonLink,
+    /// A next URL from the RFC 8288 `Link` header.
+    HeaderLink,
+    /// A cursor read from a response header.
+    HeaderCursor,
+    /// Detected from the first response.
+    Auto,
+}
+
+/// A paginator with its parameters, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PaginatorConfig {
+    /// One request, no pagination.
+    SinglePage {},
+    /// Page numbers.
+    PageNumber(PageNumberPaginator),
+    /// Offset and limit.
+    Offset(OffsetPaginator),
+    /// A cursor from the response body (dlt's JSONResponseCursorPaginator).
+    #[serde(alias = "json_response_cursor")]
+    Cursor(CursorPaginator),
+    /// A next URL from the response body.
+    #[serde(alias = "json_response")]
+    JsonLink(JsonLinkPaginator),
+    /// A next URL from the `Link` header.
+    HeaderLink(HeaderLinkPaginator),
+    /// A cursor from a response header.
+    HeaderCursor(HeaderCursorPaginator),
+    /// Detect from the first response (as dlt does), logging the choice.
+    Auto {},
+}
+
+/// Page-number pagination (dlt's PageNumberPaginator, plus the seeds' `limit` and
+/// `start_from_page`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageNumberPaginator {
+    /// Number of the first page in the API's numbering (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_page: Option<i64>,
+    /// First page requested (default: base_page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
+    /// The seeds' name for the first page requested; same meaning as `page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_from_page: Option<i64>,
+    /// Query parameter carrying the page number (default `page`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_param: Option<String>,
+    /// Dot path in a JSON request body carrying the page number, instead of `page_param`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_body_path: Option<String>,
+    /// Page size sent with each request (the seeds' `limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Query parameter carrying the page size (default `limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_param: Option<String>,
+    /// Path of the total number of pages in the response (default `total`; `null` disables).
+    #[serde(default, skip_serializing_if = "Nullable::is_absent")]
+    pub total_path: Nullable<String>,
+    /// Last page to request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_page: Option<i64>,
+    /// Stop on a page with no records (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_after_empty_page: Option<bool>,
+    /// Path of a boolean in the response: false means no more pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_more_path: Option<String>,
+    /// A declarative stop rule checked on every response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_condition: Option<StopCondition>,
+}
+
+/// Offset/limit pagination (dlt's OffsetPaginator).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OffsetPaginator {
+    /// Records per request (required).
+    pub limit: u64,
+    /// First offset (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Query parameter carrying the offset (default `offset`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_param: Option<String>,
+    /// Query parameter carrying the limit (default `limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_param: Option<String>,
+    /// Dot path in a JSON request body carrying the offset, instead of `offset_param`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_body_path: Option<String>,
+    /// Dot path in a JSON request body carrying the limit, instead of `limit_param`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_body_path: Option<String>,
+    /// Path of the total number of records in the response (default `total`; `null` disables).
+    #[serde(default, skip_serializing_if = "Nullable::is_absent")]
+    pub total_path: Nullable<String>,
+    /// Last offset to request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_offset: Option<u64>,
+    /// Stop on a page with no records (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_after_empty_page: Option<bool>,
+    /// Path of a boolean in the response: false means no more pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_more_path: Option<String>,
+    /// A declarative stop rule checked on every response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_condition: Option<StopCondition>,
+}
+
+/// Cursor pagination: the next cursor read from the response body.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CursorPaginator {
+    /// Path of the next cursor in the response (default `cursors.next`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_path: Option<String>,
+    /// Query parameter carrying the cursor (default `cursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_param: Option<String>,
+    /// Dot path in a JSON request body carrying the cursor, instead of `cursor_param`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_body_path: Option<String>,
+    /// Page size sent with each request (the seeds' `limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Query parameter carrying the page size (default `limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_param: Option<String>,
+    /// Stop on a page with no records (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_after_empty_page: Option<bool>,
+    /// Path of a boolean in the response: false means no more pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_more_path: Option<String>,
+    /// A declarative stop rule checked on every response (the seeds' Python `stop_condition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_condition: Option<StopCondition>,
+}
+
+/// A next URL read from the response body.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonLinkPaginator {
+    /// Path of the next URL in the response (default `next`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_url_path: Option<String>,
+    /// A declarative stop rule checked on every response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_condition: Option<StopCondition>,
+}
+
+/// A next URL from the RFC 8288 `Link` header.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderLinkPaginator {
+    /// The `rel` of the next link (default `next`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links_next_key: Option<String>,
+}
+
+/// A cursor read from a response header.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderCursorPaginator {
+    /// Response header carrying the next cursor (default `next`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_key: Option<String>,
+    /// Query parameter carrying the cursor (default `cursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_param: Option<String>,
+}
+
+/// A declarative stop rule, the replacement for the seeds' Python `stop_condition`.
+/// `not response.get('links', {}).get('next', {})` is `{ path_missing: links.next }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum StopCondition {
+    /// Stop when the path is absent, null, false, or an empty string, list or object.
+    PathMissing(String),
+    /// Stop when the value at `path` equals `value`.
+    PathEquals {
+        /// Dot path into the response body.
+        path: String,
+        /// The value that means "last page".
+        value: Value,
+    },
+}
+
+/// Retry policy for failed requests (the seeds' `error_handler`; dlt's runtime retry settings).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorHandler {
+    /// Statuses that are retried (default 429 and 500-599).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_on_status_codes: Option<Vec<u16>>,
+    /// Retries after the first attempt (default 4: dlt's 5 attempts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+    /// Exponential backoff multiplier in seconds: wait = factor * 2^attempt (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_factor: Option<f64>,
+    /// Longest wait between attempts in seconds (default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retry_delay: Option<f64>,
+    /// Honour `Retry-After` (seconds or HTTP date) on retried responses (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respect_retry_after: Option<bool>,
+    /// Shortest wait in seconds when a `Retry-After` header is honoured (seed: 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_min_wait: Option<f64>,
+}
+
+/// What to do with a response that matches (dlt's `response_actions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseAction {
+    /// Status to match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    /// Substring of the body to match (ANDed with status_code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// The action.
+    pub action: ResponseActionKind,
+}
+
+/// Response actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseActionKind {
+    /// Treat as success with no records.
+    Ignore,
+    /// Retry under the error handler's policy.
+    Retry,
+    /// Fail at once.
+    Fail,
+}
+
+/// HTTP methods an endpoint may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// GET (the default).
+    #[serde(alias = "get")]
+    Get,
+    /// POST, for search endpoints with a JSON body.
+    #[serde(alias = "post")]
+    Post,
+    /// PUT.
+    #[serde(alias = "put")]
+    Put,
+    /// PATCH.
+    #[serde(alias = "patch")]
+    Patch,
+    /// DELETE.
+    #[serde(alias = "delete")]
+    Delete,
+}
+
+/// A query parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ParamValue {
+    /// `{ secret: NAME }`.
+    Secret(SecretRef),
+    /// `{ type: resolve, ... }` or `{ type: incremental, ... }`.
+    Special(SpecialParam),
+    /// A literal scalar; strings may hold `{resources.x.y}` / `{incremental.x}` placeholders.
+    Literal(Scalar),
+}
+
+/// A scalar parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    String(String),
+}
+
+/// Legacy dlt parameter forms tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SpecialParam {
+    /// The parameter takes a field of each record of a parent resource.
+    Resolve(ResolveParam),
+    /// The parameter carries the incremental cursor's start value.
+    Incremental(Incremental),
+}
+
+/// `{ type: resolve, resource, field }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveParam {
+    /// Parent resource name.
+    pub resource: String,
+    /// Field of the parent record (a dot path).
+    pub field: String,
+}
+
+/// Incremental loading settings (dlt's `incremental`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Incremental {
+    /// Path of the cursor field in each record.
+    pub cursor_path: String,
+    /// Cursor value used on the first run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_value: Option<Value>,
+    /// Upper bound of the window, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_value: Option<Value>,
+    /// Query parameter that carries the start value (legacy style).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_param: Option<String>,
+    /// Query parameter that carries the end value (legacy style).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_param: Option<String>,
+    /// `max` (default) or `min`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_value_func: Option<LastValueFunc>,
+    /// What to do with a record that has no cursor value (default `raise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_cursor_value_missing: Option<OnCursorValueMissing>,
+    /// Re-read this much before the last value (seconds for timestamps, units for numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag: Option<f64>,
+}
+
+/// How the incremental high-water mark moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LastValueFunc {
+    /// Keep the largest cursor seen.
+    Max,
+    /// Keep the smallest cursor seen.
+    Min,
+}
+
+/// What to do with a record missing its incremental cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnCursorValueMissing {
+    /// Fail the resource.
+    Raise,
+    /// Keep the record.
+    Include,
+    /// Drop the record.
+    Exclude,
+}
+
+/// An endpoint: how to request one resource.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Path joined to base_url (default: the resource name). An absolute URL ignores base_url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// HTTP method (default GET).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<Method>,
+    /// Query parameters.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub params: IndexMap<String, ParamValue>,
+    /// JSON request body; string values may hold placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    /// Form request body (exclusive with `json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<IndexMap<String, StringOrSecret>>,
+    /// Headers for this endpoint, merged over the client's.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, StringOrSecret>,
+    /// Authentication for this endpoint, replacing the client's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    /// Paginator (endpoint > resource_defaults > client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paginator: Option<Paginator>,
+    /// Where the records are in the response: a JSONPath subset (`a.b`, `a[*].b`, `$`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_selector: Option<String>,
+    /// Incremental loading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+    /// Responses to ignore, retry or fail by status and body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_actions: Vec<ResponseAction>,
+    /// Retry policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_handler: Option<ErrorHandler>,
+}
+
+/// An endpoint written as a path alone, or in full.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EndpointEntry {
+    /// Just the path.
+    Path(String),
+    /// The full form.
+    Full(Endpoint),
+}
+
+/// A list entry of `resources`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ResourceEntry {
+    /// A bare name: name and path alike.
+    Name(String),
+    /// The full form.
+    Full(Box<Resource>),
+}
+
+/// A resource: one table of records from one endpoint.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// Resource name (unique within the spec).
+    pub name: String,
+    /// The endpoint; a string is the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointEntry>,
+    /// Destination table (default: the resource name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_name: Option<String>,
+    /// Primary key column(s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<Keys>,
+    /// Merge key column(s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_key: Option<Keys>,
+    /// append | replace | merge, or dlt's dict form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_disposition: Option<WriteDisposition>,
+    /// Column hints; they drive the generated record struct and the table.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub columns: IndexMap<String, Column>,
+    /// Parent resource for the seeds' bare `{parent_id}` placeholder, when it cannot be inferred
+    /// (dlt's `{resources.<parent>.<field>}` and `resolve` params name the parent themselves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Parent fields copied into each child record as `_<parent>_<field>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include_from_parent: Vec<String>,
+    /// Whether the resource is loaded (default true); unselected parents still feed children.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected: Option<bool>,
+    /// Fetch children of several parents concurrently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelized: Option<bool>,
+    /// Depth to which nested objects and lists become child tables (default 0: JSON columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_table_nesting: Option<u32>,
+    /// Recorded sample responses (JSON files beside the spec) checked against `columns` at
+    /// compile time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<String>,
+}
+
+/// `resource_defaults`: any resource setting except the name.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceDefaults {
+    /// Endpoint settings deep-merged into each resource's endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<Endpoint>,
+    /// Default destination table name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_name: Option<String>,
+    /// Default primary key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<Keys>,
+    /// Default merge key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_key: Option<Keys>,
+    /// Default write disposition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_disposition: Option<WriteDisposition>,
+    /// Default column hints, merged column by column.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub columns: IndexMap<String, Column>,
+    /// Default include_from_parent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include_from_parent: Vec<String>,
+    /// Default selected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected: Option<bool>,
+    /// Default parallelized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelized: Option<bool>,
+    /// Default max_table_nesting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_table_nesting: Option<u32>,
+}
+
+/// One key column or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Keys {
+    /// One column.
+    One(String),
+    /// A compound key.
+    Many(Vec<String>),
+}
+
+impl Keys {
+    /// The key columns in order.
+    pub fn columns(&self) -> Vec<&str> {
+        match self {
+            Keys::One(k) => vec![k.as_str()],
+            Keys::Many(ks) => ks.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// How records are written to the destination table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum WriteDisposition {
+    /// `append`, `replace`, `merge` or `skip`.
+    Word(Disposition),
+    /// dlt's dict form `{ disposition: merge, strategy: upsert }`.
+    Config(WriteDispositionConfig),
+}
+
+/// The write disposition words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// Add rows.
+    Append,
+    /// Replace the table's contents each run.
+    Replace,
+    /// Upsert on the primary key.
+    Merge,
+    /// Fetch but do not load.
+    Skip,
+}
+
+/// dlt's dict form of write_disposition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteDispositionConfig {
+    /// The disposition.
+    pub disposition: Disposition,
+    /// Merge strategy (merge only; default delete-insert).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<MergeStrategy>,
+}
+
+/// Merge strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MergeStrategy {
+    /// Delete rows whose key is in the load, then insert (dlt's default).
+    DeleteInsert,
+    /// Update or insert row by row on the primary key.
+    Upsert,
+}
+
+/// A column hint (dlt's column schema plus nested types).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// The type (default text when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<DataType>,
+    /// Whether the value may be null or absent (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nullable: Option<bool>,
+    /// Documentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Decimal / text precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<u32>,
+    /// Decimal scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<u32>,
+    /// For `data_type: json` holding a list: the element type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Column>>,
+    /// For `data_type: json` holding an object: its fields.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub fields: IndexMap<String, Column>,
+}
+
+/// dlt data types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataType {
+    /// UTF-8 text.
+    Text,
+    /// 64-bit integer.
+    Bigint,
+    /// 64-bit float.
+    Double,
+    /// Boolean.
+    Bool,
+    /// Timestamp with time zone (RFC 3339).
+    Timestamp,
+    /// Calendar date.
+    Date,
+    /// Time of day.
+    Time,
+    /// Decimal number.
+    Decimal,
+    /// 256-bit integer (wei), kept as text.
+    Wei,
+    /// Bytes (base64 in JSON).
+    Binary,
+    /// Any JSON (object or list); `complex` is dlt's old name.
+    #[serde(alias = "complex")]
+    Json,
+}
