@@ -1,1 +1,43 @@
-fn main() {}
+//! `connector`: check, document, generate and run connector specs.
+//!
+//! Exit codes: 0 success; 1 a spec is invalid or a run failed; 2 a file could not be read or
+//! the command line was wrong.
+
+mod check;
+mod generate;
+mod schema;
+mod sync;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Typed REST API connectors from declarative specs.
+#[derive(Debug, Parser)]
+#[command(name = "connector", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate spec files and summarise each valid one.
+    Check(check::Args),
+    /// Write the spec format's JSON Schema.
+    Schema(schema::Args),
+    /// Generate Rust code from specs.
+    Generate(generate::Args),
+    /// Run a spec and load its records into a destination.
+    Sync(sync::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Sync(args) => sync::run(args),
+    }
+}
