@@ -8,10 +8,13 @@ pub mod diagnostic;
 pub mod load;
 pub mod model;
 pub mod nullable;
+pub mod placeholder;
+pub mod relations;
 pub mod resolve;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{load, parse_str, LoadedSpec};
 pub use model::*;
 pub use nullable::Nullable;
+pub use relations::{ParentBinding, ParentLink, Where};
 pub use resolve::ResolvedResource;

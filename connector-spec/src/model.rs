@@ -184,6 +184,8 @@ pub enum OAuth2ClientAuth {
 }
 
 /// A paginator: a type name alone (`single_page`) or a table with `type` and parameters.
+// Boxing would change the public shape every helper matches on; specs are small.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Paginator {
@@ -473,6 +475,8 @@ pub enum Method {
 }
 
 /// A query parameter value.
+// Boxing would change the public shape every helper matches on; specs are small.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ParamValue {
@@ -612,6 +616,8 @@ pub struct Endpoint {
 }
 
 /// An endpoint written as a path alone, or in full.
+// Boxing would change the public shape every helper matches on; specs are small.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum EndpointEntry {

@@ -65,7 +65,10 @@ impl ResolvedResource {
 impl Spec {
     /// Every resource with `resource_defaults` merged in, in spec order.
     pub fn resolved_resources(&self) -> Vec<ResolvedResource> {
-        self.resources.iter().map(|entry| self.resolve(entry)).collect()
+        self.resources
+            .iter()
+            .map(|entry| self.resolve(entry))
+            .collect()
     }
 
     /// One resource by name, resolved.
@@ -104,7 +107,9 @@ impl Spec {
         }
 
         let named_paginator = endpoint.paginator.clone();
-        let mut paginator = named_paginator.clone().or_else(|| self.client.paginator.clone());
+        let mut paginator = named_paginator
+            .clone()
+            .or_else(|| self.client.paginator.clone());
         if is_single_entity_path(endpoint.path.as_deref().unwrap_or_default()) {
             if named_paginator.is_none() {
                 paginator = Some(Paginator::Name(PaginatorKind::SinglePage));
@@ -122,9 +127,10 @@ impl Spec {
         let (disposition, merge_strategy) = match write_disposition {
             None => (Disposition::Append, MergeStrategy::DeleteInsert),
             Some(WriteDisposition::Word(d)) => (d, MergeStrategy::DeleteInsert),
-            Some(WriteDisposition::Config(c)) => {
-                (c.disposition, c.strategy.unwrap_or(MergeStrategy::DeleteInsert))
-            }
+            Some(WriteDisposition::Config(c)) => (
+                c.disposition,
+                c.strategy.unwrap_or(MergeStrategy::DeleteInsert),
+            ),
         };
 
         let mut columns = defaults.columns.clone();
@@ -193,24 +199,21 @@ fn merge_endpoint(defaults: &Endpoint, own: &Endpoint) -> Endpoint {
         headers: merge_maps(&defaults.headers, &own.headers),
         auth: own.auth.clone().or(defaults.auth.clone()),
         paginator: own.paginator.clone().or(defaults.paginator.clone()),
-        data_selector: own
-            .data_selector
-            .clone()
-            .or(defaults.data_selector.clone()),
+        data_selector: own.data_selector.clone().or(defaults.data_selector.clone()),
         incremental: own.incremental.clone().or(defaults.incremental.clone()),
         response_actions: if own.response_actions.is_empty() {
             defaults.response_actions.clone()
         } else {
             own.response_actions.clone()
         },
-        error_handler: own
-            .error_handler
-            .clone()
-            .or(defaults.error_handler.clone()),
+        error_handler: own.error_handler.clone().or(defaults.error_handler.clone()),
     }
 }
 
-fn merge_maps<V: Clone>(defaults: &IndexMap<String, V>, own: &IndexMap<String, V>) -> IndexMap<String, V> {
+fn merge_maps<V: Clone>(
+    defaults: &IndexMap<String, V>,
+    own: &IndexMap<String, V>,
+) -> IndexMap<String, V> {
     let mut merged = defaults.clone();
     for (key, value) in own {
         merged.insert(key.clone(), value.clone());
@@ -220,6 +223,10 @@ fn merge_maps<V: Clone>(defaults: &IndexMap<String, V>, own: &IndexMap<String, V
 
 /// dlt's single-entity rule: the last path segment is one `{placeholder}`.
 fn is_single_entity_path(path: &str) -> bool {
-    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
     last.starts_with('{') && last.ends_with('}') && !last.starts_with("{{")
 }
