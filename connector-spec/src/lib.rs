@@ -4,16 +4,20 @@
 //! YAML, the `resource_defaults` merge, and semantic validation with positioned diagnostics.
 //! It does no I/O beyond reading the spec file.
 
+mod de;
 pub mod diagnostic;
 pub mod load;
 pub mod model;
 pub mod nullable;
 pub mod placeholder;
+pub mod position;
 pub mod relations;
 pub mod resolve;
+mod suggest;
+mod validate;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{load, parse_str, LoadedSpec};
+pub use load::{load, parse_bytes, parse_str, LoadedSpec};
 pub use model::*;
 pub use nullable::Nullable;
 pub use relations::{ParentBinding, ParentLink, Where};

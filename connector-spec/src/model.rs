@@ -4,6 +4,8 @@
 //! name for the same thing (`token_url`, `oauth2`, `start_from_page`) it is accepted as an alias.
 //! Defaults follow dlt and are applied by the accessor methods (`page_param()`, ...), so the model
 //! keeps what the user wrote and a round trip through YAML gives the same model.
+//! The either/or types (`StringOrSecret`, `Paginator`, ...) deserialize by hand in `de.rs`, so
+//! a mistake gets a real message instead of serde's "did not match any variant".
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -79,7 +81,7 @@ pub struct RateLimit {
 }
 
 /// A value that is either written in the spec or names a secret resolved at run time.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum StringOrSecret {
     /// `{ secret: NAME }`: the value comes from the secrets store.
@@ -98,7 +100,7 @@ pub struct SecretRef {
 }
 
 /// Authentication. dlt's types plus the seeds' `oauth2` and the refresh-token grant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Auth {
     /// `Authorization: Bearer <token>`.
@@ -186,7 +188,7 @@ pub enum OAuth2ClientAuth {
 /// A paginator: a type name alone (`single_page`) or a table with `type` and parameters.
 // Boxing would change the public shape every helper matches on; specs are small.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Paginator {
     /// Shorthand: only the type, every parameter at its default.
@@ -220,7 +222,7 @@ pub enum PaginatorKind {
 }
 
 /// A paginator with its parameters, tagged by `type`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PaginatorConfig {
     /// One request, no pagination.
@@ -389,7 +391,7 @@ pub struct HeaderCursorPaginator {
 
 /// A declarative stop rule, the replacement for the seeds' Python `stop_condition`.
 /// `not response.get('links', {}).get('next', {})` is `{ path_missing: links.next }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum StopCondition {
     /// Stop when the path is absent, null, false, or an empty string, list or object.
@@ -477,7 +479,7 @@ pub enum Method {
 /// A query parameter value.
 // Boxing would change the public shape every helper matches on; specs are small.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ParamValue {
     /// `{ secret: NAME }`.
@@ -503,7 +505,7 @@ pub enum Scalar {
 }
 
 /// Legacy dlt parameter forms tagged by `type`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SpecialParam {
     /// The parameter takes a field of each record of a parent resource.
@@ -618,7 +620,7 @@ pub struct Endpoint {
 /// An endpoint written as a path alone, or in full.
 // Boxing would change the public shape every helper matches on; specs are small.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum EndpointEntry {
     /// Just the path.
@@ -628,7 +630,7 @@ pub enum EndpointEntry {
 }
 
 /// A list entry of `resources`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ResourceEntry {
     /// A bare name: name and path alike.
@@ -720,7 +722,7 @@ pub struct ResourceDefaults {
 }
 
 /// One key column or several.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Keys {
     /// One column.
@@ -740,7 +742,7 @@ impl Keys {
 }
 
 /// How records are written to the destination table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum WriteDisposition {
     /// `append`, `replace`, `merge` or `skip`.

@@ -1,0 +1,383 @@
+//! Hand-written `Deserialize` for the model's either/or types.
+//!
+//! `#[serde(untagged)]` reports "data did not match any variant", which tells a user nothing.
+//! These impls buffer the value, choose the variant by its shape, and let the chosen variant's
+//! own error through. An error from inside a buffered value would lose its key path, so it is
+//! carried in the message as `[at a.b] message`; the loader takes it out again
+//! ([`split_path_marker`]).
+
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use serde_yaml::Value;
+
+use crate::model::*;
+
+/// Deserializes `value` as `T`, keeping the key path of an error inside it.
+pub(crate) fn sub<T: DeserializeOwned, E: serde::de::Error>(value: Value) -> Result<T, E> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let outer = path_string(err.path());
+        let message = err.into_inner().to_string();
+        let (inner, message) = split_path_marker(&message);
+        E::custom(with_path_marker(&join_paths(&outer, inner), message))
+    })
+}
+
+/// A serde_path_to_error path in the loader's notation: `a.b[0].c`.
+pub(crate) fn path_string(path: &serde_path_to_error::Path) -> String {
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            serde_path_to_error::Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Joins two paths in the loader's notation.
+pub(crate) fn join_paths(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_owned(),
+        (_, true) => a.to_owned(),
+        _ if b.starts_with('[') => format!("{a}{b}"),
+        _ => format!("{a}.{b}"),
+    }
+}
+
+fn with_path_marker(path: &str, message: &str) -> String {
+    if path.is_empty() {
+        message.to_owned()
+    } else {
+        format!("[at {path}] {message}")
+    }
+}
+
+/// Splits `[at a.b] message` into (`a.b`, `message`); no marker gives (``, message).
+pub(crate) fn split_path_marker(message: &str) -> (&str, &str) {
+    if let Some(rest) = message.strip_prefix("[at ") {
+        if let Some(end) = rest.find("] ") {
+            return (&rest[..end], &rest[end + 2..]);
+        }
+    }
+    ("", message)
+}
+
+/// "a string", "a list", ... for messages.
+pub(crate) fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+fn has_key(value: &Value, key: &str) -> bool {
+    value
+        .as_mapping()
+        .is_some_and(|m| m.contains_key(Value::String(key.to_owned())))
+}
+
+impl<'de> Deserialize<'de> for StringOrSecret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(s) => Ok(StringOrSecret::Literal(s)),
+            // A header like `X-Version: 2` means the text "2".
+            Value::Number(n) => Ok(StringOrSecret::Literal(n.to_string())),
+            Value::Bool(b) => Ok(StringOrSecret::Literal(b.to_string())),
+            value @ Value::Mapping(_) => sub(value).map(StringOrSecret::Secret),
+            other => Err(D::Error::custom(format!(
+                "expected a string or `{{ secret: NAME }}`, found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Paginator {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            value @ Value::String(_) => sub(value).map(Paginator::Name),
+            value @ Value::Mapping(_) => sub(value).map(Paginator::Config),
+            other => Err(D::Error::custom(format!(
+                "expected a paginator type name (like `single_page`) or a mapping with `type`, \
+                 found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            value @ Value::Mapping(_) if has_key(&value, "secret") => {
+                sub(value).map(ParamValue::Secret)
+            }
+            value @ Value::Mapping(_) if has_key(&value, "type") => {
+                sub(value).map(ParamValue::Special)
+            }
+            Value::Mapping(_) => Err(D::Error::custom(
+                "a parameter given as a mapping must be `{ secret: NAME }` or have a `type` \
+                 (`resolve` or `incremental`)",
+            )),
+            Value::Bool(b) => Ok(ParamValue::Literal(Scalar::Bool(b))),
+            Value::Number(n) => Ok(ParamValue::Literal(match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Scalar::Int(i),
+                (None, Some(f)) => Scalar::Float(f),
+                (None, None) => Scalar::String(n.to_string()),
+            })),
+            Value::String(s) => Ok(ParamValue::Literal(Scalar::String(s))),
+            other => Err(D::Error::custom(format!(
+                "expected a parameter value (string, number, boolean, `{{ secret: NAME }}` or \
+                 `{{ type: resolve, .. }}`), found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EndpointEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(s) => Ok(EndpointEntry::Path(s)),
+            value @ Value::Mapping(_) => sub(value).map(EndpointEntry::Full),
+            other => Err(D::Error::custom(format!(
+                "expected an endpoint path (string) or an endpoint mapping, found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(s) => Ok(ResourceEntry::Name(s)),
+            value @ Value::Mapping(_) => sub(value).map(ResourceEntry::Full),
+            other => Err(D::Error::custom(format!(
+                "expected a resource name (string) or a resource mapping, found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(s) => Ok(Keys::One(s)),
+            value @ Value::Sequence(_) => sub(value).map(Keys::Many),
+            other => Err(D::Error::custom(format!(
+                "expected a column name or a list of column names, found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WriteDisposition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            value @ Value::String(_) => sub(value).map(WriteDisposition::Word),
+            value @ Value::Mapping(_) => sub(value).map(WriteDisposition::Config),
+            other => Err(D::Error::custom(format!(
+                "expected `append`, `replace`, `merge`, `skip` or \
+                 `{{ disposition: .., strategy: .. }}`, found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
+/// Splits a tagged mapping into its `type` and the other keys.
+fn split_tag<E: serde::de::Error>(value: Value, what: &str) -> Result<(String, Value), E> {
+    let Value::Mapping(mut map) = value else {
+        return Err(E::custom(format!(
+            "expected a mapping with `type`, found {}",
+            describe(&value)
+        )));
+    };
+    match map.remove("type") {
+        Some(Value::String(tag)) => Ok((tag, Value::Mapping(map))),
+        Some(other) => Err(E::custom(format!(
+            "[at type] the {what} type is a string, found {}",
+            describe(&other)
+        ))),
+        None => Err(E::custom("missing field `type`")),
+    }
+}
+
+fn unknown_tag<E: serde::de::Error>(tag: &str, expected: &[&str]) -> E {
+    // Worded as serde words it, so the loader's handling of unknown variants applies.
+    let expected: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+    E::custom(format!(
+        "[at type] unknown variant `{tag}`, expected one of {}",
+        expected.join(", ")
+    ))
+}
+
+/// A variant without parameters: the rest of the mapping must be empty.
+fn no_params<E: serde::de::Error>(rest: &Value) -> Result<(), E> {
+    match rest.as_mapping().and_then(|m| m.keys().next()) {
+        Some(key) => Err(E::custom(format!(
+            "unknown field `{}`, there are no fields",
+            key.as_str().unwrap_or("?")
+        ))),
+        None => Ok(()),
+    }
+}
+
+const PAGINATOR_TYPES: &[&str] = &[
+    "single_page",
+    "page_number",
+    "offset",
+    "cursor",
+    "json_link",
+    "header_link",
+    "header_cursor",
+    "auto",
+];
+
+impl<'de> Deserialize<'de> for PaginatorConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (tag, rest) = split_tag(Value::deserialize(deserializer)?, "paginator")?;
+        match tag.as_str() {
+            "single_page" => no_params(&rest).map(|()| PaginatorConfig::SinglePage {}),
+            "auto" => no_params(&rest).map(|()| PaginatorConfig::Auto {}),
+            "page_number" => sub(rest).map(PaginatorConfig::PageNumber),
+            "offset" => sub(rest).map(PaginatorConfig::Offset),
+            "cursor" | "json_response_cursor" => sub(rest).map(PaginatorConfig::Cursor),
+            "json_link" | "json_response" => sub(rest).map(PaginatorConfig::JsonLink),
+            "header_link" => sub(rest).map(PaginatorConfig::HeaderLink),
+            "header_cursor" => sub(rest).map(PaginatorConfig::HeaderCursor),
+            other => Err(unknown_tag(other, PAGINATOR_TYPES)),
+        }
+    }
+}
+
+const AUTH_TYPES: &[&str] = &[
+    "bearer",
+    "api_key",
+    "http_basic",
+    "oauth2_client_credentials",
+    "oauth2",
+    "oauth2_refresh_token",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BearerFields {
+    token: StringOrSecret,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyFields {
+    #[serde(default)]
+    name: Option<String>,
+    api_key: StringOrSecret,
+    #[serde(default)]
+    location: Option<ApiKeyLocation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpBasicFields {
+    username: StringOrSecret,
+    password: StringOrSecret,
+}
+
+impl<'de> Deserialize<'de> for Auth {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (tag, rest) = split_tag(Value::deserialize(deserializer)?, "auth")?;
+        match tag.as_str() {
+            "bearer" => sub(rest).map(|f: BearerFields| Auth::Bearer { token: f.token }),
+            "api_key" => sub(rest).map(|f: ApiKeyFields| Auth::ApiKey {
+                name: f.name,
+                api_key: f.api_key,
+                location: f.location,
+            }),
+            "http_basic" => sub(rest).map(|f: HttpBasicFields| Auth::HttpBasic {
+                username: f.username,
+                password: f.password,
+            }),
+            "oauth2_client_credentials" | "oauth2" => sub(rest).map(Auth::Oauth2ClientCredentials),
+            "oauth2_refresh_token" => sub(rest).map(Auth::Oauth2RefreshToken),
+            other => Err(unknown_tag(other, AUTH_TYPES)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SpecialParam {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (tag, rest) = split_tag(Value::deserialize(deserializer)?, "parameter")?;
+        match tag.as_str() {
+            "resolve" => sub(rest).map(SpecialParam::Resolve),
+            "incremental" => sub(rest).map(SpecialParam::Incremental),
+            other => Err(unknown_tag(other, &["resolve", "incremental"])),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathEqualsFields {
+    path: String,
+    value: serde_json::Value,
+}
+
+impl<'de> Deserialize<'de> for StopCondition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // serde_yaml's value deserializer wants `!path_missing x` for an externally tagged
+        // enum; the spec writes `{ path_missing: x }`, so this dispatches on the one key.
+        const KINDS: &[&str] = &["path_missing", "path_equals"];
+        let value = Value::deserialize(deserializer)?;
+        let entry = match &value {
+            Value::Mapping(map) if map.len() == 1 => map.iter().next(),
+            _ => None,
+        };
+        let Some((Value::String(kind), inner)) = entry else {
+            return Err(D::Error::custom(format!(
+                "a stop condition is `{{ path_missing: PATH }}` or \
+                 `{{ path_equals: {{ path: PATH, value: VALUE }} }}`, found {}",
+                describe(&value)
+            )));
+        };
+        match kind.as_str() {
+            "path_missing" => match inner {
+                Value::String(path) => Ok(StopCondition::PathMissing(path.clone())),
+                other => Err(D::Error::custom(format!(
+                    "[at path_missing] expected a dot path (string), found {}",
+                    describe(other)
+                ))),
+            },
+            "path_equals" => sub::<PathEqualsFields, _>(inner.clone())
+                .map(|f| StopCondition::PathEquals {
+                    path: f.path,
+                    value: f.value,
+                })
+                .map_err(|e: D::Error| {
+                    let message = e.to_string();
+                    let (path, message) = split_path_marker(&message);
+                    D::Error::custom(with_path_marker(&join_paths("path_equals", path), message))
+                }),
+            other => {
+                let expected: Vec<String> = KINDS.iter().map(|k| format!("`{k}`")).collect();
+                Err(D::Error::custom(format!(
+                    "[at {other}] unknown variant `{other}`, expected one of {}",
+                    expected.join(", ")
+                )))
+            }
+        }
+    }
+}
