@@ -1,1 +1,172 @@
-//! Placeholder: filled by its issue.
+//! Turns a connector spec into typed Rust: the one engine behind `#[connector]`, build.rs
+//! ([`Builder`]) and `connector generate`.
+//!
+//! [`generate`] is pure and deterministic (same spec, same tokens: every map is an `IndexMap`
+//! or `BTreeMap`); [`generate_file`] formats the result with prettyplease and adds the
+//! `@generated` header. For one spec `x`, the output holds:
+//!
+//! - `NAME` and `SPEC_JSON` (the spec as JSON; the runtime reads it),
+//! - `types`: one record struct per resource and one per nested object,
+//! - `Secrets`: exactly the secrets the spec references,
+//! - `ResourceInfo`, `ColumnInfo` and `RESOURCES`: the resource table for generic loaders,
+//! - `Client`: one stream method per resource (plus per-parent methods for children).
+//!
+//! Generated code names only `::connector_runtime::...` and holds types and constants: paging,
+//! auth and retries live once, in connector-runtime.
+
+mod builder;
+mod client;
+mod describe;
+mod error;
+pub mod naming;
+pub mod outputs;
+mod samples;
+mod types;
+
+use std::path::PathBuf;
+
+use connector_spec::Spec;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub use builder::{read_spec, write_file_if_changed, Builder, GeneratedFile, SpecFile};
+pub use describe::module_doc;
+pub use error::{format_diagnostic, Error, Problem};
+pub use samples::sample_paths;
+
+/// The version written into `@generated` headers.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Generator settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Directory that `samples:` paths are relative to (the spec file's directory). When
+    /// `None`, samples are not checked.
+    pub spec_dir: Option<PathBuf>,
+    /// The spec as named in the `@generated` header (e.g. `specs/meetings.yaml`).
+    pub spec_path: String,
+    /// The command named in the header to regenerate the file.
+    pub regenerate_with: String,
+    /// Also derive `schemars::JsonSchema` on records (the user's crate must depend on
+    /// `schemars` 1.x).
+    pub json_schema: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            spec_dir: None,
+            spec_path: "spec".to_owned(),
+            regenerate_with: "cargo regen".to_owned(),
+            json_schema: false,
+        }
+    }
+}
+
+impl Options {
+    /// Sets the directory samples are resolved against.
+    pub fn with_spec_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Options {
+        self.spec_dir = Some(dir.into());
+        self
+    }
+
+    /// Sets the spec path named in the header.
+    pub fn with_spec_path(&mut self, path: impl Into<String>) -> &mut Options {
+        self.spec_path = path.into();
+        self
+    }
+
+    /// Sets the regenerate command named in the header.
+    pub fn with_regenerate_with(&mut self, command: impl Into<String>) -> &mut Options {
+        self.regenerate_with = command.into();
+        self
+    }
+
+    /// Derives `schemars::JsonSchema` on records.
+    pub fn with_json_schema(&mut self, on: bool) -> &mut Options {
+        self.json_schema = on;
+        self
+    }
+}
+
+/// The items of a connector module for `spec`; every problem is reported at once.
+pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
+    let resources = spec.resolved_resources();
+    let mut problems = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &resources {
+        if !seen.insert(r.name.as_str()) {
+            problems.push(
+                Problem::new(
+                    format!("resources.{}", r.name),
+                    format!("resource `{}` is defined twice", r.name),
+                )
+                .help("resource names must be unique")
+                .anchor(r.name.as_str()),
+            );
+        }
+    }
+    let types_plan = types::plan(spec, &resources, &mut problems);
+    let secret_fields = client::plan_secrets(spec, &mut problems);
+    let methods = client::plan_methods(spec, &resources, &mut problems);
+    if let Some(dir) = &options.spec_dir {
+        samples::check(&resources, dir, &mut problems);
+    }
+    let spec_json = match serde_json::to_string_pretty(spec) {
+        Ok(json) => json,
+        Err(err) => {
+            problems.push(Problem::new(
+                "",
+                format!("the spec cannot be written as JSON: {err}"),
+            ));
+            String::new()
+        }
+    };
+    if !problems.is_empty() {
+        return Err(Error::Invalid { problems });
+    }
+
+    let constants = client::constants(spec, &spec_json);
+    let records = types::tokens(&types_plan, options.json_schema);
+    let secrets = client::secrets(spec, &secret_fields);
+    let table = client::resource_table(spec, &resources);
+    let client = client::client(spec, &methods, &types_plan);
+    let types_doc = describe::doc_attrs(&[format!(
+        "Record types of the `{}` connector: one per resource, one per nested object.",
+        spec.name
+    )]);
+    Ok(quote! {
+        #constants
+
+        #types_doc
+        pub mod types {
+            #records
+        }
+
+        #secrets
+
+        #table
+
+        #client
+    })
+}
+
+/// [`generate`], formatted, with the `@generated` header and a trailing newline.
+pub fn generate_file(spec: &Spec, options: &Options) -> Result<String, Error> {
+    let tokens = generate(spec, options)?;
+    format_file(tokens, options)
+}
+
+fn format_file(tokens: TokenStream, options: &Options) -> Result<String, Error> {
+    let file: syn::File = syn::parse2(tokens).map_err(|err| Error::Invalid {
+        problems: vec![Problem::new(
+            "",
+            format!("connector-codegen produced invalid Rust (a bug; please report it): {err}"),
+        )],
+    })?;
+    let body = prettyplease::unparse(&file);
+    Ok(format!(
+        "// @generated by connector-codegen v{VERSION} from {}. Do not edit; run `{}`.\n\n{body}",
+        options.spec_path, options.regenerate_with
+    ))
+}

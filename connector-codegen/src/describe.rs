@@ -1,0 +1,209 @@
+//! Rustdoc text taken from the spec: what a resource fetches and how, what a column holds.
+
+use connector_spec::{
+    Column, DataType, Disposition, Method, Paginator, PaginatorConfig, PaginatorKind,
+    ResolvedResource, Spec,
+};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `#[doc]` attributes for doc lines (prettyplease prints them as `///` comments).
+pub(crate) fn doc_attrs(lines: &[String]) -> TokenStream {
+    let lines = lines.iter().map(|line| {
+        if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        }
+    });
+    quote!(#(#[doc = #lines])*)
+}
+
+/// The documentation of a generated module: the spec's description and where it came from.
+pub fn module_doc(spec: &Spec) -> Vec<String> {
+    let mut doc = vec![format!(
+        "The `{}` connector, generated from its spec.",
+        spec.name
+    )];
+    if let Some(description) = &spec.description {
+        doc.push(String::new());
+        doc.extend(description.lines().map(str::to_owned));
+    }
+    doc.push(String::new());
+    doc.push(format!("Base URL: `{}`.", spec.client.base_url));
+    doc
+}
+
+/// Doc lines of a resource's record struct.
+pub(crate) fn resource_doc(spec: &Spec, resource: &ResolvedResource) -> Vec<String> {
+    let mut doc = vec![format!("A record of resource `{}`.", resource.name)];
+    doc.push(String::new());
+    doc.push(format!(
+        "- Endpoint: `{} {}`",
+        method_name(resource.method()),
+        resource.path()
+    ));
+    if let Some(selector) = &resource.endpoint.data_selector {
+        doc.push(format!("- Records at: `{selector}`"));
+    }
+    doc.push(format!(
+        "- Pagination: {}",
+        paginator_summary(resource.paginator.as_ref())
+    ));
+    if let Some(link) = spec.parent_of(&resource.name) {
+        let fields: Vec<String> = link
+            .bindings
+            .iter()
+            .map(|b| format!("`{}`", b.parent_field))
+            .collect();
+        doc.push(format!(
+            "- Parent: `{}` (one request per parent record, binding {})",
+            link.parent,
+            if fields.is_empty() {
+                "no field".to_owned()
+            } else {
+                fields.join(", ")
+            }
+        ));
+    }
+    doc.push(format!("- Table: `{}`", resource.table_name));
+    if !resource.primary_key.is_empty() {
+        let keys: Vec<String> = resource
+            .primary_key
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect();
+        doc.push(format!("- Primary key: {}", keys.join(", ")));
+    }
+    doc.push(format!(
+        "- Write disposition: {}",
+        disposition_name(resource.disposition)
+    ));
+    doc
+}
+
+/// Doc lines of a column's field.
+pub(crate) fn column_doc(name: &str, column: &Column) -> Vec<String> {
+    let mut doc = Vec::new();
+    match &column.description {
+        Some(description) => doc.extend(description.lines().map(str::to_owned)),
+        None => doc.push(format!("Column `{name}`.")),
+    }
+    doc.push(String::new());
+    let nullable = if column.nullable.unwrap_or(true) {
+        "nullable: absent or null is `None`"
+    } else {
+        "required, never null"
+    };
+    doc.push(format!("`{}`, {nullable}.", type_name(column)));
+    match column.data_type.unwrap_or(DataType::Text) {
+        DataType::Timestamp | DataType::Date | DataType::Time => doc.push(
+            "Kept as the API's text: APIs write dates in many formats (RFC 3339, naive, \
+             epoch strings) and a strict parse would reject the whole record; parse it with the \
+             date library of your choice."
+                .to_owned(),
+        ),
+        DataType::Decimal | DataType::Wei => {
+            doc.push("Kept as text so no digit is lost to floating point.".to_owned())
+        }
+        DataType::Binary => doc.push("Base64 text, as it is in JSON.".to_owned()),
+        _ => {}
+    }
+    doc
+}
+
+/// The spec's name of a column type (`json` with items or fields spelled out).
+pub(crate) fn type_name(column: &Column) -> String {
+    let base = data_type_name(column.data_type.unwrap_or(DataType::Text));
+    if let Some(items) = &column.items {
+        format!("{base} list of {}", type_name(items))
+    } else if !column.fields.is_empty() {
+        format!("{base} object")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// dlt's name of a data type.
+pub(crate) fn data_type_name(data_type: DataType) -> &'static str {
+    match data_type {
+        DataType::Text => "text",
+        DataType::Bigint => "bigint",
+        DataType::Double => "double",
+        DataType::Bool => "bool",
+        DataType::Timestamp => "timestamp",
+        DataType::Date => "date",
+        DataType::Time => "time",
+        DataType::Decimal => "decimal",
+        DataType::Wei => "wei",
+        DataType::Binary => "binary",
+        DataType::Json => "json",
+    }
+}
+
+/// dlt's name of a write disposition.
+pub(crate) fn disposition_name(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::Append => "append",
+        Disposition::Replace => "replace",
+        Disposition::Merge => "merge",
+        Disposition::Skip => "skip",
+    }
+}
+
+fn paginator_summary(paginator: Option<&Paginator>) -> String {
+    let kind_name = |kind: PaginatorKind| match kind {
+        PaginatorKind::SinglePage => "single page",
+        PaginatorKind::PageNumber => "page number",
+        PaginatorKind::Offset => "offset",
+        PaginatorKind::Cursor => "cursor",
+        PaginatorKind::JsonLink => "next link in the body",
+        PaginatorKind::HeaderLink => "`Link` header",
+        PaginatorKind::HeaderCursor => "cursor header",
+        PaginatorKind::Auto => "detected from the first response",
+    };
+    match paginator {
+        None => "detected from the first response".to_owned(),
+        Some(Paginator::Name(kind)) => kind_name(*kind).to_owned(),
+        Some(Paginator::Config(config)) => match config {
+            PaginatorConfig::SinglePage {} => "single page".to_owned(),
+            PaginatorConfig::Auto {} => kind_name(PaginatorKind::Auto).to_owned(),
+            PaginatorConfig::PageNumber(p) => {
+                let mut s = format!(
+                    "page number (`{}`",
+                    p.page_param.as_deref().unwrap_or("page")
+                );
+                if let Some(limit) = p.limit {
+                    s.push_str(&format!(", {limit} per page"));
+                }
+                s.push(')');
+                s
+            }
+            PaginatorConfig::Offset(p) => format!("offset, {} per request", p.limit),
+            PaginatorConfig::Cursor(p) => format!(
+                "cursor (`{}` from `{}`)",
+                p.cursor_param.as_deref().unwrap_or("cursor"),
+                p.cursor_path.as_deref().unwrap_or("cursors.next")
+            ),
+            PaginatorConfig::JsonLink(p) => format!(
+                "next link at `{}`",
+                p.next_url_path.as_deref().unwrap_or("next")
+            ),
+            PaginatorConfig::HeaderLink(_) => kind_name(PaginatorKind::HeaderLink).to_owned(),
+            PaginatorConfig::HeaderCursor(p) => format!(
+                "cursor header `{}`",
+                p.cursor_key.as_deref().unwrap_or("next")
+            ),
+        },
+    }
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+    }
+}

@@ -1,0 +1,385 @@
+//! Record structs: one per resource from its resolved columns, plus one per nested object.
+//!
+//! Planning (names, types, collisions) is kept apart from printing tokens, so every problem in
+//! a spec is found in one pass and reported together.
+
+use std::collections::BTreeMap;
+
+use connector_spec::{Column, DataType, ResolvedResource, Spec};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::describe;
+use crate::error::Problem;
+use crate::naming::{needs_rename, sanitize, singular, Case};
+
+/// One generated struct.
+#[derive(Debug, Clone)]
+pub(crate) struct StructPlan {
+    pub ident: String,
+    pub doc: Vec<String>,
+    pub fields: Vec<FieldPlan>,
+    /// Name of the flattened map of undeclared fields.
+    pub extra_ident: String,
+}
+
+/// One field of a generated struct.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldPlan {
+    /// The key in the JSON record.
+    pub original: String,
+    pub ident: String,
+    /// The type without `Option`.
+    pub ty: TokenStream,
+    pub optional: bool,
+    pub doc: Vec<String>,
+}
+
+/// The record type of each resource (by resource name) and every struct to print, in order.
+#[derive(Debug, Default)]
+pub(crate) struct TypesPlan {
+    pub record_of: BTreeMap<String, String>,
+    pub structs: Vec<StructPlan>,
+}
+
+/// Plans every struct of a spec; problems are pushed, never returned early.
+pub(crate) fn plan(
+    spec: &Spec,
+    resources: &[ResolvedResource],
+    problems: &mut Vec<Problem>,
+) -> TypesPlan {
+    let mut out = TypesPlan::default();
+    let record_names = record_type_names(resources);
+    // Names already taken in `types`, with the key path that took them (collision messages).
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for (index, resource) in resources.iter().enumerate() {
+        let key = format!("resources.{}", resource.name);
+        let ident = record_names[index].clone();
+        claim(&mut taken, &ident, &key, &resource.name, problems);
+        out.record_of.insert(resource.name.clone(), ident.clone());
+
+        let mut columns: Vec<(String, Column)> = resource
+            .columns
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if columns.is_empty() {
+            // No columns: the primary key (typed as text, the common case) so the record still
+            // has its identity as a field; everything else goes to `extra`.
+            for key_column in &resource.primary_key {
+                columns.push((
+                    key_column.clone(),
+                    Column {
+                        data_type: Some(DataType::Text),
+                        nullable: Some(false),
+                        ..Column::default()
+                    },
+                ));
+            }
+        }
+        let mut fields = Vec::new();
+        let mut nested = Vec::new();
+        for (name, column) in &columns {
+            let field_key = format!("{key}.columns.{name}");
+            fields.push(field_plan(
+                name,
+                column,
+                &ident,
+                &field_key,
+                &mut nested,
+                problems,
+            ));
+        }
+        fields.extend(parent_fields(spec, resources, resource, &columns));
+        let mut doc = describe::resource_doc(spec, resource);
+        if resource.columns.is_empty() {
+            doc.push(String::new());
+            doc.push(
+                "The spec declares no columns: the primary key is typed, every other field is \
+                 in the `extra` map."
+                    .to_owned(),
+            );
+        }
+        let record = finish_struct(ident, doc, fields, &key, &resource.name, problems);
+        out.structs.push(record);
+        for s in nested {
+            claim(&mut taken, &s.ident, &key, &s.ident, problems);
+            out.structs.push(s);
+        }
+    }
+    out
+}
+
+/// The record type name of each resource: the singular of its name (`users` -> `User`), or its
+/// name as written when two singulars would collide.
+fn record_type_names(resources: &[ResolvedResource]) -> Vec<String> {
+    let singulars: Vec<String> = resources
+        .iter()
+        .map(|r| sanitize(&singular(&r.name), Case::Pascal))
+        .collect();
+    singulars
+        .iter()
+        .zip(resources)
+        .map(|(s, r)| {
+            if singulars.iter().filter(|o| *o == s).count() > 1 {
+                sanitize(&r.name, Case::Pascal)
+            } else {
+                s.clone()
+            }
+        })
+        .collect()
+}
+
+fn claim(
+    taken: &mut BTreeMap<String, String>,
+    ident: &str,
+    key: &str,
+    anchor: &str,
+    problems: &mut Vec<Problem>,
+) {
+    if let Some(first) = taken.get(ident) {
+        problems.push(
+            Problem::new(
+                key,
+                format!("the generated type name `{ident}` is already used by `{first}`"),
+            )
+            .help("rename one of the resources or nested columns")
+            .anchor(anchor),
+        );
+    } else {
+        taken.insert(ident.to_owned(), key.to_owned());
+    }
+}
+
+/// Checks field names for collisions, picks the name of the `extra` map, and builds the plan.
+fn finish_struct(
+    ident: String,
+    doc: Vec<String>,
+    fields: Vec<FieldPlan>,
+    key: &str,
+    anchor_fallback: &str,
+    problems: &mut Vec<Problem>,
+) -> StructPlan {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for field in &fields {
+        if let Some(first) = seen.insert(&field.ident, &field.original) {
+            problems.push(
+                Problem::new(
+                    format!("{key}.columns.{}", field.original),
+                    format!(
+                        "columns `{first}` and `{}` both become the Rust field `{}`",
+                        field.original, field.ident
+                    ),
+                )
+                .help("remove one of them, or give them names that differ in more than case and punctuation")
+                .anchor(if field.original.is_empty() { anchor_fallback } else { &field.original }),
+            );
+        }
+    }
+    let extra_ident = ["extra", "extra_", "extra__"]
+        .into_iter()
+        .find(|candidate| !seen.contains_key(candidate))
+        .unwrap_or("extra___")
+        .to_owned();
+    StructPlan {
+        ident,
+        doc,
+        fields,
+        extra_ident,
+    }
+}
+
+fn field_plan(
+    name: &str,
+    column: &Column,
+    owner: &str,
+    key: &str,
+    nested: &mut Vec<StructPlan>,
+    problems: &mut Vec<Problem>,
+) -> FieldPlan {
+    let ident = sanitize(name, Case::Snake);
+    let ty = rust_type(
+        column,
+        &format!("{owner}{}", sanitize(name, Case::Pascal)),
+        key,
+        nested,
+        problems,
+    );
+    FieldPlan {
+        original: name.to_owned(),
+        ident,
+        ty,
+        optional: column.nullable.unwrap_or(true),
+        doc: describe::column_doc(name, column),
+    }
+}
+
+/// The Rust type of a column's value (without the `Option` for nullability).
+fn rust_type(
+    column: &Column,
+    nested_name: &str,
+    key: &str,
+    nested: &mut Vec<StructPlan>,
+    problems: &mut Vec<Problem>,
+) -> TokenStream {
+    let string = quote!(::std::string::String);
+    match column.data_type.unwrap_or(DataType::Text) {
+        DataType::Text
+        | DataType::Timestamp
+        | DataType::Date
+        | DataType::Time
+        | DataType::Decimal
+        | DataType::Wei
+        | DataType::Binary => string,
+        DataType::Bigint => quote!(i64),
+        DataType::Double => quote!(f64),
+        DataType::Bool => quote!(bool),
+        DataType::Json => {
+            if let Some(items) = &column.items {
+                let inner = rust_type(
+                    items,
+                    &format!("{nested_name}Item"),
+                    &format!("{key}.items"),
+                    nested,
+                    problems,
+                );
+                // List elements are present unless the spec says they may be null.
+                if items.nullable == Some(true) {
+                    quote!(::std::vec::Vec<::std::option::Option<#inner>>)
+                } else {
+                    quote!(::std::vec::Vec<#inner>)
+                }
+            } else if !column.fields.is_empty() {
+                let mut fields = Vec::new();
+                for (name, field) in &column.fields {
+                    let field_key = format!("{key}.fields.{name}");
+                    fields.push(field_plan(
+                        name,
+                        field,
+                        nested_name,
+                        &field_key,
+                        nested,
+                        problems,
+                    ));
+                }
+                let doc = vec![format!("The nested object at `{}`.", key)];
+                let plan = finish_struct(
+                    nested_name.to_owned(),
+                    doc,
+                    fields,
+                    key,
+                    nested_name,
+                    problems,
+                );
+                let ident = format_ident!("{}", plan.ident);
+                // Nested structs come before their parent's other nested structs, depth first.
+                nested.push(plan);
+                quote!(#ident)
+            } else {
+                quote!(::connector_runtime::serde_json::Value)
+            }
+        }
+    }
+}
+
+/// `_<parent>_<field>` fields of a child that includes parent fields, typed from the parent's
+/// columns (untyped JSON when the parent does not declare the field).
+fn parent_fields(
+    spec: &Spec,
+    resources: &[ResolvedResource],
+    resource: &ResolvedResource,
+    own_columns: &[(String, Column)],
+) -> Vec<FieldPlan> {
+    let Some(link) = spec.parent_of(&resource.name) else {
+        return Vec::new();
+    };
+    let parent = resources.iter().find(|r| r.name == link.parent);
+    let mut out = Vec::new();
+    for field in &resource.include_from_parent {
+        let original = format!("_{}_{}", link.parent, field.replace('.', "__"));
+        if own_columns.iter().any(|(name, _)| *name == original) {
+            continue;
+        }
+        let ident = sanitize(&format!("{}_{}", link.parent, field), Case::Snake);
+        let column = parent.and_then(|p| p.columns.get(field.as_str()));
+        let (ty, optional) = match column {
+            Some(c) if c.data_type != Some(DataType::Json) => {
+                let mut ignored = Vec::new();
+                let ty = rust_type(c, "", "", &mut Vec::new(), &mut ignored);
+                (ty, c.nullable.unwrap_or(true))
+            }
+            _ => (quote!(::connector_runtime::serde_json::Value), true),
+        };
+        out.push(FieldPlan {
+            original: original.clone(),
+            ident,
+            ty,
+            optional,
+            doc: vec![format!(
+                "`{field}` of the parent `{}` record (`include_from_parent`), as `{original}`.",
+                link.parent
+            )],
+        });
+    }
+    out
+}
+
+/// Prints every planned struct.
+pub(crate) fn tokens(plan: &TypesPlan, json_schema: bool) -> TokenStream {
+    let structs = plan.structs.iter().map(|s| struct_tokens(s, json_schema));
+    quote!(#(#structs)*)
+}
+
+fn struct_tokens(plan: &StructPlan, json_schema: bool) -> TokenStream {
+    let ident = format_ident!("{}", plan.ident);
+    let doc = describe::doc_attrs(&plan.doc);
+    let extra = format_ident!("{}", plan.extra_ident);
+    let schema_derive = json_schema.then(|| quote!(#[derive(::schemars::JsonSchema)]));
+    let fields = plan.fields.iter().map(|f| {
+        let name = format_ident!("{}", f.ident);
+        let doc = describe::doc_attrs(&f.doc);
+        let inner = &f.ty;
+        let original = &f.original;
+        let rename = needs_rename(original, &f.ident).then(|| quote!(rename = #original));
+        let optional = f.optional.then(|| {
+            quote!(
+                default,
+                skip_serializing_if = "::std::option::Option::is_none"
+            )
+        });
+        let serde = match (rename, optional) {
+            (None, None) => None,
+            (Some(r), None) => Some(quote!(#[serde(#r)])),
+            (None, Some(o)) => Some(quote!(#[serde(#o)])),
+            (Some(r), Some(o)) => Some(quote!(#[serde(#r, #o)])),
+        };
+        let ty = if f.optional {
+            quote!(::std::option::Option<#inner>)
+        } else {
+            quote!(#inner)
+        };
+        quote! {
+            #doc
+            #serde
+            pub #name: #ty,
+        }
+    });
+    quote! {
+        #doc
+        #[derive(
+            Debug,
+            Clone,
+            PartialEq,
+            ::connector_runtime::serde::Serialize,
+            ::connector_runtime::serde::Deserialize,
+        )]
+        #schema_derive
+        #[serde(crate = "::connector_runtime::serde")]
+        pub struct #ident {
+            #(#fields)*
+            /// Fields the spec does not declare, kept as they came (a loader must not drop data).
+            #[serde(flatten)]
+            pub #extra: ::connector_runtime::serde_json::Map<::std::string::String, ::connector_runtime::serde_json::Value>,
+        }
+    }
+}
