@@ -1,1 +1,165 @@
-//! Placeholder: filled by its issue.
+//! Destinations for connector records: SQLite (default) and DuckDB (cargo feature `duckdb`).
+//!
+//! ```no_run
+//! use connector_load::{open_destination, ResourceLoadPlan};
+//! use connector_spec::Disposition;
+//! use serde_json::json;
+//!
+//! let destination = open_destination("sqlite:demo.db")?;
+//! let plan = ResourceLoadPlan::new("meetings", "users")
+//!     .with_primary_key(["id"])
+//!     .with_disposition(Disposition::Merge);
+//! let mut writer = destination.begin(&plan)?;
+//! writer.write_batch(&[json!({"id": 1, "name": "Ada"})])?;
+//! let summary = writer.commit(Some(json!({"last_value": "2024-01-01"})))?;
+//! assert_eq!(summary.records, 1);
+//! # Ok::<(), connector_load::Error>(())
+//! ```
+//!
+//! # Tables
+//! Each resource loads into one table (`table_name`, default the resource name). Declared
+//! columns get their dlt type mapped to the database's (text, bigint, double, bool, timestamp,
+//! date, time, decimal; `json` for nested objects and lists, stored as JSON text in SQLite and
+//! `JSON` in DuckDB). Every row also gets `_connector_load_id` and `_connector_loaded_at`.
+//!
+//! **Schema evolution**: a field no column covers becomes a new column (added with
+//! `ALTER TABLE`), typed from its first non-null value: string → text, integer → bigint,
+//! other number → double, boolean → bool, object or list → json. A field that is only ever
+//! null gets no column. Field names are kept as the API sends them (matched
+//! case-insensitively, as both databases fold identifier case).
+//!
+//! **Type conflicts**: values are converted when no information is lost (`42` into text,
+//! `"42"` or `42.0` into bigint, RFC 3339 or naive date-times into timestamp, normalised to
+//! UTC); otherwise the load fails with [`Error::TypeConflict`] naming table, column and both
+//! types. A spec column whose type differs from the existing table's is
+//! [`Error::SchemaConflict`].
+//!
+//! # Dispositions
+//! - `append` adds the rows; `replace` swaps the table's contents for this load's rows;
+//! - `merge` with the default `delete-insert` strategy deletes the rows whose primary key (and
+//!   merge key, when given) occurs in the load, then inserts the load's rows, one per primary
+//!   key, the last one received winning; `upsert` updates matching rows in place and inserts
+//!   the rest. Merge without any key appends (as in dlt); upsert needs a primary key.
+//! - `skip` loads nothing but still commits the state.
+//!
+//! # Crash safety
+//! Records are staged per batch in `_connector_staging__<connector>__<resource>` (one
+//! transaction per batch). [`ResourceWriter::commit`] applies them to the final table, records
+//! the column types in `_connector_columns`, the incremental state in `_connector_state` and the
+//! load in `_connector_loads`, all in ONE transaction. Whatever happens before that commit
+//! (an error, a dropped writer, a killed process), the final table and the state are as the
+//! previous commit left them, and re-running from the stored state loads the rest exactly once.
+
+mod backend;
+mod destination;
+mod dialect;
+#[cfg(feature = "duckdb")]
+mod duckdb;
+mod engine;
+mod error;
+mod plan;
+mod sqlite;
+mod types;
+
+use std::path::{Path, PathBuf};
+
+pub use destination::{Destination, ResourceWriter};
+pub use engine::{COLUMNS_TABLE, LOADED_AT_COLUMN, LOADS_TABLE, LOAD_ID_COLUMN, STATE_TABLE};
+pub use error::{Error, Result};
+pub use plan::{new_load_id, LoadSummary, ResourceLoadPlan};
+pub use types::{LoadType, SqlValue};
+
+/// The destination kinds this build supports, for help texts.
+pub const SUPPORTED_DESTINATIONS: &[&str] = if cfg!(feature = "duckdb") {
+    &["sqlite:PATH", "duckdb:PATH"]
+} else {
+    &["sqlite:PATH"]
+};
+
+/// A parsed destination URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestinationUrl {
+    /// `sqlite:PATH`.
+    Sqlite(PathBuf),
+    /// `duckdb:PATH`.
+    DuckDb(PathBuf),
+}
+
+impl DestinationUrl {
+    /// Parses `sqlite:PATH` or `duckdb:PATH` (`sqlite://PATH` is accepted too). Whether
+    /// DuckDB is compiled in is checked by [`open_destination`], not here.
+    pub fn parse(url: &str) -> Result<Self> {
+        let bad = |reason: String| Error::BadUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let Some((scheme, rest)) = url.split_once(':') else {
+            return Err(bad(format!(
+                "no destination kind; write `sqlite:{url}`{}",
+                if cfg!(feature = "duckdb") {
+                    format!(" or `duckdb:{url}`")
+                } else {
+                    String::new()
+                }
+            )));
+        };
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path.trim().is_empty() {
+            return Err(bad(format!("no database file path after `{scheme}:`")));
+        }
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Ok(DestinationUrl::Sqlite(PathBuf::from(path))),
+            "duckdb" => Ok(DestinationUrl::DuckDb(PathBuf::from(path))),
+            other => Err(bad(format!(
+                "unknown destination kind `{other}`; supported: sqlite:PATH, duckdb:PATH"
+            ))),
+        }
+    }
+}
+
+/// Opens the destination a URL names: `sqlite:PATH` or `duckdb:PATH`. The file is created
+/// when missing; its directory must exist.
+pub fn open_destination(url: &str) -> Result<Box<dyn Destination>> {
+    match DestinationUrl::parse(url)? {
+        DestinationUrl::Sqlite(path) => {
+            check_path("sqlite", &path)?;
+            Ok(Box::new(sqlite::open(&path, url)?))
+        }
+        DestinationUrl::DuckDb(path) => open_duckdb(url, &path),
+    }
+}
+
+#[cfg(feature = "duckdb")]
+fn open_duckdb(url: &str, path: &Path) -> Result<Box<dyn Destination>> {
+    check_path("duckdb", path)?;
+    Ok(Box::new(duckdb::open(path, url)?))
+}
+
+#[cfg(not(feature = "duckdb"))]
+fn open_duckdb(url: &str, _path: &Path) -> Result<Box<dyn Destination>> {
+    Err(Error::FeatureDisabled {
+        url: url.to_owned(),
+        feature: "duckdb",
+    })
+}
+
+/// Clearer messages than the drivers give for the common mistakes.
+fn check_path(kind: &'static str, path: &Path) -> Result<()> {
+    let error = |reason: String| Error::Open {
+        kind,
+        path: path.to_owned(),
+        reason,
+    };
+    if path.is_dir() {
+        return Err(error("it is a directory, not a database file".to_owned()));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(error(format!(
+                "directory `{}` does not exist",
+                parent.display()
+            )));
+        }
+    }
+    Ok(())
+}

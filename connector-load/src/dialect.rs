@@ -1,0 +1,272 @@
+//! What differs between databases: type names, the JSON column type, casts, how to list a
+//! table's columns, and the key-matching SQL of merges. Everything else (the write path, the
+//! staging protocol, state and schema bookkeeping) is shared and lives in `engine`.
+
+use crate::types::LoadType;
+
+/// A SQL dialect. Default methods hold the SQL both databases accept.
+pub(crate) trait Dialect: Sync {
+    /// `sqlite` or `duckdb` (used in messages).
+    fn name(&self) -> &'static str;
+
+    /// The database type of a column of type `ty`.
+    fn column_type(&self, ty: LoadType) -> String;
+
+    /// The type JSON columns get.
+    fn json_type(&self) -> &'static str;
+
+    /// The type staged text values get (timestamps, decimals and JSON travel as text and are
+    /// cast when applied, so the staging insert never depends on the driver's type mapping).
+    fn text_type(&self) -> &'static str;
+
+    /// The staging table's type for a column of type `ty`.
+    fn staging_type(&self, ty: LoadType) -> String {
+        if ty.is_textual() {
+            self.text_type().to_owned()
+        } else {
+            self.column_type(ty)
+        }
+    }
+
+    /// `expr` (a staged value) converted to the column type `ty`.
+    fn cast(&self, expr: &str, ty: LoadType) -> String;
+
+    /// The column type a database type name most likely stands for (for tables whose types
+    /// the schema table does not record).
+    fn logical_type(&self, db_type: &str) -> LoadType;
+
+    /// A query with one parameter (the table name) returning `(column name, type name)` rows
+    /// in column order; no rows when the table does not exist.
+    fn list_columns_sql(&self) -> &'static str;
+
+    /// Whether the final table gets an index on its primary key (it speeds merges up in
+    /// SQLite; DuckDB refuses `ALTER TABLE ADD COLUMN` on indexed tables, so it gets none).
+    fn key_index(&self) -> bool;
+
+    /// Statement that opens a write transaction.
+    fn begin_sql(&self) -> &'static str {
+        "BEGIN"
+    }
+
+    /// An identifier, quoted.
+    fn quote(&self, ident: &str) -> String {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
+
+    /// Deletes the rows of `target` whose `keys` match a row of `source` (a parenthesised
+    /// subquery or a table name).
+    fn delete_matching_sql(&self, target: &str, source: &str, keys: &[String]) -> String {
+        let cond = keys
+            .iter()
+            .map(|k| {
+                let k = self.quote(k);
+                format!("s.{k} = {target}.{k}")
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        format!("DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {source} AS s WHERE {cond})")
+    }
+
+    /// Statements that update the rows of `target` matching a row of `source` on `keys` and
+    /// insert the rest (`source` holds one row per key, `columns` every column to write).
+    fn upsert_sql(
+        &self,
+        target: &str,
+        source: &str,
+        keys: &[String],
+        columns: &[String],
+    ) -> Vec<String> {
+        let q = |c: &String| self.quote(c);
+        let matches = |left: &str, right: &str| {
+            keys.iter()
+                .map(|k| format!("{left}.{} = {right}.{}", q(k), q(k)))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let set = columns
+            .iter()
+            .filter(|c| !keys.contains(c))
+            .map(|c| format!("{} = s.{}", q(c), q(c)))
+            .collect::<Vec<_>>();
+        let list = columns.iter().map(q).collect::<Vec<_>>().join(", ");
+        let select = columns
+            .iter()
+            .map(|c| format!("s.{}", q(c)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut statements = Vec::new();
+        if !set.is_empty() {
+            statements.push(format!(
+                "UPDATE {target} SET {} FROM {source} AS s WHERE {}",
+                set.join(", "),
+                matches(target, "s")
+            ));
+        }
+        statements.push(format!(
+            "INSERT INTO {target} ({list}) SELECT {select} FROM {source} AS s \
+             WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {})",
+            matches("t", "s")
+        ));
+        statements
+    }
+}
+
+/// SQLite: types by affinity; everything textual is TEXT so nothing is coerced behind the
+/// loader's back (a `DECIMAL` column would turn `"1.10"` into the float 1.1).
+pub(crate) struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn column_type(&self, ty: LoadType) -> String {
+        match ty {
+            LoadType::Bigint => "INTEGER".into(),
+            LoadType::Double => "REAL".into(),
+            LoadType::Bool => "BOOLEAN".into(),
+            LoadType::Json => self.json_type().into(),
+            _ => "TEXT".into(),
+        }
+    }
+
+    fn json_type(&self) -> &'static str {
+        // SQLite's JSON functions work on TEXT; a column declared `JSON` would get NUMERIC
+        // affinity and turn the JSON text `123` into an integer.
+        "TEXT"
+    }
+
+    fn text_type(&self) -> &'static str {
+        "TEXT"
+    }
+
+    fn cast(&self, expr: &str, _ty: LoadType) -> String {
+        expr.to_owned()
+    }
+
+    fn logical_type(&self, db_type: &str) -> LoadType {
+        let upper = db_type.to_ascii_uppercase();
+        if upper.contains("INT") {
+            LoadType::Bigint
+        } else if upper.contains("REAL") || upper.contains("FLOA") || upper.contains("DOUB") {
+            LoadType::Double
+        } else if upper.contains("BOOL") {
+            LoadType::Bool
+        } else {
+            LoadType::Text
+        }
+    }
+
+    fn list_columns_sql(&self) -> &'static str {
+        "SELECT name, type FROM pragma_table_info(?) ORDER BY cid"
+    }
+
+    fn key_index(&self) -> bool {
+        true
+    }
+
+    fn begin_sql(&self) -> &'static str {
+        // Take the write lock up front so a transaction never fails half-way on a lock
+        // upgrade.
+        "BEGIN IMMEDIATE"
+    }
+
+    fn delete_matching_sql(&self, target: &str, source: &str, keys: &[String]) -> String {
+        // Row-value IN lets SQLite build one ephemeral index over the source instead of
+        // running a correlated subquery per target row.
+        let list = keys
+            .iter()
+            .map(|k| self.quote(k))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("DELETE FROM {target} WHERE ({list}) IN (SELECT {list} FROM {source} AS s)")
+    }
+}
+
+/// DuckDB: native types, `JSON` from the bundled json extension, `TIMESTAMPTZ`.
+#[cfg_attr(not(feature = "duckdb"), allow(dead_code))]
+pub(crate) struct DuckDb;
+
+impl Dialect for DuckDb {
+    fn name(&self) -> &'static str {
+        "duckdb"
+    }
+
+    fn column_type(&self, ty: LoadType) -> String {
+        match ty {
+            LoadType::Text | LoadType::Wei | LoadType::Binary => "VARCHAR".into(),
+            LoadType::Bigint => "BIGINT".into(),
+            LoadType::Double => "DOUBLE".into(),
+            LoadType::Bool => "BOOLEAN".into(),
+            LoadType::Timestamp => "TIMESTAMPTZ".into(),
+            LoadType::Date => "DATE".into(),
+            LoadType::Time => "TIME".into(),
+            LoadType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
+            LoadType::Json => self.json_type().into(),
+        }
+    }
+
+    fn json_type(&self) -> &'static str {
+        "JSON"
+    }
+
+    fn text_type(&self) -> &'static str {
+        "VARCHAR"
+    }
+
+    fn cast(&self, expr: &str, ty: LoadType) -> String {
+        if ty.is_textual() && !matches!(ty, LoadType::Text | LoadType::Wei | LoadType::Binary) {
+            format!("CAST({expr} AS {})", self.column_type(ty))
+        } else {
+            expr.to_owned()
+        }
+    }
+
+    fn logical_type(&self, db_type: &str) -> LoadType {
+        let upper = db_type.to_ascii_uppercase();
+        match upper.as_str() {
+            "BIGINT" | "INTEGER" | "SMALLINT" | "TINYINT" | "HUGEINT" | "UBIGINT" | "UINTEGER" => {
+                LoadType::Bigint
+            }
+            "DOUBLE" | "FLOAT" | "REAL" => LoadType::Double,
+            "BOOLEAN" => LoadType::Bool,
+            "DATE" => LoadType::Date,
+            "TIME" => LoadType::Time,
+            "JSON" => LoadType::Json,
+            t if t.starts_with("TIMESTAMP") => LoadType::Timestamp,
+            t if t.starts_with("DECIMAL") => {
+                let inner = t.trim_start_matches("DECIMAL(").trim_end_matches(')');
+                let mut parts = inner.split(',').map(|p| p.trim().parse::<u32>().ok());
+                match (parts.next().flatten(), parts.next().flatten()) {
+                    (Some(precision), Some(scale)) => LoadType::Decimal { precision, scale },
+                    _ => LoadType::Decimal {
+                        precision: 38,
+                        scale: 9,
+                    },
+                }
+            }
+            _ => LoadType::Text,
+        }
+    }
+
+    fn list_columns_sql(&self) -> &'static str {
+        "SELECT column_name, data_type FROM information_schema.columns \
+         WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position"
+    }
+
+    fn key_index(&self) -> bool {
+        false
+    }
+
+    fn delete_matching_sql(&self, target: &str, source: &str, keys: &[String]) -> String {
+        let cond = keys
+            .iter()
+            .map(|k| {
+                let k = self.quote(k);
+                format!("{target}.{k} = s.{k}")
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        format!("DELETE FROM {target} USING {source} AS s WHERE {cond}")
+    }
+}

@@ -1,0 +1,159 @@
+//! What to load (a [`ResourceLoadPlan`]) and what a committed load did (a [`LoadSummary`]).
+
+use connector_spec::{Column, Disposition, MergeStrategy, ResolvedResource};
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// Everything the destination needs to know about one resource's load.
+///
+/// Build it from a spec with [`ResourceLoadPlan::from_resource`], or by hand with
+/// [`ResourceLoadPlan::new`] and the `with_*` methods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceLoadPlan {
+    /// Connector name (the state table's first key).
+    pub connector: String,
+    /// Resource name (the state table's second key).
+    pub resource: String,
+    /// Destination table.
+    pub table: String,
+    /// Declared columns: created up front, values checked against their types.
+    pub columns: IndexMap<String, Column>,
+    /// Primary key columns (merge matches on them; never null).
+    pub primary_key: Vec<String>,
+    /// Merge key columns (delete-insert also deletes rows matching them, as in dlt).
+    pub merge_key: Vec<String>,
+    /// append, replace, merge or skip.
+    pub disposition: Disposition,
+    /// delete-insert or upsert, for merge.
+    pub merge_strategy: MergeStrategy,
+    /// Load id written to `_connector_load_id`; one is made up when `None`. A sync run passes
+    /// the same id to every resource, as dlt does.
+    pub load_id: Option<String>,
+    /// Replace the table's contents whatever the disposition (the CLI's `--full-refresh`).
+    pub full_refresh: bool,
+}
+
+impl ResourceLoadPlan {
+    /// An append plan for `resource` into a table of the same name, with no declared columns.
+    pub fn new(connector: impl Into<String>, resource: impl Into<String>) -> Self {
+        let resource = resource.into();
+        ResourceLoadPlan {
+            connector: connector.into(),
+            table: resource.clone(),
+            resource,
+            columns: IndexMap::new(),
+            primary_key: Vec::new(),
+            merge_key: Vec::new(),
+            disposition: Disposition::Append,
+            merge_strategy: MergeStrategy::DeleteInsert,
+            load_id: None,
+            full_refresh: false,
+        }
+    }
+
+    /// The plan a resolved spec resource describes.
+    pub fn from_resource(connector: impl Into<String>, resource: &ResolvedResource) -> Self {
+        ResourceLoadPlan {
+            connector: connector.into(),
+            resource: resource.name.clone(),
+            table: resource.table_name.clone(),
+            columns: resource.columns.clone(),
+            primary_key: resource.primary_key.clone(),
+            merge_key: resource.merge_key.clone(),
+            disposition: resource.disposition,
+            merge_strategy: resource.merge_strategy,
+            load_id: None,
+            full_refresh: false,
+        }
+    }
+
+    /// Sets the destination table.
+    pub fn with_table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// Declares a column.
+    pub fn with_column(mut self, name: impl Into<String>, column: Column) -> Self {
+        self.columns.insert(name.into(), column);
+        self
+    }
+
+    /// Sets the primary key (several names: a compound key).
+    pub fn with_primary_key<S: Into<String>>(mut self, key: impl IntoIterator<Item = S>) -> Self {
+        self.primary_key = key.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the merge key.
+    pub fn with_merge_key<S: Into<String>>(mut self, key: impl IntoIterator<Item = S>) -> Self {
+        self.merge_key = key.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the write disposition.
+    pub fn with_disposition(mut self, disposition: Disposition) -> Self {
+        self.disposition = disposition;
+        self
+    }
+
+    /// Sets the merge strategy.
+    pub fn with_merge_strategy(mut self, strategy: MergeStrategy) -> Self {
+        self.merge_strategy = strategy;
+        self
+    }
+
+    /// Sets the load id.
+    pub fn with_load_id(mut self, load_id: impl Into<String>) -> Self {
+        self.load_id = Some(load_id.into());
+        self
+    }
+
+    /// Makes the load replace the table's contents.
+    pub fn with_full_refresh(mut self, full_refresh: bool) -> Self {
+        self.full_refresh = full_refresh;
+        self
+    }
+}
+
+/// What one committed resource load did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadSummary {
+    /// Connector name.
+    pub connector: String,
+    /// Resource name.
+    pub resource: String,
+    /// Destination table.
+    pub table: String,
+    /// The load id in `_connector_load_id`.
+    pub load_id: String,
+    /// The disposition applied (`replace` on a full refresh).
+    pub disposition: String,
+    /// Records received by the writer.
+    pub records: u64,
+    /// Rows in the table after the commit.
+    pub table_rows: u64,
+    /// Columns added to the table by this load (schema evolution).
+    pub new_columns: Vec<String>,
+    /// Seconds from `begin` to the end of the commit.
+    pub seconds: f64,
+}
+
+/// A new load id: the UTC time to the microsecond plus a process-wide counter, so ids sort by
+/// time and two loads started in the same microsecond still differ.
+pub fn new_load_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{}.{n:04}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"))
+}
+
+/// The disposition's word.
+pub(crate) fn disposition_name(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::Append => "append",
+        Disposition::Replace => "replace",
+        Disposition::Merge => "merge",
+        Disposition::Skip => "skip",
+    }
+}

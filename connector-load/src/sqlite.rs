@@ -1,0 +1,121 @@
+//! SQLite through rusqlite (bundled): the default destination.
+
+use std::path::Path;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql};
+
+use crate::backend::Backend;
+use crate::dialect::{Dialect, Sqlite};
+use crate::engine::SqlDestination;
+use crate::error::{Error, Result};
+use crate::types::SqlValue;
+
+pub(crate) struct SqliteBackend {
+    conn: Connection,
+}
+
+fn db_error(context: &str, e: rusqlite::Error) -> Error {
+    Error::db("sqlite", context, e)
+}
+
+/// Opens (creating when missing) the SQLite database at `path`.
+pub(crate) fn open(path: &Path, url: &str) -> Result<SqlDestination<SqliteBackend>> {
+    let open_error = |reason: String| Error::Open {
+        kind: "sqlite",
+        path: path.to_owned(),
+        reason,
+    };
+    let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+    // WAL keeps readers working during a load; NORMAL sync is still crash-consistent (a power
+    // cut may lose the last commits, never half of one).
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
+    )
+    .map_err(|e| open_error(e.to_string()))?;
+    SqlDestination::new(SqliteBackend { conn }, url.to_owned()).map_err(|e| match e {
+        Error::Database { message, .. } => open_error(message),
+        other => other,
+    })
+}
+
+impl ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlValue::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            SqlValue::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            SqlValue::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            SqlValue::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
+            SqlValue::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+fn from_sqlite(value: ValueRef<'_>) -> SqlValue {
+    match value {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(i) => SqlValue::Int(i),
+        ValueRef::Real(f) => SqlValue::Real(f),
+        ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => SqlValue::Text(b.iter().map(|byte| format!("{byte:02x}")).collect()),
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &Sqlite
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.conn.execute_batch(sql).map_err(|e| db_error(sql, e))
+    }
+
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<usize> {
+        self.conn
+            .execute(sql, rusqlite::params_from_iter(params))
+            .map_err(|e| db_error(sql, e))
+    }
+
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
+        let mut statement = self.conn.prepare(sql).map_err(|e| db_error(sql, e))?;
+        let width = statement.column_count();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params))
+            .map_err(|e| db_error(sql, e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| db_error(sql, e))? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(from_sqlite(row.get_ref(i).map_err(|e| db_error(sql, e))?));
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[String],
+        rows: &[Vec<SqlValue>],
+    ) -> Result<()> {
+        let d = self.dialect();
+        let list = columns
+            .iter()
+            .map(|c| d.quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let marks = vec!["?"; columns.len()].join(", ");
+        let sql = format!("INSERT INTO {} ({list}) VALUES ({marks})", d.quote(table));
+        let mut statement = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| db_error(&sql, e))?;
+        for row in rows {
+            statement
+                .execute(rusqlite::params_from_iter(row))
+                .map_err(|e| db_error(&sql, e))?;
+        }
+        Ok(())
+    }
+}

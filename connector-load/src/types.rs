@@ -1,0 +1,352 @@
+//! Logical column types (dlt's data types) and how JSON values become column values.
+//!
+//! Conversion is strict where it would lose information and lenient where it would not:
+//! `42` fits a text column as `"42"`, `"42"` fits a bigint column as `42`, `1.0` fits bigint as
+//! `1`, but `1.5` does not fit bigint and an object does not fit text. A value that does not fit
+//! is a [`crate::Error::TypeConflict`] naming the table, the column and both types.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
+use connector_spec::{Column, DataType};
+use serde_json::Value;
+
+/// The type of a destination column, as the loader reasons about it (dialects map it to
+/// their own type names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadType {
+    /// UTF-8 text.
+    Text,
+    /// 64-bit signed integer.
+    Bigint,
+    /// 64-bit float.
+    Double,
+    /// Boolean.
+    Bool,
+    /// Timestamp with time zone, normalised to UTC.
+    Timestamp,
+    /// Calendar date.
+    Date,
+    /// Time of day.
+    Time,
+    /// Exact decimal number with precision and scale.
+    Decimal {
+        /// Total digits.
+        precision: u32,
+        /// Digits after the point.
+        scale: u32,
+    },
+    /// Any JSON value (nested objects and lists), stored as JSON text.
+    Json,
+    /// 256-bit integer kept as text.
+    Wei,
+    /// Bytes, kept as the base64 text the API sent.
+    Binary,
+}
+
+/// Decimal precision and scale when a spec gives none (dlt's defaults).
+const DEFAULT_DECIMAL: (u32, u32) = (38, 9);
+
+impl LoadType {
+    /// The column type for a spec column hint. No `data_type` means text, unless the hint
+    /// describes a nested shape (`items` or `fields`), which means JSON.
+    pub fn from_column(column: &Column) -> LoadType {
+        match column.data_type {
+            Some(data_type) => LoadType::from_data_type(data_type, column.precision, column.scale),
+            None if column.items.is_some() || !column.fields.is_empty() => LoadType::Json,
+            None => LoadType::Text,
+        }
+    }
+
+    /// The column type for a dlt data type name.
+    pub fn from_data_type(data_type: DataType, precision: Option<u32>, scale: Option<u32>) -> Self {
+        match data_type {
+            DataType::Text => LoadType::Text,
+            DataType::Bigint => LoadType::Bigint,
+            DataType::Double => LoadType::Double,
+            DataType::Bool => LoadType::Bool,
+            DataType::Timestamp => LoadType::Timestamp,
+            DataType::Date => LoadType::Date,
+            DataType::Time => LoadType::Time,
+            DataType::Decimal => LoadType::Decimal {
+                precision: precision.unwrap_or(DEFAULT_DECIMAL.0),
+                scale: scale.unwrap_or(DEFAULT_DECIMAL.1),
+            },
+            DataType::Wei => LoadType::Wei,
+            DataType::Binary => LoadType::Binary,
+            DataType::Json => LoadType::Json,
+        }
+    }
+
+    /// The type a new column gets when an undeclared field first appears with this value
+    /// (schema evolution). `None` for null: a column is created only once a value is seen.
+    /// Strings stay text (no timestamp guessing), so a field's type never depends on luck.
+    pub fn infer(value: &Value) -> Option<LoadType> {
+        match value {
+            Value::Null => None,
+            Value::Bool(_) => Some(LoadType::Bool),
+            Value::Number(n) if n.is_i64() => Some(LoadType::Bigint),
+            Value::Number(_) => Some(LoadType::Double),
+            Value::String(_) => Some(LoadType::Text),
+            Value::Array(_) | Value::Object(_) => Some(LoadType::Json),
+        }
+    }
+
+    /// dlt's name of the type, as stored in the schema table.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LoadType::Text => "text",
+            LoadType::Bigint => "bigint",
+            LoadType::Double => "double",
+            LoadType::Bool => "bool",
+            LoadType::Timestamp => "timestamp",
+            LoadType::Date => "date",
+            LoadType::Time => "time",
+            LoadType::Decimal { .. } => "decimal",
+            LoadType::Json => "json",
+            LoadType::Wei => "wei",
+            LoadType::Binary => "binary",
+        }
+    }
+
+    /// The inverse of [`LoadType::name`], with precision and scale for decimals.
+    pub fn from_name(name: &str, precision: Option<u32>, scale: Option<u32>) -> Option<Self> {
+        let data_type = match name {
+            "text" => DataType::Text,
+            "bigint" => DataType::Bigint,
+            "double" => DataType::Double,
+            "bool" => DataType::Bool,
+            "timestamp" => DataType::Timestamp,
+            "date" => DataType::Date,
+            "time" => DataType::Time,
+            "decimal" => DataType::Decimal,
+            "json" => DataType::Json,
+            "wei" => DataType::Wei,
+            "binary" => DataType::Binary,
+            _ => return None,
+        };
+        Some(LoadType::from_data_type(data_type, precision, scale))
+    }
+
+    /// Whether values of this type are carried as text between the loader and the database
+    /// (the database casts them to the column type).
+    pub fn is_textual(&self) -> bool {
+        !matches!(self, LoadType::Bigint | LoadType::Double | LoadType::Bool)
+    }
+
+    /// Converts one JSON value to a value of this column type; `Err` carries the JSON type
+    /// name of the value that did not fit (for the conflict message).
+    pub fn convert(&self, value: &Value) -> Result<SqlValue, &'static str> {
+        let found = json_type_name(value);
+        let converted = match (self, value) {
+            (_, Value::Null) => Some(SqlValue::Null),
+            (LoadType::Json, v) => serde_json::to_string(v).ok().map(SqlValue::Text),
+            (LoadType::Text | LoadType::Wei | LoadType::Binary, v) => {
+                scalar_text(v).map(SqlValue::Text)
+            }
+            (LoadType::Bigint, Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| is_exact_i64(*f)).map(|f| f as i64))
+                .map(SqlValue::Int),
+            (LoadType::Bigint, Value::String(s)) => s.trim().parse::<i64>().ok().map(SqlValue::Int),
+            (LoadType::Double, Value::Number(n)) => n.as_f64().map(SqlValue::Real),
+            (LoadType::Double, Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(SqlValue::Real),
+            (LoadType::Bool, Value::Bool(b)) => Some(SqlValue::Bool(*b)),
+            (LoadType::Decimal { .. }, Value::Number(n)) => Some(SqlValue::Text(n.to_string())),
+            (LoadType::Decimal { .. }, Value::String(s)) => {
+                is_decimal_literal(s.trim()).then(|| SqlValue::Text(s.trim().to_owned()))
+            }
+            (LoadType::Timestamp, Value::String(s)) => parse_timestamp(s).map(SqlValue::Text),
+            (LoadType::Timestamp, Value::Number(n)) => {
+                n.as_f64().and_then(epoch_to_rfc3339).map(SqlValue::Text)
+            }
+            (LoadType::Date, Value::String(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .ok()
+                .map(|d| SqlValue::Text(d.format("%Y-%m-%d").to_string())),
+            (LoadType::Time, Value::String(s)) => parse_time(s).map(SqlValue::Text),
+            _ => None,
+        };
+        converted.ok_or(found)
+    }
+}
+
+impl fmt::Display for LoadType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadType::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// A value on its way into a database column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Text (also timestamps, dates, decimals and JSON, which the database casts).
+    Text(String),
+}
+
+impl SqlValue {
+    /// The value as JSON (what queries hand back).
+    pub fn to_json(&self) -> Value {
+        match self {
+            SqlValue::Null => Value::Null,
+            SqlValue::Int(i) => Value::from(*i),
+            SqlValue::Real(f) => {
+                serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+            }
+            SqlValue::Bool(b) => Value::Bool(*b),
+            SqlValue::Text(s) => Value::String(s.clone()),
+        }
+    }
+}
+
+/// The JSON type of a value, as error messages name it.
+pub fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn is_exact_i64(f: f64) -> bool {
+    f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64
+}
+
+fn is_decimal_literal(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or_default();
+    let frac = parts.next().unwrap_or_default();
+    !(whole.is_empty() && frac.is_empty())
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// RFC 3339 (any offset), or a naive date-time taken as UTC; normalised to RFC 3339 UTC so
+/// every destination stores and compares the same text.
+fn parse_timestamp(s: &str) -> Option<String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(
+            t.with_timezone(&Utc)
+                .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        );
+    }
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(s, format).ok())
+    .map(|naive| naive.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    .or_else(|| {
+        DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z")
+            .ok()
+            .map(|t| {
+                t.with_timezone(&Utc)
+                    .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+            })
+    })
+}
+
+fn epoch_to_rfc3339(seconds: f64) -> Option<String> {
+    if !seconds.is_finite() {
+        return None;
+    }
+    let whole = seconds.floor();
+    let nanos = ((seconds - whole) * 1e9).round() as u32;
+    DateTime::<Utc>::from_timestamp(whole as i64, nanos.min(999_999_999))
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+fn parse_time(s: &str) -> Option<String> {
+    let s = s.trim();
+    ["%H:%M:%S%.f", "%H:%M"]
+        .iter()
+        .find_map(|format| NaiveTime::parse_from_str(s, format).ok())
+        .map(|t| t.format("%H:%M:%S%.f").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lossless_conversions_are_accepted() {
+        assert_eq!(
+            LoadType::Bigint.convert(&json!("42")),
+            Ok(SqlValue::Int(42))
+        );
+        assert_eq!(LoadType::Bigint.convert(&json!(3.0)), Ok(SqlValue::Int(3)));
+        assert_eq!(
+            LoadType::Text.convert(&json!(7)),
+            Ok(SqlValue::Text("7".into()))
+        );
+        assert_eq!(
+            LoadType::Timestamp.convert(&json!("2024-05-01T12:00:00+02:00")),
+            Ok(SqlValue::Text("2024-05-01T10:00:00Z".into()))
+        );
+        assert_eq!(
+            LoadType::Timestamp.convert(&json!("2024-05-01 10:00:00")),
+            Ok(SqlValue::Text("2024-05-01T10:00:00Z".into()))
+        );
+        assert_eq!(
+            LoadType::Timestamp.convert(&json!(0)),
+            Ok(SqlValue::Text("1970-01-01T00:00:00Z".into()))
+        );
+        assert_eq!(
+            LoadType::Time.convert(&json!("10:30")),
+            Ok(SqlValue::Text("10:30:00".into()))
+        );
+    }
+
+    #[test]
+    fn lossy_conversions_name_the_json_type() {
+        assert_eq!(LoadType::Bigint.convert(&json!(1.5)), Err("number"));
+        assert_eq!(LoadType::Bigint.convert(&json!("abc")), Err("string"));
+        assert_eq!(LoadType::Text.convert(&json!({"a": 1})), Err("object"));
+        assert_eq!(LoadType::Bool.convert(&json!(1)), Err("integer"));
+        assert_eq!(
+            LoadType::Timestamp.convert(&json!("yesterday")),
+            Err("string")
+        );
+        assert_eq!(
+            LoadType::Decimal {
+                precision: 10,
+                scale: 2
+            }
+            .convert(&json!("1e5")),
+            Err("string")
+        );
+    }
+}
