@@ -341,7 +341,15 @@ impl<'a> Loader<'a> {
             self.unknown_field(&container, field, &expected, &key_path);
         } else if let Some(rest) = message.strip_prefix("unknown variant `") {
             let (variant, expected) = split_backticked(rest);
-            let expected = backticked_list(expected);
+            let mut expected = backticked_list(expected);
+            // Aliases that differ only in case (`POST` / `post`) are listed once.
+            let mut seen = Vec::new();
+            expected.retain(|e| {
+                let lower = e.to_lowercase();
+                let first = !seen.contains(&lower);
+                seen.push(lower);
+                first
+            });
             let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
             // A tagged mapping (`{ type: x }`) or a plain word (`write_disposition: x`).
             let (container, tagged) = match path.strip_suffix(".type") {
@@ -507,6 +515,7 @@ fn variant_noun(path: &str, tagged: bool) -> String {
         .unwrap_or_default();
     match (last, tagged) {
         ("paginator", _) => "paginator type".into(),
+        (_, false) if parent == "stop_condition" => "stop condition kind".into(),
         ("auth", _) => "auth type".into(),
         (_, true) if parent == "params" => "parameter type".into(),
         (_, true) => "type".into(),

@@ -79,6 +79,11 @@ impl Spec {
             .map(|entry| self.resolve(entry))
     }
 
+    /// One list entry, resolved (validation needs entries that share a name kept apart).
+    pub(crate) fn resolve_entry(&self, entry: &ResourceEntry) -> ResolvedResource {
+        self.resolve(entry)
+    }
+
     fn resolve(&self, entry: &ResourceEntry) -> ResolvedResource {
         let bare;
         let resource: &Resource = match entry {
