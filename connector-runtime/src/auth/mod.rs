@@ -1,0 +1,87 @@
+//! Authentication, one type per scheme behind [`Authenticator`].
+//!
+//! Credentials are attached only to requests whose origin is base_url's (the client decides);
+//! token requests go to the token URL. Token-based schemes cache their token for the whole
+//! connector and refresh it once when the API answers 401.
+
+mod api_key;
+mod basic;
+mod bearer;
+mod oauth2;
+
+use std::sync::Arc;
+
+use connector_spec::Auth;
+use futures::future::BoxFuture;
+use reqwest::RequestBuilder;
+use url::Url;
+
+use crate::rate_limit::Limiter;
+use crate::redact::Redactor;
+use crate::secrets::{value_of, Secrets};
+use crate::Error;
+
+pub(crate) use oauth2::OAuth2Auth;
+
+/// Adds credentials to an API request.
+pub(crate) trait Authenticator: Send + Sync {
+    /// Adds credentials; returns the builder and the credential generation used (for
+    /// [`Authenticator::invalidate`]).
+    fn apply<'a>(
+        &'a self,
+        request: RequestBuilder,
+        resource: &'a str,
+    ) -> BoxFuture<'a, Result<(RequestBuilder, u64), Error>>;
+
+    /// The API answered 401 to credentials of `generation`: drop them if they are still the
+    /// cached ones. Returns true when a retry with fresh credentials can help.
+    fn invalidate(&self, _generation: u64) -> BoxFuture<'_, bool> {
+        Box::pin(async { false })
+    }
+}
+
+/// What an authenticator needs from the connector.
+pub(crate) struct AuthEnv<'a> {
+    pub(crate) secrets: &'a Secrets,
+    pub(crate) http: &'a reqwest::Client,
+    pub(crate) base_url: &'a Url,
+    pub(crate) token_url_override: Option<&'a str>,
+    pub(crate) redactor: &'a Redactor,
+    pub(crate) limiter: &'a Limiter,
+}
+
+/// Builds the authenticator of a spec's `auth`.
+pub(crate) fn build(auth: &Auth, env: &AuthEnv<'_>) -> Result<Arc<dyn Authenticator>, String> {
+    let value = |v: &connector_spec::StringOrSecret| {
+        let s = value_of(v, env.secrets)?;
+        env.redactor.add_value(s.expose());
+        Ok::<_, String>(s)
+    };
+    Ok(match auth {
+        Auth::Bearer { token } => Arc::new(bearer::BearerAuth::new(value(token)?)),
+        Auth::ApiKey {
+            name,
+            api_key,
+            location,
+        } => {
+            let auth = api_key::ApiKeyAuth::new(
+                name.clone().unwrap_or_else(|| "Authorization".to_owned()),
+                value(api_key)?,
+                location.unwrap_or(connector_spec::ApiKeyLocation::Header),
+            )?;
+            if auth.in_query() {
+                env.redactor.add_param(auth.name());
+            }
+            Arc::new(auth)
+        }
+        Auth::HttpBasic { username, password } => {
+            Arc::new(basic::BasicAuth::new(value(username)?, value(password)?))
+        }
+        Auth::Oauth2ClientCredentials(o) | Auth::Oauth2RefreshToken(o) => {
+            if matches!(auth, Auth::Oauth2RefreshToken(_)) && o.refresh_token.is_none() {
+                return Err("auth type oauth2_refresh_token needs `refresh_token`".to_owned());
+            }
+            Arc::new(OAuth2Auth::new(o, env, &value)?)
+        }
+    })
+}

@@ -1,0 +1,382 @@
+//! One HTTP client per connector: URL joining, credentials for base_url's origin only, the
+//! shared rate limit, retries and response actions, and a tracing span per request.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use connector_spec::{ResponseAction, ResponseActionKind};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tracing::Instrument;
+use url::Url;
+
+use crate::auth::Authenticator;
+use crate::paginate::Request;
+use crate::rate_limit::Limiter;
+use crate::redact::Redactor;
+use crate::retry::RetryPolicy;
+use crate::stats::StatsHandle;
+use crate::Error;
+
+/// Characters of a response body kept in an error.
+const BODY_EXCERPT: usize = 500;
+
+/// The connector's HTTP side, shared by every stream.
+pub(crate) struct Http {
+    pub(crate) client: reqwest::Client,
+    pub(crate) base_url: Url,
+    pub(crate) limiter: Limiter,
+    pub(crate) redactor: Redactor,
+}
+
+/// A header to send; `secret` ones are never sent to another origin.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    pub(crate) name: HeaderName,
+    pub(crate) value: HeaderValue,
+    pub(crate) secret: bool,
+}
+
+/// Everything one logical request needs (its retries included).
+pub(crate) struct Call<'a> {
+    pub(crate) resource: &'a str,
+    pub(crate) method: reqwest::Method,
+    pub(crate) request: &'a Request,
+    pub(crate) headers: &'a [Header],
+    pub(crate) form: Option<&'a [(String, String)]>,
+    pub(crate) auth: Option<&'a Arc<dyn Authenticator>>,
+    pub(crate) policy: &'a RetryPolicy,
+    pub(crate) actions: &'a [ResponseAction],
+    pub(crate) stats: &'a StatsHandle,
+}
+
+/// A successful response, or one a response action said to ignore.
+pub(crate) enum Outcome {
+    Page {
+        status: u16,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+    Ignored,
+}
+
+/// Joins an endpoint path to base_url: one slash between them whatever either side has; an
+/// absolute `http(s)://` path ignores base_url.
+pub(crate) fn join_url(base: &Url, path: &str) -> Result<Url, url::ParseError> {
+    let path = path.trim();
+    let lower = path.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Url::parse(path);
+    }
+    if path.is_empty() {
+        return Ok(base.clone());
+    }
+    let mut base = base.clone();
+    base.set_query(None);
+    base.set_fragment(None);
+    let joined = format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    Url::parse(&joined)
+}
+
+/// What went wrong in a reqwest error, without the URL (which may carry a secret).
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "response body interrupted"
+    } else if error.is_redirect() {
+        "redirect refused"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_owned();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        let piece = s.to_string();
+        if !text.contains(&piece) {
+            text.push_str(": ");
+            text.push_str(&piece);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Why an attempt is being retried.
+enum RetryReason {
+    Status {
+        status: u16,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+    Transport(String),
+}
+
+impl Http {
+    /// Whether credentials may go to `url`.
+    pub(crate) fn same_origin(&self, url: &Url) -> bool {
+        url.origin() == self.base_url.origin()
+    }
+
+    /// Sends one logical request with retries; returns the response body or the error.
+    pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Outcome, Error> {
+        let url = call.request.url.clone();
+        let shown_url = {
+            let mut u = url.clone();
+            if !call.request.query.is_empty() {
+                u.query_pairs_mut().extend_pairs(call.request.query.iter());
+            }
+            self.redactor.url(&u)
+        };
+        let trusted = self.same_origin(&url);
+        let mut attempt: u32 = 0;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            self.limiter.acquire().await;
+            let mut builder = self.client.request(call.method.clone(), url.clone());
+            if !call.request.query.is_empty() {
+                builder = builder.query(&call.request.query);
+            }
+            for h in call.headers {
+                if trusted || !h.secret {
+                    builder = builder.header(h.name.clone(), h.value.clone());
+                }
+            }
+            if let Some(json) = &call.request.json {
+                builder = builder.json(json);
+            } else if let Some(form) = call.form {
+                builder = builder.form(form);
+            }
+            let mut generation = 0;
+            if let (Some(auth), true) = (call.auth, trusted) {
+                let (b, g) = auth.apply(builder, call.resource).await?;
+                builder = b;
+                generation = g;
+            }
+            call.stats.add_request(attempt > 1);
+            let span = tracing::debug_span!(
+                "request",
+                method = %call.method,
+                url = %shown_url,
+                attempt,
+                status = tracing::field::Empty,
+                elapsed_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let result = async {
+                let response = builder.send().await?;
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let body = response.bytes().await?;
+                Ok::<_, reqwest::Error>((status, headers, body))
+            }
+            .instrument(span.clone())
+            .await;
+            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+
+            let reason = match result {
+                Err(e) => {
+                    let message = describe(&e);
+                    tracing::debug!(parent: &span, error = %message, "request failed");
+                    RetryReason::Transport(message)
+                }
+                Ok((status, headers, body)) => {
+                    span.record("status", status);
+                    tracing::debug!(parent: &span, status, "response");
+                    if status == 401 && call.auth.is_some() && trusted {
+                        if let Some(auth) = call.auth {
+                            if !refreshed && auth.invalidate(generation).await {
+                                refreshed = true;
+                                attempt -= 1;
+                                continue;
+                            }
+                            if refreshed {
+                                return Err(Error::Auth {
+                                    resource: call.resource.to_owned(),
+                                    url: shown_url,
+                                    status: Some(status),
+                                    message: "the API answered 401 again after a fresh token"
+                                        .to_owned(),
+                                    body: self.redactor.excerpt(&body, BODY_EXCERPT),
+                                });
+                            }
+                        }
+                    }
+                    match match_action(call.actions, status, &body) {
+                        Some(ResponseActionKind::Ignore) => {
+                            tracing::debug!(parent: &span, status, "response ignored by response_actions");
+                            return Ok(Outcome::Ignored);
+                        }
+                        Some(ResponseActionKind::Fail) => {
+                            return Err(
+                                self.status_error(&call, &shown_url, status, attempt, &body)
+                            );
+                        }
+                        Some(ResponseActionKind::Retry) => RetryReason::Status {
+                            status,
+                            headers,
+                            body,
+                        },
+                        None if (200..300).contains(&status) => {
+                            return Ok(Outcome::Page {
+                                status,
+                                headers,
+                                body,
+                            });
+                        }
+                        None if call.policy.retries_status(status) => RetryReason::Status {
+                            status,
+                            headers,
+                            body,
+                        },
+                        None => {
+                            return Err(
+                                self.status_error(&call, &shown_url, status, attempt, &body)
+                            );
+                        }
+                    }
+                }
+            };
+            let retries_done = attempt - 1;
+            if retries_done >= call.policy.max_retries {
+                return Err(match reason {
+                    RetryReason::Status { status, body, .. } => {
+                        self.status_error(&call, &shown_url, status, attempt, &body)
+                    }
+                    RetryReason::Transport(message) => Error::Transport {
+                        resource: call.resource.to_owned(),
+                        method: call.method.to_string(),
+                        url: shown_url,
+                        message,
+                        attempts: attempt,
+                    },
+                });
+            }
+            let wait = match &reason {
+                RetryReason::Status { headers, .. } => {
+                    call.policy.delay(retries_done, Some(headers))
+                }
+                RetryReason::Transport(_) => call.policy.delay(retries_done, None),
+            };
+            tracing::info!(
+                parent: &span,
+                wait_ms = wait.as_millis() as u64,
+                status = match &reason { RetryReason::Status { status, .. } => Some(*status), RetryReason::Transport(_) => None },
+                "retrying"
+            );
+            sleep(wait).await;
+        }
+    }
+
+    fn status_error(
+        &self,
+        call: &Call<'_>,
+        url: &str,
+        status: u16,
+        attempts: u32,
+        body: &[u8],
+    ) -> Error {
+        Error::Status {
+            resource: call.resource.to_owned(),
+            method: call.method.to_string(),
+            url: url.to_owned(),
+            status,
+            attempts,
+            body: self.redactor.excerpt(body, BODY_EXCERPT),
+        }
+    }
+}
+
+async fn sleep(wait: Duration) {
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// The first response action that matches (status and body substring ANDed; every action
+/// is checked, not only the first of a status: dlt#1949).
+fn match_action(
+    actions: &[ResponseAction],
+    status: u16,
+    body: &[u8],
+) -> Option<ResponseActionKind> {
+    let text = || String::from_utf8_lossy(body);
+    actions
+        .iter()
+        .find(|a| {
+            if a.status_code.is_none() && a.content.is_none() {
+                return false;
+            }
+            let status_ok = a.status_code.is_none_or(|s| s == status);
+            let content_ok = a
+                .content
+                .as_ref()
+                .is_none_or(|c| text().contains(c.as_str()));
+            status_ok && content_ok
+        })
+        .map(|a| a.action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_paths() {
+        let base = Url::parse("https://h.test/api/").unwrap();
+        for (path, want) in [
+            ("/v1/x", "https://h.test/api/v1/x"),
+            ("v1/x", "https://h.test/api/v1/x"),
+            ("", "https://h.test/api/"),
+            ("https://other.test/y", "https://other.test/y"),
+        ] {
+            assert_eq!(join_url(&base, path).unwrap().as_str(), want, "{path}");
+        }
+        let bare = Url::parse("https://h.test").unwrap();
+        assert_eq!(
+            join_url(&bare, "/v1").unwrap().as_str(),
+            "https://h.test/v1"
+        );
+    }
+
+    #[test]
+    fn actions_match_status_and_content() {
+        let actions = vec![
+            ResponseAction {
+                status_code: Some(404),
+                content: None,
+                action: ResponseActionKind::Ignore,
+            },
+            ResponseAction {
+                status_code: Some(200),
+                content: Some("try later".into()),
+                action: ResponseActionKind::Retry,
+            },
+            ResponseAction {
+                status_code: Some(403),
+                content: None,
+                action: ResponseActionKind::Ignore,
+            },
+        ];
+        assert_eq!(
+            match_action(&actions, 404, b""),
+            Some(ResponseActionKind::Ignore)
+        );
+        assert_eq!(
+            match_action(&actions, 403, b""),
+            Some(ResponseActionKind::Ignore)
+        );
+        assert_eq!(
+            match_action(&actions, 200, b"{\"e\":\"try later\"}"),
+            Some(ResponseActionKind::Retry)
+        );
+        assert_eq!(match_action(&actions, 200, b"{}"), None);
+    }
+}

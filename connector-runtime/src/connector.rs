@@ -1,0 +1,323 @@
+//! [`Connector`]: a spec, its secrets and options, ready to stream any resource.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connector_spec::Spec;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth::{self, AuthEnv, Authenticator};
+use crate::client::Http;
+use crate::plan::ResourcePlan;
+use crate::rate_limit::Limiter;
+use crate::redact::Redactor;
+use crate::stats::StatsHandle;
+use crate::stream::{child_records, resource_records, ResourceStream};
+use crate::{Error, Options, RunOptions, Secrets};
+
+/// Default number of parents whose children are fetched at once.
+const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Shared state of one connector.
+pub(crate) struct Engine {
+    pub(crate) spec: Spec,
+    pub(crate) http: Http,
+    pub(crate) secrets: Secrets,
+    pub(crate) plans: BTreeMap<String, Arc<ResourcePlan>>,
+    pub(crate) concurrency: usize,
+    pub(crate) max_pages: Option<u64>,
+    pub(crate) follow_cross_origin: bool,
+}
+
+/// A REST API source built from a spec: one HTTP client, one authenticator (tokens shared by
+/// every resource), one rate limiter, and a stream per resource.
+///
+/// Cheap to clone (an `Arc` inside); `Send + Sync`.
+///
+/// ```
+/// use connector_runtime::{futures::TryStreamExt, Connector, Options, RunOptions, Secrets};
+/// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # // A one-shot HTTP server on 127.0.0.1 standing in for the API.
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base_url = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move {
+/// #     let (mut socket, _) = listener.accept().await.unwrap();
+/// #     let mut buf = [0u8; 4096];
+/// #     let _ = socket.read(&mut buf).await;
+/// #     let body = r#"{"users": [{"id": 1}, {"id": 2}]}"#;
+/// #     let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+/// #     socket.write_all(reply.as_bytes()).await.unwrap();
+/// # });
+/// let spec = connector_runtime::connector_spec::parse_str(
+///     r#"
+/// name: demo
+/// client:
+///   base_url: https://api.example.com
+///   auth: { type: bearer, token: { secret: token } }
+/// resources:
+///   - name: users
+///     endpoint: { path: /v1/users, data_selector: users, paginator: single_page }
+/// "#,
+///     "demo.yaml",
+/// )
+/// .map_err(|d| format!("{d:?}"))?
+/// .spec;
+/// let secrets = Secrets::new().with("token", "t0ken");
+/// let connector = Connector::new(spec, secrets, Options::new().with_base_url(base_url))?;
+/// let users: Vec<serde_json::Value> = connector
+///     .stream("users", RunOptions::default())
+///     .try_collect()
+///     .await?;
+/// assert_eq!(users.len(), 2);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Connector {
+    engine: Arc<Engine>,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("name", &self.engine.spec.name)
+            .field(
+                "base_url",
+                &self.engine.http.redactor.url(&self.engine.http.base_url),
+            )
+            .field("resources", &self.engine.plans.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn client_error(message: String) -> Error {
+    Error::Config {
+        resource: "client".to_owned(),
+        message,
+    }
+}
+
+impl Connector {
+    /// Builds a connector. Fails when secrets the spec references are missing (all listed in
+    /// one [`Error::MissingSecrets`]), when base_url is not a URL, or when a resource asks for
+    /// something the runtime cannot do (an unparsable selector or placeholder, an offset
+    /// paginator without limit, ...).
+    pub fn new(spec: Spec, secrets: Secrets, options: Options) -> Result<Connector, Error> {
+        let names = spec.secret_names();
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        secrets.require(&spec.name, &name_refs, None)?;
+
+        let redactor = Redactor::default();
+        for value in secrets.values() {
+            redactor.add_value(value.expose());
+        }
+        let base_text = options
+            .base_url
+            .clone()
+            .unwrap_or_else(|| spec.client.base_url.clone());
+        let base_url = url::Url::parse(base_text.trim()).map_err(|e| {
+            client_error(format!(
+                "base_url `{}` is not a URL: {e}",
+                redactor.text(&base_text)
+            ))
+        })?;
+
+        let timeout = options
+            .timeout
+            .or_else(|| {
+                spec.client
+                    .timeout_seconds
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .map(Duration::from_secs_f64)
+            })
+            .unwrap_or(Duration::from_secs(60));
+        let user_agent = options
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| format!("connector/{}", env!("CARGO_PKG_VERSION")));
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .gzip(true)
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(30)))
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                // Same-origin redirects only: a redirect elsewhere would carry credentials
+                // (an API key header) to a host they were not meant for.
+                let same = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.origin() == attempt.url().origin());
+                if attempt.previous().len() > 10 {
+                    attempt.error("too many redirects")
+                } else if same {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .build()
+            .map_err(|e| client_error(format!("cannot build the HTTP client: {e}")))?;
+
+        let limiter = Limiter::new(spec.client.rate_limit.as_ref()).map_err(client_error)?;
+        let env = AuthEnv {
+            secrets: &secrets,
+            http: &client,
+            base_url: &base_url,
+            token_url_override: options.token_url.as_deref(),
+            redactor: &redactor,
+            limiter: &limiter,
+        };
+        let client_auth: Option<Arc<dyn Authenticator>> = spec
+            .client
+            .auth
+            .as_ref()
+            .map(|a| auth::build(a, &env))
+            .transpose()
+            .map_err(|m| client_error(format!("auth: {m}")))?;
+
+        let scale = options.retry_delay_scale.unwrap_or(1.0);
+        let mut plans = BTreeMap::new();
+        // Endpoint-level auth blocks that are equal share one authenticator (and its token).
+        let mut endpoint_auths: Vec<(connector_spec::Auth, Arc<dyn Authenticator>)> = Vec::new();
+        for resolved in spec.resolved_resources() {
+            let auth = match &resolved.endpoint.auth {
+                None => client_auth.clone(),
+                Some(a) if Some(a) == spec.client.auth.as_ref() => client_auth.clone(),
+                Some(a) => match endpoint_auths.iter().find(|(k, _)| k == a) {
+                    Some((_, existing)) => Some(existing.clone()),
+                    None => {
+                        let built = auth::build(a, &env).map_err(|m| Error::Config {
+                            resource: resolved.name.clone(),
+                            message: format!("auth: {m}"),
+                        })?;
+                        endpoint_auths.push((a.clone(), built.clone()));
+                        Some(built)
+                    }
+                },
+            };
+            let plan = ResourcePlan::new(&spec, &resolved, auth, &secrets, scale)?;
+            plans.insert(resolved.name.clone(), Arc::new(plan));
+        }
+
+        let concurrency = options
+            .concurrency
+            .or(spec.client.concurrency.map(|c| c as usize))
+            .unwrap_or(DEFAULT_CONCURRENCY)
+            .max(1);
+        Ok(Connector {
+            engine: Arc::new(Engine {
+                follow_cross_origin: spec.client.follow_cross_origin_links.unwrap_or(true),
+                spec,
+                http: Http {
+                    client,
+                    base_url,
+                    limiter,
+                    redactor,
+                },
+                secrets,
+                plans,
+                concurrency,
+                max_pages: options.max_pages,
+            }),
+        })
+    }
+
+    /// The spec this connector runs.
+    pub fn spec(&self) -> &Spec {
+        &self.engine.spec
+    }
+
+    /// Every record of `resource` as JSON. For a child resource this fetches the parent's
+    /// records first and the child once per parent record. An unknown resource gives a stream
+    /// whose only item is [`Error::UnknownResource`].
+    pub fn stream(&self, resource: &str, run: RunOptions) -> ResourceStream<Value> {
+        let stats = StatsHandle::default();
+        let inner = match self.plan(resource) {
+            Ok(plan) => resource_records(self.engine.clone(), plan, run, stats.clone()),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
+        };
+        ResourceStream::untyped(inner, stats)
+    }
+
+    /// Every record of `resource`, deserialized into `T`.
+    pub fn stream_typed<T: DeserializeOwned + Send + 'static>(
+        &self,
+        resource: &str,
+        run: RunOptions,
+    ) -> ResourceStream<T> {
+        self.stream(resource, run).typed(&self.engine, resource)
+    }
+
+    /// The records of child `resource` for one parent record (as JSON).
+    pub fn child_stream(
+        &self,
+        resource: &str,
+        parent_record: &Value,
+        run: RunOptions,
+    ) -> ResourceStream<Value> {
+        let stats = StatsHandle::default();
+        let inner = match self.plan(resource) {
+            Ok(plan) if plan.parent.is_none() => {
+                let e = Error::Config {
+                    resource: resource.to_owned(),
+                    message: "not a child resource: it binds no parent field".to_owned(),
+                };
+                futures::stream::once(async move { Err(e) }).boxed_stream()
+            }
+            Ok(plan) => child_records(
+                self.engine.clone(),
+                plan,
+                parent_record.clone(),
+                run,
+                stats.clone(),
+            ),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
+        };
+        ResourceStream::untyped(inner, stats)
+    }
+
+    /// The records of child `resource` for one parent record, deserialized into `T`.
+    pub fn child_stream_typed<T: DeserializeOwned + Send + 'static>(
+        &self,
+        resource: &str,
+        parent_record: &Value,
+        run: RunOptions,
+    ) -> ResourceStream<T> {
+        self.child_stream(resource, parent_record, run)
+            .typed(&self.engine, resource)
+    }
+
+    /// The parent resource of `resource`, if it is a child.
+    pub fn parent_of(&self, resource: &str) -> Option<&str> {
+        self.engine
+            .plans
+            .get(resource)
+            .and_then(|p| p.parent.as_ref())
+            .map(|p| p.parent.as_str())
+    }
+
+    fn plan(&self, resource: &str) -> Result<Arc<ResourcePlan>, Error> {
+        self.engine
+            .plans
+            .get(resource)
+            .cloned()
+            .ok_or_else(|| Error::UnknownResource {
+                resource: resource.to_owned(),
+                known: self.engine.plans.keys().cloned().collect(),
+            })
+    }
+}
+
+trait BoxedStream: futures::Stream + Sized + Send + 'static {
+    fn boxed_stream(self) -> futures::stream::BoxStream<'static, Self::Item> {
+        Box::pin(self)
+    }
+}
+
+impl<S: futures::Stream + Send + 'static> BoxedStream for S {}

@@ -1,0 +1,272 @@
+//! Incremental loading: where the last run stopped, which records are new, and the new
+//! high-water mark.
+//!
+//! The runtime never persists state: it reads [`IncrementalState`] from
+//! [`crate::RunOptions`] and reports the new one through [`crate::StatsHandle`], so the loader
+//! can commit it in the same transaction as the data. Child resources keep one mark per parent
+//! (`per_parent`, keyed by the parent values bound into the request) as well as the overall one.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use connector_spec::{Incremental, LastValueFunc, OnCursorValueMissing};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::select::Selector;
+use crate::Error;
+
+/// Incremental state of one resource, as saved between runs (JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IncrementalState {
+    /// The high-water mark over every record (every parent, for a child resource).
+    #[serde(default)]
+    pub last_value: Option<Value>,
+    /// For a child resource: the mark per parent, keyed by the parent's bound values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_parent: BTreeMap<String, Value>,
+}
+
+/// The spec's incremental settings, ready to use.
+#[derive(Debug, Clone)]
+pub(crate) struct IncrementalPlan {
+    pub(crate) config: Incremental,
+    cursor: Selector,
+    func: LastValueFunc,
+}
+
+/// The values `{incremental.*}` placeholders and start/end params take for one request sequence.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Window {
+    pub(crate) start_value: Option<Value>,
+    pub(crate) initial_value: Option<Value>,
+    pub(crate) last_value: Option<Value>,
+    pub(crate) end_value: Option<Value>,
+}
+
+impl Window {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        match name {
+            "start_value" => self.start_value.as_ref(),
+            "initial_value" => self.initial_value.as_ref(),
+            "last_value" => self.last_value.as_ref(),
+            "end_value" => self.end_value.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+impl IncrementalPlan {
+    pub(crate) fn new(config: &Incremental, resource: &str) -> Result<IncrementalPlan, Error> {
+        let cursor = Selector::parse(&config.cursor_path).map_err(|e| Error::Config {
+            resource: resource.to_owned(),
+            message: format!("incremental.cursor_path: {e}"),
+        })?;
+        Ok(IncrementalPlan {
+            config: config.clone(),
+            cursor,
+            func: config.last_value_func.unwrap_or(LastValueFunc::Max),
+        })
+    }
+
+    /// The window for one request sequence: resumes from the parent's mark when there is one,
+    /// else the overall mark, else `initial_value`.
+    pub(crate) fn window(
+        &self,
+        state: Option<&IncrementalState>,
+        parent_key: Option<&str>,
+    ) -> Window {
+        let saved = state.and_then(|s| match parent_key {
+            Some(key) => s
+                .per_parent
+                .get(key)
+                .cloned()
+                .or_else(|| s.last_value.clone()),
+            None => s.last_value.clone(),
+        });
+        let start = saved.clone().or_else(|| self.config.initial_value.clone());
+        Window {
+            start_value: start.clone(),
+            initial_value: self.config.initial_value.clone(),
+            last_value: start,
+            end_value: self.config.end_value.clone(),
+        }
+    }
+
+    /// Whether a record is inside the window; `Some(cursor)` when it is and has a cursor.
+    /// Records before the start (or at/after the end) are dropped, as dlt does.
+    pub(crate) fn check(
+        &self,
+        record: &Value,
+        window: &Window,
+        resource: &str,
+    ) -> Result<Decision, Error> {
+        let cursor = self.cursor.first(record).filter(|v| !v.is_null());
+        let Some(cursor) = cursor else {
+            return match self
+                .config
+                .on_cursor_value_missing
+                .unwrap_or(OnCursorValueMissing::Raise)
+            {
+                OnCursorValueMissing::Raise => Err(Error::MissingCursor {
+                    resource: resource.to_owned(),
+                    cursor_path: self.config.cursor_path.clone(),
+                }),
+                OnCursorValueMissing::Include => Ok(Decision::Keep(None)),
+                OnCursorValueMissing::Exclude => Ok(Decision::Drop),
+            };
+        };
+        let forward = |a: &Value, b: &Value| -> Option<Ordering> {
+            let ord = compare(a, b)?;
+            Some(match self.func {
+                LastValueFunc::Max => ord,
+                LastValueFunc::Min => ord.reverse(),
+            })
+        };
+        if let Some(start) = &window.start_value {
+            if forward(cursor, start) == Some(Ordering::Less) {
+                return Ok(Decision::Drop);
+            }
+        }
+        if let Some(end) = &window.end_value {
+            if matches!(
+                forward(cursor, end),
+                Some(Ordering::Greater | Ordering::Equal)
+            ) {
+                return Ok(Decision::Drop);
+            }
+        }
+        Ok(Decision::Keep(Some(cursor.clone())))
+    }
+
+    /// Folds one cursor value into the state.
+    pub(crate) fn advance(
+        &self,
+        state: &mut IncrementalState,
+        parent_key: Option<&str>,
+        cursor: &Value,
+    ) {
+        let better = |current: Option<&Value>| -> bool {
+            match current {
+                None => true,
+                Some(current) => match compare(cursor, current) {
+                    Some(Ordering::Greater) => self.func == LastValueFunc::Max,
+                    Some(Ordering::Less) => self.func == LastValueFunc::Min,
+                    _ => false,
+                },
+            }
+        };
+        if better(state.last_value.as_ref()) {
+            state.last_value = Some(cursor.clone());
+        }
+        if let Some(key) = parent_key {
+            if better(state.per_parent.get(key)) {
+                state.per_parent.insert(key.to_owned(), cursor.clone());
+            }
+        }
+    }
+}
+
+/// What to do with one record.
+#[derive(Debug)]
+pub(crate) enum Decision {
+    Keep(Option<Value>),
+    Drop,
+}
+
+/// Orders two cursor values: numbers numerically, strings (ISO timestamps, ids) as text.
+/// Values of different kinds do not compare.
+pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
+                Some(x.cmp(&y))
+            } else {
+                x.as_f64()?.partial_cmp(&y.as_f64()?)
+            }
+        }
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn plan(func: LastValueFunc) -> IncrementalPlan {
+        IncrementalPlan::new(
+            &Incremental {
+                cursor_path: "updated_at".into(),
+                initial_value: Some(json!(10)),
+                end_value: Some(json!(100)),
+                last_value_func: Some(func),
+                ..Incremental::default()
+            },
+            "r",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn window_prefers_parent_mark_then_overall_then_initial() {
+        let p = plan(LastValueFunc::Max);
+        assert_eq!(p.window(None, None).start_value, Some(json!(10)));
+        let state = IncrementalState {
+            last_value: Some(json!(50)),
+            per_parent: [("7".to_owned(), json!(30))].into_iter().collect(),
+        };
+        assert_eq!(p.window(Some(&state), None).start_value, Some(json!(50)));
+        assert_eq!(
+            p.window(Some(&state), Some("7")).start_value,
+            Some(json!(30))
+        );
+        assert_eq!(
+            p.window(Some(&state), Some("8")).start_value,
+            Some(json!(50))
+        );
+    }
+
+    #[test]
+    fn records_outside_the_window_are_dropped_and_max_advances() {
+        let p = plan(LastValueFunc::Max);
+        let w = p.window(None, None);
+        assert!(matches!(
+            p.check(&json!({"updated_at": 5}), &w, "r").unwrap(),
+            Decision::Drop
+        ));
+        assert!(matches!(
+            p.check(&json!({"updated_at": 100}), &w, "r").unwrap(),
+            Decision::Drop
+        ));
+        assert!(matches!(
+            p.check(&json!({"updated_at": 10}), &w, "r").unwrap(),
+            Decision::Keep(Some(_))
+        ));
+        let err = p.check(&json!({"id": 1}), &w, "r").unwrap_err();
+        assert!(err.to_string().contains("updated_at"), "{err}");
+        let mut state = IncrementalState::default();
+        for v in [20, 50, 30] {
+            p.advance(&mut state, Some("a"), &json!(v));
+        }
+        assert_eq!(state.last_value, Some(json!(50)));
+        assert_eq!(state.per_parent["a"], json!(50));
+    }
+
+    #[test]
+    fn min_moves_down() {
+        let p = plan(LastValueFunc::Min);
+        let mut state = IncrementalState::default();
+        for v in [20, 5, 30] {
+            p.advance(&mut state, None, &json!(v));
+        }
+        assert_eq!(state.last_value, Some(json!(5)));
+        assert_eq!(
+            compare(&json!("2024-01-02"), &json!("2024-01-10")),
+            Some(Ordering::Less)
+        );
+        assert_eq!(compare(&json!("1"), &json!(1)), None);
+    }
+}

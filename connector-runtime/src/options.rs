@@ -1,0 +1,92 @@
+//! Settings a caller gives on top of the spec.
+
+use std::time::Duration;
+
+use crate::incremental::IncrementalState;
+
+/// Run-time settings that override or complete the spec. Every field is optional.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// Replaces the spec's `client.base_url` (e.g. a local test server).
+    pub base_url: Option<String>,
+    /// Replaces the OAuth2 token URL of the spec (relative URLs are joined to base_url).
+    pub token_url: Option<String>,
+    /// Concurrent child requests (one per parent record); default `client.concurrency`, else 8.
+    pub concurrency: Option<usize>,
+    /// Most pages one paginated request sequence may fetch; passing it is an error, not a
+    /// silent stop (a guard against a paginator that never ends).
+    pub max_pages: Option<u64>,
+    /// Per-request timeout; default `client.timeout_seconds`, else 60 s.
+    pub timeout: Option<Duration>,
+    /// Multiplies every retry wait (backoff and Retry-After); `0.001` makes a test's
+    /// 60-second wait take 60 ms. Default 1.
+    pub retry_delay_scale: Option<f64>,
+    /// Replaces the User-Agent header (default `connector/<version>`).
+    pub user_agent: Option<String>,
+}
+
+impl Options {
+    /// Default options.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Sets [`Options::base_url`].
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Options {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Sets [`Options::token_url`].
+    pub fn with_token_url(mut self, token_url: impl Into<String>) -> Options {
+        self.token_url = Some(token_url.into());
+        self
+    }
+
+    /// Sets [`Options::concurrency`].
+    pub fn with_concurrency(mut self, concurrency: usize) -> Options {
+        self.concurrency = Some(concurrency);
+        self
+    }
+
+    /// Sets [`Options::max_pages`].
+    pub fn with_max_pages(mut self, max_pages: u64) -> Options {
+        self.max_pages = Some(max_pages);
+        self
+    }
+
+    /// Sets [`Options::timeout`].
+    pub fn with_timeout(mut self, timeout: Duration) -> Options {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`Options::retry_delay_scale`].
+    pub fn with_retry_delay_scale(mut self, scale: f64) -> Options {
+        self.retry_delay_scale = Some(scale);
+        self
+    }
+}
+
+/// Settings of one run of one resource.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RunOptions {
+    /// Incremental state saved by the previous run (the loader keeps it); `None` starts from
+    /// the spec's `initial_value`.
+    pub incremental: Option<IncrementalState>,
+}
+
+impl RunOptions {
+    /// No state: a first run.
+    pub fn new() -> RunOptions {
+        RunOptions::default()
+    }
+
+    /// Resumes from saved incremental state.
+    pub fn with_incremental(mut self, state: IncrementalState) -> RunOptions {
+        self.incremental = Some(state);
+        self
+    }
+}

@@ -1,0 +1,44 @@
+//! A cursor read from a response header, sent back as a query parameter.
+
+use connector_spec::HeaderCursorPaginator;
+
+use super::{Flow, Page, Paginator, Request};
+
+pub(crate) struct HeaderCursor {
+    header: String,
+    param: String,
+}
+
+impl HeaderCursor {
+    pub(crate) fn new(c: &HeaderCursorPaginator) -> HeaderCursor {
+        HeaderCursor {
+            header: c.cursor_key.clone().unwrap_or_else(|| "next".to_owned()),
+            param: c
+                .cursor_param
+                .clone()
+                .unwrap_or_else(|| "cursor".to_owned()),
+        }
+    }
+}
+
+impl Paginator for HeaderCursor {
+    fn init(&mut self, _request: &mut Request) {}
+
+    fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String> {
+        let cursor = page
+            .headers
+            .get(self.header.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        match cursor {
+            Some(c) => {
+                request.set_query(&self.param, c.to_owned());
+                Ok(Flow::Next {
+                    token: format!("cursor `{c}`"),
+                })
+            }
+            None => Ok(Flow::Stop),
+        }
+    }
+}

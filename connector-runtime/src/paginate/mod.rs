@@ -1,0 +1,215 @@
+//! Paginators: each type behind [`Paginator`], with dlt's parameters and defaults.
+//!
+//! # Stop rules and their precedence
+//! After every response the paginator checks, in this order, and the first rule that says
+//! "stop" ends pagination (a rule can only stop, never force another page):
+//! 1. the declarative `stop_condition` (`path_missing` / `path_equals`);
+//! 2. `has_more_path` holding false (`false`, `"false"`, `0`);
+//! 3. an empty page, when `stop_after_empty_page` (default true for page_number and offset,
+//!    false for cursor);
+//! 4. the total reached (`total_path`: total pages for page_number, total records for offset);
+//! 5. the maximum reached (`maximum_page` / `maximum_offset`, both the last value requested);
+//! 6. no next cursor / next link in the response.
+//!
+//! So `has_more: true` never overrides a maximum (dlt#4225), and a missing `total` is not an
+//! error while another rule can stop (dlt#4429); a total seen on an earlier page is kept
+//! (dlt#1414). A page shorter than `limit` does not stop pagination by itself: APIs that cap
+//! the page size below the requested limit would otherwise lose data.
+//!
+//! The driver (in `stream.rs`) adds two guards for every paginator: a cursor, link or page
+//! token seen twice is an error naming it, and `Options::max_pages` is a hard cap that errors.
+
+mod auto;
+mod cursor;
+mod header_cursor;
+mod header_link;
+mod json_link;
+mod offset;
+mod page_number;
+mod single;
+
+use connector_spec::{Paginator as PaginatorSpec, PaginatorConfig, PaginatorKind, StopCondition};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use url::Url;
+
+use crate::select::{set_path, Selector};
+use crate::template::value_text;
+
+/// The parts of a request a paginator may change.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) url: Url,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) json: Option<Value>,
+}
+
+impl Request {
+    /// Sets a query parameter, replacing an earlier value of the same name.
+    pub(crate) fn set_query(&mut self, name: &str, value: String) {
+        self.query.retain(|(k, _)| k != name);
+        self.query.push((name.to_owned(), value));
+    }
+
+    /// Sets a value at a dot path of the JSON body, creating the body if needed.
+    pub(crate) fn set_body(&mut self, path: &str, value: Value) {
+        let body = self
+            .json
+            .get_or_insert_with(|| Value::Object(Default::default()));
+        set_path(body, path, value);
+    }
+}
+
+/// What a paginator sees of a response.
+pub(crate) struct Page<'a> {
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a Value,
+    pub(crate) records: usize,
+}
+
+/// The paginator's verdict after a response.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Flow {
+    /// No more pages.
+    Stop,
+    /// Another page; `token` identifies it (cursor, link, page number) for loop detection.
+    Next { token: String },
+}
+
+/// One pagination scheme. A fresh instance serves one request sequence (one parent record).
+pub(crate) trait Paginator: Send {
+    /// Prepares the first request.
+    fn init(&mut self, request: &mut Request);
+
+    /// Reads a response and prepares the next request, or says stop. `Err` explains why
+    /// pagination cannot continue.
+    fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String>;
+}
+
+/// Builds a paginator from the resolved spec; `None` means auto-detection.
+pub(crate) fn build(spec: Option<&PaginatorSpec>) -> Result<Box<dyn Paginator>, String> {
+    let config = match spec {
+        None => PaginatorConfig::Auto {},
+        Some(PaginatorSpec::Config(c)) => c.clone(),
+        Some(PaginatorSpec::Name(kind)) => match kind {
+            PaginatorKind::SinglePage => PaginatorConfig::SinglePage {},
+            PaginatorKind::PageNumber => PaginatorConfig::PageNumber(Default::default()),
+            PaginatorKind::Offset => {
+                return Err(
+                    "paginator `offset` needs `limit` (write it as { type: offset, limit: N })"
+                        .to_owned(),
+                )
+            }
+            PaginatorKind::Cursor => PaginatorConfig::Cursor(Default::default()),
+            PaginatorKind::JsonLink => PaginatorConfig::JsonLink(Default::default()),
+            PaginatorKind::HeaderLink => PaginatorConfig::HeaderLink(Default::default()),
+            PaginatorKind::HeaderCursor => PaginatorConfig::HeaderCursor(Default::default()),
+            PaginatorKind::Auto => PaginatorConfig::Auto {},
+        },
+    };
+    Ok(match config {
+        PaginatorConfig::SinglePage {} => Box::new(single::SinglePage),
+        PaginatorConfig::PageNumber(c) => Box::new(page_number::PageNumber::new(&c)?),
+        PaginatorConfig::Offset(c) => Box::new(offset::Offset::new(&c)?),
+        PaginatorConfig::Cursor(c) => Box::new(cursor::Cursor::new(&c)?),
+        PaginatorConfig::JsonLink(c) => Box::new(json_link::JsonLink::new(&c)?),
+        PaginatorConfig::HeaderLink(c) => Box::new(header_link::HeaderLink::new(&c)),
+        PaginatorConfig::HeaderCursor(c) => Box::new(header_cursor::HeaderCursor::new(&c)),
+        PaginatorConfig::Auto {} => Box::new(auto::Auto::default()),
+    })
+}
+
+/// Rules 1-3 of the precedence, shared by every paginator that has them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StopRules {
+    condition: Option<(Selector, Option<Value>)>,
+    has_more: Option<Selector>,
+    stop_after_empty_page: bool,
+}
+
+impl StopRules {
+    pub(crate) fn new(
+        condition: Option<&StopCondition>,
+        has_more_path: Option<&str>,
+        stop_after_empty_page: bool,
+    ) -> Result<StopRules, String> {
+        let condition = match condition {
+            None => None,
+            Some(StopCondition::PathMissing(path)) => Some((Selector::parse(path)?, None)),
+            Some(StopCondition::PathEquals { path, value }) => {
+                Some((Selector::parse(path)?, Some(value.clone())))
+            }
+        };
+        Ok(StopRules {
+            condition,
+            has_more: has_more_path.map(Selector::parse).transpose()?,
+            stop_after_empty_page,
+        })
+    }
+
+    /// Whether any rule other than the empty page can stop pagination.
+    pub(crate) fn has_explicit_rule(&self) -> bool {
+        self.condition.is_some() || self.has_more.is_some() || self.stop_after_empty_page
+    }
+
+    /// True when one of rules 1-3 says stop.
+    pub(crate) fn stop(&self, page: &Page<'_>) -> bool {
+        if let Some((path, expected)) = &self.condition {
+            let found = path.first(page.body);
+            let stop = match expected {
+                None => found.is_none_or(is_blank),
+                Some(v) => found == Some(v),
+            };
+            if stop {
+                return true;
+            }
+        }
+        if let Some(path) = &self.has_more {
+            if let Some(v) = path.first(page.body) {
+                if is_false(v) {
+                    return true;
+                }
+            }
+        }
+        self.stop_after_empty_page && page.records == 0
+    }
+}
+
+/// Absent-like: null, false, empty string, list or object.
+pub(crate) fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::Number(_) | Value::Bool(true) => false,
+    }
+}
+
+/// dlt accepts string booleans for has_more.
+fn is_false(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => !b,
+        Value::String(s) => matches!(s.to_ascii_lowercase().as_str(), "false" | "0" | "no"),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::Null => true,
+        _ => false,
+    }
+}
+
+/// A number at `path`, also from a numeric string.
+pub(crate) fn number_at(path: &Selector, body: &Value) -> Option<f64> {
+    path.first(body).and_then(|v| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// A cursor or link at `path` as text; `None` when absent or blank.
+pub(crate) fn token_at(path: &Selector, body: &Value) -> Option<String> {
+    path.first(body).filter(|v| !is_blank(v)).map(value_text)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,76 @@
+//! Counters of a running stream, readable while it runs and after it ends.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::incremental::IncrementalState;
+
+/// A shared view of one stream's progress. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct StatsHandle {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    pages: AtomicU64,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    records: AtomicU64,
+    incremental: Mutex<Option<IncrementalState>>,
+}
+
+impl StatsHandle {
+    /// Pages received (responses whose records were read).
+    pub fn pages(&self) -> u64 {
+        self.inner.pages.load(Ordering::Relaxed)
+    }
+
+    /// HTTP requests sent to the API, retries included, token requests excluded.
+    pub fn requests(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// Requests that were retries of an earlier attempt.
+    pub fn retries(&self) -> u64 {
+        self.inner.retries.load(Ordering::Relaxed)
+    }
+
+    /// Records yielded.
+    pub fn records(&self) -> u64 {
+        self.inner.records.load(Ordering::Relaxed)
+    }
+
+    /// The new incremental high-water mark, when the resource is incremental. Complete once
+    /// the stream has ended; the caller persists it together with the data.
+    pub fn incremental_state(&self) -> Option<IncrementalState> {
+        self.inner.incremental.lock().ok().and_then(|s| s.clone())
+    }
+
+    pub(crate) fn add_page(&self) {
+        self.inner.pages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_request(&self, retry: bool) {
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        if retry {
+            self.inner.retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn add_record(&self) {
+        self.inner.records.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn update_incremental(&self, f: impl FnOnce(&mut IncrementalState)) {
+        if let Ok(mut guard) = self.inner.incremental.lock() {
+            f(guard.get_or_insert_with(IncrementalState::default));
+        }
+    }
+
+    pub(crate) fn set_incremental(&self, state: IncrementalState) {
+        if let Ok(mut guard) = self.inner.incremental.lock() {
+            *guard = Some(state);
+        }
+    }
+}

@@ -1,0 +1,583 @@
+//! Record streams: the pagination loop (written once), parent-child fan-out, and the public
+//! [`ResourceStream`].
+//!
+//! Streams are lazy (nothing is sent before the first poll) and bounded: a root resource holds
+//! one page at a time; a child resource holds at most `concurrency` first pages of upcoming
+//! parents (fetched by spawned tasks, so they progress while the current parent is consumed)
+//! plus the page being read. Later pages of a parent are fetched when the consumer reaches
+//! them. Dropping the stream aborts the spawned tasks and the request in flight.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::stream::{self, BoxStream};
+use futures::{Stream, StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::client::{Call, Header, Outcome};
+use crate::connector::Engine;
+use crate::incremental::{Decision, Window};
+use crate::paginate::{self, Flow, Page, Paginator, Request};
+use crate::plan::{Bindings, ParamPlan, ResourcePlan};
+use crate::select::{detect, Selector};
+use crate::stats::StatsHandle;
+use crate::template::{encode_segment, render_json, value_text};
+use crate::{Error, RunOptions};
+
+type PageStream = BoxStream<'static, Result<Vec<Value>, Error>>;
+type RecordStream = BoxStream<'static, Result<Value, Error>>;
+
+/// The records of one resource: `impl Stream<Item = Result<T, Error>> + Send + Unpin`.
+///
+/// Lazy: no request is sent until it is polled. Dropping it cancels the run. Progress and
+/// the new incremental state are read through [`ResourceStream::stats`].
+pub struct ResourceStream<T> {
+    inner: BoxStream<'static, Result<T, Error>>,
+    stats: StatsHandle,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> ResourceStream<T> {
+    /// A handle on this stream's counters and incremental state; usable after the stream is
+    /// dropped.
+    pub fn stats(&self) -> StatsHandle {
+        self.stats.clone()
+    }
+}
+
+impl<T> std::fmt::Debug for ResourceStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceStream")
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl<T> Stream for ResourceStream<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+impl ResourceStream<Value> {
+    pub(crate) fn untyped(inner: RecordStream, stats: StatsHandle) -> ResourceStream<Value> {
+        ResourceStream {
+            inner,
+            stats,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Deserializes each record into `T`; a record that does not fit is an error naming the
+    /// resource and quoting the record (secrets redacted).
+    pub(crate) fn typed<T: DeserializeOwned + Send + 'static>(
+        self,
+        engine: &Arc<Engine>,
+        resource: &str,
+    ) -> ResourceStream<T> {
+        let redactor = engine.http.redactor.clone();
+        let resource = resource.to_owned();
+        let url = engine
+            .plans
+            .get(&resource)
+            .map(|p| {
+                redactor.url(
+                    &engine
+                        .http
+                        .base_url
+                        .join(&p.path_text())
+                        .unwrap_or_else(|_| engine.http.base_url.clone()),
+                )
+            })
+            .unwrap_or_default();
+        let inner = self
+            .inner
+            .map(move |item| {
+                let value = item?;
+                T::deserialize(&value).map_err(|e| Error::Decode {
+                    resource: resource.clone(),
+                    url: url.clone(),
+                    status: 200,
+                    message: format!("record does not match the generated type: {e}"),
+                    body: redactor.excerpt(value.to_string().as_bytes(), 300),
+                })
+            })
+            .boxed();
+        ResourceStream {
+            inner,
+            stats: self.stats,
+            _marker: PhantomData,
+        }
+    }
+}
+
+/// One request sequence: one resource, at most one parent record, one paginator.
+struct Sequence {
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    parent: Option<Arc<Value>>,
+    parent_key: Option<String>,
+    window: Option<Window>,
+    stats: StatsHandle,
+    span: tracing::Span,
+}
+
+struct Started {
+    paginator: Box<dyn Paginator>,
+    request: Request,
+    headers: Vec<Header>,
+    form: Option<Vec<(String, String)>>,
+}
+
+struct PageState {
+    seq: Sequence,
+    started: Option<Started>,
+    selector: Option<Selector>,
+    seen: HashSet<String>,
+    pages: u64,
+    done: bool,
+    pending: Option<Error>,
+}
+
+impl Sequence {
+    fn bindings(&self) -> Bindings<'_> {
+        Bindings {
+            parent: match (&self.plan.parent, &self.parent) {
+                (Some(p), Some(r)) => Some((p, r.as_ref())),
+                _ => None,
+            },
+            window: self.window.as_ref(),
+        }
+    }
+
+    /// The first request with every placeholder, param and header filled.
+    fn start(&self) -> Result<Started, Error> {
+        let plan = &self.plan;
+        let engine = &self.engine;
+        let bindings = self.bindings();
+        let lookup = |h: &str| bindings.lookup(h);
+        let path = plan
+            .path
+            .render(&lookup, encode_segment)
+            .map_err(|h| plan.unbound(&h))?;
+        let url =
+            crate::client::join_url(&engine.http.base_url, &path).map_err(|e| Error::Config {
+                resource: plan.name.clone(),
+                message: format!(
+                    "endpoint path `{}` does not make a URL: {e}",
+                    engine.http.redactor.text(&path)
+                ),
+            })?;
+        let mut query = Vec::new();
+        for (name, param) in &plan.params {
+            let value = match param {
+                ParamPlan::Template(t) => Some(
+                    t.render(&lookup, |s| s.to_owned())
+                        .map_err(|h| plan.unbound(&h))?,
+                ),
+                ParamPlan::Secret(s) => Some(
+                    engine
+                        .secrets
+                        .get(s)
+                        .map(|v| v.expose().to_owned())
+                        .ok_or_else(|| plan.unbound(s))?,
+                ),
+                ParamPlan::Resolve(field) => {
+                    let parent = self.parent.as_deref().ok_or_else(|| plan.unbound(name))?;
+                    Some(
+                        field
+                            .first(parent)
+                            .map(value_text)
+                            .ok_or_else(|| plan.unbound(name))?,
+                    )
+                }
+                ParamPlan::IncrementalStart => self
+                    .window
+                    .as_ref()
+                    .and_then(|w| w.start_value.as_ref())
+                    .map(value_text),
+            };
+            if let Some(v) = value {
+                query.push((name.clone(), v));
+            }
+        }
+        if let (Some(inc), Some(window)) = (&plan.incremental, &self.window) {
+            if let (Some(param), Some(start)) = (&inc.config.start_param, &window.start_value) {
+                query.push((param.clone(), value_text(start)));
+            }
+            if let (Some(param), Some(end)) = (&inc.config.end_param, &window.end_value) {
+                query.push((param.clone(), value_text(end)));
+            }
+        }
+        let json = plan
+            .json
+            .as_ref()
+            .map(|j| render_json(j, &lookup))
+            .transpose()
+            .map_err(|h| plan.unbound(&h))?;
+        let mut request = Request { url, query, json };
+        let mut paginator =
+            paginate::build(plan.paginator.as_ref()).map_err(|e| Error::Config {
+                resource: plan.name.clone(),
+                message: format!("paginator: {e}"),
+            })?;
+        paginator.init(&mut request);
+        Ok(Started {
+            paginator,
+            request,
+            headers: plan.render_headers(&bindings, &engine.secrets)?,
+            form: plan.render_form(&engine.secrets)?,
+        })
+    }
+
+    /// Applies incremental filtering and `include_from_parent` to one page's records.
+    fn shape(&self, records: Vec<Value>) -> Result<Vec<Value>, Error> {
+        let mut out = Vec::with_capacity(records.len());
+        for mut record in records {
+            if let (Some(inc), Some(window)) = (&self.plan.incremental, &self.window) {
+                match inc.check(&record, window, &self.plan.name)? {
+                    Decision::Drop => continue,
+                    Decision::Keep(Some(cursor)) => {
+                        let key = self.parent_key.as_deref();
+                        self.stats
+                            .update_incremental(|state| inc.advance(state, key, &cursor));
+                    }
+                    Decision::Keep(None) => {}
+                }
+            }
+            if let (Some(parent), Value::Object(map)) = (&self.parent, &mut record) {
+                for (key, field) in &self.plan.include_from_parent {
+                    map.insert(
+                        key.clone(),
+                        field.first(parent).cloned().unwrap_or(Value::Null),
+                    );
+                }
+            }
+            self.stats.add_record();
+            out.push(record);
+        }
+        Ok(out)
+    }
+}
+
+/// The pages of one request sequence, each as its (shaped) records.
+fn pages(seq: Sequence) -> PageStream {
+    let state = PageState {
+        seq,
+        started: None,
+        selector: None,
+        seen: HashSet::new(),
+        pages: 0,
+        done: false,
+        pending: None,
+    };
+    stream::try_unfold(state, |mut st| async move {
+        if let Some(e) = st.pending.take() {
+            return Err(e);
+        }
+        if st.done {
+            return Ok(None);
+        }
+        let span = st.seq.span.clone();
+        async move {
+            let started = match st.started.take() {
+                Some(s) => s,
+                None => st.seq.start()?,
+            };
+            let engine = st.seq.engine.clone();
+            let plan = st.seq.plan.clone();
+            let outcome = engine
+                .http
+                .execute(Call {
+                    resource: &plan.name,
+                    method: plan.method.clone(),
+                    request: &started.request,
+                    headers: &started.headers,
+                    form: started.form.as_deref(),
+                    auth: plan.auth.as_ref(),
+                    policy: &plan.policy,
+                    actions: &plan.actions,
+                    stats: &st.seq.stats,
+                })
+                .await?;
+            let (status, headers, body) = match outcome {
+                Outcome::Ignored => {
+                    st.done = true;
+                    return Ok(Some((Vec::new(), st)));
+                }
+                Outcome::Page { status, headers, body } => (status, headers, body),
+            };
+            let mut started = started;
+            let shown_url = || {
+                let mut u = started.request.url.clone();
+                if !started.request.query.is_empty() {
+                    u.query_pairs_mut().extend_pairs(started.request.query.iter());
+                }
+                engine.http.redactor.url(&u)
+            };
+            let json: Value = if body.iter().all(u8::is_ascii_whitespace) {
+                Value::Null
+            } else {
+                serde_json::from_slice(&body).map_err(|e| Error::Decode {
+                    resource: plan.name.clone(),
+                    url: shown_url(),
+                    status,
+                    message: format!("response is not JSON: {e}"),
+                    body: engine.http.redactor.excerpt(&body, 300),
+                })?
+            };
+            drop(body);
+            let selector = match (&plan.selector, &st.selector) {
+                (Some(s), _) | (None, Some(s)) => s.clone(),
+                (None, None) => {
+                    let s = detect(&json);
+                    tracing::info!(data_selector = %s, "no data_selector in the spec; detected from the first response");
+                    st.selector = Some(s.clone());
+                    s
+                }
+            };
+            let records = if json.is_null() {
+                Vec::new()
+            } else {
+                selector.records(&json).unwrap_or_else(|| {
+                    tracing::warn!(data_selector = %selector, "data_selector matched nothing; page has no records");
+                    Vec::new()
+                })
+            };
+            st.seq.stats.add_page();
+            st.pages += 1;
+            let url_before = shown_url();
+            let flow = started
+                .paginator
+                .next(
+                    &Page {
+                        headers: &headers,
+                        body: &json,
+                        records: records.len(),
+                    },
+                    &mut started.request,
+                )
+                .map_err(|message| Error::Pagination {
+                    resource: plan.name.clone(),
+                    url: url_before.clone(),
+                    message,
+                })?;
+            match flow {
+                Flow::Stop => st.done = true,
+                Flow::Next { token } => {
+                    let pagination_error = |message: String| Error::Pagination {
+                        resource: plan.name.clone(),
+                        url: url_before.clone(),
+                        message,
+                    };
+                    if !st.seen.insert(token.clone()) {
+                        st.pending = Some(pagination_error(format!(
+                            "the API returned {} twice; stopping instead of looping",
+                            engine.http.redactor.text(&token)
+                        )));
+                    } else if engine.max_pages.is_some_and(|max| st.pages >= max) {
+                        st.pending = Some(pagination_error(format!(
+                            "reached Options.max_pages ({}) and the API still reports more pages",
+                            engine.max_pages.unwrap_or_default()
+                        )));
+                    } else if !engine.follow_cross_origin && !engine.http.same_origin(&started.request.url) {
+                        st.pending = Some(pagination_error(format!(
+                            "the next link points to another origin ({}) and client.follow_cross_origin_links is false",
+                            started.request.url.origin().ascii_serialization()
+                        )));
+                    }
+                    st.started = Some(started);
+                }
+            }
+            let records = st.seq.shape(records)?;
+            Ok(Some((records, st)))
+        }
+        .instrument(span)
+        .await
+    })
+    .boxed()
+}
+
+fn flatten(pages: PageStream) -> RecordStream {
+    pages
+        .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
+}
+
+/// Every record of a resource; a child resource fans out over its parent's records.
+pub(crate) fn resource_records(
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    run: RunOptions,
+    stats: StatsHandle,
+) -> RecordStream {
+    if plan.incremental.is_some() {
+        stats.set_incremental(run.incremental.clone().unwrap_or_default());
+    }
+    let span = tracing::info_span!("resource", name = %plan.name);
+    match &plan.parent {
+        None => {
+            let window = plan
+                .incremental
+                .as_ref()
+                .map(|i| i.window(run.incremental.as_ref(), None));
+            flatten(pages(Sequence {
+                engine,
+                plan,
+                parent: None,
+                parent_key: None,
+                window,
+                stats,
+                span,
+            }))
+        }
+        Some(link) => {
+            let Some(parent_plan) = engine.plans.get(&link.parent).cloned() else {
+                let error = Error::Config {
+                    resource: plan.name.clone(),
+                    message: format!("parent resource `{}` is not in the spec", link.parent),
+                };
+                return stream::once(async move { Err(error) }).boxed();
+            };
+            let parents = resource_records(
+                engine.clone(),
+                parent_plan,
+                RunOptions::default(),
+                StatsHandle::default(),
+            );
+            fan_out(engine, plan, parents, run, stats, span)
+        }
+    }
+}
+
+/// The records of a child for one parent record.
+pub(crate) fn child_records(
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    parent: Value,
+    run: RunOptions,
+    stats: StatsHandle,
+) -> RecordStream {
+    if plan.incremental.is_some() {
+        stats.set_incremental(run.incremental.clone().unwrap_or_default());
+    }
+    let span = tracing::info_span!("resource", name = %plan.name);
+    flatten(pages(child_sequence(
+        engine,
+        plan,
+        Arc::new(parent),
+        run.incremental.as_ref(),
+        stats,
+        span,
+    )))
+}
+
+fn child_sequence(
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    parent: Arc<Value>,
+    state: Option<&crate::IncrementalState>,
+    stats: StatsHandle,
+    span: tracing::Span,
+) -> Sequence {
+    let parent_key = plan.parent.as_ref().and_then(|link| {
+        let parts: Vec<String> = link
+            .key_fields
+            .iter()
+            .map(|f| f.first(&parent).map(value_text).unwrap_or_default())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("/"))
+    });
+    let window = plan
+        .incremental
+        .as_ref()
+        .map(|i| i.window(state, parent_key.as_deref()));
+    Sequence {
+        engine,
+        plan,
+        parent: Some(parent),
+        parent_key,
+        window,
+        stats,
+        span,
+    }
+}
+
+/// Aborts a spawned task when dropped, so dropping a stream cancels its prefetches.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// Runs the child once per parent record, up to `concurrency` parents at a time, yielding
+/// children in parent order (`buffered`, not `buffer_unordered`). Each parent gets a fresh
+/// paginator.
+fn fan_out(
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    parents: RecordStream,
+    run: RunOptions,
+    stats: StatsHandle,
+    span: tracing::Span,
+) -> RecordStream {
+    let concurrency = engine.concurrency.max(1);
+    let state = Arc::new(run.incremental);
+    parents
+        .map(move |parent| {
+            let engine = engine.clone();
+            let plan = plan.clone();
+            let stats = stats.clone();
+            let state = state.clone();
+            let span = span.clone();
+            async move {
+                let parent = parent?;
+                let seq = child_sequence(
+                    engine,
+                    plan.clone(),
+                    Arc::new(parent),
+                    state.as_ref().as_ref(),
+                    stats,
+                    span,
+                );
+                let task = AbortOnDrop(tokio::spawn(async move {
+                    let mut pages = pages(seq);
+                    let first = pages.next().await;
+                    (first, pages)
+                }));
+                let (first, rest) = task.await.map_err(|e| Error::Config {
+                    resource: plan.name.clone(),
+                    message: format!("child request task failed: {e}"),
+                })?;
+                Ok::<PageStream, Error>(stream::iter(first).chain(rest).boxed())
+            }
+        })
+        .buffered(concurrency)
+        .map(|item| match item {
+            Ok(pages) => pages,
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        })
+        .flatten()
+        .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
+}
