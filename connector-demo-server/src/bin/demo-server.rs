@@ -1,0 +1,124 @@
+//! `demo-server`: runs the demo server until Ctrl-C, printing its URL on the first line of
+//! stdout (for bench and compare scripts).
+//!
+//! Flags (each also read from the environment variable named after it):
+//! `--port N` (env `DEMO_SERVER_PORT`) (default 0: any free port),
+//! `--records N` (env `DEMO_SERVER_RECORDS`) (records of /bench/items, default 10000),
+//! `--page-size N` (env `DEMO_SERVER_PAGE_SIZE`) (default page size of /bench, default 100),
+//! `--parents N` (env `DEMO_SERVER_PARENTS`) (records of /bench/parents, default 100),
+//! `--latency-ms N` (env `DEMO_SERVER_LATENCY_MS`) (added to every request, default 0).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use connector_demo_server::{DemoConfig, DemoServer, Seed};
+
+const USAGE: &str =
+    "usage: demo-server [--port N] [--records N] [--page-size N] [--parents N] [--latency-ms N]";
+
+fn main() -> ExitCode {
+    let config = match parse(std::env::args().skip(1)) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("demo-server: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("demo-server: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(config))
+}
+
+async fn run(config: DemoConfig) -> ExitCode {
+    let port = config.port;
+    let server = match DemoServer::try_start(config).await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("demo-server: cannot bind 127.0.0.1:{port}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", server.base_url());
+    let config = server.config();
+    eprintln!(
+        "bench: {} ({} records, page size {}), {} ({} parents)",
+        server.url("/bench/items"),
+        config.bench_records,
+        config.bench_page_size,
+        server.url("/bench/parents"),
+        config.bench_parents,
+    );
+    for seed in Seed::ALL {
+        match server.token_url(seed) {
+            Some(token_url) => eprintln!(
+                "{}: base_url {} token_url {token_url}",
+                seed.name(),
+                server.seed_url(seed)
+            ),
+            None => eprintln!("{}: base_url {}", seed.name(), server.seed_url(seed)),
+        }
+    }
+    eprintln!("latency {:?} per request; Ctrl-C stops", config.latency);
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("demo-server: cannot wait for Ctrl-C: {e}");
+    }
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+fn parse(args: impl Iterator<Item = String>) -> Result<DemoConfig, String> {
+    let mut config = DemoConfig::default();
+    let env = |name: &str| std::env::var(name).ok();
+    let mut values: Vec<(String, String)> = [
+        ("--port", "DEMO_SERVER_PORT"),
+        ("--records", "DEMO_SERVER_RECORDS"),
+        ("--page-size", "DEMO_SERVER_PAGE_SIZE"),
+        ("--parents", "DEMO_SERVER_PARENTS"),
+        ("--latency-ms", "DEMO_SERVER_LATENCY_MS"),
+    ]
+    .into_iter()
+    .filter_map(|(flag, var)| env(var).map(|value| (flag.to_owned(), value)))
+    .collect();
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        if arg == "--help" || arg == "-h" {
+            return Err("help requested".into());
+        }
+        let (flag, value) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_owned(), value.to_owned()),
+            None => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| format!("`{arg}` needs a value"))?;
+                (arg, value)
+            }
+        };
+        values.push((flag, value));
+    }
+    for (flag, value) in values {
+        let number: u64 = value
+            .parse()
+            .map_err(|_| format!("`{flag}` needs a non-negative integer, got `{value}`"))?;
+        match flag.as_str() {
+            "--port" => {
+                config.port = u16::try_from(number)
+                    .map_err(|_| format!("`--port` must be at most 65535, got {number}"))?
+            }
+            "--records" => config.bench_records = number,
+            "--page-size" if number == 0 => return Err("`--page-size` must be at least 1".into()),
+            "--page-size" => config.bench_page_size = number,
+            "--parents" => config.bench_parents = number,
+            "--latency-ms" => config.latency = Duration::from_millis(number),
+            other => return Err(format!("unknown flag `{other}`")),
+        }
+    }
+    Ok(config)
+}
