@@ -52,11 +52,8 @@ pub(crate) struct AuthEnv<'a> {
 
 /// Builds the authenticator of a spec's `auth`.
 pub(crate) fn build(auth: &Auth, env: &AuthEnv<'_>) -> Result<Arc<dyn Authenticator>, String> {
-    let value = |v: &connector_spec::StringOrSecret| {
-        let s = value_of(v, env.secrets)?;
-        env.redactor.add_value(s.expose());
-        Ok::<_, String>(s)
-    };
+    // Secret values are already known to the redactor; literals (a token URL) are not secret.
+    let value = |v: &connector_spec::StringOrSecret| value_of(v, env.secrets);
     Ok(match auth {
         Auth::Bearer { token } => Arc::new(bearer::BearerAuth::new(value(token)?)),
         Auth::ApiKey {
