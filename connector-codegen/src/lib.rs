@@ -14,6 +14,7 @@
 //! Generated code names only `::connector_runtime::...` and holds types and constants: paging,
 //! auth and retries live once, in connector-runtime.
 
+mod attribute;
 mod builder;
 mod client;
 mod describe;
@@ -29,6 +30,7 @@ use connector_spec::Spec;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+pub use attribute::expand_attribute;
 pub use builder::{read_spec, write_file_if_changed, Builder, GeneratedFile, SpecFile};
 pub use describe::module_doc;
 pub use error::{format_diagnostic, Error, Problem};
