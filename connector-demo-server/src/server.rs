@@ -150,6 +150,55 @@ impl DemoServer {
             .map(|path| format!("{}{path}", self.seed_url(seed)))
     }
 
+    /// The secrets `seed`'s spec names, each with the value this server accepts (from the live
+    /// [`crate::Credentials`]); `meetings`' `authorization_endpoint` is this server's token URL.
+    /// Sorted by name, like `Spec::secret_names()`.
+    ///
+    /// ```
+    /// # use connector_demo_server::{DemoConfig, DemoServer, Seed, DEMO_CLIENT_ID};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let server = DemoServer::start(DemoConfig::default()).await;
+    /// let secrets = server.secrets(Seed::DeviceInventory);
+    /// assert_eq!(secrets[1], ("username", DEMO_CLIENT_ID.to_owned()));
+    /// # }
+    /// ```
+    pub fn secrets(&self, seed: Seed) -> Vec<(&'static str, String)> {
+        let c = self.shared.config().credentials.clone();
+        let mut secrets = match seed {
+            Seed::DeviceInventory => vec![("username", c.client_id), ("password", c.client_secret)],
+            Seed::Rmm | Seed::AssetManagement => vec![("api_key", c.api_key)],
+            Seed::CrmAnalytics => vec![
+                ("client_id", c.client_id),
+                ("client_secret", c.client_secret),
+                ("refresh_token", c.refresh_token),
+                ("account_id", c.account_id),
+            ],
+            Seed::Meetings => vec![
+                ("client_id", c.client_id),
+                ("client_secret", c.client_secret),
+                (
+                    "authorization_endpoint",
+                    self.token_url(seed).unwrap_or_default(),
+                ),
+            ],
+        };
+        secrets.sort();
+        secrets
+    }
+
+    /// [`DemoServer::secrets`] as environment variables named `<CONNECTOR>__<SECRET>`
+    /// upper-cased (e.g. `MEETINGS__CLIENT_ID`), the runtime's naming, for CLI tests.
+    pub fn secret_env_vars(&self, seed: Seed) -> Vec<(String, String)> {
+        self.secrets(seed)
+            .into_iter()
+            .map(|(name, value)| {
+                let var = format!("{}__{}", seed.name(), name).to_ascii_uppercase();
+                (var, value)
+            })
+            .collect()
+    }
+
     /// What the server has seen so far.
     pub fn stats(&self) -> ServerStats {
         self.shared.stats()

@@ -380,3 +380,19 @@ async fn meetings_spec_fetches_every_user_and_each_users_meetings() {
     }
     assert_eq!(meetings, config.total_meetings());
 }
+
+#[tokio::test]
+async fn the_server_offers_exactly_the_secrets_each_spec_names() {
+    let server = DemoServer::start(DemoConfig::default()).await;
+    for seed in Seed::ALL {
+        let names: Vec<String> = server
+            .secrets(seed)
+            .into_iter()
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        assert_eq!(names, load(seed).secret_names(), "{}", seed.name());
+    }
+    let vars = server.secret_env_vars(Seed::Meetings);
+    assert_eq!(vars[0].0, "MEETINGS__AUTHORIZATION_ENDPOINT");
+    assert_eq!(Some(vars[0].1.clone()), server.token_url(Seed::Meetings));
+}
