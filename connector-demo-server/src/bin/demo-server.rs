@@ -17,8 +17,13 @@ const USAGE: &str =
     "usage: demo-server [--port N] [--records N] [--page-size N] [--parents N] [--latency-ms N]";
 
 fn main() -> ExitCode {
-    let config = match parse(std::env::args().skip(1)) {
-        Ok(config) => config,
+    let env = |name: &str| std::env::var(name).ok();
+    let config = match parse(std::env::args().skip(1), env) {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(message) => {
             eprintln!("demo-server: {message}\n{USAGE}");
             return ExitCode::from(2);
@@ -74,9 +79,13 @@ async fn run(config: DemoConfig) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn parse(args: impl Iterator<Item = String>) -> Result<DemoConfig, String> {
+/// Flags (and the environment variables `env` looks up) to a config; `None` asks for help.
+fn parse(
+    args: impl Iterator<Item = String>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<DemoConfig>, String> {
     let mut config = DemoConfig::default();
-    let env = |name: &str| std::env::var(name).ok();
+    // Environment first, so flags given on the command line win.
     let mut values: Vec<(String, String)> = [
         ("--port", "DEMO_SERVER_PORT"),
         ("--records", "DEMO_SERVER_RECORDS"),
@@ -90,7 +99,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<DemoConfig, String> {
     let mut args = args;
     while let Some(arg) = args.next() {
         if arg == "--help" || arg == "-h" {
-            return Err("help requested".into());
+            return Ok(None);
         }
         let (flag, value) = match arg.split_once('=') {
             Some((flag, value)) => (flag.to_owned(), value.to_owned()),
@@ -104,7 +113,19 @@ fn parse(args: impl Iterator<Item = String>) -> Result<DemoConfig, String> {
         values.push((flag, value));
     }
     for (flag, value) in values {
+        if ![
+            "--port",
+            "--records",
+            "--page-size",
+            "--parents",
+            "--latency-ms",
+        ]
+        .contains(&flag.as_str())
+        {
+            return Err(format!("unknown flag `{flag}`"));
+        }
         let number: u64 = value
+            .trim()
             .parse()
             .map_err(|_| format!("`{flag}` needs a non-negative integer, got `{value}`"))?;
         match flag.as_str() {
@@ -116,9 +137,75 @@ fn parse(args: impl Iterator<Item = String>) -> Result<DemoConfig, String> {
             "--page-size" if number == 0 => return Err("`--page-size` must be at least 1".into()),
             "--page-size" => config.bench_page_size = number,
             "--parents" => config.bench_parents = number,
-            "--latency-ms" => config.latency = Duration::from_millis(number),
-            other => return Err(format!("unknown flag `{other}`")),
+            _ => config.latency = Duration::from_millis(number),
         }
     }
-    Ok(config)
+    Ok(Some(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn flags_set_the_config_and_win_over_the_environment() {
+        let env = |name: &str| (name == "DEMO_SERVER_RECORDS").then(|| "5".to_owned());
+        let config = parse(
+            args(&[
+                "--records",
+                "7",
+                "--page-size=50",
+                "--latency-ms",
+                "20",
+                "--port",
+                "0",
+            ]),
+            env,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.bench_records, 7);
+        assert_eq!(config.bench_page_size, 50);
+        assert_eq!(config.latency, Duration::from_millis(20));
+
+        let env = |name: &str| (name == "DEMO_SERVER_PARENTS").then(|| "9".to_owned());
+        let config = parse(args(&[]), env).unwrap().unwrap();
+        assert_eq!(config.bench_parents, 9);
+        assert!(parse(args(&["--help"]), no_env).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_flags_are_explained() {
+        let error = |list: &[&str]| parse(args(list), no_env).unwrap_err();
+        assert_eq!(error(&["--verbose", "1"]), "unknown flag `--verbose`");
+        assert_eq!(error(&["--records"]), "`--records` needs a value");
+        assert_eq!(
+            error(&["--records", "many"]),
+            "`--records` needs a non-negative integer, got `many`"
+        );
+        assert_eq!(
+            error(&["--port", "70000"]),
+            "`--port` must be at most 65535, got 70000"
+        );
+        assert_eq!(
+            error(&["--page-size", "0"]),
+            "`--page-size` must be at least 1"
+        );
+        let env = |_: &str| Some("x".to_owned());
+        assert_eq!(
+            parse(args(&[]), env).unwrap_err(),
+            "`--port` needs a non-negative integer, got `x`"
+        );
+    }
 }
