@@ -172,6 +172,7 @@ impl Connector {
             token_url_override: options.token_url.as_deref(),
             redactor: &redactor,
             limiter: &limiter,
+            retry_scale: options.retry_delay_scale.unwrap_or(1.0),
         };
         let client_auth: Option<Arc<dyn Authenticator>> = spec
             .client

@@ -15,6 +15,33 @@
 //! - Secrets from the environment or a dlt-style secrets.toml, redacted everywhere.
 //!
 //! Generated code names only `::connector_runtime::...`, hence the re-exports below.
+//!
+//! # Pagination stop rules
+//! After each response the first rule that says "stop" ends pagination (a rule never forces
+//! another page): 1. `stop_condition`; 2. `has_more_path` false; 3. an empty page when
+//! `stop_after_empty_page` (default true for page_number / offset, false for cursor); 4. the
+//! total reached (`total_path`, default `total`; a missing total is only an error when no other
+//! rule can stop; a total seen once is kept); 5. `maximum_page` / `maximum_offset` (the last value
+//! requested); 6. no next cursor / link. A page shorter than `limit` does not stop by itself. A
+//! cursor, link or page seen twice is an [`Error::Pagination`], and so is passing
+//! [`Options::max_pages`].
+//!
+//! # Retries
+//! Statuses in `retry_on_status_codes` (default 429 and 5xx), connection errors, timeouts and
+//! bodies cut short are retried up to `max_retries` (default 4) with `backoff_factor * 2^n`
+//! seconds plus up to 50 % jitter, at most `max_retry_delay`. `Retry-After` (seconds or HTTP
+//! date) replaces the jittered wait, clamped to `[max(backoff, retry_after_min_wait),
+//! max_retry_delay]`. `response_actions` are checked first: `ignore` (no records, pagination
+//! ends), `retry`, `fail`. A 401 with OAuth2 fetches a new token once and replays the request.
+//!
+//! # Secrets
+//! Secret `api_key` of connector `rmm` comes from `RMM__API_KEY`, `SOURCES__RMM__API_KEY`, or
+//! `api_key` under `[sources.rmm]` of a secrets.toml (see [`Secrets`]).
+//!
+//! # Not (yet) supported
+//! `incremental.lag` and `row_order`, JSON-lines / CSV bodies, client-side page prefetch for
+//! root resources; `parallelized` is ignored (children always run with the connector's
+//! concurrency bound).
 
 mod auth;
 mod client;

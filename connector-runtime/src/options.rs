@@ -6,7 +6,6 @@ use crate::incremental::IncrementalState;
 
 /// Run-time settings that override or complete the spec. Every field is optional.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct Options {
     /// Replaces the spec's `client.base_url` (e.g. a local test server).
     pub base_url: Option<String>,
@@ -71,7 +70,6 @@ impl Options {
 
 /// Settings of one run of one resource.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct RunOptions {
     /// Incremental state saved by the previous run (the loader keeps it); `None` starts from
     /// the spec's `initial_value`.

@@ -126,6 +126,13 @@ impl ResourcePlan {
             Template::parse(resolved.path()).map_err(|e| config(format!("endpoint.path {e}")))?;
 
         let link = spec.parent_of(&name);
+        if link.is_none() && path.holes().any(|h| h == "parent_id") {
+            return Err(config(
+                "`{parent_id}` needs a parent resource, and none can be inferred (it is inferred only \
+                 when exactly one other resource has no parent): add `parent: <resource>`"
+                    .to_owned(),
+            ));
+        }
         let parent = link.as_ref().map(|link| {
             let mut path_resolves = Vec::new();
             let mut key_fields = Vec::new();

@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex};
 use crate::incremental::IncrementalState;
 
 /// A shared view of one stream's progress. Cheap to clone.
+///
+/// Counts cover the resource's own requests; for a child resource the parent's requests are
+/// not included.
 #[derive(Debug, Clone, Default)]
 pub struct StatsHandle {
     inner: Arc<Inner>,

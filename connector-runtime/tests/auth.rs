@@ -434,3 +434,45 @@ async fn missing_secrets_are_listed_at_once() {
         "missing secrets: id, secret; set the environment variables T__ID, T__SECRET (or SOURCES__<...>), or add them to [sources.t] in a secrets.toml"
     );
 }
+
+#[tokio::test]
+async fn token_endpoint_outage_is_retried_then_reported() {
+    let server = MockServer::start().await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let c2 = count.clone();
+    Mock::given(path("/oauth/token"))
+        .respond_with(move |_: &Request| {
+            if c2.fetch_add(1, Ordering::SeqCst) == 0 {
+                ResponseTemplate::new(503)
+            } else {
+                ResponseTemplate::new(200).set_body_json(json!({"access_token": "t1"}))
+            }
+        })
+        .mount(&server)
+        .await;
+    Mock::given(path("/items"))
+        .and(header("authorization", "Bearer t1"))
+        .respond_with(one_item())
+        .mount(&server)
+        .await;
+    let c = connector(&spec_with_auth(OAUTH), oauth_secrets(), &server.uri());
+    assert_eq!(records(&c, "items").await.len(), 1);
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+
+    let server = MockServer::start().await;
+    Mock::given(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("bad gateway"))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let c = connector(&spec_with_auth(OAUTH), oauth_secrets(), &server.uri());
+    let text = collect(&c, "items").await.1.expect("down").to_string();
+    assert!(
+        text.contains("authentication failed: the token endpoint kept failing after 3 attempts"),
+        "{text}"
+    );
+    assert!(
+        text.contains("status 502") && text.contains("bad gateway"),
+        "{text}"
+    );
+}

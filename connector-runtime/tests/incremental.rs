@@ -35,9 +35,7 @@ async fn run(
     c: &connector_runtime::Connector,
     state: Option<IncrementalState>,
 ) -> (Vec<Value>, Option<IncrementalState>) {
-    let mut run = RunOptions::default();
-    run.incremental = state;
-    let mut stream = c.stream("items", run);
+    let mut stream = c.stream("items", RunOptions { incremental: state });
     let stats = stream.stats();
     let mut got = Vec::new();
     while let Some(r) = stream.next().await {
@@ -188,9 +186,12 @@ async fn child_marks_are_kept_per_parent() {
     assert_eq!(text, r#"{"last_value":9,"per_parent":{"a":5,"b":9}}"#);
 
     // The next run resumes each parent from its own mark.
-    let mut run = RunOptions::default();
-    run.incremental = Some(state);
-    let (got, _) = collect_run(&c, "events", run).await;
+    let (got, _) = collect_run(
+        &c,
+        "events",
+        RunOptions::with_incremental(RunOptions::new(), state),
+    )
+    .await;
     assert_eq!(
         got.len(),
         2,

@@ -315,3 +315,14 @@ async fn unknown_resource_is_an_error_item() {
         "unknown resource `meeting`; the spec has: meetings, users"
     );
 }
+
+#[tokio::test]
+async fn parent_id_without_an_inferable_parent_is_explained() {
+    let yaml = "name: t\nclient: { base_url: http://unused }\nresources:\n  - users\n  - groups\n  - name: meetings\n    endpoint: /v1/meetings/{parent_id}\n";
+    let err = connector_runtime::Connector::new(common::spec(yaml), Secrets::new(), Options::new())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "resource `meetings`: `{parent_id}` needs a parent resource, and none can be inferred (it is inferred only when exactly one other resource has no parent): add `parent: <resource>`"
+    );
+}

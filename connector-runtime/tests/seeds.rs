@@ -7,14 +7,19 @@ use std::path::Path;
 
 use common::records;
 use connector_demo_server::{
-    DemoConfig, DemoServer, Seed, DEMO_ACCOUNT_ID, DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN,
+    DemoConfig, DemoServer, Seed, DEMO_ACCOUNT_ID, DEMO_API_KEY, DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN,
 };
 use connector_runtime::{Connector, Options, Secrets};
 
 fn seed_connector(server: &DemoServer, seed: Seed, secrets: Secrets) -> Connector {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs").join(format!("{}.yaml", seed.name()));
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../specs")
+        .join(format!("{}.yaml", seed.name()));
     let loaded = connector_runtime::connector_spec::load(&file).unwrap_or_else(|d| panic!("{d:?}"));
-    let mut options = Options::new().with_base_url(server.seed_url(seed)).with_retry_delay_scale(0.001);
+    let mut options = Options::new()
+        .with_base_url(server.seed_url(seed))
+        .with_retry_delay_scale(0.001);
     if let Some(token_url) = server.token_url(seed) {
         options = options.with_token_url(token_url);
     }
@@ -24,32 +29,53 @@ fn seed_connector(server: &DemoServer, seed: Seed, secrets: Secrets) -> Connecto
 #[tokio::test]
 async fn device_inventory() {
     let server = DemoServer::start(DemoConfig::default()).await;
-    let secrets = Secrets::new().with("username", DEMO_CLIENT_ID).with("password", DEMO_CLIENT_SECRET);
+    let secrets = Secrets::new()
+        .with("username", DEMO_CLIENT_ID)
+        .with("password", DEMO_CLIENT_SECRET);
     let c = seed_connector(&server, Seed::DeviceInventory, secrets);
     assert_eq!(records(&c, "computers").await.len(), 250);
     let stats = server.stats();
     assert_eq!(stats.token_requests, 1);
     // `total` (pages) stops it after page 2: no request for an empty page 3.
-    assert_eq!(stats.params("/device_inventory/api/v1/computers-inventory", "page"), ["0", "1", "2"]);
+    assert_eq!(
+        stats.params("/device_inventory/api/v1/computers-inventory", "page"),
+        ["0", "1", "2"]
+    );
 }
 
 #[tokio::test]
 async fn rmm() {
     let server = DemoServer::start(DemoConfig::default()).await;
-    let c = seed_connector(&server, Seed::Rmm, Secrets::new().with("api_key", DEMO_API_KEY));
+    let c = seed_connector(
+        &server,
+        Seed::Rmm,
+        Secrets::new().with("api_key", DEMO_API_KEY),
+    );
     assert_eq!(records(&c, "resource_name").await.len(), 250);
-    assert_eq!(server.stats().params("/rmm/v1/resource", "offset"), ["0", "100", "200"]);
+    assert_eq!(
+        server.stats().params("/rmm/v1/resource", "offset"),
+        ["0", "100", "200"]
+    );
 }
 
 #[tokio::test]
 async fn asset_management() {
     let server = DemoServer::start(DemoConfig::default()).await;
-    let c = seed_connector(&server, Seed::AssetManagement, Secrets::new().with("api_key", DEMO_API_KEY));
+    let c = seed_connector(
+        &server,
+        Seed::AssetManagement,
+        Secrets::new().with("api_key", DEMO_API_KEY),
+    );
     assert_eq!(records(&c, "inventories").await.len(), 60);
     assert_eq!(records(&c, "assets").await.len(), 110);
     assert_eq!(records(&c, "members").await.len(), 35);
     // No total in the body: pages of 25 until the first empty page.
-    assert_eq!(server.stats().params("/asset_management/members.api", "page"), ["0", "1", "2"]);
+    assert_eq!(
+        server
+            .stats()
+            .params("/asset_management/members.api", "page"),
+        ["0", "1", "2"]
+    );
 }
 
 #[tokio::test]
@@ -65,7 +91,11 @@ async fn crm_analytics() {
     assert_eq!(records(&c, "contacts").await.len(), 130);
     let company = records(&c, "company").await;
     assert_eq!(company.len(), 1, "a single object is one record");
-    assert_eq!(server.stats().token_requests, 1, "one token for every resource");
+    assert_eq!(
+        server.stats().token_requests,
+        1,
+        "one token for every resource"
+    );
 }
 
 #[tokio::test]
@@ -76,7 +106,10 @@ async fn meetings() {
     let secrets = Secrets::new()
         .with("client_id", DEMO_CLIENT_ID)
         .with("client_secret", DEMO_CLIENT_SECRET)
-        .with("authorization_endpoint", server.token_url(Seed::Meetings).unwrap());
+        .with(
+            "authorization_endpoint",
+            server.token_url(Seed::Meetings).unwrap(),
+        );
     let c = seed_connector(&server, Seed::Meetings, secrets);
     assert_eq!(records(&c, "users").await.len(), 70);
     let meetings = records(&c, "meetings").await;

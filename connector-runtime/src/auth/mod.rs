@@ -48,6 +48,8 @@ pub(crate) struct AuthEnv<'a> {
     pub(crate) token_url_override: Option<&'a str>,
     pub(crate) redactor: &'a Redactor,
     pub(crate) limiter: &'a Limiter,
+    /// `Options::retry_delay_scale`, for token request retries.
+    pub(crate) retry_scale: f64,
 }
 
 /// Builds the authenticator of a spec's `auth`.

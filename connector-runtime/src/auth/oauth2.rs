@@ -24,6 +24,9 @@ use crate::rate_limit::Limiter;
 use crate::redact::Redactor;
 use crate::{Error, SecretString};
 
+/// Attempts at the token endpoint before giving up.
+const TOKEN_ATTEMPTS: u32 = 3;
+
 struct Token {
     value: SecretString,
     refresh_at: Instant,
@@ -46,9 +49,9 @@ pub(crate) struct OAuth2Auth {
     client_auth: OAuth2ClientAuth,
     redactor: Redactor,
     limiter: Limiter,
+    retry_scale: f64,
     state: Mutex<State>,
     generations: AtomicU64,
-    token_requests: AtomicU64,
 }
 
 impl OAuth2Auth {
@@ -84,19 +87,13 @@ impl OAuth2Auth {
             client_auth: config.client_auth.unwrap_or(OAuth2ClientAuth::Form),
             redactor: env.redactor.clone(),
             limiter: env.limiter.clone(),
+            retry_scale: env.retry_scale,
             state: Mutex::new(State {
                 token: None,
                 refresh_token,
             }),
             generations: AtomicU64::new(0),
-            token_requests: AtomicU64::new(0),
         })
-    }
-
-    /// Token requests made so far (for tests and stats).
-    #[allow(dead_code)]
-    pub(crate) fn token_requests(&self) -> u64 {
-        self.token_requests.load(Ordering::Relaxed)
     }
 
     async fn fetch(&self, state: &mut State, resource: &str) -> Result<Token, Error> {
@@ -114,7 +111,7 @@ impl OAuth2Auth {
         for (k, v) in &self.extra {
             form.push((k.clone(), v.expose().to_owned()));
         }
-        let mut request = self.http.post(self.token_url.clone());
+        let mut client_auth: Option<(&str, &str)> = None;
         match self.client_auth {
             OAuth2ClientAuth::Form => {
                 form.push(("client_id".into(), self.client_id.expose().to_owned()));
@@ -124,8 +121,7 @@ impl OAuth2Auth {
                 ));
             }
             OAuth2ClientAuth::Basic => {
-                request =
-                    request.basic_auth(self.client_id.expose(), Some(self.client_secret.expose()));
+                client_auth = Some((self.client_id.expose(), self.client_secret.expose()));
             }
         }
         let url = self.redactor.url(&self.token_url);
@@ -136,31 +132,53 @@ impl OAuth2Auth {
             message,
             body: self.redactor.excerpt(body, 300),
         };
-        self.limiter.acquire().await;
-        self.token_requests.fetch_add(1, Ordering::Relaxed);
-        let started = Instant::now();
-        let response = request.form(&form).send().await.map_err(|e| {
-            fail(
-                None,
-                format!("token request failed: {}", crate::client::describe(&e)),
-                b"",
-            )
-        })?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| {
-            fail(
-                Some(status),
-                format!("token response unreadable: {}", crate::client::describe(&e)),
-                b"",
-            )
-        })?;
-        tracing::debug!(url = %url, status, elapsed_ms = started.elapsed().as_millis() as u64, "oauth2 token request");
+        // A token endpoint that is briefly down (connection error, 429, 5xx) is tried again;
+        // a refusal (4xx) is final.
+        let mut attempt = 0u32;
+        let (status, body) = loop {
+            attempt += 1;
+            let mut request = self.http.post(self.token_url.clone()).form(&form);
+            if let Some((id, secret)) = client_auth {
+                request = request.basic_auth(id, Some(secret));
+            }
+            self.limiter.acquire().await;
+            let started = Instant::now();
+            let result = async {
+                let response = request.send().await?;
+                let status = response.status().as_u16();
+                Ok::<_, reqwest::Error>((status, response.bytes().await?))
+            }
+            .await;
+            tracing::debug!(url = %url, attempt, elapsed_ms = started.elapsed().as_millis() as u64, "oauth2 token request");
+            let transient = match &result {
+                Ok((status, _)) => *status == 429 || *status >= 500,
+                Err(_) => true,
+            };
+            if !transient || attempt >= TOKEN_ATTEMPTS {
+                match result {
+                    Ok(done) => break done,
+                    Err(e) => {
+                        return Err(fail(
+                            None,
+                            format!(
+                                "token request failed after {attempt} attempts: {}",
+                                crate::client::describe(&e)
+                            ),
+                            b"",
+                        ))
+                    }
+                }
+            }
+            let wait = 0.5 * 2f64.powi(attempt as i32 - 1) * self.retry_scale;
+            tokio::time::sleep(Duration::from_secs_f64(wait.max(0.0))).await;
+        };
         if !(200..300).contains(&status) {
-            return Err(fail(
-                Some(status),
-                "the token endpoint refused the client credentials".to_owned(),
-                &body,
-            ));
+            let message = if status == 429 || status >= 500 {
+                format!("the token endpoint kept failing after {attempt} attempts")
+            } else {
+                "the token endpoint refused the client credentials".to_owned()
+            };
+            return Err(fail(Some(status), message, &body));
         }
         let json: Value = serde_json::from_slice(&body).map_err(|_| {
             fail(
