@@ -326,3 +326,44 @@ async fn parent_id_without_an_inferable_parent_is_explained() {
         "resource `meetings`: `{parent_id}` needs a parent resource, and none can be inferred (it is inferred only when exactly one other resource has no parent): add `parent: <resource>`"
     );
 }
+
+#[tokio::test]
+async fn dropping_a_fan_out_stream_stops_child_requests() {
+    let state = Arc::new(InFlight::default());
+    let app = Router::new()
+        .route(
+            "/parents",
+            get(|| async {
+                Json(json!((0..200)
+                    .map(|i| json!({"id": i}))
+                    .collect::<Vec<_>>()))
+            }),
+        )
+        .route("/children/{id}", get(children))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let yaml = "name: t\nclient: { base_url: http://unused }\nresources:\n  - name: parents\n    endpoint: { path: /parents, paginator: single_page }\n  - name: children\n    endpoint: { path: \"/children/{resources.parents.id}\", data_selector: data, paginator: single_page }\n";
+    let c = connector_runtime::Connector::new(
+        common::spec(yaml),
+        Secrets::new(),
+        Options::new().with_base_url(&base).with_concurrency(4),
+    )
+    .unwrap();
+    let mut stream = c.stream("children", RunOptions::default());
+    stream.next().await.unwrap().unwrap();
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let after_drop = state.child_pages.lock().unwrap().len();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let later = state.child_pages.lock().unwrap().len();
+    assert!(
+        after_drop <= 8,
+        "only the prefetch window was requested, saw {after_drop}"
+    );
+    assert_eq!(
+        later, after_drop,
+        "no requests after the stream was dropped"
+    );
+}
