@@ -56,6 +56,21 @@ pub use faults::{Fault, FaultResponse};
 pub use server::DemoServer;
 pub use stats::{RecordedRequest, ServerStats};
 
+/// The bench API as a spec (this crate's `specs/bench.yaml`): `items` (page numbers, `total`
+/// pages), `items_by_offset` (the same records by offset), `parents`, and `children` (one
+/// request per parent). Its base_url must be set to `server.url("/bench")`.
+pub const BENCH_SPEC: &str = include_str!("../specs/bench.yaml");
+
+/// [`BENCH_SPEC`] with every paginated resource asking for `page_size` records per request.
+///
+/// ```
+/// let yaml = connector_demo_server::bench_spec(1000);
+/// assert!(yaml.contains("limit: 1000\n") && !yaml.contains("limit: 100\n"));
+/// ```
+pub fn bench_spec(page_size: u64) -> String {
+    BENCH_SPEC.replace("limit: 100\n", &format!("limit: {page_size}\n"))
+}
+
 /// The five seed APIs the server imitates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Seed {

@@ -26,6 +26,7 @@ fn load(seed: Seed) -> Spec {
 
 /// A request's auth as each seed API wants it.
 enum Auth {
+    None,
     Bearer(String),
     QueryKey,
     HeaderKey,
@@ -60,14 +61,13 @@ fn scalar_text(scalar: &Scalar) -> String {
 
 /// GETs one page with the resource's params and headers plus `extra` params.
 async fn get(
-    server: &DemoServer,
-    seed: Seed,
+    base_url: &str,
     auth: &Auth,
     resource: &ResolvedResource,
     path: &str,
     extra: &[(String, String)],
 ) -> Value {
-    let mut request = client().get(format!("{}{path}", server.seed_url(seed)));
+    let mut request = client().get(format!("{base_url}{path}"));
     for (name, value) in &resource.endpoint.params {
         match value {
             ParamValue::Literal(scalar) => {
@@ -87,6 +87,7 @@ async fn get(
         Auth::Bearer(token) => request.bearer_auth(token),
         Auth::QueryKey => request.query(&[("api_key", DEMO_API_KEY)]),
         Auth::HeaderKey => request.header("api_key", DEMO_API_KEY),
+        Auth::None => request,
     };
     let response = request.query(extra).send().await.unwrap();
     assert_eq!(response.status(), 200, "{} {path}", resource.name);
@@ -128,8 +129,7 @@ fn missing(value: Option<&Value>) -> bool {
 /// Every record of a resource, paginated as its spec says with dlt's stop rules.
 /// Returns the records and the number of data requests.
 async fn fetch_all(
-    server: &DemoServer,
-    seed: Seed,
+    base_url: &str,
     auth: &Auth,
     resource: &ResolvedResource,
     path: &str,
@@ -147,7 +147,7 @@ async fn fetch_all(
     let mut requests = 0u64;
     match config {
         PaginatorConfig::SinglePage {} => {
-            let body = get(server, seed, auth, resource, path, &[]).await;
+            let body = get(base_url, auth, resource, path, &[]).await;
             requests += 1;
             records = select(resource, &body);
         }
@@ -162,7 +162,7 @@ async fn fetch_all(
                 if let Some(limit) = p.limit {
                     extra.push((limit_param.clone(), limit.to_string()));
                 }
-                let body = get(server, seed, auth, resource, path, &extra).await;
+                let body = get(base_url, auth, resource, path, &extra).await;
                 requests += 1;
                 let page_records = select(resource, &body);
                 if page_records.is_empty() && p.stop_after_empty_page.unwrap_or(true) {
@@ -190,7 +190,7 @@ async fn fetch_all(
                     (offset_param.clone(), offset.to_string()),
                     (limit_param.clone(), o.limit.to_string()),
                 ];
-                let body = get(server, seed, auth, resource, path, &extra).await;
+                let body = get(base_url, auth, resource, path, &extra).await;
                 requests += 1;
                 let page_records = select(resource, &body);
                 if page_records.is_empty() && o.stop_after_empty_page.unwrap_or(true) {
@@ -224,7 +224,7 @@ async fn fetch_all(
                 if let Some(cursor) = &cursor {
                     extra.push((cursor_param.clone(), cursor.clone()));
                 }
-                let body = get(server, seed, auth, resource, path, &extra).await;
+                let body = get(base_url, auth, resource, path, &extra).await;
                 requests += 1;
                 records.extend(select(resource, &body));
                 if let Some(StopCondition::PathMissing(stop)) = &c.stop_condition {
@@ -303,7 +303,8 @@ async fn check_seed(seed: Seed, expected: &[(&str, usize, u64)]) {
             .find(|(name, _, _)| *name == resource.name)
             .map(|(_, count, requests)| (*count, *requests))
             .unwrap_or_else(|| panic!("no expectation for {}", resource.name));
-        let (records, made) = fetch_all(&server, seed, &auth, &resource, resource.path()).await;
+        let (records, made) =
+            fetch_all(&server.seed_url(seed), &auth, &resource, resource.path()).await;
         assert_eq!(records.len(), count, "{} records", resource.name);
         assert_eq!(made, requests, "{} requests", resource.name);
         for record in &records {
@@ -354,8 +355,7 @@ async fn meetings_spec_fetches_every_user_and_each_users_meetings() {
     let auth = auth_for(&server, Seed::Meetings).await;
     let users_resource = spec.resolved_resource("users").unwrap();
     let (users, requests) = fetch_all(
-        &server,
-        Seed::Meetings,
+        &server.seed_url(Seed::Meetings),
         &auth,
         &users_resource,
         users_resource.path(),
@@ -370,8 +370,13 @@ async fn meetings_spec_fetches_every_user_and_each_users_meetings() {
         let path = meetings_resource
             .path()
             .replace("{parent_id}", user["id"].as_str().unwrap());
-        let (records, requests) =
-            fetch_all(&server, Seed::Meetings, &auth, &meetings_resource, &path).await;
+        let (records, requests) = fetch_all(
+            &server.seed_url(Seed::Meetings),
+            &auth,
+            &meetings_resource,
+            &path,
+        )
+        .await;
         assert_eq!(requests, 1);
         records
             .iter()
@@ -395,4 +400,41 @@ async fn the_server_offers_exactly_the_secrets_each_spec_names() {
     let vars = server.secret_env_vars(Seed::Meetings);
     assert_eq!(vars[0].0, "MEETINGS__AUTHORIZATION_ENDPOINT");
     assert_eq!(Some(vars[0].1.clone()), server.token_url(Seed::Meetings));
+}
+
+#[tokio::test]
+async fn bench_spec_fetches_every_item_parent_and_child() {
+    let config = DemoConfig {
+        bench_records: 1_234,
+        bench_parents: 12,
+        bench_children_per_parent: 4,
+        ..DemoConfig::default()
+    };
+    let server = DemoServer::start(config).await;
+    let yaml = connector_demo_server::bench_spec(250);
+    let spec = match connector_spec::parse_str(&yaml, "bench.yaml") {
+        Ok(loaded) => loaded.spec,
+        Err(diagnostics) => panic!("bench.yaml: {diagnostics:?}"),
+    };
+    let base_url = server.url("/bench");
+    let expected = [
+        ("items", 1_234, 5),
+        ("items_by_offset", 1_234, 5),
+        ("parents", 12, 1),
+    ];
+    for (name, count, requests) in expected {
+        let resource = spec.resolved_resource(name).unwrap();
+        let (records, made) = fetch_all(&base_url, &Auth::None, &resource, resource.path()).await;
+        assert_eq!((records.len(), made), (count, requests), "{name}");
+        records.iter().for_each(|r| check_columns(&resource, r));
+    }
+    let children = spec.resolved_resource("children").unwrap();
+    for parent in 1..=12 {
+        let path = children
+            .path()
+            .replace("{resources.parents.id}", &parent.to_string());
+        let (records, _) = fetch_all(&base_url, &Auth::None, &children, &path).await;
+        assert_eq!(records.len(), 4);
+        records.iter().for_each(|r| check_columns(&children, r));
+    }
 }

@@ -6,6 +6,7 @@
 //! `--records N` (env `DEMO_SERVER_RECORDS`) (records of /bench/items, default 10000),
 //! `--page-size N` (env `DEMO_SERVER_PAGE_SIZE`) (default page size of /bench, default 100),
 //! `--parents N` (env `DEMO_SERVER_PARENTS`) (records of /bench/parents, default 100),
+//! `--children N` (env `DEMO_SERVER_CHILDREN`) (children of each bench parent, default 5),
 //! `--latency-ms N` (env `DEMO_SERVER_LATENCY_MS`) (added to every request, default 0).
 
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use connector_demo_server::{DemoConfig, DemoServer, Seed};
 
 const USAGE: &str =
-    "usage: demo-server [--port N] [--records N] [--page-size N] [--parents N] [--latency-ms N]";
+    "usage: demo-server [--port N] [--records N] [--page-size N] [--parents N] [--children N] [--latency-ms N]";
 
 fn main() -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
@@ -54,12 +55,13 @@ async fn run(config: DemoConfig) -> ExitCode {
     println!("{}", server.base_url());
     let config = server.config();
     eprintln!(
-        "bench: {} ({} records, page size {}), {} ({} parents)",
+        "bench: {} ({} records, page size {}), {} ({} parents, {} children each)",
         server.url("/bench/items"),
         config.bench_records,
         config.bench_page_size,
         server.url("/bench/parents"),
         config.bench_parents,
+        config.bench_children_per_parent,
     );
     for seed in Seed::ALL {
         match server.token_url(seed) {
@@ -79,6 +81,16 @@ async fn run(config: DemoConfig) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Each flag and the environment variable that sets it too.
+const FLAGS: [(&str, &str); 6] = [
+    ("--port", "DEMO_SERVER_PORT"),
+    ("--records", "DEMO_SERVER_RECORDS"),
+    ("--page-size", "DEMO_SERVER_PAGE_SIZE"),
+    ("--parents", "DEMO_SERVER_PARENTS"),
+    ("--children", "DEMO_SERVER_CHILDREN"),
+    ("--latency-ms", "DEMO_SERVER_LATENCY_MS"),
+];
+
 /// Flags (and the environment variables `env` looks up) to a config; `None` asks for help.
 fn parse(
     args: impl Iterator<Item = String>,
@@ -86,16 +98,10 @@ fn parse(
 ) -> Result<Option<DemoConfig>, String> {
     let mut config = DemoConfig::default();
     // Environment first, so flags given on the command line win.
-    let mut values: Vec<(String, String)> = [
-        ("--port", "DEMO_SERVER_PORT"),
-        ("--records", "DEMO_SERVER_RECORDS"),
-        ("--page-size", "DEMO_SERVER_PAGE_SIZE"),
-        ("--parents", "DEMO_SERVER_PARENTS"),
-        ("--latency-ms", "DEMO_SERVER_LATENCY_MS"),
-    ]
-    .into_iter()
-    .filter_map(|(flag, var)| env(var).map(|value| (flag.to_owned(), value)))
-    .collect();
+    let mut values: Vec<(String, String)> = FLAGS
+        .iter()
+        .filter_map(|(flag, var)| env(var).map(|value| (flag.to_string(), value)))
+        .collect();
     let mut args = args;
     while let Some(arg) = args.next() {
         if arg == "--help" || arg == "-h" {
@@ -113,15 +119,7 @@ fn parse(
         values.push((flag, value));
     }
     for (flag, value) in values {
-        if ![
-            "--port",
-            "--records",
-            "--page-size",
-            "--parents",
-            "--latency-ms",
-        ]
-        .contains(&flag.as_str())
-        {
+        if !FLAGS.iter().any(|(known, _)| *known == flag) {
             return Err(format!("unknown flag `{flag}`"));
         }
         let number: u64 = value
@@ -137,6 +135,7 @@ fn parse(
             "--page-size" if number == 0 => return Err("`--page-size` must be at least 1".into()),
             "--page-size" => config.bench_page_size = number,
             "--parents" => config.bench_parents = number,
+            "--children" => config.bench_children_per_parent = number,
             _ => config.latency = Duration::from_millis(number),
         }
     }
@@ -170,6 +169,8 @@ mod tests {
                 "20",
                 "--port",
                 "0",
+                "--children",
+                "3",
             ]),
             env,
         )
@@ -178,6 +179,7 @@ mod tests {
         assert_eq!(config.bench_records, 7);
         assert_eq!(config.bench_page_size, 50);
         assert_eq!(config.latency, Duration::from_millis(20));
+        assert_eq!(config.bench_children_per_parent, 3);
 
         let env = |name: &str| (name == "DEMO_SERVER_PARENTS").then(|| "9".to_owned());
         let config = parse(args(&[]), env).unwrap().unwrap();
