@@ -84,7 +84,12 @@ impl IncrementalPlan {
                 .or_else(|| s.last_value.clone()),
             None => s.last_value.clone(),
         });
-        let start = saved.clone().or_else(|| self.config.initial_value.clone());
+        // `lag` re-reads a little before the saved mark (late-arriving updates), as dlt does.
+        let saved = match (saved, self.config.lag) {
+            (Some(value), Some(lag)) if lag > 0.0 => Some(apply_lag(&value, lag, self.func)),
+            (saved, _) => saved,
+        };
+        let start = saved.or_else(|| self.config.initial_value.clone());
         Window {
             start_value: start.clone(),
             initial_value: self.config.initial_value.clone(),
@@ -164,6 +169,37 @@ impl IncrementalPlan {
                 state.per_parent.insert(key.to_owned(), cursor.clone());
             }
         }
+    }
+}
+
+/// Moves a mark `lag` back (seconds for RFC 3339 timestamps, units for numbers; forward for
+/// `min`). Other values are kept as they are.
+fn apply_lag(value: &Value, lag: f64, func: LastValueFunc) -> Value {
+    let sign = match func {
+        LastValueFunc::Max => -1.0,
+        LastValueFunc::Min => 1.0,
+    };
+    match value {
+        Value::Number(n) => {
+            if let (Some(i), true) = (n.as_i64(), lag.fract() == 0.0) {
+                Value::from(i + (sign * lag) as i64)
+            } else {
+                n.as_f64()
+                    .and_then(|f| serde_json::Number::from_f64(f + sign * lag))
+                    .map_or_else(|| value.clone(), Value::Number)
+            }
+        }
+        Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(t) => {
+                let shift = chrono::Duration::milliseconds((sign * lag * 1000.0) as i64);
+                let moved = t + shift;
+                Value::String(
+                    moved.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, s.ends_with('Z')),
+                )
+            }
+            Err(_) => value.clone(),
+        },
+        _ => value.clone(),
     }
 }
 
@@ -253,6 +289,45 @@ mod tests {
         }
         assert_eq!(state.last_value, Some(json!(50)));
         assert_eq!(state.per_parent["a"], json!(50));
+    }
+
+    #[test]
+    fn lag_moves_the_saved_mark_back() {
+        let mut config = Incremental {
+            cursor_path: "t".into(),
+            initial_value: Some(json!("2024-01-01T00:00:00Z")),
+            lag: Some(3600.0),
+            ..Incremental::default()
+        };
+        let p = IncrementalPlan::new(&config, "r").unwrap();
+        assert_eq!(
+            p.window(None, None).start_value,
+            Some(json!("2024-01-01T00:00:00Z")),
+            "no lag on initial_value"
+        );
+        let saved = IncrementalState {
+            last_value: Some(json!("2024-05-02T10:00:00Z")),
+            ..Default::default()
+        };
+        assert_eq!(
+            p.window(Some(&saved), None).start_value,
+            Some(json!("2024-05-02T09:00:00Z"))
+        );
+        let saved = IncrementalState {
+            last_value: Some(json!("2024-05-02T10:00:00+02:00")),
+            ..Default::default()
+        };
+        assert_eq!(
+            p.window(Some(&saved), None).start_value,
+            Some(json!("2024-05-02T09:00:00+02:00"))
+        );
+        config.lag = Some(5.0);
+        let p = IncrementalPlan::new(&config, "r").unwrap();
+        let saved = IncrementalState {
+            last_value: Some(json!(100)),
+            ..Default::default()
+        };
+        assert_eq!(p.window(Some(&saved), None).start_value, Some(json!(95)));
     }
 
     #[test]

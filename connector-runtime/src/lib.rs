@@ -39,7 +39,7 @@
 //! `api_key` under `[sources.rmm]` of a secrets.toml (see [`Secrets`]).
 //!
 //! # Not (yet) supported
-//! `incremental.lag` and `row_order`, JSON-lines / CSV bodies, client-side page prefetch for
+//! `incremental.row_order`, JSON-lines / CSV bodies, client-side page prefetch for
 //! root resources; `parallelized` is ignored (children always run with the connector's
 //! concurrency bound).
 
@@ -50,6 +50,7 @@ mod error;
 mod incremental;
 mod options;
 mod paginate;
+mod parent;
 mod plan;
 mod rate_limit;
 mod redact;

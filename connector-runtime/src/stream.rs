@@ -1,5 +1,5 @@
-//! Record streams: the pagination loop (written once), parent-child fan-out, and the public
-//! [`ResourceStream`].
+//! Record streams: the pagination loop (written once) and the public [`ResourceStream`];
+//! parent-child fan-out is in `parent.rs`.
 //!
 //! Streams are lazy (nothing is sent before the first poll) and bounded: a root resource holds
 //! one page at a time; a child resource holds at most `concurrency` first pages of upcoming
@@ -8,7 +8,6 @@
 //! them. Dropping the stream aborts the spawned tasks and the request in flight.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -30,8 +29,8 @@ use crate::stats::StatsHandle;
 use crate::template::{encode_segment, render_json, value_text};
 use crate::{Error, RunOptions};
 
-type PageStream = BoxStream<'static, Result<Vec<Value>, Error>>;
-type RecordStream = BoxStream<'static, Result<Value, Error>>;
+pub(crate) type PageStream = BoxStream<'static, Result<Vec<Value>, Error>>;
+pub(crate) type RecordStream = BoxStream<'static, Result<Value, Error>>;
 
 /// The records of one resource: `impl Stream<Item = Result<T, Error>> + Send + Unpin`.
 ///
@@ -39,7 +38,7 @@ type RecordStream = BoxStream<'static, Result<Value, Error>>;
 /// the new incremental state are read through [`ResourceStream::stats`].
 pub struct ResourceStream<T> {
     inner: BoxStream<'static, Result<T, Error>>,
-    stats: StatsHandle,
+    pub(crate) stats: StatsHandle,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -120,14 +119,14 @@ impl ResourceStream<Value> {
 }
 
 /// One request sequence: one resource, at most one parent record, one paginator.
-struct Sequence {
-    engine: Arc<Engine>,
-    plan: Arc<ResourcePlan>,
-    parent: Option<Arc<Value>>,
-    parent_key: Option<String>,
-    window: Option<Window>,
-    stats: StatsHandle,
-    span: tracing::Span,
+pub(crate) struct Sequence {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) plan: Arc<ResourcePlan>,
+    pub(crate) parent: Option<Arc<Value>>,
+    pub(crate) parent_key: Option<String>,
+    pub(crate) window: Option<Window>,
+    pub(crate) stats: StatsHandle,
+    pub(crate) span: tracing::Span,
 }
 
 struct Started {
@@ -269,7 +268,7 @@ impl Sequence {
 }
 
 /// The pages of one request sequence, each as its (shaped) records.
-fn pages(seq: Sequence) -> PageStream {
+pub(crate) fn pages(seq: Sequence) -> PageStream {
     let state = PageState {
         seq,
         started: None,
@@ -454,7 +453,7 @@ pub(crate) fn resource_records(
                 RunOptions::default(),
                 StatsHandle::default(),
             );
-            fan_out(engine, plan, parents, run, stats, span)
+            crate::parent::fan_out(engine, plan, parents, run, stats, span)
         }
     }
 }
@@ -471,7 +470,7 @@ pub(crate) fn child_records(
         stats.set_incremental(run.incremental.clone().unwrap_or_default());
     }
     let span = tracing::info_span!("resource", name = %plan.name);
-    flatten(pages(child_sequence(
+    flatten(pages(crate::parent::child_sequence(
         engine,
         plan,
         Arc::new(parent),
@@ -479,105 +478,4 @@ pub(crate) fn child_records(
         stats,
         span,
     )))
-}
-
-fn child_sequence(
-    engine: Arc<Engine>,
-    plan: Arc<ResourcePlan>,
-    parent: Arc<Value>,
-    state: Option<&crate::IncrementalState>,
-    stats: StatsHandle,
-    span: tracing::Span,
-) -> Sequence {
-    let parent_key = plan.parent.as_ref().and_then(|link| {
-        let parts: Vec<String> = link
-            .key_fields
-            .iter()
-            .map(|f| f.first(&parent).map(value_text).unwrap_or_default())
-            .collect();
-        (!parts.is_empty()).then(|| parts.join("/"))
-    });
-    let window = plan
-        .incremental
-        .as_ref()
-        .map(|i| i.window(state, parent_key.as_deref()));
-    Sequence {
-        engine,
-        plan,
-        parent: Some(parent),
-        parent_key,
-        window,
-        stats,
-        span,
-    }
-}
-
-/// Aborts a spawned task when dropped, so dropping a stream cancels its prefetches.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-/// Runs the child once per parent record, up to `concurrency` parents at a time, yielding
-/// children in parent order (`buffered`, not `buffer_unordered`). Each parent gets a fresh
-/// paginator.
-fn fan_out(
-    engine: Arc<Engine>,
-    plan: Arc<ResourcePlan>,
-    parents: RecordStream,
-    run: RunOptions,
-    stats: StatsHandle,
-    span: tracing::Span,
-) -> RecordStream {
-    let concurrency = engine.concurrency.max(1);
-    let state = Arc::new(run.incremental);
-    parents
-        .map(move |parent| {
-            let engine = engine.clone();
-            let plan = plan.clone();
-            let stats = stats.clone();
-            let state = state.clone();
-            let span = span.clone();
-            async move {
-                let parent = parent?;
-                let seq = child_sequence(
-                    engine,
-                    plan.clone(),
-                    Arc::new(parent),
-                    state.as_ref().as_ref(),
-                    stats,
-                    span,
-                );
-                let task = AbortOnDrop(tokio::spawn(async move {
-                    let mut pages = pages(seq);
-                    let first = pages.next().await;
-                    (first, pages)
-                }));
-                let (first, rest) = task.await.map_err(|e| Error::Config {
-                    resource: plan.name.clone(),
-                    message: format!("child request task failed: {e}"),
-                })?;
-                Ok::<PageStream, Error>(stream::iter(first).chain(rest).boxed())
-            }
-        })
-        .buffered(concurrency)
-        .map(|item| match item {
-            Ok(pages) => pages,
-            Err(e) => stream::once(async move { Err(e) }).boxed(),
-        })
-        .flatten()
-        .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
-        .try_flatten()
-        .boxed()
 }

@@ -1,0 +1,124 @@
+//! Parent-child fan-out: the child runs once per parent record, with a fresh paginator each
+//! time (dlt has had bugs from a paginator shared across parents), up to `concurrency` parents
+//! at once, children yielded in parent order.
+//!
+//! Each parent's first page is fetched by a spawned task, so upcoming parents progress while the
+//! consumer reads the current one; later pages of a parent are fetched when reached. Memory is
+//! thus bounded by `concurrency` pages. Dropping the stream aborts the tasks.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::stream;
+use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use crate::connector::Engine;
+use crate::plan::ResourcePlan;
+use crate::stats::StatsHandle;
+use crate::stream::{pages, PageStream, RecordStream, Sequence};
+use crate::template::value_text;
+use crate::{Error, IncrementalState, RunOptions};
+
+pub(crate) fn child_sequence(
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    parent: Arc<Value>,
+    state: Option<&IncrementalState>,
+    stats: StatsHandle,
+    span: tracing::Span,
+) -> Sequence {
+    let parent_key = plan.parent.as_ref().and_then(|link| {
+        let parts: Vec<String> = link
+            .key_fields
+            .iter()
+            .map(|f| f.first(&parent).map(value_text).unwrap_or_default())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("/"))
+    });
+    let window = plan
+        .incremental
+        .as_ref()
+        .map(|i| i.window(state, parent_key.as_deref()));
+    Sequence {
+        engine,
+        plan,
+        parent: Some(parent),
+        parent_key,
+        window,
+        stats,
+        span,
+    }
+}
+
+/// Aborts a spawned task when dropped, so dropping a stream cancels its prefetches.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// Runs the child once per parent record, up to `concurrency` parents at a time, yielding
+/// children in parent order (`buffered`, not `buffer_unordered`). Each parent gets a fresh
+/// paginator.
+pub(crate) fn fan_out(
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    parents: RecordStream,
+    run: RunOptions,
+    stats: StatsHandle,
+    span: tracing::Span,
+) -> RecordStream {
+    let concurrency = engine.concurrency.max(1);
+    let state = Arc::new(run.incremental);
+    parents
+        .map(move |parent| {
+            let engine = engine.clone();
+            let plan = plan.clone();
+            let stats = stats.clone();
+            let state = state.clone();
+            let span = span.clone();
+            async move {
+                let parent = parent?;
+                let seq = child_sequence(
+                    engine,
+                    plan.clone(),
+                    Arc::new(parent),
+                    state.as_ref().as_ref(),
+                    stats,
+                    span,
+                );
+                let task = AbortOnDrop(tokio::spawn(async move {
+                    let mut pages = pages(seq);
+                    let first = pages.next().await;
+                    (first, pages)
+                }));
+                let (first, rest) = task.await.map_err(|e| Error::Config {
+                    resource: plan.name.clone(),
+                    message: format!("child request task failed: {e}"),
+                })?;
+                Ok::<PageStream, Error>(stream::iter(first).chain(rest).boxed())
+            }
+        })
+        .buffered(concurrency)
+        .map(|item| match item {
+            Ok(pages) => pages,
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        })
+        .flatten()
+        .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
+}
