@@ -206,6 +206,8 @@ impl Connector {
             plans.insert(resolved.name.clone(), Arc::new(plan));
         }
 
+        check_parents(&plans)?;
+
         let concurrency = options
             .concurrency
             .or(spec.client.concurrency.map(|c| c as usize))
@@ -313,6 +315,32 @@ impl Connector {
                 known: self.engine.plans.keys().cloned().collect(),
             })
     }
+}
+
+/// Every parent exists and no resource is its own ancestor (a cycle would recurse forever).
+fn check_parents(plans: &BTreeMap<String, Arc<ResourcePlan>>) -> Result<(), Error> {
+    for (name, plan) in plans {
+        let mut chain = vec![name.as_str()];
+        let mut current = plan;
+        while let Some(link) = &current.parent {
+            let Some(parent) = plans.get(&link.parent) else {
+                return Err(Error::Config {
+                    resource: current.name.clone(),
+                    message: format!("parent resource `{}` is not in the spec", link.parent),
+                });
+            };
+            if chain.contains(&link.parent.as_str()) {
+                chain.push(&link.parent);
+                return Err(Error::Config {
+                    resource: name.clone(),
+                    message: format!("parent cycle: {}", chain.join(" -> ")),
+                });
+            }
+            chain.push(&link.parent);
+            current = parent;
+        }
+    }
+    Ok(())
 }
 
 trait BoxedStream: futures::Stream + Sized + Send + 'static {

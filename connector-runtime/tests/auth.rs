@@ -476,3 +476,39 @@ async fn token_endpoint_outage_is_retried_then_reported() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn redirects_are_followed_only_within_the_origin() {
+    let api = MockServer::start().await;
+    let other = MockServer::start().await;
+    Mock::given(path("/old"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/items"))
+        .mount(&api)
+        .await;
+    Mock::given(path("/items"))
+        .and(header("X-Api-Key", "k-123"))
+        .respond_with(one_item())
+        .mount(&api)
+        .await;
+    let away = format!("{}/steal", other.uri());
+    Mock::given(path("/away"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", away.as_str()))
+        .mount(&api)
+        .await;
+    Mock::given(path("/steal"))
+        .respond_with(one_item())
+        .mount(&other)
+        .await;
+    let yaml = "name: t\nclient:\n  base_url: http://unused\n  auth: { type: api_key, name: X-Api-Key, api_key: { secret: key } }\nresources:\n  - name: moved\n    endpoint: { path: /old, data_selector: data, paginator: single_page }\n  - name: away\n    endpoint: { path: /away, data_selector: data, paginator: single_page }\n";
+    let c = connector(yaml, Secrets::new().with("key", "k-123"), &api.uri());
+    assert_eq!(records(&c, "moved").await.len(), 1);
+    let err = collect(&c, "away")
+        .await
+        .1
+        .expect("cross-origin redirect refused");
+    assert_eq!(err.status(), Some(302));
+    assert!(
+        other.received_requests().await.unwrap().is_empty(),
+        "the key never reaches another origin"
+    );
+}

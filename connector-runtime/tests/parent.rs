@@ -367,3 +367,18 @@ async fn dropping_a_fan_out_stream_stops_child_requests() {
         "no requests after the stream was dropped"
     );
 }
+
+#[tokio::test]
+async fn unknown_parents_and_cycles_are_refused_up_front() {
+    let yaml = "name: t\nclient: { base_url: http://unused }\nresources:\n  - name: a\n    endpoint: \"/a/{resources.b.id}\"\n  - name: b\n    endpoint: \"/b/{resources.a.id}\"\n";
+    let err = connector_runtime::Connector::new(common::spec(yaml), Secrets::new(), Options::new())
+        .unwrap_err();
+    assert_eq!(err.to_string(), "resource `a`: parent cycle: a -> b -> a");
+    let yaml = "name: t\nclient: { base_url: http://unused }\nresources:\n  - name: a\n    endpoint: \"/a/{resources.nope.id}\"\n";
+    let err = connector_runtime::Connector::new(common::spec(yaml), Secrets::new(), Options::new())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "resource `a`: parent resource `nope` is not in the spec"
+    );
+}
