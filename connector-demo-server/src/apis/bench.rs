@@ -11,7 +11,6 @@
 //! Pages are generated on the fly and serialized straight into one pre-sized buffer: the server
 //! never holds more than the page being written.
 
-use std::fmt::Display;
 use std::ops::RangeInclusive;
 
 use axum::extract::{Path, Query, State};
@@ -22,7 +21,7 @@ use axum::Router;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use crate::data::{Rfc3339, BASE_EPOCH};
+use crate::data::{civil_from_days, Rfc3339, BASE_EPOCH};
 use crate::error::ApiError;
 use crate::paging::{page_count, page_size, param_u64, Params};
 use crate::state::AppState;
@@ -38,12 +37,82 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/parents/{id}/children", get(children))
 }
 
-/// Serializes any `Display` as a JSON string without an intermediate `String`.
-struct Text<T>(T);
+/// A short string built on the stack without `core::fmt` (the bench's hot path), serialized
+/// as a JSON string. Text past its capacity is dropped; every bench string fits.
+struct Short {
+    bytes: [u8; 48],
+    len: usize,
+}
 
-impl<T: Display> Serialize for Text<T> {
+impl Short {
+    fn new() -> Self {
+        Short {
+            bytes: [0; 48],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    fn text(mut self, text: &str) -> Self {
+        text.bytes().for_each(|b| self.push(b));
+        self
+    }
+
+    fn num(mut self, mut n: u64) -> Self {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        digits[start..].iter().for_each(|&b| self.push(b));
+        self
+    }
+
+    /// Two digits, zero-padded.
+    fn two(mut self, n: u64) -> Self {
+        self.push(b'0' + (n / 10 % 10) as u8);
+        self.push(b'0' + (n % 10) as u8);
+        self
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds `secs` (years 1000 to 9999).
+    fn timestamp(self, secs: i64) -> Self {
+        let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+        let time = secs.rem_euclid(86_400) as u64;
+        self.num(year.max(0) as u64)
+            .text("-")
+            .two(u64::from(month))
+            .text("-")
+            .two(u64::from(day))
+            .text("T")
+            .two(time / 3600)
+            .text(":")
+            .two(time / 60 % 60)
+            .text(":")
+            .two(time % 60)
+            .text("Z")
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed, so this cannot fail.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl Serialize for Short {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -60,16 +129,18 @@ impl Serialize for Item {
         let i = self.0;
         let mut item = serializer.serialize_struct("Item", 9)?;
         item.serialize_field("id", &i)?;
-        item.serialize_field("name", &Text(format_args!("item-{i}")))?;
+        item.serialize_field("name", &Short::new().text("item-").num(i))?;
         item.serialize_field("status", pick(&["active", "inactive", "pending"], i))?;
         item.serialize_field("score", &(i % 5 != 0).then_some((i % 1000) as f64 / 10.0))?;
         if i % 3 == 0 {
             item.serialize_field("email", &None::<&str>)?;
         } else {
-            item.serialize_field("email", &Text(format_args!("user{i}@example.com")))?;
+            let email = Short::new().text("user").num(i).text("@example.com");
+            item.serialize_field("email", &email)?;
         }
         item.serialize_field("active", &(i % 2 == 0))?;
-        item.serialize_field("created_at", &Text(Rfc3339(BASE_EPOCH + i as i64)))?;
+        let created_at = Short::new().timestamp(BASE_EPOCH + i as i64);
+        item.serialize_field("created_at", &created_at)?;
         item.serialize_field("owner", &Owner(i % 1000 + 1))?;
         item.serialize_field("tags", &Tags(i))?;
         item.end()
@@ -83,11 +154,11 @@ impl Serialize for Owner {
         let k = self.0;
         let mut owner = serializer.serialize_struct("Owner", 3)?;
         owner.serialize_field("id", &k)?;
-        owner.serialize_field("name", &Text(format_args!("owner-{k}")))?;
+        owner.serialize_field("name", &Short::new().text("owner-").num(k))?;
         if k % 4 == 0 {
             owner.serialize_field("team", &None::<&str>)?;
         } else {
-            owner.serialize_field("team", &Text(format_args!("team-{}", k % 7)))?;
+            owner.serialize_field("team", &Short::new().text("team-").num(k % 7))?;
         }
         owner.end()
     }
@@ -99,8 +170,8 @@ impl Serialize for Tags {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let i = self.0;
         let mut tags = serializer.serialize_seq(Some(2))?;
-        tags.serialize_element(&Text(format_args!("tag-{}", i % 7)))?;
-        tags.serialize_element(&Text(format_args!("group-{}", i % 11)))?;
+        tags.serialize_element(&Short::new().text("tag-").num(i % 7))?;
+        tags.serialize_element(&Short::new().text("group-").num(i % 11))?;
         tags.end()
     }
 }
@@ -260,4 +331,32 @@ async fn children(
 
 fn children_capacity(per_parent: u64) -> usize {
     per_parent.min(MAX_PAGE_SIZE) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_strings_match_their_formatted_form() {
+        for secs in [
+            0,
+            1,
+            BASE_EPOCH,
+            BASE_EPOCH + 86_399,
+            4_102_444_799,
+            951_782_400,
+        ] {
+            let short = Short::new().timestamp(secs);
+            assert_eq!(short.as_str(), Rfc3339(secs).to_string());
+        }
+        assert_eq!(Short::new().text("u").num(0).as_str(), "u0");
+        assert_eq!(Short::new().num(u64::MAX).as_str(), u64::MAX.to_string());
+        let long = Short::new().text(&"x".repeat(60));
+        assert_eq!(
+            long.as_str().len(),
+            48,
+            "overflow is dropped, never a panic"
+        );
+    }
 }
