@@ -79,6 +79,9 @@ pub struct DemoConfig {
     /// `meetings` users (default 70). User `i` has `i % 4` meetings
     /// ([`crate::data::meetings_of_user`]).
     pub meeting_users: u64,
+    /// End the `meetings` users listing with `"next_page_token": ""` (as many real APIs do)
+    /// instead of leaving the key out (default false).
+    pub empty_last_page_token: bool,
     /// A user id (e.g. `"user-0005"`) whose `/v1/meetings/{id}` answers 404, as a user deleted
     /// between the two requests would.
     pub missing_meetings_user: Option<String>,
@@ -90,7 +93,7 @@ pub struct DemoConfig {
     pub bench_parents: u64,
     /// Children of each bench parent (default 5).
     pub bench_children_per_parent: u64,
-    /// Added to every request (a tokio sleep before the handler runs).
+    /// Added to every request, token requests included (a tokio sleep before the handler runs).
     pub latency: Duration,
     /// Lifetime of issued access tokens, sent as `expires_in` (default 1 hour).
     pub token_lifetime: Duration,
@@ -118,6 +121,7 @@ impl Default for DemoConfig {
             crm_clients: 120,
             crm_contacts: 130,
             meeting_users: 70,
+            empty_last_page_token: false,
             missing_meetings_user: None,
             bench_records: 10_000,
             bench_page_size: 100,

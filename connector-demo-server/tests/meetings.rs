@@ -23,7 +23,8 @@ async fn all_users(server: &DemoServer, token: &str) -> (Vec<Value>, Vec<Value>)
         users.extend(body["users"].as_array().unwrap().iter().cloned());
         cursor = body
             .get("next_page_token")
-            .map(|t| t.as_str().unwrap().to_owned());
+            .map(|t| t.as_str().unwrap().to_owned())
+            .filter(|t| !t.is_empty());
         pages.push(body);
         if cursor.is_none() {
             return (users, pages);
@@ -113,4 +114,18 @@ async fn meetings_need_a_token() {
     assert_eq!(status, 401);
     let (status, _) = send(client().get(server.url("/meetings/v1/users"))).await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn the_last_page_can_carry_an_empty_token_instead() {
+    let server = DemoServer::start(DemoConfig {
+        empty_last_page_token: true,
+        ..DemoConfig::default()
+    })
+    .await;
+    let token = client_credentials_token(&server, Seed::Meetings).await;
+    let (users, pages) = all_users(&server, &token).await;
+    assert_eq!(users.len(), 70);
+    assert_eq!(pages[2]["next_page_token"], "");
+    assert_ne!(pages[1]["next_page_token"], "");
 }

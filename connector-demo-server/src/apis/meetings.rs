@@ -4,7 +4,7 @@
 //! - `POST /oauth/token` (form: grant_type=client_credentials, client_id, client_secret).
 //! - `GET /v1/users?limit=30&next_page_token=T`: `{"users": [...], "next_page_token": "..."}`;
 //!   the last page has no `next_page_token` key, so the spec's cursor paginator (no stop
-//!   condition) stops there.
+//!   condition) stops there (`DemoConfig::empty_last_page_token` sends `""` instead).
 //! - `GET /v1/meetings/{user_id}`: `{"meetings": [...], "total_records": n}` with
 //!   `data::meetings_of_user(i)` meetings; unknown users and `DemoConfig::missing_meetings_user`
 //!   answer 404.
@@ -61,9 +61,13 @@ async fn users(
     Query(params): Query<Params>,
 ) -> Result<Json<Value>, ApiError> {
     require_bearer(&shared, API, &headers)?;
-    let (count, revision) = {
+    let (count, revision, empty_last_token) = {
         let config = shared.config();
-        (config.meeting_users, config.revision)
+        (
+            config.meeting_users,
+            config.revision,
+            config.empty_last_page_token,
+        )
     };
     let limit = page_size(&params, "limit", 30, MAX_PAGE_SIZE)?;
     let offset = match params.get("next_page_token").filter(|t| !t.is_empty()) {
@@ -82,6 +86,8 @@ async fn users(
     let next = offset.saturating_add(limit);
     if next < selection.len() {
         body.insert("next_page_token".into(), page_token(next).into());
+    } else if empty_last_token {
+        body.insert("next_page_token".into(), "".into());
     }
     body.insert("users".into(), users.into());
     Ok(Json(Value::Object(body)))
