@@ -34,6 +34,17 @@
 //! | meetings | `/meetings` | `/oauth/token` (client credentials) | `/v1/users`, `/v1/meetings/{user_id}` |
 //! | bench | `/bench` | - (no auth) | `/items`, `/parents`, `/parents/{id}/children` |
 //!
+//! Pointing a seed spec at the server (the runtime's `Options`):
+//!
+//! | seed | `base_url` | `token_url` | secrets ([`DemoServer::secrets`]) |
+//! |---|---|---|---|
+//! | device_inventory | `seed_url(DeviceInventory)` | spec's relative `/api/v1/auth/token` works as is; or `token_url(DeviceInventory)` | `username` = [`DEMO_CLIENT_ID`], `password` = [`DEMO_CLIENT_SECRET`] |
+//! | rmm | `seed_url(Rmm)` | - | `api_key` = [`DEMO_API_KEY`] |
+//! | asset_management | `seed_url(AssetManagement)` | - | `api_key` = [`DEMO_API_KEY`] |
+//! | crm_analytics | `seed_url(CrmAnalytics)` | must override: `token_url(CrmAnalytics)` (the spec's is on another host) | `client_id`, `client_secret`, `refresh_token` = [`DEMO_REFRESH_TOKEN`], `account_id` = [`DEMO_ACCOUNT_ID`] |
+//! | meetings | `seed_url(Meetings)` | the secret `authorization_endpoint` = `token_url(Meetings)` (or override) | `client_id`, `client_secret`, `authorization_endpoint` |
+//! | bench ([`BENCH_SPEC`]) | `url("/bench")` | - | none |
+//!
 //! Every seed list resource also accepts `updated_since` / `updated_until` (RFC 3339) and then
 //! serves only records whose `updated_at` lies in that window, for incremental tests.
 
