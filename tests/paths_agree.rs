@@ -23,6 +23,7 @@ fn macro_items(spec: &str) -> String {
             pub mod meetings {}
         ),
         root,
+        connector_codegen::DEFAULT_RUNTIME_PATH,
     );
     let module: syn::ItemMod = syn::parse2(expanded).unwrap();
     let items: Vec<syn::Item> = module

@@ -74,7 +74,15 @@ impl Parse for Args {
 /// The expansion of `#[connector(args)] item`, with relative paths resolved against
 /// `base_dir`. Every problem is a `compile_error!` in the output; this function never panics
 /// on any input. connector-macros is a shim over it, so tests can call it directly.
-pub fn expand_attribute(args: TokenStream2, item: TokenStream2, base_dir: &Path) -> TokenStream2 {
+///
+/// `runtime_path` is how the generated code names connector-runtime (`::connector_runtime`
+/// for crates that depend on it, `::connector::runtime` through the facade).
+pub fn expand_attribute(
+    args: TokenStream2,
+    item: TokenStream2,
+    base_dir: &Path,
+    runtime_path: &str,
+) -> TokenStream2 {
     let module: ItemMod = match syn::parse2(item) {
         Ok(m) => m,
         Err(err) => {
@@ -96,14 +104,18 @@ pub fn expand_attribute(args: TokenStream2, item: TokenStream2, base_dir: &Path)
         Ok(a) => a,
         Err(err) => return with_stubs(&module, err.to_compile_error()),
     };
-    match generate(&args, base_dir) {
+    match generate(&args, base_dir, runtime_path) {
         Ok((code, tracked)) => finish(&module, code, &tracked),
         Err(err) => with_stubs(&module, err.to_compile_error()),
     }
 }
 
 /// The generated items and the files to track, or every problem as one combined error.
-fn generate(args: &Args, base: &Path) -> Result<(TokenStream2, Vec<PathBuf>), syn::Error> {
+fn generate(
+    args: &Args,
+    base: &Path,
+    runtime_path: &str,
+) -> Result<(TokenStream2, Vec<PathBuf>), syn::Error> {
     let base = base.to_path_buf();
     let (lit, spec_file, spec_dir, tracked_spec) = match &args.source {
         Source::Path(lit) => {
@@ -129,7 +141,8 @@ fn generate(args: &Args, base: &Path) -> Result<(TokenStream2, Vec<PathBuf>), sy
     options
         .with_spec_dir(&spec_dir)
         .with_spec_path(&spec_file.display)
-        .with_json_schema(args.json_schema);
+        .with_json_schema(args.json_schema)
+        .with_runtime_path(runtime_path);
     let spec = &spec_file.loaded.spec;
     let code = crate::generate(spec, &options).map_err(|err| {
         errors(

@@ -21,6 +21,7 @@ mod describe;
 mod error;
 pub mod naming;
 pub mod outputs;
+mod runtime_path;
 mod samples;
 mod types;
 
@@ -34,6 +35,7 @@ pub use attribute::expand_attribute;
 pub use builder::{read_spec, write_file_if_changed, Builder, GeneratedFile, SpecFile};
 pub use describe::module_doc;
 pub use error::{format_diagnostic, Error, Problem};
+pub use runtime_path::DEFAULT as DEFAULT_RUNTIME_PATH;
 pub use samples::sample_paths;
 
 /// The version written into `@generated` headers.
@@ -52,6 +54,9 @@ pub struct Options {
     /// Also derive `schemars::JsonSchema` on records (the user's crate must depend on
     /// `schemars` 1.x).
     pub json_schema: bool,
+    /// The absolute path generated code names the runtime by (default `::connector_runtime`;
+    /// the `connector` facade's macro uses `::connector::runtime`).
+    pub runtime_path: String,
 }
 
 impl Default for Options {
@@ -61,6 +66,7 @@ impl Default for Options {
             spec_path: "spec".to_owned(),
             regenerate_with: "cargo regen".to_owned(),
             json_schema: false,
+            runtime_path: runtime_path::DEFAULT.to_owned(),
         }
     }
 }
@@ -87,6 +93,12 @@ impl Options {
     /// Derives `schemars::JsonSchema` on records.
     pub fn with_json_schema(&mut self, on: bool) -> &mut Options {
         self.json_schema = on;
+        self
+    }
+
+    /// Names the runtime by another absolute path (e.g. `::connector::runtime`).
+    pub fn with_runtime_path(&mut self, path: impl Into<String>) -> &mut Options {
+        self.runtime_path = path.into();
         self
     }
 }
@@ -124,6 +136,17 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
             String::new()
         }
     };
+    if syn::parse_str::<syn::Path>(options.runtime_path.trim_start_matches("::")).is_err()
+        || !options.runtime_path.starts_with("::")
+    {
+        problems.push(Problem::new(
+            "",
+            format!(
+                "runtime path `{}` is not an absolute path like `::connector_runtime`",
+                options.runtime_path
+            ),
+        ));
+    }
     if !problems.is_empty() {
         return Err(Error::Invalid { problems });
     }
@@ -137,7 +160,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
         "Record types of the `{}` connector: one per resource, one per nested object.",
         spec.name
     )]);
-    Ok(quote! {
+    let tokens = quote! {
         #constants
 
         #types_doc
@@ -150,6 +173,9 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
         #table
 
         #client
+    };
+    runtime_path::rewrite(tokens, &options.runtime_path).ok_or_else(|| Error::Invalid {
+        problems: vec![Problem::new("", "the runtime path must be absolute")],
     })
 }
 

@@ -27,19 +27,36 @@ use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 
 /// Generates a typed connector into an inline module from a spec file. See the crate docs.
+/// The generated code names the runtime `::connector_runtime`: the crate depends on
+/// connector-runtime.
 #[proc_macro_attribute]
 pub fn connector(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(args, item, connector_codegen::DEFAULT_RUNTIME_PATH)
+}
+
+/// The same attribute for crates that depend on the `connector` facade alone: the generated
+/// code names the runtime `::connector::runtime`. The facade re-exports it as `connector`.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn connector_via_facade(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(args, item, "::connector::runtime")
+}
+
+fn expand(args: TokenStream, item: TokenStream, runtime_path: &str) -> TokenStream {
     let args = TokenStream2::from(args);
     let item = TokenStream2::from(item);
-    let expanded =
-        std::panic::catch_unwind(|| connector_codegen::expand_attribute(args, item, &base_dir()))
-            .unwrap_or_else(|_| {
-                syn::Error::new(
-                    Span::call_site(),
-                    "connector-codegen failed unexpectedly (a bug: please report it with the spec)",
-                )
-                .to_compile_error()
-            });
+    // The expansion reports every problem as compile_error!; catching a panic is only a
+    // guard against a generator bug turning into an ICE-like "proc macro panicked".
+    let expanded = std::panic::catch_unwind(|| {
+        connector_codegen::expand_attribute(args, item, &base_dir(), runtime_path)
+    })
+    .unwrap_or_else(|_| {
+        syn::Error::new(
+            Span::call_site(),
+            "connector-codegen failed unexpectedly (a bug: please report it with the spec)",
+        )
+        .to_compile_error()
+    });
     expanded.into()
 }
 
