@@ -65,7 +65,7 @@ pub use config::{
 };
 pub use faults::{Fault, FaultResponse};
 pub use server::DemoServer;
-pub use stats::{RecordedRequest, ServerStats};
+pub use stats::{RecordedRequest, RouteStats, ServerStats};
 
 /// The bench API as a spec (this crate's `specs/bench.yaml`): `items` (page numbers, `total`
 /// pages), `items_by_offset` (the same records by offset), `parents`, and `children` (one

@@ -5,7 +5,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -330,7 +330,12 @@ async fn no_route(request: Request) -> Response {
 
 /// Wraps every request: in-flight count, latency, fault injection, statistics.
 async fn observe(State(shared): State<AppState>, request: Request, next: Next) -> Response {
-    let _in_flight = shared.enter();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str)
+        .to_owned();
+    let _in_flight = shared.enter(route);
     let latency = shared.config().latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

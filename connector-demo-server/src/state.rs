@@ -132,24 +132,32 @@ impl Shared {
     }
 
     pub(crate) fn reset_stats(&self) {
-        *lock(&self.stats) = StatsRecorder::default();
+        lock(&self.stats).reset();
         self.max_in_flight
             .store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
-    /// Marks a request as in progress until the returned guard drops.
-    pub(crate) fn enter(self: &Arc<Self>) -> InFlight {
+    /// Marks a request to `route` as in progress until the returned guard drops.
+    pub(crate) fn enter(self: &Arc<Self>, route: String) -> InFlight {
         let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         self.max_in_flight.fetch_max(now, Ordering::Relaxed);
-        InFlight(Arc::clone(self))
+        lock(&self.stats).enter_route(&route);
+        InFlight {
+            shared: Arc::clone(self),
+            route,
+        }
     }
 }
 
-/// Decrements the in-flight count when the request ends, even if the client went away.
-pub(crate) struct InFlight(Arc<Shared>);
+/// Decrements the in-flight counts when the request ends, even if the client went away.
+pub(crate) struct InFlight {
+    shared: Arc<Shared>,
+    route: String,
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        lock(&self.shared.stats).leave_route(&self.route);
     }
 }

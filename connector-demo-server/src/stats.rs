@@ -29,8 +29,21 @@ pub struct ServerStats {
     pub faults_served: u64,
     /// Most requests in progress at the same time (latency included).
     pub max_in_flight: usize,
+    /// Per route template (`/meetings/v1/meetings/{user_id}`, `/rmm/v1/resource`; unknown paths
+    /// under `(no route)`): requests and most requests in progress at once, so a test can check
+    /// a fan-out's concurrency bound without counting parent or token requests.
+    pub routes: BTreeMap<String, RouteStats>,
     /// The most recent requests, oldest first (at most `DemoConfig::recent_requests`).
     pub recent: Vec<RecordedRequest>,
+}
+
+/// Requests of one route template.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouteStats {
+    /// Requests to the route.
+    pub requests: u64,
+    /// Most requests to the route in progress at the same time.
+    pub max_in_flight: usize,
 }
 
 /// One request as the server saw it.
@@ -79,6 +92,11 @@ impl ServerStats {
             .sum()
     }
 
+    /// The counters of a route template (zero when it saw no request).
+    pub fn route(&self, template: &str) -> RouteStats {
+        self.routes.get(template).copied().unwrap_or_default()
+    }
+
     /// Recent requests to exactly `path`, oldest first.
     pub fn recent_to<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a RecordedRequest> {
         self.recent.iter().filter(move |r| r.path == path)
@@ -108,6 +126,13 @@ pub(crate) struct StatsRecorder {
     pub(crate) token_requests: u64,
     pub(crate) faults_served: u64,
     pub(crate) recent: VecDeque<RecordedRequest>,
+    routes: BTreeMap<String, RouteCounters>,
+}
+
+#[derive(Debug, Default)]
+struct RouteCounters {
+    stats: RouteStats,
+    in_flight: usize,
 }
 
 impl StatsRecorder {
@@ -127,6 +152,41 @@ impl StatsRecorder {
         }
     }
 
+    /// A request to `route` starts.
+    pub(crate) fn enter_route(&mut self, route: &str) {
+        let counters = match self.routes.get_mut(route) {
+            Some(counters) => counters,
+            None => self.routes.entry(route.to_owned()).or_default(),
+        };
+        counters.in_flight += 1;
+        counters.stats.requests += 1;
+        counters.stats.max_in_flight = counters.stats.max_in_flight.max(counters.in_flight);
+    }
+
+    /// A request to `route` ends.
+    pub(crate) fn leave_route(&mut self, route: &str) {
+        if let Some(counters) = self.routes.get_mut(route) {
+            counters.in_flight = counters.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Forgets everything but the requests still in progress.
+    pub(crate) fn reset(&mut self) {
+        let routes = std::mem::take(&mut self.routes);
+        *self = StatsRecorder::default();
+        for (route, counters) in routes {
+            if counters.in_flight > 0 {
+                let stats = RouteStats {
+                    requests: 0,
+                    max_in_flight: counters.in_flight,
+                };
+                let in_flight = counters.in_flight;
+                self.routes
+                    .insert(route, RouteCounters { stats, in_flight });
+            }
+        }
+    }
+
     pub(crate) fn snapshot(&self, max_in_flight: usize) -> ServerStats {
         ServerStats {
             requests_by_path: self.requests_by_path.clone(),
@@ -134,6 +194,11 @@ impl StatsRecorder {
             token_requests: self.token_requests,
             faults_served: self.faults_served,
             max_in_flight,
+            routes: self
+                .routes
+                .iter()
+                .map(|(route, counters)| (route.clone(), counters.stats))
+                .collect(),
             recent: self.recent.iter().cloned().collect(),
         }
     }

@@ -106,8 +106,18 @@ async fn latency_delays_each_request_and_in_flight_requests_are_counted() {
         elapsed < Duration::from_millis(450),
         "concurrent: {elapsed:?}"
     );
-    assert_eq!(server.stats().max_in_flight, 5);
+    let stats = server.stats();
+    assert_eq!(stats.max_in_flight, 5);
+    assert_eq!(
+        stats.route("/bench/items"),
+        connector_demo_server::RouteStats {
+            requests: 5,
+            max_in_flight: 5
+        }
+    );
+    assert_eq!(stats.route("/bench/parents").max_in_flight, 0);
     server.reset_stats();
+    assert_eq!(server.stats().route("/bench/items").requests, 0);
     assert_eq!(server.stats().max_in_flight, 0);
     assert_eq!(server.stats().total_requests, 0);
 }
@@ -213,6 +223,7 @@ async fn unknown_paths_say_so() {
     let server = DemoServer::start(DemoConfig::default()).await;
     let (status, body) = send(client().get(server.url("/rmm/v2/resource"))).await;
     assert_eq!(status, 404);
+    assert_eq!(server.stats().route("(no route)").requests, 1);
     assert_eq!(
         message(&body),
         "no route for GET /rmm/v2/resource: see the connector-demo-server docs for the URL layout"

@@ -82,7 +82,12 @@ async fn each_user_has_a_deterministic_number_of_meetings() {
     }
     assert_eq!(total, expected_total);
     assert_eq!(total, 105);
-    assert_eq!(server.stats().requests_under("/meetings/v1/meetings/"), 70);
+    let stats = server.stats();
+    assert_eq!(stats.requests_under("/meetings/v1/meetings/"), 70);
+    let route = stats.route("/meetings/v1/meetings/{user_id}");
+    assert_eq!(route.requests, 70);
+    assert_eq!(route.max_in_flight, 1, "one at a time");
+    assert_eq!(stats.route("/meetings/v1/users").requests, 3);
 }
 
 #[tokio::test]
