@@ -86,7 +86,7 @@ async fn a_reset_mid_body_fails_the_body_read_once() {
 #[tokio::test]
 async fn latency_delays_each_request_and_in_flight_requests_are_counted() {
     let server = DemoServer::start(DemoConfig {
-        latency: Duration::from_millis(100),
+        latency: Duration::from_millis(300),
         ..DemoConfig::default()
     })
     .await;
@@ -254,8 +254,19 @@ fn a_server_on_its_own_thread_serves_synchronous_callers() {
     assert_eq!(status, 200);
     assert_eq!(body["items"].as_array().unwrap().len(), 3);
     drop(server);
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(runtime
-        .block_on(reqwest::Client::new().get(&url).send())
-        .is_err());
+    // The server stops in the background; poll until connections are refused.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let refused = runtime
+            .block_on(reqwest::Client::new().get(&url).send())
+            .is_err();
+        if refused {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server still answers after drop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
