@@ -1,0 +1,4 @@
+#[connector::connector(file = "specs/meetings.yaml")]
+mod demo {}
+
+fn main() {}

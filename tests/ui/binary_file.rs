@@ -1,0 +1,4 @@
+#[connector::connector("tests/ui/files/binary.yaml")]
+mod demo {}
+
+fn main() {}

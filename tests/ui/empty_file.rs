@@ -1,0 +1,4 @@
+#[connector::connector("tests/ui/files/empty.yaml")]
+mod demo {}
+
+fn main() {}

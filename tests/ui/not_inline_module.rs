@@ -1,0 +1,4 @@
+#[connector::connector("specs/meetings.yaml")]
+mod demo;
+
+fn main() {}

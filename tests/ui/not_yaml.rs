@@ -1,0 +1,4 @@
+#[connector::connector("tests/ui/files/not_yaml.yaml")]
+mod demo {}
+
+fn main() {}

@@ -1,0 +1,14 @@
+#[connector::connector(yaml = r#"
+name: demo
+client:
+  base_url: https://api.example.com
+resources:
+  - name: users
+    endpoint: /users
+    primary_key: uid
+    columns:
+      id: { data_type: text, nullable: false }
+"#)]
+mod demo {}
+
+fn main() {}
