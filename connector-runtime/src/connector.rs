@@ -350,3 +350,36 @@ trait BoxedStream: futures::Stream + Sized + Send + 'static {
 }
 
 impl<S: futures::Stream + Send + 'static> BoxedStream for S {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send_unpin_stream<T: futures::Stream + Send + Unpin + 'static>() {}
+
+    #[test]
+    fn public_types_have_the_promised_bounds() {
+        send_sync::<Connector>();
+        send_sync::<Error>();
+        send_sync::<Secrets>();
+        send_sync::<StatsHandle>();
+        send_unpin_stream::<ResourceStream<Value>>();
+        send_unpin_stream::<ResourceStream<std::collections::HashMap<String, String>>>();
+    }
+
+    #[test]
+    fn bad_base_url_is_a_config_error() {
+        let spec: Spec = serde_json::from_value(serde_json::json!({
+            "name": "t",
+            "client": {"base_url": "not a url"},
+            "resources": ["a"]
+        }))
+        .unwrap();
+        let err = Connector::new(spec, Secrets::new(), Options::new()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "resource `client`: base_url `not a url` is not a URL: relative URL without a base"
+        );
+    }
+}
