@@ -68,6 +68,13 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
         let files = outputs::generated_crate(&root)?;
         return write_or_check(&root, &files, args.check, "cargo regen");
     }
+    let unreadable: Vec<&PathBuf> = args.specs.iter().filter(|p| !p.is_file()).collect();
+    if !unreadable.is_empty() {
+        for path in unreadable {
+            eprintln!("error: {}: no such spec file", path.display());
+        }
+        return Ok(ExitCode::from(2));
+    }
     let mut builder = Builder::new();
     builder
         .regenerate_with("connector generate")

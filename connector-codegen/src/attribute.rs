@@ -121,7 +121,17 @@ fn generate(
         Source::Path(lit) => {
             let written = lit.value();
             let path = base.join(&written);
-            let spec_file = read_spec(&path, &written).map_err(|d| errors(lit, &d))?;
+            let spec_file = read_spec(&path, &written).map_err(|mut found| {
+                if !path.exists() {
+                    for d in &mut found {
+                        d.help = Some(
+                            "the path is relative to the crate's directory (CARGO_MANIFEST_DIR)"
+                                .to_owned(),
+                        );
+                    }
+                }
+                errors(lit, &found)
+            })?;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or(base.clone());
             (lit, spec_file, dir, Some(path))
         }

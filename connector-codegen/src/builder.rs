@@ -47,11 +47,8 @@ pub fn read_spec(path: &Path, display: &str) -> Result<SpecFile, Vec<Diagnostic>
             help: help.map(str::to_owned),
         }]
     };
-    let bytes = std::fs::read(path).map_err(|err| {
-        let help = (err.kind() == std::io::ErrorKind::NotFound)
-            .then_some("the path is relative to the crate's directory (CARGO_MANIFEST_DIR)");
-        fail(format!("cannot read spec file: {err}"), help)
-    })?;
+    let bytes =
+        std::fs::read(path).map_err(|err| fail(format!("cannot read spec file: {err}"), None))?;
     let source = String::from_utf8(bytes).map_err(|err| {
         fail(
             format!(
