@@ -116,3 +116,65 @@ async fn meetings() {
     assert_eq!(meetings.len(), expected_meetings);
     assert_eq!(server.stats().token_requests, 1);
 }
+
+#[tokio::test]
+async fn seeds_survive_the_faults_their_specs_expect() {
+    use connector_demo_server::Fault;
+    let config = DemoConfig {
+        faults: vec![
+            // asset_management: 429 with Retry-After, waited at least 60 s (scaled to 60 ms).
+            Fault::rate_limited("/asset_management/assets.api", "1").after(2),
+            // rmm: the second page's body is cut short and fetched again.
+            Fault::reset_mid_body("/rmm/v1/resource").after(1),
+            // device_inventory: 500, 502, 503, then recovery.
+            Fault::statuses(
+                "/device_inventory/api/v1/computers-inventory",
+                &[500, 502, 503],
+            ),
+            // meetings: a 503 in the middle of the child fan-out is retried.
+            Fault::statuses("/meetings/v1/meetings/*", &[503]).after(5),
+        ],
+        ..DemoConfig::default()
+    };
+    let expected_meetings = config.total_meetings() as usize;
+    let server = DemoServer::start(config).await;
+
+    let c = seed_connector(
+        &server,
+        Seed::AssetManagement,
+        Secrets::new().with("api_key", DEMO_API_KEY),
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(records(&c, "assets").await.len(), 110);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(58),
+        "retry_after_min_wait honoured"
+    );
+
+    let c = seed_connector(
+        &server,
+        Seed::Rmm,
+        Secrets::new().with("api_key", DEMO_API_KEY),
+    );
+    assert_eq!(records(&c, "resource_name").await.len(), 250);
+    assert_eq!(
+        server.stats().params("/rmm/v1/resource", "offset"),
+        ["0", "100", "100", "200"]
+    );
+
+    let secrets = Secrets::new()
+        .with("username", DEMO_CLIENT_ID)
+        .with("password", DEMO_CLIENT_SECRET);
+    let c = seed_connector(&server, Seed::DeviceInventory, secrets);
+    assert_eq!(records(&c, "computers").await.len(), 250);
+
+    let secrets = Secrets::new()
+        .with("client_id", DEMO_CLIENT_ID)
+        .with("client_secret", DEMO_CLIENT_SECRET)
+        .with(
+            "authorization_endpoint",
+            server.token_url(Seed::Meetings).unwrap(),
+        );
+    let c = seed_connector(&server, Seed::Meetings, secrets);
+    assert_eq!(records(&c, "meetings").await.len(), expected_meetings);
+}
