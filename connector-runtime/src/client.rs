@@ -190,23 +190,22 @@ impl Http {
                 Ok((status, headers, body)) => {
                     span.record("status", status);
                     tracing::debug!(parent: &span, status, "response");
-                    if status == 401 && call.auth.is_some() && trusted {
-                        if let Some(auth) = call.auth {
-                            if !refreshed && auth.invalidate(generation).await {
-                                refreshed = true;
-                                attempt -= 1;
-                                continue;
-                            }
-                            if refreshed {
-                                return Err(Error::Auth {
-                                    resource: call.resource.to_owned(),
-                                    url: shown_url,
-                                    status: Some(status),
-                                    message: "the API answered 401 again after a fresh token"
-                                        .to_owned(),
-                                    body: self.redactor.excerpt(&body, BODY_EXCERPT),
-                                });
-                            }
+                    // A 401 to a cached token: fetch a new one once and replay the request.
+                    if let (401, Some(auth), true) = (status, call.auth, trusted) {
+                        if refreshed {
+                            return Err(Error::Auth {
+                                resource: call.resource.to_owned(),
+                                url: shown_url,
+                                status: Some(status),
+                                message: "the API answered 401 again after a fresh token"
+                                    .to_owned(),
+                                body: self.redactor.excerpt(&body, BODY_EXCERPT),
+                            });
+                        }
+                        if auth.invalidate(generation).await {
+                            refreshed = true;
+                            attempt -= 1;
+                            continue;
                         }
                     }
                     match match_action(call.actions, status, &body) {

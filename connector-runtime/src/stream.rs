@@ -286,123 +286,143 @@ pub(crate) fn pages(seq: Sequence) -> PageStream {
             return Ok(None);
         }
         let span = st.seq.span.clone();
-        async move {
-            let started = match st.started.take() {
-                Some(s) => s,
-                None => st.seq.start()?,
-            };
-            let engine = st.seq.engine.clone();
-            let plan = st.seq.plan.clone();
-            let outcome = engine
-                .http
-                .execute(Call {
-                    resource: &plan.name,
-                    method: plan.method.clone(),
-                    request: &started.request,
-                    headers: &started.headers,
-                    form: started.form.as_deref(),
-                    auth: plan.auth.as_ref(),
-                    policy: &plan.policy,
-                    actions: &plan.actions,
-                    stats: &st.seq.stats,
-                })
-                .await?;
-            let (status, headers, body) = match outcome {
-                Outcome::Ignored => {
-                    st.done = true;
-                    return Ok(Some((Vec::new(), st)));
-                }
-                Outcome::Page { status, headers, body } => (status, headers, body),
-            };
-            let mut started = started;
-            let shown_url = || {
-                let mut u = started.request.url.clone();
-                if !started.request.query.is_empty() {
-                    u.query_pairs_mut().extend_pairs(started.request.query.iter());
-                }
-                engine.http.redactor.url(&u)
-            };
-            let json: Value = if body.iter().all(u8::is_ascii_whitespace) {
-                Value::Null
-            } else {
-                serde_json::from_slice(&body).map_err(|e| Error::Decode {
-                    resource: plan.name.clone(),
-                    url: shown_url(),
-                    status,
-                    message: format!("response is not JSON: {e}"),
-                    body: engine.http.redactor.excerpt(&body, 300),
-                })?
-            };
-            drop(body);
-            let selector = match (&plan.selector, &st.selector) {
-                (Some(s), _) | (None, Some(s)) => s.clone(),
-                (None, None) => {
-                    let s = detect(&json);
-                    tracing::info!(data_selector = %s, "no data_selector in the spec; detected from the first response");
-                    st.selector = Some(s.clone());
-                    s
-                }
-            };
-            let records = if json.is_null() {
-                Vec::new()
-            } else {
-                selector.records(&json).unwrap_or_else(|| {
-                    tracing::warn!(data_selector = %selector, "data_selector matched nothing; page has no records");
-                    Vec::new()
-                })
-            };
-            st.seq.stats.add_page();
-            st.pages += 1;
-            let url_before = shown_url();
-            let flow = started
-                .paginator
-                .next(
-                    &Page {
-                        headers: &headers,
-                        body: &json,
-                        records: records.len(),
-                    },
-                    &mut started.request,
-                )
-                .map_err(|message| Error::Pagination {
-                    resource: plan.name.clone(),
-                    url: url_before.clone(),
-                    message,
-                })?;
-            match flow {
-                Flow::Stop => st.done = true,
-                Flow::Next { token } => {
-                    let pagination_error = |message: String| Error::Pagination {
-                        resource: plan.name.clone(),
-                        url: url_before.clone(),
-                        message,
-                    };
-                    if !st.seen.insert(token.clone()) {
-                        st.pending = Some(pagination_error(format!(
-                            "the API returned {} twice; stopping instead of looping",
-                            engine.http.redactor.text(&token)
-                        )));
-                    } else if engine.max_pages.is_some_and(|max| st.pages >= max) {
-                        st.pending = Some(pagination_error(format!(
-                            "reached Options.max_pages ({}) and the API still reports more pages",
-                            engine.max_pages.unwrap_or_default()
-                        )));
-                    } else if !engine.follow_cross_origin && !engine.http.same_origin(&started.request.url) {
-                        st.pending = Some(pagination_error(format!(
-                            "the next link points to another origin ({}) and client.follow_cross_origin_links is false",
-                            started.request.url.origin().ascii_serialization()
-                        )));
-                    }
-                    st.started = Some(started);
-                }
-            }
-            let records = st.seq.shape(records)?;
-            Ok(Some((records, st)))
-        }
-        .instrument(span)
-        .await
+        let records = st.next_page().instrument(span).await?;
+        Ok(Some((records, st)))
     })
     .boxed()
+}
+
+impl PageState {
+    /// Fetches one page, moves the paginator on, and returns the page's records. A problem
+    /// found after the records were read (a loop, the page cap) is kept in `pending`, so the
+    /// records still arrive before the error.
+    async fn next_page(&mut self) -> Result<Vec<Value>, Error> {
+        let mut started = match self.started.take() {
+            Some(s) => s,
+            None => self.seq.start()?,
+        };
+        let engine = self.seq.engine.clone();
+        let plan = self.seq.plan.clone();
+        let outcome = engine
+            .http
+            .execute(Call {
+                resource: &plan.name,
+                method: plan.method.clone(),
+                request: &started.request,
+                headers: &started.headers,
+                form: started.form.as_deref(),
+                auth: plan.auth.as_ref(),
+                policy: &plan.policy,
+                actions: &plan.actions,
+                stats: &self.seq.stats,
+            })
+            .await?;
+        let (status, headers, body) = match outcome {
+            Outcome::Ignored => {
+                self.done = true;
+                return Ok(Vec::new());
+            }
+            Outcome::Page {
+                status,
+                headers,
+                body,
+            } => (status, headers, body),
+        };
+        let url = shown_url(&engine, &started.request);
+        let json: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).map_err(|e| Error::Decode {
+                resource: plan.name.clone(),
+                url: url.clone(),
+                status,
+                message: format!("response is not JSON: {e}"),
+                body: engine.http.redactor.excerpt(&body, 300),
+            })?
+        };
+        drop(body);
+        let records = self.select(&json);
+        self.seq.stats.add_page();
+        self.pages += 1;
+
+        let page = Page {
+            headers: &headers,
+            body: &json,
+            records: records.len(),
+        };
+        let pagination_error = |message: String| Error::Pagination {
+            resource: plan.name.clone(),
+            url: url.clone(),
+            message,
+        };
+        match started
+            .paginator
+            .next(&page, &mut started.request)
+            .map_err(pagination_error)?
+        {
+            Flow::Stop => self.done = true,
+            Flow::Next { token } => {
+                self.pending = self
+                    .guard(&engine, &token, &started.request)
+                    .map(pagination_error);
+                self.started = Some(started);
+            }
+        }
+        self.seq.shape(records)
+    }
+
+    /// The records of a response body, detecting the selector on the first page when the spec
+    /// names none.
+    fn select(&mut self, json: &Value) -> Vec<Value> {
+        if json.is_null() {
+            return Vec::new();
+        }
+        let selector = match (&self.seq.plan.selector, &self.selector) {
+            (Some(s), _) | (None, Some(s)) => s.clone(),
+            (None, None) => {
+                let s = detect(json);
+                tracing::info!(data_selector = %s, "no data_selector in the spec; detected from the first response");
+                self.selector = Some(s.clone());
+                s
+            }
+        };
+        selector.records(json).unwrap_or_else(|| {
+            tracing::warn!(data_selector = %selector, "data_selector matched nothing; page has no records");
+            Vec::new()
+        })
+    }
+
+    /// Why the next request must not be sent: a token seen before, the page cap, or a next
+    /// link to another origin when those may not be followed.
+    fn guard(&mut self, engine: &Engine, token: &str, next: &Request) -> Option<String> {
+        if !self.seen.insert(token.to_owned()) {
+            return Some(format!(
+                "the API returned {} twice; stopping instead of looping",
+                engine.http.redactor.text(token)
+            ));
+        }
+        if let Some(max) = engine.max_pages.filter(|max| self.pages >= *max) {
+            return Some(format!(
+                "reached Options.max_pages ({max}) and the API still reports more pages"
+            ));
+        }
+        if !engine.follow_cross_origin && !engine.http.same_origin(&next.url) {
+            return Some(format!(
+                "the next link points to another origin ({}) and client.follow_cross_origin_links is false",
+                next.url.origin().ascii_serialization()
+            ));
+        }
+        None
+    }
+}
+
+/// A request's URL with its query, secrets redacted.
+fn shown_url(engine: &Engine, request: &Request) -> String {
+    let mut url = request.url.clone();
+    if !request.query.is_empty() {
+        url.query_pairs_mut().extend_pairs(request.query.iter());
+    }
+    engine.http.redactor.url(&url)
 }
 
 fn flatten(pages: PageStream) -> RecordStream {
