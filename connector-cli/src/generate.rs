@@ -83,6 +83,9 @@ fn execute(args: &Args) -> Result<ExitCode, Error> {
         builder.spec(spec);
     }
     let files = builder.render()?;
+    for warning in files.iter().flat_map(|f| &f.warnings) {
+        eprintln!("warning: {}", connector_codegen::format_diagnostic(warning));
+    }
     if args.stdout {
         for file in &files {
             print!("{}", file.contents);

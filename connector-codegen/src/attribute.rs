@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use connector_spec::Diagnostic;
-use proc_macro2::TokenStream as TokenStream2;
+use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, ItemMod, LitStr, Token};
@@ -105,17 +105,27 @@ pub fn expand_attribute(
         Err(err) => return with_stubs(&module, err.to_compile_error()),
     };
     match generate(&args, base_dir, runtime_path) {
-        Ok((code, tracked)) => finish(&module, code, &tracked),
+        Ok(expansion) => {
+            let code = expansion.code;
+            let warnings = warning_items(&expansion.warnings);
+            finish(&module, quote!(#code #warnings), &expansion.tracked)
+        }
         Err(err) => with_stubs(&module, err.to_compile_error()),
     }
 }
 
+/// What a valid spec expands to.
+struct Expansion {
+    /// The module's generated items.
+    code: TokenStream2,
+    /// Files whose changes must rebuild the crate.
+    tracked: Vec<PathBuf>,
+    /// Spec warnings, each with the span to report it at.
+    warnings: Vec<(Span, String)>,
+}
+
 /// The generated items and the files to track, or every problem as one combined error.
-fn generate(
-    args: &Args,
-    base: &Path,
-    runtime_path: &str,
-) -> Result<(TokenStream2, Vec<PathBuf>), syn::Error> {
+fn generate(args: &Args, base: &Path, runtime_path: &str) -> Result<Expansion, syn::Error> {
     let base = base.to_path_buf();
     let (lit, spec_file, spec_dir, tracked_spec) = match &args.source {
         Source::Path(lit) => {
@@ -170,7 +180,17 @@ fn generate(
             format!(" {l}")
         }
     });
-    Ok((quote!(#(#![doc = #doc])* #code), tracked))
+    let warnings = spec_file
+        .loaded
+        .warnings
+        .iter()
+        .map(|w| (lit.span(), format_diagnostic(w)))
+        .collect();
+    Ok(Expansion {
+        code: quote!(#(#![doc = #doc])* #code),
+        tracked,
+        warnings,
+    })
 }
 
 /// One compile error per diagnostic, all spanned on the literal.
@@ -184,6 +204,22 @@ fn errors(lit: &LitStr, diagnostics: &[Diagnostic]) -> syn::Error {
         }
     }
     combined.unwrap_or_else(|| syn::Error::new(lit.span(), "the spec could not be loaded"))
+}
+
+/// Spec warnings as rustc warnings. Stable proc macros cannot emit warnings, so each one is a
+/// deprecated constant used at the spec literal: rustc then prints "use of deprecated
+/// constant `...`: <the warning>" there, and `#![deny(warnings)]` still catches it.
+fn warning_items(warnings: &[(Span, String)]) -> TokenStream2 {
+    let items = warnings.iter().enumerate().map(|(i, (span, message))| {
+        let name = syn::Ident::new(&format!("spec_warning_{i}"), *span);
+        quote::quote_spanned! {*span=>
+            #[deprecated(note = #message)]
+            #[allow(non_upper_case_globals)]
+            const #name: () = ();
+            const _: () = #name;
+        }
+    });
+    quote!(#(#items)*)
 }
 
 /// The module with its own items, then the generated ones and the tracking constants.

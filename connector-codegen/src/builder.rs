@@ -77,6 +77,8 @@ pub struct GeneratedFile {
     pub contents: String,
     /// Files the output depends on: the spec and its samples.
     pub dependencies: Vec<PathBuf>,
+    /// The spec's warnings (problems that do not stop generation).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Generates connector modules from spec files, for build.rs and the CLI.
@@ -182,6 +184,7 @@ impl Builder {
                         spec: path.clone(),
                         contents,
                         dependencies,
+                        warnings: spec_file.loaded.warnings.clone(),
                     });
                 }
                 Err(err) => diagnostics.extend(err.diagnostics(display, Some(&spec_file.source))),
@@ -221,6 +224,14 @@ impl Builder {
             if self.emit_rerun_if_changed {
                 for dep in file.dependencies.iter().skip(1) {
                     println!("cargo:rerun-if-changed={}", dep.display());
+                }
+            }
+            for warning in &file.warnings {
+                // Cargo shows these from build scripts; elsewhere they go to stderr.
+                if self.emit_rerun_if_changed {
+                    println!("cargo:warning={}", crate::format_diagnostic(warning));
+                } else {
+                    eprintln!("warning: {}", crate::format_diagnostic(warning));
                 }
             }
             let path = out_dir.join(format!("{}.rs", file.module));
