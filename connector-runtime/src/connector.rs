@@ -296,6 +296,12 @@ impl Connector {
             .typed(&self.engine, resource)
     }
 
+    /// Resource names with every parent before its children (spec order otherwise): the order
+    /// in which a loader can run them.
+    pub fn resources(&self) -> Vec<String> {
+        self.engine.spec.dependency_order()
+    }
+
     /// The parent resource of `resource`, if it is a child.
     pub fn parent_of(&self, resource: &str) -> Option<&str> {
         self.engine

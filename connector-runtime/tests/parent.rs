@@ -83,6 +83,7 @@ async fn seed_style_parent_id_fans_out_with_parent_fields() {
         &server.uri(),
     );
     assert_eq!(c.parent_of("meetings"), Some("users"));
+    assert_eq!(c.resources(), ["users", "meetings"]);
     let got = records(&c, "meetings").await;
     // u0..u4 have 1..5 meetings; u3 answers 404 and is ignored: 1 + 2 + 3 + 5.
     assert_eq!(got.len(), 11);
