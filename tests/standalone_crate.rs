@@ -71,3 +71,75 @@ fn published_runtime_is_the_default_dependency() {
     )));
     assert!(files[0].1.contains("[workspace]"));
 }
+
+/// A crate whose build.rs generates the connector with `Builder` and `include!`s it.
+fn build_rs_crate(dir: &Path, spec_yaml: &str) -> std::process::Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = |p: &str| root.join(p).display().to_string().replace('\\', "/");
+    let files = [
+        (
+            "Cargo.toml",
+            format!(
+                "[package]\nname = \"build-rs-check\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                 [dependencies]\nconnector-runtime = {{ path = \"{}\" }}\n\n\
+                 [build-dependencies]\nconnector-codegen = {{ path = \"{}\" }}\n\n[workspace]\n",
+                path("connector-runtime"),
+                path("connector-codegen")
+            ),
+        ),
+        (
+            "build.rs",
+            "fn main() -> Result<(), Box<dyn std::error::Error>> {\n    \
+             connector_codegen::Builder::new().spec(\"specs/demo.yaml\").generate()?;\n    \
+             Ok(())\n}\n"
+                .to_owned(),
+        ),
+        (
+            "src/lib.rs",
+            "#![deny(warnings)]\n\
+             pub mod demo {\n    include!(concat!(env!(\"OUT_DIR\"), \"/demo.rs\"));\n}\n\
+             pub fn users(c: &demo::Client) -> connector_runtime::ResourceStream<demo::types::User> {\n    \
+             c.users()\n}\n"
+                .to_owned(),
+        ),
+        ("specs/demo.yaml", spec_yaml.to_owned()),
+    ];
+    for (name, contents) in files {
+        let file = dir.join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, contents).unwrap();
+    }
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("tests/trybuild");
+    Command::new(env!("CARGO"))
+        .args(["check", "--offline", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap()
+}
+
+const DEMO: &str = "name: demo\nclient:\n  base_url: https://api.example.com\nresources:\n  - name: users\n    endpoint: /users\n    columns:\n      id: { data_type: text, nullable: false }\n";
+
+#[test]
+fn build_rs_path_generates_and_includes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = build_rs_crate(dir.path(), DEMO);
+    assert!(
+        output.status.success(),
+        "the build.rs crate does not build:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // A bad spec fails the build script with the same positioned diagnostics.
+    let bad = DEMO.replace("data_type: text", "data_type: txt");
+    let output = build_rs_crate(dir.path(), &bad);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("specs/demo.yaml:8:") && stderr.contains("txt"),
+        "{stderr}"
+    );
+}
