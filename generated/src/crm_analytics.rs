@@ -3,6 +3,7 @@
 /// The connector's name: its secrets are `<NAME>__<SECRET>` environment variables and
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "crm_analytics";
+
 /// The validated spec as JSON, read by the runtime when a [`Client`] is built.
 pub const SPEC_JSON: &str = r#"{
   "name": "crm_analytics",
@@ -116,6 +117,7 @@ pub const SPEC_JSON: &str = r#"{
     }
   ]
 }"#;
+
 /// Record types of the `crm_analytics` connector: one per resource, one per nested object.
 pub mod types {
     /// A record of resource `clients`.
@@ -151,6 +153,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// A record of resource `company`.
     ///
     /// - Endpoint: `GET /v1/company`
@@ -184,6 +187,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// A record of resource `contacts`.
     ///
     /// - Endpoint: `GET /v1/contacts`
@@ -223,6 +227,7 @@ pub mod types {
         >,
     }
 }
+
 /// The secrets the `crm_analytics` spec references, each one typed.
 ///
 /// `Debug` prints `***` for every value.
@@ -237,6 +242,7 @@ pub struct Secrets {
     /// Secret `refresh_token`: environment variable `CRM_ANALYTICS__REFRESH_TOKEN` (or `SOURCES__CRM_ANALYTICS__REFRESH_TOKEN`), or `refresh_token` in `[sources.crm_analytics]` of secrets.toml.
     pub refresh_token: ::connector_runtime::SecretString,
 }
+
 impl Secrets {
     /// The secret names, as written in the spec.
     pub const NAMES: &'static [&'static str] = &[
@@ -245,11 +251,13 @@ impl Secrets {
         "client_secret",
         "refresh_token",
     ];
+
     /// Reads every secret from the environment; the error lists all missing ones.
     pub fn from_env() -> ::std::result::Result<Secrets, ::connector_runtime::Error> {
         let secrets = ::connector_runtime::Secrets::from_env(NAME, Secrets::NAMES)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Reads every secret from a dlt-style secrets.toml (`[sources.<name>]`).
     pub fn from_toml(
         path: impl ::std::convert::AsRef<::std::path::Path>,
@@ -261,6 +269,7 @@ impl Secrets {
         )?;
         Secrets::from_runtime(&secrets)
     }
+
     /// The environment first, then the secrets.toml when given; the error lists every
     /// secret still missing.
     pub fn load(
@@ -269,6 +278,7 @@ impl Secrets {
         let secrets = ::connector_runtime::Secrets::resolve(NAME, Secrets::NAMES, toml)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Takes the typed secrets out of an untyped set; the error lists every missing one.
     pub fn from_runtime(
         secrets: &::connector_runtime::Secrets,
@@ -281,6 +291,7 @@ impl Secrets {
             refresh_token: secrets.get("refresh_token").cloned().unwrap_or_default(),
         })
     }
+
     /// The untyped set the runtime takes.
     pub fn to_runtime(&self) -> ::connector_runtime::Secrets {
         ::connector_runtime::Secrets::new()
@@ -290,6 +301,7 @@ impl Secrets {
             .with("refresh_token", self.refresh_token.clone())
     }
 }
+
 /// What a loader needs to know about one resource without its record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceInfo {
@@ -306,6 +318,7 @@ pub struct ResourceInfo {
     /// Declared columns, then the `_<parent>_<field>` columns of a child.
     pub columns: &'static [ColumnInfo],
 }
+
 /// One declared column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnInfo {
@@ -316,6 +329,7 @@ pub struct ColumnInfo {
     /// Whether the value may be null or absent.
     pub nullable: bool,
 }
+
 /// Every resource, in spec order.
 pub const RESOURCES: &[ResourceInfo] = &[
     ResourceInfo {
@@ -381,6 +395,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
         ],
     },
 ];
+
 /// The typed `crm_analytics` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -388,6 +403,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
 pub struct Client {
     connector: ::connector_runtime::Connector,
 }
+
 impl Client {
     /// A client with the spec's own settings.
     pub fn new(
@@ -395,6 +411,7 @@ impl Client {
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         Client::with_options(secrets, ::connector_runtime::Options::default())
     }
+
     /// A client with runtime options (another base URL, concurrency, page cap, ...).
     pub fn with_options(
         secrets: Secrets,
@@ -416,24 +433,29 @@ impl Client {
         )?;
         ::std::result::Result::Ok(Client { connector })
     }
+
     /// Every resource of the spec, for loaders that drive resources generically.
     pub fn resources() -> &'static [ResourceInfo] {
         RESOURCES
     }
+
     /// The untyped runtime connector: any resource by name, records as JSON.
     pub fn connector(&self) -> &::connector_runtime::Connector {
         &self.connector
     }
+
     /// The untyped runtime connector, by value.
     pub fn into_connector(self) -> ::connector_runtime::Connector {
         self.connector
     }
+
     /// Every record of `clients`, as [`types::Client`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn clients(&self) -> ::connector_runtime::ResourceStream<types::Client> {
         self.clients_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::clients`], with run options (incremental state).
     pub fn clients_with(
         &self,
@@ -441,12 +463,14 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Client> {
         self.connector.stream_typed::<types::Client>("clients", run)
     }
+
     /// Every record of `company`, as [`types::Company`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn company(&self) -> ::connector_runtime::ResourceStream<types::Company> {
         self.company_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::company`], with run options (incremental state).
     pub fn company_with(
         &self,
@@ -454,12 +478,14 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Company> {
         self.connector.stream_typed::<types::Company>("company", run)
     }
+
     /// Every record of `contacts`, as [`types::Contact`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn contacts(&self) -> ::connector_runtime::ResourceStream<types::Contact> {
         self.contacts_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::contacts`], with run options (incremental state).
     pub fn contacts_with(
         &self,

@@ -3,6 +3,7 @@
 /// The connector's name: its secrets are `<NAME>__<SECRET>` environment variables and
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "asset_management";
+
 /// The validated spec as JSON, read by the runtime when a [`Client`] is built.
 pub const SPEC_JSON: &str = r#"{
   "name": "asset_management",
@@ -87,6 +88,7 @@ pub const SPEC_JSON: &str = r#"{
     }
   ]
 }"#;
+
 /// Record types of the `asset_management` connector: one per resource, one per nested object.
 pub mod types {
     /// A record of resource `inventories`.
@@ -122,6 +124,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// A record of resource `assets`.
     ///
     /// - Endpoint: `GET /assets.api`
@@ -155,6 +158,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// A record of resource `members`.
     ///
     /// - Endpoint: `GET /members.api`
@@ -189,6 +193,7 @@ pub mod types {
         >,
     }
 }
+
 /// The secrets the `asset_management` spec references, each one typed.
 ///
 /// `Debug` prints `***` for every value.
@@ -197,14 +202,17 @@ pub struct Secrets {
     /// Secret `api_key`: environment variable `ASSET_MANAGEMENT__API_KEY` (or `SOURCES__ASSET_MANAGEMENT__API_KEY`), or `api_key` in `[sources.asset_management]` of secrets.toml.
     pub api_key: ::connector_runtime::SecretString,
 }
+
 impl Secrets {
     /// The secret names, as written in the spec.
     pub const NAMES: &'static [&'static str] = &["api_key"];
+
     /// Reads every secret from the environment; the error lists all missing ones.
     pub fn from_env() -> ::std::result::Result<Secrets, ::connector_runtime::Error> {
         let secrets = ::connector_runtime::Secrets::from_env(NAME, Secrets::NAMES)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Reads every secret from a dlt-style secrets.toml (`[sources.<name>]`).
     pub fn from_toml(
         path: impl ::std::convert::AsRef<::std::path::Path>,
@@ -216,6 +224,7 @@ impl Secrets {
         )?;
         Secrets::from_runtime(&secrets)
     }
+
     /// The environment first, then the secrets.toml when given; the error lists every
     /// secret still missing.
     pub fn load(
@@ -224,6 +233,7 @@ impl Secrets {
         let secrets = ::connector_runtime::Secrets::resolve(NAME, Secrets::NAMES, toml)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Takes the typed secrets out of an untyped set; the error lists every missing one.
     pub fn from_runtime(
         secrets: &::connector_runtime::Secrets,
@@ -233,11 +243,13 @@ impl Secrets {
             api_key: secrets.get("api_key").cloned().unwrap_or_default(),
         })
     }
+
     /// The untyped set the runtime takes.
     pub fn to_runtime(&self) -> ::connector_runtime::Secrets {
         ::connector_runtime::Secrets::new().with("api_key", self.api_key.clone())
     }
 }
+
 /// What a loader needs to know about one resource without its record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceInfo {
@@ -254,6 +266,7 @@ pub struct ResourceInfo {
     /// Declared columns, then the `_<parent>_<field>` columns of a child.
     pub columns: &'static [ColumnInfo],
 }
+
 /// One declared column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnInfo {
@@ -264,6 +277,7 @@ pub struct ColumnInfo {
     /// Whether the value may be null or absent.
     pub nullable: bool,
 }
+
 /// Every resource, in spec order.
 pub const RESOURCES: &[ResourceInfo] = &[
     ResourceInfo {
@@ -324,6 +338,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
         ],
     },
 ];
+
 /// The typed `asset_management` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -331,6 +346,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
 pub struct Client {
     connector: ::connector_runtime::Connector,
 }
+
 impl Client {
     /// A client with the spec's own settings.
     pub fn new(
@@ -338,6 +354,7 @@ impl Client {
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         Client::with_options(secrets, ::connector_runtime::Options::default())
     }
+
     /// A client with runtime options (another base URL, concurrency, page cap, ...).
     pub fn with_options(
         secrets: Secrets,
@@ -359,24 +376,29 @@ impl Client {
         )?;
         ::std::result::Result::Ok(Client { connector })
     }
+
     /// Every resource of the spec, for loaders that drive resources generically.
     pub fn resources() -> &'static [ResourceInfo] {
         RESOURCES
     }
+
     /// The untyped runtime connector: any resource by name, records as JSON.
     pub fn connector(&self) -> &::connector_runtime::Connector {
         &self.connector
     }
+
     /// The untyped runtime connector, by value.
     pub fn into_connector(self) -> ::connector_runtime::Connector {
         self.connector
     }
+
     /// Every record of `inventories`, as [`types::Inventory`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn inventories(&self) -> ::connector_runtime::ResourceStream<types::Inventory> {
         self.inventories_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::inventories`], with run options (incremental state).
     pub fn inventories_with(
         &self,
@@ -384,12 +406,14 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Inventory> {
         self.connector.stream_typed::<types::Inventory>("inventories", run)
     }
+
     /// Every record of `assets`, as [`types::Asset`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn assets(&self) -> ::connector_runtime::ResourceStream<types::Asset> {
         self.assets_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::assets`], with run options (incremental state).
     pub fn assets_with(
         &self,
@@ -397,12 +421,14 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Asset> {
         self.connector.stream_typed::<types::Asset>("assets", run)
     }
+
     /// Every record of `members`, as [`types::Member`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn members(&self) -> ::connector_runtime::ResourceStream<types::Member> {
         self.members_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::members`], with run options (incremental state).
     pub fn members_with(
         &self,

@@ -3,6 +3,7 @@
 /// The connector's name: its secrets are `<NAME>__<SECRET>` environment variables and
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "features";
+
 /// The validated spec as JSON, read by the runtime when a [`Client`] is built.
 pub const SPEC_JSON: &str = r#"{
   "name": "features",
@@ -156,6 +157,7 @@ pub const SPEC_JSON: &str = r#"{
     }
   ]
 }"#;
+
 /// Record types of the `features` connector: one per resource, one per nested object.
 pub mod types {
     /// A record of resource `repos`.
@@ -254,6 +256,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// The nested object at `resources.repos.columns.owner`.
     #[derive(
         Debug,
@@ -280,6 +283,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// The nested object at `resources.repos.columns.labels.items`.
     #[derive(
         Debug,
@@ -306,6 +310,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// A record of resource `issues`.
     ///
     /// - Endpoint: `GET /repos/{resources.repos.id}/issues`
@@ -352,6 +357,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// A record of resource `events`.
     ///
     /// - Endpoint: `GET /events`
@@ -381,6 +387,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// A record of resource `resources`.
     ///
     /// - Endpoint: `GET /meta/resources`
@@ -415,6 +422,7 @@ pub mod types {
         >,
     }
 }
+
 /// The secrets the `features` spec references, each one typed.
 ///
 /// `Debug` prints `***` for every value.
@@ -425,14 +433,17 @@ pub struct Secrets {
     /// Secret `token`: environment variable `FEATURES__TOKEN` (or `SOURCES__FEATURES__TOKEN`), or `token` in `[sources.features]` of secrets.toml.
     pub token: ::connector_runtime::SecretString,
 }
+
 impl Secrets {
     /// The secret names, as written in the spec.
     pub const NAMES: &'static [&'static str] = &["tenant_id", "token"];
+
     /// Reads every secret from the environment; the error lists all missing ones.
     pub fn from_env() -> ::std::result::Result<Secrets, ::connector_runtime::Error> {
         let secrets = ::connector_runtime::Secrets::from_env(NAME, Secrets::NAMES)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Reads every secret from a dlt-style secrets.toml (`[sources.<name>]`).
     pub fn from_toml(
         path: impl ::std::convert::AsRef<::std::path::Path>,
@@ -444,6 +455,7 @@ impl Secrets {
         )?;
         Secrets::from_runtime(&secrets)
     }
+
     /// The environment first, then the secrets.toml when given; the error lists every
     /// secret still missing.
     pub fn load(
@@ -452,6 +464,7 @@ impl Secrets {
         let secrets = ::connector_runtime::Secrets::resolve(NAME, Secrets::NAMES, toml)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Takes the typed secrets out of an untyped set; the error lists every missing one.
     pub fn from_runtime(
         secrets: &::connector_runtime::Secrets,
@@ -462,6 +475,7 @@ impl Secrets {
             token: secrets.get("token").cloned().unwrap_or_default(),
         })
     }
+
     /// The untyped set the runtime takes.
     pub fn to_runtime(&self) -> ::connector_runtime::Secrets {
         ::connector_runtime::Secrets::new()
@@ -469,6 +483,7 @@ impl Secrets {
             .with("token", self.token.clone())
     }
 }
+
 /// What a loader needs to know about one resource without its record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceInfo {
@@ -485,6 +500,7 @@ pub struct ResourceInfo {
     /// Declared columns, then the `_<parent>_<field>` columns of a child.
     pub columns: &'static [ColumnInfo],
 }
+
 /// One declared column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnInfo {
@@ -495,6 +511,7 @@ pub struct ColumnInfo {
     /// Whether the value may be null or absent.
     pub nullable: bool,
 }
+
 /// Every resource, in spec order.
 pub const RESOURCES: &[ResourceInfo] = &[
     ResourceInfo {
@@ -617,6 +634,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
         columns: &[],
     },
 ];
+
 /// The typed `features` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -624,6 +642,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
 pub struct Client {
     connector: ::connector_runtime::Connector,
 }
+
 impl Client {
     /// A client with the spec's own settings.
     pub fn new(
@@ -631,6 +650,7 @@ impl Client {
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         Client::with_options(secrets, ::connector_runtime::Options::default())
     }
+
     /// A client with runtime options (another base URL, concurrency, page cap, ...).
     pub fn with_options(
         secrets: Secrets,
@@ -652,24 +672,29 @@ impl Client {
         )?;
         ::std::result::Result::Ok(Client { connector })
     }
+
     /// Every resource of the spec, for loaders that drive resources generically.
     pub fn resources() -> &'static [ResourceInfo] {
         RESOURCES
     }
+
     /// The untyped runtime connector: any resource by name, records as JSON.
     pub fn connector(&self) -> &::connector_runtime::Connector {
         &self.connector
     }
+
     /// The untyped runtime connector, by value.
     pub fn into_connector(self) -> ::connector_runtime::Connector {
         self.connector
     }
+
     /// Every record of `repos`, as [`types::Repo`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn repos(&self) -> ::connector_runtime::ResourceStream<types::Repo> {
         self.repos_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::repos`], with run options (incremental state).
     pub fn repos_with(
         &self,
@@ -677,12 +702,14 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Repo> {
         self.connector.stream_typed::<types::Repo>("repos", run)
     }
+
     /// Every record of `issues`, as [`types::Issue`].
     ///
     /// A child of `repos`: the parent's records are fetched first, then this resource once per parent record.
     pub fn issues(&self) -> ::connector_runtime::ResourceStream<types::Issue> {
         self.issues_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::issues`], with run options (incremental state).
     pub fn issues_with(
         &self,
@@ -690,6 +717,7 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Issue> {
         self.connector.stream_typed::<types::Issue>("issues", run)
     }
+
     /// The `issues` records of one `repos` record.
     pub fn issues_for(
         &self,
@@ -697,6 +725,7 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Issue> {
         self.issues_for_with(parent, ::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::issues_for`], with run options (incremental state).
     pub fn issues_for_with(
         &self,
@@ -707,12 +736,14 @@ impl Client {
             .unwrap_or_default();
         self.connector.child_stream_typed::<types::Issue>("issues", &parent, run)
     }
+
     /// Every record of `events`, as [`types::Event`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn events(&self) -> ::connector_runtime::ResourceStream<types::Event> {
         self.events_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::events`], with run options (incremental state).
     pub fn events_with(
         &self,
@@ -720,6 +751,7 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Event> {
         self.connector.stream_typed::<types::Event>("events", run)
     }
+
     /// Every record of `resources`, as [`types::Resource`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
@@ -728,6 +760,7 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Resource> {
         self.resources_records_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::resources_records`], with run options (incremental state).
     pub fn resources_records_with(
         &self,

@@ -3,6 +3,7 @@
 /// The connector's name: its secrets are `<NAME>__<SECRET>` environment variables and
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "meetings";
+
 /// The validated spec as JSON, read by the runtime when a [`Client`] is built.
 pub const SPEC_JSON: &str = r#"{
   "name": "meetings",
@@ -104,6 +105,7 @@ pub const SPEC_JSON: &str = r#"{
     }
   ]
 }"#;
+
 /// Record types of the `meetings` connector: one per resource, one per nested object.
 pub mod types {
     /// A record of resource `users`.
@@ -159,6 +161,7 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+
     /// A record of resource `meetings`.
     ///
     /// - Endpoint: `GET /v1/meetings/{parent_id}`
@@ -209,6 +212,7 @@ pub mod types {
         >,
     }
 }
+
 /// The secrets the `meetings` spec references, each one typed.
 ///
 /// `Debug` prints `***` for every value.
@@ -221,6 +225,7 @@ pub struct Secrets {
     /// Secret `client_secret`: environment variable `MEETINGS__CLIENT_SECRET` (or `SOURCES__MEETINGS__CLIENT_SECRET`), or `client_secret` in `[sources.meetings]` of secrets.toml.
     pub client_secret: ::connector_runtime::SecretString,
 }
+
 impl Secrets {
     /// The secret names, as written in the spec.
     pub const NAMES: &'static [&'static str] = &[
@@ -228,11 +233,13 @@ impl Secrets {
         "client_id",
         "client_secret",
     ];
+
     /// Reads every secret from the environment; the error lists all missing ones.
     pub fn from_env() -> ::std::result::Result<Secrets, ::connector_runtime::Error> {
         let secrets = ::connector_runtime::Secrets::from_env(NAME, Secrets::NAMES)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Reads every secret from a dlt-style secrets.toml (`[sources.<name>]`).
     pub fn from_toml(
         path: impl ::std::convert::AsRef<::std::path::Path>,
@@ -244,6 +251,7 @@ impl Secrets {
         )?;
         Secrets::from_runtime(&secrets)
     }
+
     /// The environment first, then the secrets.toml when given; the error lists every
     /// secret still missing.
     pub fn load(
@@ -252,6 +260,7 @@ impl Secrets {
         let secrets = ::connector_runtime::Secrets::resolve(NAME, Secrets::NAMES, toml)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Takes the typed secrets out of an untyped set; the error lists every missing one.
     pub fn from_runtime(
         secrets: &::connector_runtime::Secrets,
@@ -266,6 +275,7 @@ impl Secrets {
             client_secret: secrets.get("client_secret").cloned().unwrap_or_default(),
         })
     }
+
     /// The untyped set the runtime takes.
     pub fn to_runtime(&self) -> ::connector_runtime::Secrets {
         ::connector_runtime::Secrets::new()
@@ -274,6 +284,7 @@ impl Secrets {
             .with("client_secret", self.client_secret.clone())
     }
 }
+
 /// What a loader needs to know about one resource without its record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceInfo {
@@ -290,6 +301,7 @@ pub struct ResourceInfo {
     /// Declared columns, then the `_<parent>_<field>` columns of a child.
     pub columns: &'static [ColumnInfo],
 }
+
 /// One declared column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnInfo {
@@ -300,6 +312,7 @@ pub struct ColumnInfo {
     /// Whether the value may be null or absent.
     pub nullable: bool,
 }
+
 /// Every resource, in spec order.
 pub const RESOURCES: &[ResourceInfo] = &[
     ResourceInfo {
@@ -376,6 +389,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
         ],
     },
 ];
+
 /// The typed `meetings` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -383,6 +397,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
 pub struct Client {
     connector: ::connector_runtime::Connector,
 }
+
 impl Client {
     /// A client with the spec's own settings.
     pub fn new(
@@ -390,6 +405,7 @@ impl Client {
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         Client::with_options(secrets, ::connector_runtime::Options::default())
     }
+
     /// A client with runtime options (another base URL, concurrency, page cap, ...).
     pub fn with_options(
         secrets: Secrets,
@@ -411,24 +427,29 @@ impl Client {
         )?;
         ::std::result::Result::Ok(Client { connector })
     }
+
     /// Every resource of the spec, for loaders that drive resources generically.
     pub fn resources() -> &'static [ResourceInfo] {
         RESOURCES
     }
+
     /// The untyped runtime connector: any resource by name, records as JSON.
     pub fn connector(&self) -> &::connector_runtime::Connector {
         &self.connector
     }
+
     /// The untyped runtime connector, by value.
     pub fn into_connector(self) -> ::connector_runtime::Connector {
         self.connector
     }
+
     /// Every record of `users`, as [`types::User`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
     pub fn users(&self) -> ::connector_runtime::ResourceStream<types::User> {
         self.users_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::users`], with run options (incremental state).
     pub fn users_with(
         &self,
@@ -436,12 +457,14 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::User> {
         self.connector.stream_typed::<types::User>("users", run)
     }
+
     /// Every record of `meetings`, as [`types::Meeting`].
     ///
     /// A child of `users`: the parent's records are fetched first, then this resource once per parent record.
     pub fn meetings(&self) -> ::connector_runtime::ResourceStream<types::Meeting> {
         self.meetings_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::meetings`], with run options (incremental state).
     pub fn meetings_with(
         &self,
@@ -449,6 +472,7 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Meeting> {
         self.connector.stream_typed::<types::Meeting>("meetings", run)
     }
+
     /// The `meetings` records of one `users` record.
     pub fn meetings_for(
         &self,
@@ -456,6 +480,7 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::Meeting> {
         self.meetings_for_with(parent, ::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::meetings_for`], with run options (incremental state).
     pub fn meetings_for_with(
         &self,

@@ -3,6 +3,7 @@
 /// The connector's name: its secrets are `<NAME>__<SECRET>` environment variables and
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "rmm";
+
 /// The validated spec as JSON, read by the runtime when a [`Client`] is built.
 pub const SPEC_JSON: &str = r#"{
   "name": "rmm",
@@ -61,6 +62,7 @@ pub const SPEC_JSON: &str = r#"{
     }
   ]
 }"#;
+
 /// Record types of the `rmm` connector: one per resource, one per nested object.
 pub mod types {
     /// A record of resource `resource_name`.
@@ -102,6 +104,7 @@ pub mod types {
         >,
     }
 }
+
 /// The secrets the `rmm` spec references, each one typed.
 ///
 /// `Debug` prints `***` for every value.
@@ -110,14 +113,17 @@ pub struct Secrets {
     /// Secret `api_key`: environment variable `RMM__API_KEY` (or `SOURCES__RMM__API_KEY`), or `api_key` in `[sources.rmm]` of secrets.toml.
     pub api_key: ::connector_runtime::SecretString,
 }
+
 impl Secrets {
     /// The secret names, as written in the spec.
     pub const NAMES: &'static [&'static str] = &["api_key"];
+
     /// Reads every secret from the environment; the error lists all missing ones.
     pub fn from_env() -> ::std::result::Result<Secrets, ::connector_runtime::Error> {
         let secrets = ::connector_runtime::Secrets::from_env(NAME, Secrets::NAMES)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Reads every secret from a dlt-style secrets.toml (`[sources.<name>]`).
     pub fn from_toml(
         path: impl ::std::convert::AsRef<::std::path::Path>,
@@ -129,6 +135,7 @@ impl Secrets {
         )?;
         Secrets::from_runtime(&secrets)
     }
+
     /// The environment first, then the secrets.toml when given; the error lists every
     /// secret still missing.
     pub fn load(
@@ -137,6 +144,7 @@ impl Secrets {
         let secrets = ::connector_runtime::Secrets::resolve(NAME, Secrets::NAMES, toml)?;
         Secrets::from_runtime(&secrets)
     }
+
     /// Takes the typed secrets out of an untyped set; the error lists every missing one.
     pub fn from_runtime(
         secrets: &::connector_runtime::Secrets,
@@ -146,11 +154,13 @@ impl Secrets {
             api_key: secrets.get("api_key").cloned().unwrap_or_default(),
         })
     }
+
     /// The untyped set the runtime takes.
     pub fn to_runtime(&self) -> ::connector_runtime::Secrets {
         ::connector_runtime::Secrets::new().with("api_key", self.api_key.clone())
     }
 }
+
 /// What a loader needs to know about one resource without its record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceInfo {
@@ -167,6 +177,7 @@ pub struct ResourceInfo {
     /// Declared columns, then the `_<parent>_<field>` columns of a child.
     pub columns: &'static [ColumnInfo],
 }
+
 /// One declared column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnInfo {
@@ -177,6 +188,7 @@ pub struct ColumnInfo {
     /// Whether the value may be null or absent.
     pub nullable: bool,
 }
+
 /// Every resource, in spec order.
 pub const RESOURCES: &[ResourceInfo] = &[
     ResourceInfo {
@@ -204,6 +216,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
         ],
     },
 ];
+
 /// The typed `rmm` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -211,6 +224,7 @@ pub const RESOURCES: &[ResourceInfo] = &[
 pub struct Client {
     connector: ::connector_runtime::Connector,
 }
+
 impl Client {
     /// A client with the spec's own settings.
     pub fn new(
@@ -218,6 +232,7 @@ impl Client {
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         Client::with_options(secrets, ::connector_runtime::Options::default())
     }
+
     /// A client with runtime options (another base URL, concurrency, page cap, ...).
     pub fn with_options(
         secrets: Secrets,
@@ -239,18 +254,22 @@ impl Client {
         )?;
         ::std::result::Result::Ok(Client { connector })
     }
+
     /// Every resource of the spec, for loaders that drive resources generically.
     pub fn resources() -> &'static [ResourceInfo] {
         RESOURCES
     }
+
     /// The untyped runtime connector: any resource by name, records as JSON.
     pub fn connector(&self) -> &::connector_runtime::Connector {
         &self.connector
     }
+
     /// The untyped runtime connector, by value.
     pub fn into_connector(self) -> ::connector_runtime::Connector {
         self.connector
     }
+
     /// Every record of `resource_name`, as [`types::ResourceName`].
     ///
     /// The stream is lazy: nothing is requested until it is polled.
@@ -259,6 +278,7 @@ impl Client {
     ) -> ::connector_runtime::ResourceStream<types::ResourceName> {
         self.resource_name_with(::connector_runtime::RunOptions::default())
     }
+
     /// Like [`Client::resource_name`], with run options (incremental state).
     pub fn resource_name_with(
         &self,
