@@ -39,8 +39,7 @@
 //! `api_key` under `[sources.rmm]` of a secrets.toml (see [`Secrets`]).
 //!
 //! # Not (yet) supported
-//! `incremental.row_order`, JSON-lines / CSV bodies, client-side page prefetch for
-//! root resources; `parallelized` is ignored (children always run with the connector's
+//! `incremental.row_order`, JSON-lines / CSV bodies; `parallelized` is ignored (children always run with the connector's
 //! concurrency bound).
 
 mod auth;

@@ -54,7 +54,7 @@ pub(crate) fn child_sequence(
 }
 
 /// Aborts a spawned task when dropped, so dropping a stream cancels its prefetches.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
 
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {

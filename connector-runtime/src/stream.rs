@@ -23,6 +23,7 @@ use crate::client::{Call, Header, Outcome};
 use crate::connector::Engine;
 use crate::incremental::{Decision, Window};
 use crate::paginate::{self, Flow, Page, Paginator, Request};
+use crate::parent::AbortOnDrop;
 use crate::plan::{Bindings, ParamPlan, ResourcePlan};
 use crate::select::{detect, Selector};
 use crate::stats::StatsHandle;
@@ -425,6 +426,42 @@ fn shown_url(engine: &Engine, request: &Request) -> String {
     engine.http.redactor.url(&url)
 }
 
+/// Runs a page stream in its own task, one page ahead of the consumer: the next request is
+/// in flight while the caller handles the current page (e.g. writes it to a database). Memory
+/// stays at a few pages. Started on first poll; dropping the stream aborts the task.
+fn prefetch(pages: PageStream) -> PageStream {
+    stream::once(async move {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let task = tokio::spawn(async move {
+            let mut pages = pages;
+            while let Some(page) = pages.next().await {
+                if tx.send(page).await.is_err() {
+                    break;
+                }
+            }
+        });
+        stream::unfold(Some((rx, AbortOnDrop(task))), |state| async move {
+            let (mut rx, mut task) = state?;
+            match rx.recv().await {
+                Some(page) => Some((page, Some((rx, task)))),
+                // The producer ended; a panic in it must not look like the end of the data.
+                None => match (&mut task).await {
+                    Err(e) if e.is_panic() => Some((
+                        Err(Error::Config {
+                            resource: String::new(),
+                            message: format!("page task failed: {e}"),
+                        }),
+                        None,
+                    )),
+                    _ => None,
+                },
+            }
+        })
+    })
+    .flatten()
+    .boxed()
+}
+
 fn flatten(pages: PageStream) -> RecordStream {
     pages
         .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
@@ -445,11 +482,12 @@ pub(crate) fn resource_records(
     let span = tracing::info_span!("resource", name = %plan.name);
     match &plan.parent {
         None => {
+            let prefetch_pages = engine.concurrency > 1;
             let window = plan
                 .incremental
                 .as_ref()
                 .map(|i| i.window(run.incremental.as_ref(), None));
-            flatten(pages(Sequence {
+            let pages = pages(Sequence {
                 engine,
                 plan,
                 parent: None,
@@ -457,7 +495,12 @@ pub(crate) fn resource_records(
                 window,
                 stats,
                 span,
-            }))
+            });
+            flatten(if prefetch_pages {
+                prefetch(pages)
+            } else {
+                pages
+            })
         }
         Some(link) => {
             let Some(parent_plan) = engine.plans.get(&link.parent).cloned() else {
