@@ -1,12 +1,328 @@
-//! `connector check` (being built; see its issue).
+//! `connector check FILE...`: validate specs; summarise the valid ones, show rustc-style
+//! diagnostics (the YAML line, the key underlined) for the rest.
+//!
+//! Exit codes: 0 every spec is valid (warnings allowed); 1 a spec is invalid; 2 a file could
+//! not be read.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use connector_spec::{Auth, Diagnostic, LoadedSpec, Paginator, PaginatorConfig, Severity, Spec};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use serde_json::json;
 
 /// Arguments of `connector check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Spec files to check.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Output format: `text` (diagnostics on stderr, summaries on stdout) or `json` (one JSON
+    /// document on stdout).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("connector check: not built yet");
-    ExitCode::from(2)
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// What happened to one file.
+enum Outcome {
+    Unreadable(String),
+    Invalid(Vec<Diagnostic>),
+    Valid(Box<LoadedSpec>),
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let mut code = 0u8;
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let file = path.display().to_string();
+        let (source, outcome) = match std::fs::read(path) {
+            Err(err) => (String::new(), Outcome::Unreadable(err.to_string())),
+            Ok(bytes) => {
+                let outcome = match connector_spec::parse_bytes(&bytes, &file) {
+                    Ok(loaded) => Outcome::Valid(Box::new(loaded)),
+                    Err(diagnostics) => Outcome::Invalid(diagnostics),
+                };
+                (String::from_utf8_lossy(&bytes).into_owned(), outcome)
+            }
+        };
+        code = code.max(match outcome {
+            Outcome::Unreadable(_) => 2,
+            Outcome::Invalid(_) => 1,
+            Outcome::Valid(_) => 0,
+        });
+        match args.format {
+            Format::Text => print_text(&file, &source, &outcome),
+            Format::Json => reports.push(json_report(&file, &outcome)),
+        }
+    }
+    if args.format == Format::Json {
+        let doc = json!({ "files": reports });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    ExitCode::from(code)
+}
+
+fn print_text(file: &str, source: &str, outcome: &Outcome) {
+    match outcome {
+        Outcome::Unreadable(err) => eprintln!("error: cannot read `{file}`: {err}"),
+        Outcome::Invalid(diagnostics) => {
+            for d in diagnostics {
+                eprint!("{}", render(d, file, source));
+            }
+            let errors = diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let warnings = diagnostics.len() - errors;
+            eprintln!(
+                "error: {file} is invalid: {}{}",
+                plural(errors, "error"),
+                if warnings > 0 {
+                    format!(", {}", plural(warnings, "warning"))
+                } else {
+                    String::new()
+                }
+            );
+        }
+        Outcome::Valid(loaded) => {
+            for d in &loaded.warnings {
+                eprint!("{}", render(d, file, source));
+            }
+            println!(
+                "ok {file}: {}",
+                summary_line(&loaded.spec, loaded.warnings.len())
+            );
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// One diagnostic drawn like rustc: the message, `file:line:col`, the line with the key
+/// underlined, and the help.
+fn render(d: &Diagnostic, file: &str, source: &str) -> String {
+    let mut diagnostic = MietteDiagnostic::new(if d.key_path.is_empty() {
+        d.message.clone()
+    } else {
+        format!("{}: {}", d.key_path, d.message)
+    })
+    .with_severity(match d.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+    });
+    if let Some(help) = &d.help {
+        diagnostic = diagnostic.with_help(help.clone());
+    }
+    let span = token_span(source, d.line, d.column);
+    if let Some((offset, len)) = span {
+        diagnostic = diagnostic.with_label(LabeledSpan::at(offset..offset + len, "here"));
+    }
+    let theme = if std::io::stderr().is_terminal() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let report =
+        miette::Report::new(diagnostic).with_source_code(NamedSource::new(file, source.to_owned()));
+    let mut out = String::new();
+    if handler.render_report(&mut out, report.as_ref()).is_err() || span.is_none() {
+        // No position (or rendering failed): the plain one-line form still names the place.
+        return format!("{d}\n");
+    }
+    out.push('\n');
+    out
+}
+
+/// Byte offset and length of the YAML token starting at 1-based `line`:`column` (columns
+/// count characters): a quoted string, or a plain scalar up to `:`, `,`, `}`, `]` or the end
+/// of the line.
+fn token_span(source: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+    if line == 0 || column == 0 {
+        return None;
+    }
+    let mut offset = 0;
+    for (i, text) in source.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let start = text
+                .char_indices()
+                .nth(column - 1)
+                .map(|(b, _)| b)
+                .unwrap_or(text.trim_end().len());
+            let rest = text[start..].trim_end_matches(['\n', '\r']);
+            let len = match rest.chars().next() {
+                Some(q @ ('"' | '\'')) => rest[1..].find(q).map_or(rest.len(), |n| n + 2),
+                Some('{' | '[') | None => 1.min(rest.len()),
+                _ => {
+                    let end = rest
+                        .find(": ")
+                        .into_iter()
+                        .chain(rest.find([',', '}', ']', '#']))
+                        .min()
+                        .unwrap_or(rest.len());
+                    rest[..end].trim_end().trim_end_matches(':').len()
+                }
+            };
+            return Some((offset + start, len.max(1).min(rest.len().max(1))));
+        }
+        offset += text.len();
+    }
+    None
+}
+
+fn auth_name(auth: &Auth) -> String {
+    match auth {
+        Auth::Bearer { .. } => "bearer".into(),
+        Auth::ApiKey { location, .. } => {
+            let place = match location {
+                Some(connector_spec::ApiKeyLocation::Query) => "query",
+                Some(connector_spec::ApiKeyLocation::Cookie) => "cookie",
+                _ => "header",
+            };
+            format!("api_key in {place}")
+        }
+        Auth::HttpBasic { .. } => "http_basic".into(),
+        Auth::Oauth2ClientCredentials(o) if o.refresh_token.is_some() => {
+            "oauth2 (refresh token grant)".into()
+        }
+        Auth::Oauth2ClientCredentials(_) => "oauth2 (client credentials)".into(),
+        Auth::Oauth2RefreshToken(_) => "oauth2 (refresh token grant)".into(),
+    }
+}
+
+fn paginator_name(paginator: Option<&Paginator>) -> String {
+    let value = match paginator {
+        None => return "auto".into(),
+        Some(Paginator::Name(kind)) => serde_json::to_value(kind).ok(),
+        Some(Paginator::Config(config)) => serde_json::to_value(config)
+            .ok()
+            .and_then(|v| v.get("type").cloned()),
+    };
+    match (value, paginator) {
+        (Some(serde_json::Value::String(s)), _) => s,
+        (_, Some(Paginator::Config(PaginatorConfig::SinglePage {}))) => "single_page".into(),
+        _ => "auto".into(),
+    }
+}
+
+struct Summary {
+    resources: Vec<String>,
+    auth: Vec<String>,
+    paginators: Vec<String>,
+    secrets: Vec<String>,
+}
+
+fn summarise(spec: &Spec) -> Summary {
+    let resolved = spec.resolved_resources();
+    let mut auth: Vec<String> = Vec::new();
+    let mut push = |a: String| {
+        if !auth.contains(&a) {
+            auth.push(a);
+        }
+    };
+    if let Some(a) = &spec.client.auth {
+        push(auth_name(a));
+    }
+    for r in &resolved {
+        if let Some(a) = &r.endpoint.auth {
+            push(auth_name(a));
+        }
+    }
+    let mut paginators: Vec<String> = Vec::new();
+    for r in &resolved {
+        let name = paginator_name(r.paginator.as_ref());
+        if !paginators.contains(&name) {
+            paginators.push(name);
+        }
+    }
+    Summary {
+        resources: spec.dependency_order(),
+        auth,
+        paginators,
+        secrets: spec.secret_names(),
+    }
+}
+
+fn summary_line(spec: &Spec, warnings: usize) -> String {
+    let s = summarise(spec);
+    let mut line = format!(
+        "connector `{}`: {} ({}); auth: {}; paginators: {}; secrets: {}",
+        spec.name,
+        plural(s.resources.len(), "resource"),
+        s.resources.join(", "),
+        if s.auth.is_empty() {
+            "none".to_owned()
+        } else {
+            s.auth.join(", ")
+        },
+        s.paginators.join(", "),
+        if s.secrets.is_empty() {
+            "none".to_owned()
+        } else {
+            s.secrets.join(", ")
+        },
+    );
+    if warnings > 0 {
+        line.push_str(&format!("; {}", plural(warnings, "warning")));
+    }
+    line
+}
+
+fn json_report(file: &str, outcome: &Outcome) -> serde_json::Value {
+    match outcome {
+        Outcome::Unreadable(err) => json!({
+            "file": file,
+            "status": "unreadable",
+            "error": err,
+            "diagnostics": [],
+        }),
+        Outcome::Invalid(diagnostics) => json!({
+            "file": file,
+            "status": "invalid",
+            "diagnostics": diagnostics,
+        }),
+        Outcome::Valid(loaded) => {
+            let s = summarise(&loaded.spec);
+            json!({
+                "file": file,
+                "status": "valid",
+                "summary": {
+                    "name": loaded.spec.name,
+                    "resources": s.resources,
+                    "auth": s.auth,
+                    "paginators": s.paginators,
+                    "secrets": s.secrets,
+                },
+                "diagnostics": loaded.warnings,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_span;
+
+    #[test]
+    fn spans_cover_the_token() {
+        let src = "a: 1\n  page_parm: page\n  x: \"quoted: y\"\n";
+        assert_eq!(token_span(src, 2, 3), Some((7, 9)));
+        assert_eq!(token_span(src, 3, 6), Some((29, 11)));
+        assert_eq!(token_span(src, 9, 1), None);
+        assert_eq!(token_span(src, 0, 0), None);
+    }
 }

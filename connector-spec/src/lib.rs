@@ -13,6 +13,7 @@ pub mod placeholder;
 pub mod position;
 pub mod relations;
 pub mod resolve;
+pub mod schema;
 pub mod selector;
 mod suggest;
 mod validate;
