@@ -289,3 +289,29 @@ fn secrets_debug_hides_values() {
         "super-secret-value"
     );
 }
+
+#[test]
+fn secrets_from_a_secrets_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.toml");
+    std::fs::write(
+        &path,
+        "[sources.crm_analytics]\nclient_id = \"id\"\nclient_secret = \"cs\"\n",
+    )
+    .unwrap();
+    // Two of the four are in the file: the error names the other two, not the values.
+    let err = crm_analytics::Secrets::from_toml(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("account_id, refresh_token"), "{err}");
+    assert!(!err.contains("cs\""), "{err}");
+
+    std::fs::write(
+        &path,
+        "[sources.crm_analytics]\nclient_id = \"id\"\nclient_secret = \"cs\"\naccount_id = \"a\"\nrefresh_token = \"r\"\n",
+    )
+    .unwrap();
+    let secrets = crm_analytics::Secrets::load(Some(&path)).unwrap();
+    assert_eq!(secrets.refresh_token.expose(), "r");
+    assert_eq!(secrets.account_id.expose(), "a");
+}

@@ -13,6 +13,27 @@
 //!
 //! Generated code names only `::connector_runtime::...` and holds types and constants: paging,
 //! auth and retries live once, in connector-runtime.
+//!
+//! # Column types
+//!
+//! | spec `data_type` | Rust field |
+//! |---|---|
+//! | `text` (the default) | `String` |
+//! | `bigint` | `i64` |
+//! | `double` | `f64` |
+//! | `bool` | `bool` |
+//! | `timestamp`, `date`, `time` | `String`: APIs write dates in many formats, and a strict parse would reject whole records; the text is kept for the caller (and the loader) to parse |
+//! | `decimal`, `wei` | `String`: no digit lost to floating point |
+//! | `binary` | `String` (base64, as in JSON) |
+//! | `json` | `serde_json::Value` |
+//! | `json` with `items` | `Vec<T>` (elements non-null unless `items.nullable: true`) |
+//! | `json` with `fields` | a nested struct `<Record><Field>` |
+//!
+//! A column is `Option<T>` with `#[serde(default)]` unless it says `nullable: false`. Fields
+//! not declared are kept in a flattened `extra` map. A child's `include_from_parent` fields
+//! are typed fields (`_users_id` becomes `users_id`), typed from the parent's columns.
+//! `Options::json_schema` adds `#[derive(schemars::JsonSchema)]` (an option rather than a
+//! cfg feature, since a `cfg(feature)` in generated code would name the *user's* features).
 
 mod attribute;
 mod builder;

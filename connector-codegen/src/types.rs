@@ -64,14 +64,18 @@ pub(crate) fn plan(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if columns.is_empty() {
-            // No columns: the primary key (typed as text, the common case) so the record still
-            // has its identity as a field; everything else goes to `extra`.
+            // No columns: the primary key still gets a field so the record has its identity,
+            // as untyped JSON since nothing says whether it is a number or a string (a guess
+            // would fail every record of the other kind); everything else goes to `extra`.
             for key_column in &resource.primary_key {
                 columns.push((
                     key_column.clone(),
                     Column {
-                        data_type: Some(DataType::Text),
+                        data_type: Some(DataType::Json),
                         nullable: Some(false),
+                        description: Some(format!(
+                            "Primary key column `{key_column}`; its type is not declared."
+                        )),
                         ..Column::default()
                     },
                 ));
@@ -95,8 +99,8 @@ pub(crate) fn plan(
         if resource.columns.is_empty() {
             doc.push(String::new());
             doc.push(
-                "The spec declares no columns: the primary key is typed, every other field is \
-                 in the `extra` map."
+                "The spec declares no columns: the primary key has a field (untyped JSON), \
+                 every other field is in the `extra` map."
                     .to_owned(),
             );
         }

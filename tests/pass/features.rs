@@ -19,8 +19,8 @@ fn _fields(repo: &Repo, issue: &Issue, event: &Event, resource: &Resource) {
     let _: Option<&Vec<String>> = repo.topics.as_ref();
     let _: Option<&Vec<RepoLabelsItem>> = repo.labels.as_ref();
     let _: i64 = issue.repos_id;
-    let _: &String = &event.id;
-    let _: (&String, &String) = (&resource.kind, &resource.key);
+    let _: &connector_runtime::serde_json::Value = &event.id;
+    let _ = (&resource.kind, &resource.key);
 }
 
 fn _methods(c: &features::Client, repo: &Repo) {

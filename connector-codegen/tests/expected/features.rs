@@ -366,7 +366,7 @@ pub mod types {
     /// - Primary key: `id`
     /// - Write disposition: append
     ///
-    /// The spec declares no columns: the primary key is typed, every other field is in the `extra` map.
+    /// The spec declares no columns: the primary key has a field (untyped JSON), every other field is in the `extra` map.
     #[derive(
         Debug,
         Clone,
@@ -376,10 +376,10 @@ pub mod types {
     )]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Event {
-        /// Column `id`.
+        /// Primary key column `id`; its type is not declared.
         ///
-        /// `text`, required, never null.
-        pub id: ::std::string::String,
+        /// `json`, required, never null.
+        pub id: ::connector_runtime::serde_json::Value,
         /// Fields the spec does not declare, kept as they came (a loader must not drop data).
         #[serde(flatten)]
         pub extra: ::connector_runtime::serde_json::Map<
@@ -396,7 +396,7 @@ pub mod types {
     /// - Primary key: `kind`, `key`
     /// - Write disposition: replace
     ///
-    /// The spec declares no columns: the primary key is typed, every other field is in the `extra` map.
+    /// The spec declares no columns: the primary key has a field (untyped JSON), every other field is in the `extra` map.
     #[derive(
         Debug,
         Clone,
@@ -406,14 +406,14 @@ pub mod types {
     )]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Resource {
-        /// Column `kind`.
+        /// Primary key column `kind`; its type is not declared.
         ///
-        /// `text`, required, never null.
-        pub kind: ::std::string::String,
-        /// Column `key`.
+        /// `json`, required, never null.
+        pub kind: ::connector_runtime::serde_json::Value,
+        /// Primary key column `key`; its type is not declared.
         ///
-        /// `text`, required, never null.
-        pub key: ::std::string::String,
+        /// `json`, required, never null.
+        pub key: ::connector_runtime::serde_json::Value,
         /// Fields the spec does not declare, kept as they came (a loader must not drop data).
         #[serde(flatten)]
         pub extra: ::connector_runtime::serde_json::Map<
