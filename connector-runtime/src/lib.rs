@@ -39,8 +39,8 @@
 //! `api_key` under `[sources.rmm]` of a secrets.toml (see [`Secrets`]).
 //!
 //! # Not (yet) supported
-//! `incremental.row_order`, JSON-lines / CSV bodies; `parallelized` is ignored (children always run with the connector's
-//! concurrency bound).
+//! `incremental.row_order`, JSON-lines / CSV bodies; `parallelized` is ignored (children
+//! always run with the connector's concurrency bound).
 
 mod auth;
 mod client;
