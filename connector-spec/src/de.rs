@@ -381,3 +381,19 @@ impl<'de> Deserialize<'de> for StopCondition {
         }
     }
 }
+
+impl serde::Serialize for StopCondition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // A one-key mapping, as written, rather than serde_yaml's `!path_missing x` tag.
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            StopCondition::PathMissing(path) => map.serialize_entry("path_missing", path)?,
+            StopCondition::PathEquals { path, value } => map.serialize_entry(
+                "path_equals",
+                &serde_json::json!({ "path": path, "value": value }),
+            )?,
+        }
+        map.end()
+    }
+}

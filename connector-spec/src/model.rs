@@ -391,7 +391,7 @@ pub struct HeaderCursorPaginator {
 
 /// A declarative stop rule, the replacement for the seeds' Python `stop_condition`.
 /// `not response.get('links', {}).get('next', {})` is `{ path_missing: links.next }`.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum StopCondition {
     /// Stop when the path is absent, null, false, or an empty string, list or object.
