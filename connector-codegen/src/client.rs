@@ -159,9 +159,11 @@ pub(crate) fn secrets(spec: &Spec, fields: &[(String, String)]) -> TokenStream {
             "`Debug` prints `***` for every value.".to_owned(),
         ])
     };
+    // With nothing to load, `Secrets::default()` is the obvious way to make one.
+    let default = fields.is_empty().then(|| quote!(Default,));
     quote! {
         #struct_doc
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq, Eq, #default)]
         pub struct Secrets {
             #(
                 #docs

@@ -14,7 +14,7 @@ resources:
 mod tiny {}
 
 fn main() {
-    let secrets = tiny::Secrets {};
+    let secrets = tiny::Secrets::default();
     let _ = tiny::Client::new(secrets);
     let _: i64 = 0;
     assert_eq!(tiny::NAME, "tiny");
