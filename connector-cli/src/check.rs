@@ -137,8 +137,8 @@ fn render(d: &Diagnostic, file: &str, source: &str) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
-    let report =
-        miette::Report::new(diagnostic).with_source_code(NamedSource::new(file, source.to_owned()));
+    let report = miette::Report::new(diagnostic)
+        .with_source_code(NamedSource::new(file, mask_credentials(source)));
     let mut out = String::new();
     if handler.render_report(&mut out, report.as_ref()).is_err() || span.is_none() {
         // No position (or rendering failed): the plain one-line form still names the place.
@@ -146,6 +146,53 @@ fn render(d: &Diagnostic, file: &str, source: &str) -> String {
     }
     out.push('\n');
     out
+}
+
+/// Keys whose literal values are credentials.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "token",
+    "api_key",
+    "password",
+    "client_secret",
+    "refresh_token",
+    "authorization",
+];
+
+/// The source with literal credential values (`token: abc`, not `token: { secret: x }`)
+/// replaced by `*`s of the same length, so the lines a diagnostic shows never leak a
+/// credential and every span stays where it was.
+fn mask_credentials(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.split_inclusive('\n') {
+        out.push_str(&mask_line(line));
+    }
+    out
+}
+
+fn mask_line(line: &str) -> String {
+    let body = line.trim_end_matches(['\n', '\r']);
+    let indent = body.len() - body.trim_start().len();
+    let mut key_start = indent;
+    if body[key_start..].starts_with("- ") {
+        key_start += 2;
+    }
+    let Some(colon) = body[key_start..].find(": ").map(|i| key_start + i) else {
+        return line.to_owned();
+    };
+    let key = body[key_start..colon]
+        .trim()
+        .trim_matches(['"', '\''])
+        .to_ascii_lowercase();
+    let value = body[colon + 2..].trim();
+    let literal = !value.is_empty() && !value.starts_with(['{', '[', '#', '&', '*', '|', '>']);
+    if !CREDENTIAL_KEYS.contains(&key.as_str()) || !literal {
+        return line.to_owned();
+    }
+    let start = colon + 2 + (body[colon + 2..].len() - body[colon + 2..].trim_start().len());
+    let end = start + value.len();
+    let stars: String = line[start..end].chars().map(|_| '*').collect();
+    // Same byte length for ASCII values; non-ASCII shrinks, which only shifts this line's tail.
+    format!("{}{stars}{}", &line[..start], &line[end..])
 }
 
 /// Byte offset and length of the YAML token starting at 1-based `line`:`column` (columns
@@ -318,10 +365,23 @@ mod tests {
     use super::token_span;
 
     #[test]
+    fn literal_credentials_are_masked_in_place() {
+        let src = "auth:\n  token: sk_live_1\n  api_key: { secret: k }\n  name: tok\n";
+        assert_eq!(
+            super::mask_credentials(src),
+            "auth:\n  token: *********\n  api_key: { secret: k }\n  name: tok\n"
+        );
+        assert_eq!(
+            super::mask_credentials("- password: x y\n"),
+            "- password: ***\n"
+        );
+    }
+
+    #[test]
     fn spans_cover_the_token() {
         let src = "a: 1\n  page_parm: page\n  x: \"quoted: y\"\n";
         assert_eq!(token_span(src, 2, 3), Some((7, 9)));
-        assert_eq!(token_span(src, 3, 6), Some((29, 11)));
+        assert_eq!(token_span(src, 3, 6), Some((28, 11)));
         assert_eq!(token_span(src, 9, 1), None);
         assert_eq!(token_span(src, 0, 0), None);
     }
