@@ -54,7 +54,9 @@ pub fn generated_crate(root: &Path) -> Result<Vec<(PathBuf, String)>, Error> {
                 lib.push_str(&format!("/// {line}\n"));
             }
         }
-        lib.push_str(&format!("pub mod {};\n", file.module));
+        // The modules are prettyplease's layout, which rustfmt would rewrite; `cargo fmt
+        // --check` must not fail on generated code.
+        lib.push_str(&format!("#[rustfmt::skip]\npub mod {};\n", file.module));
         out.push((
             PathBuf::from("generated/src").join(format!("{}.rs", file.module)),
             file.contents.clone(),
@@ -109,7 +111,7 @@ pub fn standalone_crate(
     );
     let mut out = vec![(PathBuf::from("Cargo.toml"), manifest)];
     for file in files {
-        lib.push_str(&format!("\npub mod {};\n", file.module));
+        lib.push_str(&format!("\n#[rustfmt::skip]\npub mod {};\n", file.module));
         out.push((
             PathBuf::from("src").join(format!("{}.rs", file.module)),
             file.contents.clone(),

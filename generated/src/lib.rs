@@ -10,6 +10,7 @@
 /// Asset management API with an API key header and page-number pagination.
 ///
 /// Base URL: `https://api.example.com`.
+#[rustfmt::skip]
 pub mod asset_management;
 
 /// The `crm_analytics` connector, generated from its spec.
@@ -17,6 +18,7 @@ pub mod asset_management;
 /// CRM-like analytics API; clients, the account's company, and contacts.
 ///
 /// Base URL: `https://api.example.com`.
+#[rustfmt::skip]
 pub mod crm_analytics;
 
 /// The `device_inventory` connector, generated from its spec.
@@ -24,6 +26,7 @@ pub mod crm_analytics;
 /// Computer inventory from a mobile device management API.
 ///
 /// Base URL: `https://api.example.com`.
+#[rustfmt::skip]
 pub mod device_inventory;
 
 /// The `meetings` connector, generated from its spec.
@@ -31,6 +34,7 @@ pub mod device_inventory;
 /// Meetings API; users and, per user, their meetings.
 ///
 /// Base URL: `https://api.example.com`.
+#[rustfmt::skip]
 pub mod meetings;
 
 /// The `rmm` connector, generated from its spec.
@@ -38,4 +42,5 @@ pub mod meetings;
 /// Remote monitoring and management API with an API key in the query string.
 ///
 /// Base URL: `https://api.example.com`.
+#[rustfmt::skip]
 pub mod rmm;
