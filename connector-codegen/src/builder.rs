@@ -89,6 +89,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     regenerate_with: String,
     json_schema: bool,
+    runtime_path: String,
     emit_rerun_if_changed: bool,
 }
 
@@ -106,6 +107,7 @@ impl Builder {
             out_dir: None,
             regenerate_with: "cargo build".to_owned(),
             json_schema: false,
+            runtime_path: crate::DEFAULT_RUNTIME_PATH.to_owned(),
             emit_rerun_if_changed: true,
         }
     }
@@ -148,6 +150,13 @@ impl Builder {
         self
     }
 
+    /// How generated code names the runtime (default `::connector_runtime`; use
+    /// `::connector::runtime` in a crate that depends on the `connector` facade only).
+    pub fn runtime_path(&mut self, path: impl Into<String>) -> &mut Builder {
+        self.runtime_path = path.into();
+        self
+    }
+
     /// Whether to print `cargo:rerun-if-changed` lines (default true; off outside build.rs).
     pub fn emit_rerun_if_changed(&mut self, on: bool) -> &mut Builder {
         self.emit_rerun_if_changed = on;
@@ -174,7 +183,8 @@ impl Builder {
                 .with_spec_dir(&dir)
                 .with_spec_path(display)
                 .with_regenerate_with(&self.regenerate_with)
-                .with_json_schema(self.json_schema);
+                .with_json_schema(self.json_schema)
+                .with_runtime_path(&self.runtime_path);
             match generate_file(spec, &options) {
                 Ok(contents) => {
                     let mut dependencies = vec![path.clone()];
