@@ -164,6 +164,13 @@ impl<'a> Loader<'a> {
             );
             return None;
         }
+        if let Some(pos) = too_deep(self.source) {
+            let message = format!(
+                "the document nests deeper than {NESTING_LIMIT} levels; a spec never needs that"
+            );
+            self.error_at(pos, "", message, None);
+            return None;
+        }
         let (index, problems) = SourceIndex::build(self.source);
         self.index = index;
         if !problems.is_empty() {
@@ -464,8 +471,54 @@ impl<'a> Loader<'a> {
     }
 }
 
-fn sort(diagnostics: &mut [Diagnostic]) {
+/// A bound on nesting far above any real spec and far below what overflows the YAML
+/// parser's stack (it recurses once per level; a few thousand levels overflow 8 MiB).
+const NESTING_LIMIT: usize = 200;
+
+/// Where a cheap over-estimate of the nesting depth passes [`NESTING_LIMIT`]: block nesting
+/// needs indentation or `- `/`? ` indicators at the start of a line, flow nesting needs
+/// brackets, so counting those bounds the depth from above.
+fn too_deep(source: &str) -> Option<Pos> {
+    let mut flow: usize = 0;
+    for (i, line) in source.lines().enumerate() {
+        let prefix = line
+            .chars()
+            .take_while(|c| matches!(c, ' ' | '\t' | '-' | '?' | ':'))
+            .count();
+        if prefix > NESTING_LIMIT {
+            return Some(Pos {
+                line: i + 1,
+                column: 1,
+            });
+        }
+        for (col, c) in line.chars().enumerate() {
+            match c {
+                '[' | '{' => flow += 1,
+                ']' | '}' => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            if flow > NESTING_LIMIT {
+                return Some(Pos {
+                    line: i + 1,
+                    column: col + 1,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Sorted by position; the same problem found twice (a merged default shared by several
+/// resources, say) is kept once.
+fn sort(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by_key(|d| (d.line, d.column));
+    let mut seen: Vec<(usize, usize, String)> = Vec::new();
+    diagnostics.retain(|d| {
+        let key = (d.line, d.column, d.message.clone());
+        let first = !seen.contains(&key);
+        seen.push(key);
+        first
+    });
 }
 
 /// serde's Rust-flavoured expectations in words.

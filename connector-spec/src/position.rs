@@ -137,11 +137,16 @@ enum Frame {
     },
 }
 
+/// Deeper nesting than any spec needs; stops recursive consumers (serde) from overflowing
+/// the stack on hostile input.
+pub const MAX_DEPTH: usize = 64;
+
 #[derive(Default)]
 struct Builder {
     index: SourceIndex,
     stack: Vec<Frame>,
     problems: Vec<SyntaxProblem>,
+    too_deep: bool,
 }
 
 impl Builder {
@@ -198,6 +203,20 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.too_deep {
+            return;
+        }
+        if self.stack.len() >= MAX_DEPTH
+            && matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..))
+        {
+            self.too_deep = true;
+            self.problems.push(SyntaxProblem {
+                pos: Pos::from_marker(mark),
+                key_path: String::new(),
+                message: format!("the document nests deeper than {MAX_DEPTH} levels"),
+            });
+            return;
+        }
         match ev {
             Event::Scalar(text, ..) => {
                 if let Some(path) = self.node_path(mark, Some(&text)) {

@@ -231,3 +231,38 @@ resources:
         );
     }
 }
+
+#[test]
+fn hostile_nesting_is_a_diagnostic_not_a_stack_overflow() {
+    let block: String = (0..5000)
+        .map(|i| format!("{}a:\n", " ".repeat(i)))
+        .collect();
+    let flow = format!("name: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let compact = format!("a:\n{}x\n", "- ".repeat(50_000));
+    for text in [block, flow, compact] {
+        let diagnostics = connector_spec::parse_str(&text, "deep.yaml").expect_err("too deep");
+        assert!(
+            diagnostics[0].message.contains("nests deeper"),
+            "{diagnostics:?}"
+        );
+    }
+}
+
+#[test]
+fn a_problem_in_shared_defaults_is_reported_once() {
+    let yaml = "
+name: shared
+client: { base_url: 'https://api.example.com' }
+resource_defaults:
+  endpoint:
+    path: /items/{missing}
+resources: [a, b, c]
+";
+    let diagnostics = connector_spec::parse_str(yaml, "shared.yaml").expect_err("unbound");
+    let unbound: Vec<&Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.message.contains("`{missing}`"))
+        .collect();
+    assert_eq!(unbound.len(), 1, "{diagnostics:#?}");
+    assert_eq!((unbound[0].line, unbound[0].column), (6, 11));
+}
