@@ -143,3 +143,69 @@ fn build_rs_path_generates_and_includes() {
         "{stderr}"
     );
 }
+
+/// Editing the spec (or a sample) rebuilds a crate that uses `#[connector]`, with no change
+/// to its Rust code: the expansion `include_bytes!`s both, so cargo tracks them.
+#[test]
+fn editing_the_spec_or_a_sample_rebuilds_the_macro_crate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, contents: &str| {
+        let file = dir.path().join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, contents).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        &format!(
+            "[package]\nname = \"macro-rebuild-check\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\nconnector = {{ path = \"{}\" }}\n\n[workspace]\n",
+            root.display().to_string().replace('\\', "/")
+        ),
+    );
+    write(
+        "src/lib.rs",
+        "#[connector::connector(\"specs/demo.yaml\")]\npub mod demo {}\n\
+         pub fn email(user: &demo::types::User) -> Option<&str> {\n    user.email.as_deref()\n}\n",
+    );
+    let spec = "name: demo\nclient:\n  base_url: https://api.example.com\nresources:\n  - name: users\n    endpoint: { path: /users, data_selector: data }\n    samples: [users.json]\n    columns:\n      id: { data_type: bigint, nullable: false }\n";
+    write(
+        "specs/users.json",
+        r#"{"data": [{"id": 1, "email": "a@example.com"}]}"#,
+    );
+    write("specs/demo.yaml", spec);
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("tests/trybuild");
+    let check = || {
+        let out = Command::new(env!("CARGO"))
+            .args(["check", "--offline", "--quiet"])
+            .current_dir(dir.path())
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("CONNECTOR_SPEC_DIR")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (ok, stderr) = check();
+    assert!(!ok && stderr.contains("no field `email`"), "{stderr}");
+
+    write(
+        "specs/demo.yaml",
+        &format!("{spec}      email: {{ data_type: text }}\n"),
+    );
+    let (ok, stderr) = check();
+    assert!(ok, "after adding the column:\n{stderr}");
+
+    write("specs/users.json", r#"{"data": [{"id": 1, "email": 5}]}"#);
+    let (ok, stderr) = check();
+    assert!(
+        !ok && stderr.contains("sample `users.json`, record 0, field `email`"),
+        "{stderr}"
+    );
+}
