@@ -3,7 +3,7 @@
 //! The text is parsed twice: once by yaml-rust2 into a [`SourceIndex`] (key path -> position),
 //! once by serde_yaml into a value. The top-level sections and each resource are then
 //! deserialized separately, so mistakes in several places are all reported at once, and
-//! finally the whole spec is validated ([`crate::validate`]).
+//! finally the whole spec is validated (module `validate`).
 
 use std::path::Path;
 

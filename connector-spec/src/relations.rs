@@ -80,6 +80,30 @@ pub(crate) struct ParentRef {
 impl Spec {
     /// How `resource` binds to its parent, or `None` when it has no parent (or it is unknown,
     /// or a bare `{parent_id}` cannot be attributed: validation reports those).
+    ///
+    /// ```
+    /// use connector_spec::{ParentBinding, Where};
+    /// let yaml = "
+    /// name: shop
+    /// client: { base_url: https://api.example.com }
+    /// resources:
+    ///   - name: users
+    ///   - name: orders
+    ///     endpoint: /users/{resources.users.id}/orders
+    /// ";
+    /// let spec = connector_spec::parse_str(yaml, "shop.yaml").unwrap().spec;
+    /// let link = spec.parent_of("orders").unwrap();
+    /// assert_eq!(link.parent, "users");
+    /// assert_eq!(
+    ///     link.bindings,
+    ///     vec![ParentBinding {
+    ///         placeholder_or_param: Where::Path("resources.users.id".into()),
+    ///         parent_field: "id".into(),
+    ///     }]
+    /// );
+    /// assert_eq!(spec.parent_of("users"), None);
+    /// assert_eq!(spec.dependency_order(), vec!["users", "orders"]);
+    /// ```
     pub fn parent_of(&self, resource: &str) -> Option<ParentLink> {
         let resolved = self.resolved_resource(resource)?;
         let refs = parent_refs(&resolved);
@@ -136,6 +160,19 @@ impl Spec {
     }
 
     /// Every secret the spec references with `{ secret: NAME }`, sorted and unique.
+    ///
+    /// ```
+    /// let yaml = "
+    /// name: crm
+    /// client:
+    ///   base_url: https://api.example.com
+    ///   headers: { Account-Id: { secret: account_id } }
+    ///   auth: { type: bearer, token: { secret: api_token } }
+    /// resources: [contacts]
+    /// ";
+    /// let spec = connector_spec::parse_str(yaml, "crm.yaml").unwrap().spec;
+    /// assert_eq!(spec.secret_names(), vec!["account_id", "api_token"]);
+    /// ```
     pub fn secret_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .secret_refs()
