@@ -131,7 +131,7 @@ fn render(d: &Diagnostic, file: &str, source: &str) -> String {
     if let Some((offset, len)) = span {
         diagnostic = diagnostic.with_label(LabeledSpan::at(offset..offset + len, "here"));
     }
-    let theme = if std::io::stderr().is_terminal() {
+    let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()

@@ -6,11 +6,12 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
+/// The seed specs and the invalid corpus: starting points for mutation.
 fn seeds() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
-    let mut texts: Vec<String> = std::fs::read_dir(dir)
-        .expect("specs dir")
-        .flatten()
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut texts: Vec<String> = ["specs", "tests/specs/invalid"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).expect("dir").flatten())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .map(|p| std::fs::read_to_string(p).expect("readable"))
@@ -112,7 +113,7 @@ proptest! {
 
     #[test]
     fn mutated_seeds_never_panic(
-        seed in 0..5usize,
+        seed in 0..100usize,
         mutations in prop::collection::vec(mutation(), 1..5),
     ) {
         let seeds = seeds();
