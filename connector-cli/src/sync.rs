@@ -1,12 +1,249 @@
-//! `connector sync` (being built; see its issue).
+//! `connector sync SPEC`: run a spec (no compile step) and load its records into SQLite or
+//! DuckDB, or print them as JSON lines.
+//!
+//! Exit codes:
+//! - 0: every resource was loaded and committed;
+//! - 1: the spec is invalid, or a resource failed (HTTP error, unreachable host, a record that
+//!   does not fit its table); failed resources are rolled back to their last committed state,
+//!   the others are committed;
+//! - 2: the command cannot start: unreadable spec file, missing secrets, bad destination,
+//!   unknown resource name, bad arguments.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use connector_load::sync::{sync, Progress, Sink, SyncOptions, SyncReport};
+use connector_load::{open_destination, DestinationUrl};
+use connector_runtime::{Connector, Options, Secrets};
 
 /// Arguments of `connector sync`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "Secrets are read from the environment (<CONNECTOR>__<NAME> or \
+SOURCES__<CONNECTOR>__<NAME>), then from --secrets, ./secrets.toml or ./.dlt/secrets.toml \
+([sources.<connector>] name = \"...\").\n\nExit codes: 0 all resources loaded; 1 invalid spec or a \
+resource failed (the others are committed); 2 cannot start (unreadable spec, missing secrets, bad \
+destination, unknown resource)."
+)]
+pub struct Args {
+    /// The spec file (YAML).
+    #[arg(value_name = "SPEC")]
+    spec: PathBuf,
+    /// Resources to load, comma-separated (default: every resource not marked `selected: false`).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    resources: Option<Vec<String>>,
+    /// Where to load: `sqlite:PATH` or `duckdb:PATH` (default `sqlite:<connector name>.db`).
+    #[arg(long, value_name = "URL")]
+    destination: Option<String>,
+    /// Use this base URL instead of the spec's (e.g. a local test server).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Use this OAuth2 token URL instead of the spec's.
+    #[arg(long, value_name = "URL")]
+    token_url: Option<String>,
+    /// Ignore stored incremental state and replace every table's contents.
+    #[arg(long)]
+    full_refresh: bool,
+    /// Print records as JSON lines on stdout (`{"resource": ..., "record": {...}}`) instead of
+    /// loading them.
+    #[arg(long, conflicts_with_all = ["destination", "full_refresh"])]
+    jsonl: bool,
+    /// A dlt-style secrets.toml.
+    #[arg(long, value_name = "PATH")]
+    secrets: Option<PathBuf>,
+    /// Write the run report (JSON) to this file (`-`: stdout).
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+    /// Resources loaded at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    concurrency: usize,
+    /// Progress display on stderr.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    progress: ProgressArg,
+}
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("connector sync: not built yet");
-    ExitCode::from(2)
+/// `--progress` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ProgressArg {
+    Auto,
+    Bars,
+    Lines,
+    Quiet,
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let file = args.spec.display().to_string();
+    let source = match std::fs::read_to_string(&args.spec) {
+        Ok(source) => source,
+        Err(e) => return fail(2, format_args!("cannot read spec `{file}`: {e}")),
+    };
+    let loaded = match connector_spec::parse_str(&source, &file) {
+        Ok(loaded) => loaded,
+        Err(diagnostics) => {
+            for d in &diagnostics {
+                eprintln!("{d}");
+            }
+            return fail(
+                1,
+                format_args!("`{file}` is not a valid spec (see `connector check {file}`)"),
+            );
+        }
+    };
+    for warning in &loaded.warnings {
+        eprintln!("{warning}");
+    }
+    let spec = loaded.spec;
+    let name = spec.name.clone();
+
+    let sink = if args.jsonl {
+        let stdout: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
+        Sink::JsonLines(stdout)
+    } else {
+        let url = args
+            .destination
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{name}.db"));
+        match open_destination(&url) {
+            Ok(destination) => Sink::Destination(Arc::from(destination)),
+            Err(e) => return fail(2, e),
+        }
+    };
+
+    let secret_names = spec.secret_names();
+    let refs: Vec<&str> = secret_names.iter().map(String::as_str).collect();
+    let toml = args.secrets.clone().or_else(default_secrets_file);
+    let secrets = match Secrets::resolve(&name, &refs, toml.as_deref()) {
+        Ok(secrets) => secrets,
+        Err(e) => return fail(2, e),
+    };
+    let mut options = Options::new();
+    if let Some(base_url) = &args.base_url {
+        options = options.with_base_url(base_url);
+    }
+    if let Some(token_url) = &args.token_url {
+        options = options.with_token_url(token_url);
+    }
+    let connector = match Connector::new(spec, secrets, options) {
+        Ok(connector) => connector,
+        Err(e) => return fail(2, e),
+    };
+
+    let sync_options = SyncOptions {
+        resources: args.resources.clone(),
+        full_refresh: args.full_refresh,
+        concurrency: args.concurrency.max(1),
+        progress: match args.progress {
+            ProgressArg::Auto => Progress::Auto,
+            ProgressArg::Bars => Progress::Bars,
+            ProgressArg::Lines => Progress::Lines,
+            ProgressArg::Quiet => Progress::Quiet,
+        },
+        ..SyncOptions::default()
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(2, format_args!("cannot start the async runtime: {e}")),
+    };
+    let report = match runtime.block_on(sync(&connector, sink, &sync_options)) {
+        Ok(report) => report,
+        Err(e) => return fail(2, e),
+    };
+    print_summary(&args, &report);
+    if let Some(path) = &args.report {
+        if let Err(e) = write_report(path, &report) {
+            return fail(
+                2,
+                format_args!("cannot write the report to `{}`: {e}", path.display()),
+            );
+        }
+    }
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        let mut failed = Vec::new();
+        for (resource, error) in report.failures() {
+            // Runtime errors name their resource already; loader errors name the table.
+            if error.contains(&format!("`{resource}`")) {
+                eprintln!("error: {error}");
+            } else {
+                eprintln!("error: {resource}: {error}");
+            }
+            failed.push(resource);
+        }
+        fail(
+            1,
+            format_args!(
+                "{} failed: {}",
+                plural(failed.len(), "resource"),
+                failed.join(", ")
+            ),
+        )
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `./secrets.toml`, else dlt's `./.dlt/secrets.toml`, when present.
+fn default_secrets_file() -> Option<PathBuf> {
+    [Path::new("secrets.toml"), Path::new(".dlt/secrets.toml")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .map(Path::to_path_buf)
+}
+
+fn print_summary(args: &Args, report: &SyncReport) {
+    let table = report.summary_table();
+    // With --jsonl, stdout carries records only.
+    if args.jsonl {
+        eprint!("{table}");
+        return;
+    }
+    print!("{table}");
+    if report.ok {
+        if let Some(first) = report.resources.first() {
+            match DestinationUrl::parse(&report.destination) {
+                Ok(DestinationUrl::Sqlite(path)) => {
+                    println!(
+                        "\nquery it: sqlite3 {} 'SELECT * FROM \"{}\" LIMIT 5'",
+                        path.display(),
+                        first.table
+                    )
+                }
+                Ok(DestinationUrl::DuckDb(path)) => {
+                    println!(
+                        "\nquery it: duckdb {} 'SELECT * FROM \"{}\" LIMIT 5'",
+                        path.display(),
+                        first.table
+                    )
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+fn write_report(path: &Path, report: &SyncReport) -> std::io::Result<()> {
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    if path == Path::new("-") {
+        println!("{json}");
+        Ok(())
+    } else {
+        std::fs::write(path, json + "\n")
+    }
 }

@@ -35,6 +35,7 @@ const ROW_NUMBER: &str = "_connector_rn";
 pub(crate) struct SqlDestination<B: Backend> {
     conn: Arc<Mutex<B>>,
     url: String,
+    kind: &'static str,
 }
 
 impl<B: Backend> SqlDestination<B> {
@@ -42,6 +43,7 @@ impl<B: Backend> SqlDestination<B> {
     pub(crate) fn new(mut backend: B, url: String) -> Result<Self> {
         create_meta_tables(&mut backend)?;
         Ok(SqlDestination {
+            kind: backend.dialect().name(),
             conn: Arc::new(Mutex::new(backend)),
             url,
         })
@@ -178,7 +180,7 @@ fn existing_columns<B: Backend>(b: &mut B, table: &str) -> Result<Schema> {
 
 impl<B: Backend> Destination for SqlDestination<B> {
     fn kind(&self) -> &'static str {
-        lock(&self.conn).dialect().name()
+        self.kind
     }
 
     fn url(&self) -> &str {

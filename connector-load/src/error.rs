@@ -113,6 +113,14 @@ pub enum Error {
         /// Parser message.
         reason: String,
     },
+    /// A resource name the spec does not have.
+    #[error("unknown resource `{resource}`; the spec has: {}", known.join(", "))]
+    UnknownResource {
+        /// The name asked for.
+        resource: String,
+        /// The spec's resources.
+        known: Vec<String>,
+    },
     /// The database reported an error.
     #[error("{dialect} destination: {context}: {message}")]
     Database {

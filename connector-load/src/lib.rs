@@ -59,6 +59,7 @@ mod engine;
 mod error;
 mod plan;
 mod sqlite;
+pub mod sync;
 mod types;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,400 @@
+//! The generic loader: drives any connector (generated or built from a spec at run time) into
+//! a destination, or out as JSON lines.
+//!
+//! - Resources run in dependency order: every parent's level before its children's; the
+//!   resources of one level run concurrently, at most [`SyncOptions::concurrency`] at once.
+//! - Each resource reads its incremental state from the destination, passes it to the runtime
+//!   and commits the new state in the same transaction as its rows (see the crate docs).
+//! - Records are written in batches of [`SyncOptions::batch_size`]; one batch is written on a
+//!   blocking thread while the next is fetched.
+//! - A failed resource is rolled back and reported; the others still run.
+
+mod progress;
+mod report;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::{SecondsFormat, Utc};
+use connector_runtime::{Connector, IncrementalState, RunOptions, StatsHandle};
+use futures::StreamExt;
+use serde_json::json;
+use tokio::task::JoinHandle;
+
+pub use progress::Progress;
+pub use report::{ResourceReport, ResourceStatus, SyncReport};
+
+use crate::destination::{Destination, ResourceWriter};
+use crate::error::{Error, Result};
+use crate::plan::{new_load_id, LoadSummary, ResourceLoadPlan};
+use progress::{Reporter, ResourceProgress};
+
+/// Settings of one sync run.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Resources to load (`None`: every resource not marked `selected: false`).
+    pub resources: Option<Vec<String>>,
+    /// Ignore stored incremental state and replace every table's contents.
+    pub full_refresh: bool,
+    /// Resources loaded at once (default 4).
+    pub concurrency: usize,
+    /// Records per staged batch (default 1000).
+    pub batch_size: usize,
+    /// How progress is shown.
+    pub progress: Progress,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            resources: None,
+            full_refresh: false,
+            concurrency: 4,
+            batch_size: 1000,
+            progress: Progress::Auto,
+        }
+    }
+}
+
+/// Where the records go.
+#[derive(Clone)]
+pub enum Sink {
+    /// Into a database, with state.
+    Destination(Arc<dyn Destination>),
+    /// As JSON lines `{"resource": NAME, "record": {...}}` (no state is read or kept).
+    JsonLines(Arc<Mutex<dyn Write + Send>>),
+}
+
+impl Sink {
+    fn label(&self) -> String {
+        match self {
+            Sink::Destination(d) => d.url().to_owned(),
+            Sink::JsonLines(_) => "jsonl".to_owned(),
+        }
+    }
+}
+
+/// The resources a run loads, in dependency order. Fails on a name the spec does not have.
+pub fn resources_to_sync(connector: &Connector, wanted: Option<&[String]>) -> Result<Vec<String>> {
+    let spec = connector.spec();
+    let order = spec.dependency_order();
+    match wanted {
+        Some(wanted) => {
+            if let Some(unknown) = wanted.iter().find(|w| !order.contains(w)) {
+                return Err(Error::UnknownResource {
+                    resource: unknown.clone(),
+                    known: order,
+                });
+            }
+            Ok(order
+                .into_iter()
+                .filter(|name| wanted.contains(name))
+                .collect())
+        }
+        None => Ok(order
+            .into_iter()
+            .filter(|name| spec.resolved_resource(name).is_some_and(|r| r.selected))
+            .collect()),
+    }
+}
+
+/// Runs `connector`'s resources into `sink`. Resource failures are in the report (its `ok` is
+/// false); `Err` only for a run that cannot start (an unknown resource name).
+pub async fn sync(connector: &Connector, sink: Sink, options: &SyncOptions) -> Result<SyncReport> {
+    let started = Instant::now();
+    let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let names = resources_to_sync(connector, options.resources.as_deref())?;
+    let load_id = new_load_id();
+    let reporter = Reporter::new(options.progress);
+
+    // Level = number of ancestors: a level starts once the one above has finished, so parents
+    // are committed before their children.
+    let mut levels: Vec<Vec<String>> = Vec::new();
+    for name in &names {
+        let level = depth(connector, name);
+        if levels.len() <= level {
+            levels.resize(level + 1, Vec::new());
+        }
+        levels[level].push(name.clone());
+    }
+    let mut reports: HashMap<String, ResourceReport> = HashMap::new();
+    for level in levels {
+        let results: Vec<ResourceReport> = futures::stream::iter(level)
+            .map(|name| {
+                let context = Context {
+                    connector,
+                    sink: &sink,
+                    options,
+                    load_id: &load_id,
+                };
+                let progress = reporter.resource(&name);
+                async move { run_resource(context, name, progress).await }
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        for report in results {
+            reports.insert(report.resource.clone(), report);
+        }
+    }
+    let resources: Vec<ResourceReport> = names.iter().filter_map(|n| reports.remove(n)).collect();
+    Ok(SyncReport {
+        connector: connector.spec().name.clone(),
+        destination: sink.label(),
+        load_id,
+        started_at,
+        seconds: started.elapsed().as_secs_f64(),
+        ok: resources.iter().all(|r| r.status == ResourceStatus::Ok),
+        resources,
+    })
+}
+
+fn depth(connector: &Connector, name: &str) -> usize {
+    let mut depth = 0;
+    let mut current = name;
+    while let Some(parent) = connector.parent_of(current) {
+        depth += 1;
+        current = parent;
+        if depth > 64 {
+            break; // a cycle: validation reports it; don't loop here.
+        }
+    }
+    depth
+}
+
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    connector: &'a Connector,
+    sink: &'a Sink,
+    options: &'a SyncOptions,
+    load_id: &'a str,
+}
+
+async fn run_resource(
+    context: Context<'_>,
+    name: String,
+    mut progress: ResourceProgress,
+) -> ResourceReport {
+    let started = Instant::now();
+    let table = context
+        .connector
+        .spec()
+        .resolved_resource(&name)
+        .map_or_else(|| name.clone(), |r| r.table_name);
+    let mut stats = None;
+    let outcome = match context.sink {
+        Sink::Destination(destination) => {
+            load_resource(
+                context,
+                Arc::clone(destination),
+                &name,
+                &mut progress,
+                &mut stats,
+            )
+            .await
+        }
+        Sink::JsonLines(out) => {
+            write_lines(context, Arc::clone(out), &name, &mut progress, &mut stats)
+                .await
+                .map(|()| None)
+        }
+    };
+    let stats = stats.unwrap_or_default();
+    let (status, summary, error) = match outcome {
+        Ok(summary) => (ResourceStatus::Ok, summary, None),
+        Err(error) => (ResourceStatus::Failed, None, Some(error)),
+    };
+    let report = ResourceReport {
+        resource: name,
+        table: if matches!(context.sink, Sink::JsonLines(_)) {
+            "-".to_owned()
+        } else {
+            table
+        },
+        status,
+        records: stats.records(),
+        table_rows: summary.as_ref().map_or(0, |s| s.table_rows),
+        pages: stats.pages(),
+        requests: stats.requests(),
+        retries: stats.retries(),
+        seconds: started.elapsed().as_secs_f64(),
+        new_columns: summary
+            .as_ref()
+            .map(|s| s.new_columns.clone())
+            .unwrap_or_default(),
+        state: stats
+            .incremental_state()
+            .and_then(|s| serde_json::to_value(s).ok())
+            .filter(|_| error.is_none()),
+        error,
+    };
+    progress.finish(&report);
+    report
+}
+
+/// Runs blocking database work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::result::Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| format!("loader task failed: {e}"))
+}
+
+type Write_ = JoinHandle<(Box<dyn ResourceWriter>, Result<()>)>;
+
+/// The writer back from its batch in flight, or the batch's error (the writer is then dropped,
+/// which rolls the staging back).
+async fn settle(
+    idle: &mut Option<Box<dyn ResourceWriter>>,
+    busy: &mut Option<Write_>,
+) -> std::result::Result<Box<dyn ResourceWriter>, String> {
+    if let Some(handle) = busy.take() {
+        let (writer, result) = handle
+            .await
+            .map_err(|e| format!("loader task failed: {e}"))?;
+        if let Err(e) = result {
+            let _ = blocking(move || drop(writer)).await;
+            return Err(e.to_string());
+        }
+        return Ok(writer);
+    }
+    idle.take()
+        .ok_or_else(|| "internal error: no writer".to_owned())
+}
+
+async fn abandon(idle: Option<Box<dyn ResourceWriter>>, busy: Option<Write_>) {
+    if let Some(handle) = busy {
+        if let Ok((writer, _)) = handle.await {
+            let _ = blocking(move || drop(writer)).await;
+        }
+    }
+    if let Some(writer) = idle {
+        let _ = blocking(move || drop(writer)).await;
+    }
+}
+
+async fn load_resource(
+    context: Context<'_>,
+    destination: Arc<dyn Destination>,
+    name: &str,
+    progress: &mut ResourceProgress,
+    stats_out: &mut Option<StatsHandle>,
+) -> std::result::Result<Option<LoadSummary>, String> {
+    let connector = context.connector;
+    let spec = connector.spec();
+    let resolved = spec
+        .resolved_resource(name)
+        .ok_or_else(|| format!("unknown resource `{name}`"))?;
+    let plan = ResourceLoadPlan::from_resource(&spec.name, &resolved)
+        .with_load_id(context.load_id)
+        .with_full_refresh(context.options.full_refresh);
+
+    let mut run = RunOptions::new();
+    if !context.options.full_refresh {
+        let (dest, connector_name, resource) =
+            (Arc::clone(&destination), spec.name.clone(), name.to_owned());
+        let stored = blocking(move || dest.state(&connector_name, &resource))
+            .await?
+            .map_err(|e| e.to_string())?;
+        if let Some(stored) = stored.filter(|v| !v.is_null()) {
+            let state: IncrementalState = serde_json::from_value(stored).map_err(|e| {
+                format!("the stored state is not incremental state ({e}); run with --full-refresh")
+            })?;
+            run = run.with_incremental(state);
+        }
+    }
+    let dest = Arc::clone(&destination);
+    let writer = blocking(move || dest.begin(&plan))
+        .await?
+        .map_err(|e| e.to_string())?;
+
+    let mut stream = connector.stream(name, run);
+    let stats = stream.stats();
+    *stats_out = Some(stats.clone());
+    let batch_size = context.options.batch_size.max(1);
+    let mut batch = Vec::with_capacity(batch_size);
+    let mut idle = Some(writer);
+    let mut busy: Option<Write_> = None;
+    loop {
+        match stream.next().await {
+            Some(Ok(record)) => {
+                batch.push(record);
+                if batch.len() % 100 == 0 {
+                    progress.update(stats.records(), stats.pages());
+                }
+                if batch.len() < batch_size {
+                    continue;
+                }
+            }
+            Some(Err(e)) => {
+                drop(stream);
+                abandon(idle, busy).await;
+                return Err(e.to_string());
+            }
+            None => break,
+        }
+        let mut writer = settle(&mut idle, &mut busy).await?;
+        let records = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+        busy = Some(tokio::task::spawn_blocking(move || {
+            let result = writer.write_batch(&records);
+            (writer, result)
+        }));
+        progress.update(stats.records(), stats.pages());
+    }
+    let mut writer = settle(&mut idle, &mut busy).await?;
+    let state = stats
+        .incremental_state()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| format!("incremental state is not JSON: {e}"))?;
+    let summary = blocking(move || {
+        writer.write_batch(&batch)?;
+        writer.commit(state)
+    })
+    .await?
+    .map_err(|e| e.to_string())?;
+    progress.update(stats.records(), stats.pages());
+    Ok(Some(summary))
+}
+
+async fn write_lines(
+    context: Context<'_>,
+    out: Arc<Mutex<dyn Write + Send>>,
+    name: &str,
+    progress: &mut ResourceProgress,
+    stats_out: &mut Option<StatsHandle>,
+) -> std::result::Result<(), String> {
+    let mut stream = context.connector.stream(name, RunOptions::new());
+    let stats = stream.stats();
+    *stats_out = Some(stats.clone());
+    let mut buffer = Vec::new();
+    while let Some(item) = stream.next().await {
+        let record = item.map_err(|e| e.to_string())?;
+        let line = json!({"resource": name, "record": record});
+        serde_json::to_writer(&mut buffer, &line).map_err(|e| e.to_string())?;
+        buffer.push(b'\n');
+        if buffer.len() >= 64 * 1024 {
+            flush_lines(&out, &mut buffer)?;
+            progress.update(stats.records(), stats.pages());
+        }
+    }
+    flush_lines(&out, &mut buffer)?;
+    progress.update(stats.records(), stats.pages());
+    Ok(())
+}
+
+/// Whole lines only, so concurrent resources never interleave within a line.
+fn flush_lines(
+    out: &Mutex<dyn Write + Send>,
+    buffer: &mut Vec<u8>,
+) -> std::result::Result<(), String> {
+    let mut out = out.lock().map_err(|_| "output lock poisoned".to_owned())?;
+    out.write_all(buffer)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write output: {e}"))?;
+    buffer.clear();
+    Ok(())
+}

@@ -1,0 +1,290 @@
+//! The generic loader against the in-repo demo server: real HTTP on 127.0.0.1, a real SQLite
+//! file (and DuckDB with the feature).
+
+use std::sync::{Arc, Mutex};
+
+use connector_demo_server::{data, DemoConfig, DemoServer, Fault, Seed, DEMO_API_KEY};
+use connector_load::sync::{sync, Progress, ResourceStatus, Sink, SyncOptions, SyncReport};
+use connector_load::{open_destination, Destination};
+use connector_runtime::{Connector, Options, Secrets};
+use serde_json::{json, Value};
+
+const RMM_INCREMENTAL: &str = r#"
+name: rmm
+client:
+  base_url: https://api.example.com
+  auth: { type: api_key, name: api_key, api_key: { secret: api_key }, location: query }
+resource_defaults:
+  primary_key: id
+  write_disposition: merge
+  endpoint:
+    error_handler: { retry_on_status_codes: [500], max_retries: 2, backoff_factor: 1 }
+resources:
+  - name: resource_name
+    endpoint:
+      path: /v1/resource
+      data_selector: data
+      paginator: { type: offset, limit: 100 }
+      incremental:
+        cursor_path: updated_at
+        start_param: updated_since
+        initial_value: "2000-01-01T00:00:00Z"
+    columns:
+      id: { data_type: text, nullable: false }
+      name: { data_type: text }
+      updated_at: { data_type: timestamp }
+"#;
+
+fn connector(spec_yaml: &str, server: &DemoServer, seed: Seed) -> Connector {
+    let spec = connector_spec::parse_str(spec_yaml, "test.yaml")
+        .unwrap()
+        .spec;
+    let options = Options::new()
+        .with_base_url(server.seed_url(seed))
+        .with_retry_delay_scale(0.001);
+    Connector::new(spec, Secrets::new().with("api_key", DEMO_API_KEY), options).unwrap()
+}
+
+fn quiet() -> SyncOptions {
+    SyncOptions {
+        progress: Progress::Quiet,
+        ..SyncOptions::default()
+    }
+}
+
+async fn run(
+    connector: &Connector,
+    destination: &Arc<dyn Destination>,
+    options: &SyncOptions,
+) -> SyncReport {
+    sync(
+        connector,
+        Sink::Destination(Arc::clone(destination)),
+        options,
+    )
+    .await
+    .unwrap()
+}
+
+fn scalar(destination: &Arc<dyn Destination>, sql: &str) -> Value {
+    destination.query_rows(sql).unwrap()[0][0].clone()
+}
+
+fn destinations(dir: &std::path::Path) -> Vec<Arc<dyn Destination>> {
+    let mut urls = vec![format!("sqlite:{}", dir.join("sync.db").display())];
+    if cfg!(feature = "duckdb") {
+        urls.push(format!("duckdb:{}", dir.join("sync.duckdb").display()));
+    }
+    urls.iter()
+        .map(|u| Arc::from(open_destination(u).unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_runs_ask_only_for_new_data_and_merge_updates() {
+    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
+        let server = DemoServer::start(DemoConfig::default()).await;
+        let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
+
+        let first = run(&connector, &destination, &quiet()).await;
+        assert!(first.ok, "{first:?}");
+        assert_eq!(first.resources[0].records, 250);
+        assert_eq!(first.resources[0].table_rows, 250);
+        let since = server.stats().params("/rmm/v1/resource", "updated_since");
+        assert!(
+            since.iter().all(|s| s == "2000-01-01T00:00:00Z"),
+            "{since:?}"
+        );
+        let state = destination.state("rmm", "resource_name").unwrap().unwrap();
+        assert_eq!(state["last_value"], json!(data::updated_at(250, 0)));
+
+        // New records: the second run starts at the stored high-water mark.
+        server.configure(|c| c.rmm_resources = 300);
+        server.reset_stats();
+        let second = run(&connector, &destination, &quiet()).await;
+        assert!(second.ok, "{second:?}");
+        let since = server.stats().params("/rmm/v1/resource", "updated_since");
+        assert_eq!(since[0], data::updated_at(250, 0));
+        assert!(
+            second.resources[0].records <= 51,
+            "{:?}",
+            second.resources[0]
+        );
+        assert_eq!(
+            scalar(&destination, "SELECT COUNT(*) FROM resource_name"),
+            json!(300)
+        );
+
+        // Updated records replace their keys.
+        server.configure(|c| c.revision = 1);
+        let third = run(&connector, &destination, &quiet()).await;
+        assert!(third.ok, "{third:?}");
+        assert_eq!(
+            scalar(&destination, "SELECT COUNT(*) FROM resource_name"),
+            json!(300)
+        );
+        assert_eq!(
+            scalar(&destination, "SELECT COUNT(DISTINCT id) FROM resource_name"),
+            json!(300)
+        );
+        assert_eq!(
+            scalar(
+                &destination,
+                "SELECT name FROM resource_name WHERE id = 'res-8'"
+            ),
+            json!("Device 8 (rev 1)")
+        );
+        assert_eq!(
+            scalar(
+                &destination,
+                "SELECT COUNT(*) FROM resource_name WHERE name LIKE '%(rev 1)'"
+            ),
+            json!(75)
+        );
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_mid_resource_keeps_the_last_commit_and_the_rerun_completes() {
+    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
+        let server = DemoServer::start(DemoConfig::default()).await;
+        let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
+        assert!(run(&connector, &destination, &quiet()).await.ok);
+        let state_before = destination.state("rmm", "resource_name").unwrap();
+
+        // 151 new records over two pages; the second page fails for good.
+        server.configure(|c| c.rmm_resources = 400);
+        server.set_faults(vec![Fault::fail_after("/rmm/v1/resource", 1, 500)]);
+        let failed = run(&connector, &destination, &quiet()).await;
+        assert!(!failed.ok);
+        let report = &failed.resources[0];
+        assert_eq!(report.status, ResourceStatus::Failed);
+        assert!(
+            report.error.as_deref().unwrap().contains("500"),
+            "{report:?}"
+        );
+        assert!(
+            report.records >= 100,
+            "the first page was received: {report:?}"
+        );
+        assert_eq!(
+            scalar(&destination, "SELECT COUNT(*) FROM resource_name"),
+            json!(250)
+        );
+        assert_eq!(
+            destination.state("rmm", "resource_name").unwrap(),
+            state_before
+        );
+
+        server.clear_faults();
+        let rerun = run(&connector, &destination, &quiet()).await;
+        assert!(rerun.ok, "{rerun:?}");
+        assert_eq!(
+            scalar(&destination, "SELECT COUNT(*) FROM resource_name"),
+            json!(400)
+        );
+        assert_eq!(
+            scalar(&destination, "SELECT COUNT(DISTINCT id) FROM resource_name"),
+            json!(400)
+        );
+        let state = destination.state("rmm", "resource_name").unwrap().unwrap();
+        assert_eq!(state["last_value"], json!(data::updated_at(400, 0)));
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_refresh_ignores_state_and_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let server = DemoServer::start(DemoConfig::default()).await;
+    let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
+    assert!(run(&connector, &destination, &quiet()).await.ok);
+    server.configure(|c| c.rmm_resources = 120);
+    server.reset_stats();
+    let options = SyncOptions {
+        full_refresh: true,
+        ..quiet()
+    };
+    let report = run(&connector, &destination, &options).await;
+    assert!(report.ok);
+    assert_eq!(
+        server.stats().params("/rmm/v1/resource", "updated_since")[0],
+        "2000-01-01T00:00:00Z"
+    );
+    assert_eq!(
+        scalar(&destination, "SELECT COUNT(*) FROM resource_name"),
+        json!(120)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonl_sink_writes_one_line_per_record() {
+    let server = DemoServer::start(DemoConfig::default()).await;
+    let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
+    let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let report = sync(&connector, Sink::JsonLines(buffer.clone()), &quiet())
+        .await
+        .unwrap();
+    assert!(report.ok);
+    let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 250);
+    assert_eq!(lines[0]["resource"], json!("resource_name"));
+    assert_eq!(lines[0]["record"]["id"], json!("res-1"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_resource_is_refused_before_any_request() {
+    let server = DemoServer::start(DemoConfig::default()).await;
+    let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let options = SyncOptions {
+        resources: Some(vec!["nope".to_owned()]),
+        ..quiet()
+    };
+    let err = sync(&connector, Sink::Destination(destination), &options)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown resource `nope`; the spec has: resource_name"
+    );
+    assert_eq!(server.stats().total_requests, 0);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_and_summary_table() {
+    let server = DemoServer::start(DemoConfig::default()).await;
+    let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let report = run(&connector, &destination, &quiet()).await;
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["connector"], json!("rmm"));
+    assert_eq!(json["ok"], json!(true));
+    assert_eq!(json["resources"][0]["resource"], json!("resource_name"));
+    assert_eq!(json["resources"][0]["records"], json!(250));
+    assert_eq!(json["resources"][0]["pages"], json!(3));
+    assert_eq!(json["resources"][0]["status"], json!("ok"));
+    let table = report.summary_table();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("resource"), "{table}");
+    assert!(
+        lines[0].contains("rows") && lines[0].contains("pages") && lines[0].contains("requests")
+    );
+    assert!(
+        lines[2].starts_with("resource_name") && lines[2].contains("250"),
+        "{table}"
+    );
+    assert!(lines[4].starts_with("total"), "{table}");
+    server.shutdown().await;
+}
