@@ -10,6 +10,9 @@
 //!   loop detection and a page cap.
 //! - Retries with exponential backoff and jitter, Retry-After honoured and clamped;
 //!   `response_actions`; a shared token-bucket rate limit.
+//! - Page prefetch: page_number and offset paginators, once a total is known, keep up to
+//!   `concurrency` page requests in flight, records still in page order (concurrency 1:
+//!   strictly sequential).
 //! - Parent-child fan-out with bounded concurrency in parent order; incremental windows with
 //!   per-parent high-water marks reported through [`StatsHandle`].
 //! - Secrets from the environment or a dlt-style secrets.toml, redacted everywhere.
@@ -47,6 +50,7 @@ mod client;
 mod connector;
 mod error;
 mod incremental;
+mod lookahead;
 mod options;
 mod paginate;
 mod parent;

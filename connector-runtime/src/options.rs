@@ -12,8 +12,10 @@ pub struct Options {
     /// Replaces the OAuth2 token URL of the spec (relative URLs are joined to base_url).
     pub token_url: Option<String>,
     /// Concurrent child requests (one per parent record); default `client.concurrency`, else 8.
-    /// Above 1, a root resource's next page is also fetched while the current one is read;
-    /// 1 makes every resource strictly sequential.
+    /// Above 1, a root resource's next page is also fetched while the current one is read,
+    /// and page_number / offset paginators, once the response gave a total, keep up to this
+    /// many page requests in flight (records still come in page order); 1 makes every
+    /// resource strictly sequential.
     pub concurrency: Option<usize>,
     /// Most pages one paginated request sequence may fetch; passing it is an error, not a
     /// silent stop (a guard against a paginator that never ends).

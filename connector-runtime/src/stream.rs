@@ -2,7 +2,8 @@
 //! parent-child fan-out is in `parent.rs`.
 //!
 //! Streams are lazy (nothing is sent before the first poll) and bounded: a root resource holds
-//! one page at a time; a child resource holds at most `concurrency` first pages of upcoming
+//! one page at a time plus, for page numbers and offsets with a known total, up to
+//! `concurrency` prefetched pages (`lookahead.rs`); a child resource holds at most `concurrency` first pages of upcoming
 //! parents (fetched by spawned tasks, so they progress while the current parent is consumed)
 //! plus the page being read. Later pages of a parent are fetched when the consumer reaches
 //! them. Dropping the stream aborts the spawned tasks and the request in flight.
@@ -19,9 +20,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::client::{Call, Header, Outcome};
+use crate::client::Header;
 use crate::connector::Engine;
 use crate::incremental::{Decision, Window};
+use crate::lookahead::{Ahead, Fetched, Fetcher};
 use crate::paginate::{self, Flow, Page, Paginator, Request};
 use crate::parent::AbortOnDrop;
 use crate::plan::{Bindings, ParamPlan, ResourcePlan};
@@ -145,6 +147,7 @@ struct PageState {
     pages: u64,
     done: bool,
     pending: Option<Error>,
+    ahead: Ahead,
 }
 
 impl Sequence {
@@ -278,6 +281,7 @@ pub(crate) fn pages(seq: Sequence) -> PageStream {
         pages: 0,
         done: false,
         pending: None,
+        ahead: Ahead::default(),
     };
     stream::try_unfold(state, |mut st| async move {
         if let Some(e) = st.pending.take() {
@@ -304,44 +308,29 @@ impl PageState {
         };
         let engine = self.seq.engine.clone();
         let plan = self.seq.plan.clone();
-        let outcome = engine
-            .http
-            .execute(Call {
-                resource: &plan.name,
-                method: plan.method.clone(),
-                request: &started.request,
-                headers: &started.headers,
-                form: started.form.as_deref(),
-                auth: plan.auth.as_ref(),
-                policy: &plan.policy,
-                actions: &plan.actions,
-                stats: &self.seq.stats,
-            })
-            .await?;
-        let (status, headers, body) = match outcome {
-            Outcome::Ignored => {
+        let fetcher = Fetcher {
+            engine: &engine,
+            plan: &plan,
+            headers: &started.headers,
+            form: started.form.as_deref(),
+            stats: &self.seq.stats,
+        };
+        let fetched = match self.ahead.take(&started.request) {
+            Some(task) => task.await.map_err(|e| Error::Config {
+                resource: plan.name.clone(),
+                message: format!("page request task failed: {e}"),
+            })??,
+            None => fetcher.fetch(&started.request).await?,
+        };
+        let (headers, json) = match fetched {
+            Fetched::Ignored => {
                 self.done = true;
+                self.ahead.clear();
                 return Ok(Vec::new());
             }
-            Outcome::Page {
-                status,
-                headers,
-                body,
-            } => (status, headers, body),
+            Fetched::Page { headers, json } => (headers, json),
         };
         let url = shown_url(&engine, &started.request);
-        let json: Value = if body.iter().all(u8::is_ascii_whitespace) {
-            Value::Null
-        } else {
-            serde_json::from_slice(&body).map_err(|e| Error::Decode {
-                resource: plan.name.clone(),
-                url: url.clone(),
-                status,
-                message: format!("response is not JSON: {e}"),
-                body: engine.http.redactor.excerpt(&body, 300),
-            })?
-        };
-        drop(body);
         let records = self.select(&json);
         self.seq.stats.add_page();
         self.pages += 1;
@@ -361,11 +350,36 @@ impl PageState {
             .next(&page, &mut started.request)
             .map_err(pagination_error)?
         {
-            Flow::Stop => self.done = true,
+            Flow::Stop => {
+                self.done = true;
+                self.ahead.clear();
+            }
             Flow::Next { token } => {
                 self.pending = self
                     .guard(&engine, &token, &started.request)
                     .map(pagination_error);
+                if self.pending.is_none() {
+                    let budget = engine
+                        .max_pages
+                        .map_or(u64::MAX, |max| max.saturating_sub(self.pages));
+                    let fetcher = Fetcher {
+                        engine: &engine,
+                        plan: &plan,
+                        headers: &started.headers,
+                        form: started.form.as_deref(),
+                        stats: &self.seq.stats,
+                    };
+                    self.ahead.fill(
+                        &fetcher,
+                        started.paginator.as_ref(),
+                        &started.request,
+                        engine.concurrency,
+                        budget,
+                        &self.seq.span,
+                    );
+                } else {
+                    self.ahead.clear();
+                }
                 self.started = Some(started);
             }
         }
@@ -418,7 +432,7 @@ impl PageState {
 }
 
 /// A request's URL with its query, secrets redacted.
-fn shown_url(engine: &Engine, request: &Request) -> String {
+pub(crate) fn shown_url(engine: &Engine, request: &Request) -> String {
     let mut url = request.url.clone();
     if !request.query.is_empty() {
         url.query_pairs_mut().extend_pairs(request.query.iter());

@@ -37,7 +37,7 @@ use crate::select::{set_path, Selector};
 use crate::template::value_text;
 
 /// The parts of a request a paginator may change.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Request {
     pub(crate) url: Url,
     pub(crate) query: Vec<(String, String)>,
@@ -84,6 +84,16 @@ pub(crate) trait Paginator: Send {
     /// Reads a response and prepares the next request, or says stop. `Err` explains why
     /// pagination cannot continue.
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String>;
+
+    /// Up to `count` requests that follow `next` (the request [`Paginator::next`] prepared),
+    /// in order, when they are already known without seeing another response: page numbers
+    /// and offsets once a total was read. Empty when they are not known. The page prefetch
+    /// sends them ahead; every response is still read by `next` in order, so a stop rule
+    /// ends pagination exactly where it would without prefetch.
+    fn lookahead(&self, next: &Request, count: usize) -> Vec<Request> {
+        let _ = (next, count);
+        Vec::new()
+    }
 }
 
 /// Builds a paginator from the resolved spec; `None` means auto-detection.

@@ -50,9 +50,13 @@ impl Offset {
     }
 
     fn write(&self, request: &mut Request) {
+        self.write_offset(request, self.offset);
+    }
+
+    fn write_offset(&self, request: &mut Request, offset: u64) {
         match &self.offset_body_path {
-            Some(path) => request.set_body(path, Value::from(self.offset)),
-            None => request.set_query(&self.offset_param, self.offset.to_string()),
+            Some(path) => request.set_body(path, Value::from(offset)),
+            None => request.set_query(&self.offset_param, offset.to_string()),
         }
         match &self.limit_body_path {
             Some(path) => request.set_body(path, Value::from(self.limit)),
@@ -98,5 +102,22 @@ impl Paginator for Offset {
         Ok(Flow::Next {
             token: format!("offset {}", self.offset),
         })
+    }
+
+    fn lookahead(&self, next: &Request, count: usize) -> Vec<Request> {
+        let Some(total) = self.total else {
+            return Vec::new();
+        };
+        (1..)
+            .map_while(|k: u64| k.checked_mul(self.limit)?.checked_add(self.offset))
+            .take_while(|offset| (*offset as f64) < total)
+            .take_while(|offset| self.maximum.is_none_or(|max| *offset <= max))
+            .take(count)
+            .map(|offset| {
+                let mut request = next.clone();
+                self.write_offset(&mut request, offset);
+                request
+            })
+            .collect()
     }
 }

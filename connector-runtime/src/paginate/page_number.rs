@@ -59,9 +59,13 @@ impl PageNumber {
     }
 
     fn write(&self, request: &mut Request) {
+        self.write_page(request, self.current);
+    }
+
+    fn write_page(&self, request: &mut Request, page: i64) {
         match &self.page_body_path {
-            Some(path) => request.set_body(path, Value::from(self.current)),
-            None => request.set_query(&self.page_param, self.current.to_string()),
+            Some(path) => request.set_body(path, Value::from(page)),
+            None => request.set_query(&self.page_param, page.to_string()),
         }
         if let Some((limit, param)) = &self.limit {
             request.set_query(param, limit.to_string());
@@ -106,5 +110,21 @@ impl Paginator for PageNumber {
         Ok(Flow::Next {
             token: format!("page {}", self.current),
         })
+    }
+
+    fn lookahead(&self, next: &Request, count: usize) -> Vec<Request> {
+        let Some(total) = self.total else {
+            return Vec::new();
+        };
+        (self.current + 1..)
+            .take_while(|page| (*page as f64) < total + self.base as f64)
+            .take_while(|page| self.maximum.is_none_or(|max| *page <= max))
+            .take(count)
+            .map(|page| {
+                let mut request = next.clone();
+                self.write_page(&mut request, page);
+                request
+            })
+            .collect()
     }
 }
