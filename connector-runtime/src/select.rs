@@ -118,6 +118,39 @@ impl Selector {
         self.find(value).into_iter().next()
     }
 
+    /// How many records [`Selector::records`] would give, without copying them.
+    pub(crate) fn count(&self, body: &Value) -> Option<usize> {
+        let found = self.find(body);
+        match found.as_slice() {
+            [] => None,
+            [Value::Array(items)] => Some(items.len()),
+            [Value::Null] => Some(0),
+            many => Some(many.len()),
+        }
+    }
+
+    /// Like [`Selector::records`], but moves the records out of `body` instead of copying
+    /// them when the path reaches one value (no wildcard): the copy of every page was the
+    /// typed stream's largest avoidable cost. `body` is left with `null` in their place.
+    pub(crate) fn take_records(&self, body: &mut Value) -> Option<Vec<Value>> {
+        if self.steps.contains(&Step::Wildcard) {
+            return self.records(body);
+        }
+        let mut current = body;
+        for step in &self.steps {
+            current = match (step, current) {
+                (Step::Key(k), Value::Object(map)) => map.get_mut(k)?,
+                (Step::Index(i), Value::Array(items)) => items.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        Some(match current.take() {
+            Value::Array(items) => items,
+            Value::Null => Vec::new(),
+            one => vec![one],
+        })
+    }
+
     /// Records selected from a response body (see the module doc); `None` when nothing matched.
     pub(crate) fn records(&self, body: &Value) -> Option<Vec<Value>> {
         let found: Vec<Value> = self.find(body).into_iter().cloned().collect();
@@ -248,6 +281,27 @@ mod tests {
             sel("data").records(&json!({"data": {"id": "c"}})),
             Some(vec![json!({"id": "c"})])
         );
+    }
+
+    #[test]
+    fn taking_records_gives_what_records_gives() {
+        let body =
+            json!({"a": {"b": [1, 2]}, "l": [{"x": 1}, {"x": 2}], "d": {"id": "c"}, "n": null});
+        for path in [
+            "a.b", "$.a.b", "l[*].x", "l[1]", "d", "n", "missing", "a.b.c", "$",
+        ] {
+            let mut taken = body.clone();
+            let records = sel(path).records(&body);
+            assert_eq!(
+                sel(path).count(&body),
+                records.as_ref().map(Vec::len),
+                "{path}"
+            );
+            assert_eq!(sel(path).take_records(&mut taken), records, "{path}");
+        }
+        let mut taken = body.clone();
+        sel("a.b").take_records(&mut taken);
+        assert_eq!(taken["a"]["b"], Value::Null, "moved, not copied");
     }
 
     #[test]

@@ -331,14 +331,19 @@ impl PageState {
             Fetched::Page { headers, json } => (headers, json),
         };
         let url = shown_url(&engine, &started.request);
-        let records = self.select(&json);
+        let mut json = json;
+        let selector = self.selector(&json);
+        let count = selector.as_ref().and_then(|s| s.count(&json));
+        if let (Some(selector), None) = (&selector, count) {
+            tracing::warn!(data_selector = %selector, "data_selector matched nothing; page has no records");
+        }
         self.seq.stats.add_page();
         self.pages += 1;
 
         let page = Page {
             headers: &headers,
             body: &json,
-            records: records.len(),
+            records: count.unwrap_or(0),
         };
         let pagination_error = |message: String| Error::Pagination {
             resource: plan.name.clone(),
@@ -383,16 +388,20 @@ impl PageState {
                 self.started = Some(started);
             }
         }
+        // Moved out only now: the paginator may read anything in the body.
+        let records = selector
+            .and_then(|s| s.take_records(&mut json))
+            .unwrap_or_default();
         self.seq.shape(records)
     }
 
-    /// The records of a response body, detecting the selector on the first page when the spec
-    /// names none.
-    fn select(&mut self, json: &Value) -> Vec<Value> {
+    /// The selector for a response body, detected on the first page when the spec names
+    /// none; `None` for a blank body.
+    fn selector(&mut self, json: &Value) -> Option<Selector> {
         if json.is_null() {
-            return Vec::new();
+            return None;
         }
-        let selector = match (&self.seq.plan.selector, &self.selector) {
+        Some(match (&self.seq.plan.selector, &self.selector) {
             (Some(s), _) | (None, Some(s)) => s.clone(),
             (None, None) => {
                 let s = detect(json);
@@ -400,10 +409,6 @@ impl PageState {
                 self.selector = Some(s.clone());
                 s
             }
-        };
-        selector.records(json).unwrap_or_else(|| {
-            tracing::warn!(data_selector = %selector, "data_selector matched nothing; page has no records");
-            Vec::new()
         })
     }
 
