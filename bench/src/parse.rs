@@ -219,6 +219,20 @@ fn via_value<T: DeserializeOwned>(body: &[u8], clone_page: bool) -> usize {
     items.iter().filter(|v| T::deserialize(*v).is_ok()).count()
 }
 
+/// Like `via_value` without the copy, deserializing from owned values (strings moved).
+fn via_owned_value<T: DeserializeOwned>(body: &[u8]) -> usize {
+    let Ok(mut json) = serde_json::from_slice::<Value>(body) else {
+        return 0;
+    };
+    let Some(Value::Array(items)) = json.get_mut("items").map(Value::take) else {
+        return 0;
+    };
+    items
+        .into_iter()
+        .filter_map(|v| T::deserialize(v).ok())
+        .count()
+}
+
 fn direct<T: DeserializeOwned>(body: &[u8]) -> usize {
     serde_json::from_slice::<Page<T>>(body).map_or(0, |p| p.items.len())
 }
@@ -241,6 +255,10 @@ pub fn run(page_size: u64) -> Result<Vec<String>, String> {
         (
             "Value tree, page moved out (no copy), Item (flatten) from &Value",
             Box::new(|b| via_value::<Item>(b, false)),
+        ),
+        (
+            "Value tree, page moved out, Item (flatten) from owned Value",
+            Box::new(via_owned_value::<Item>),
         ),
         (
             "Value tree, page moved out, visitor Item from &Value",

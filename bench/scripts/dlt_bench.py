@@ -1,0 +1,69 @@
+"""dlt's rest_api source against the demo server's /bench API, for bench/compare-dlt.sh.
+
+usage: dlt_bench.py a BASE_URL RECORDS PAGE_SIZE WORKDIR   (extract + normalize + load into DuckDB, merge on id)
+       dlt_bench.py b BASE_URL RECORDS PAGE_SIZE WORKDIR   (extract only: iterate the resource)
+Prints one JSON line: {"scenario", "records", "wall_s"}.
+"""
+import json
+import os
+import sys
+import time
+
+import dlt
+from dlt.sources.rest_api import rest_api_source
+
+
+def source(base_url, page_size):
+    return rest_api_source(
+        {
+            "client": {
+                "base_url": base_url.rstrip("/") + "/bench/",
+                "paginator": {
+                    "type": "page_number",
+                    "base_page": 0,
+                    "page_param": "page",
+                    "total_path": "total",
+                },
+            },
+            "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+            "resources": [
+                {
+                    "name": "items",
+                    "endpoint": {
+                        "path": "items",
+                        "params": {"page_size": page_size},
+                        "data_selector": "items",
+                    },
+                }
+            ],
+        }
+    )
+
+
+def main():
+    scenario, base_url, records, page_size, workdir = sys.argv[1:6]
+    records, page_size = int(records), int(page_size)
+    started = time.perf_counter()
+    if scenario == "a":
+        pipeline = dlt.pipeline(
+            pipeline_name="bench_a",
+            pipelines_dir=os.path.join(workdir, "pipelines"),
+            destination=dlt.destinations.duckdb(os.path.join(workdir, "dlt_items.duckdb")),
+            dataset_name="items_data",
+        )
+        pipeline.run(source(base_url, page_size))
+        wall = time.perf_counter() - started
+        with pipeline.sql_client() as client:
+            got = client.execute_sql("select count(*) from items")[0][0]
+    else:
+        got = 0
+        for item in source(base_url, page_size):
+            got += len(item) if isinstance(item, list) else 1
+        wall = time.perf_counter() - started
+    if got != records:
+        sys.exit(f"dlt got {got} records, expected {records}")
+    print(json.dumps({"scenario": scenario, "records": got, "wall_s": wall}))
+
+
+if __name__ == "__main__":
+    main()
