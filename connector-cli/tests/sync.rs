@@ -254,7 +254,10 @@ fn unreachable_host_fails_the_resource() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("error: resource `resource_name`: GET http://127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.contains("error: resource `resource_name`: GET http://127.0.0.1:"),
+        "{stderr}"
+    );
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
     assert!(
         stderr.contains("error: 1 resource failed: resource_name"),
