@@ -430,7 +430,8 @@ fn declared_types_round_trip(kind: Kind) {
     );
     let got = rows(
         &*db.dest,
-        "SELECT ts, day, at, price, ratio, CAST(flag AS INTEGER), n, label FROM typed",
+        // `at` is a keyword in DuckDB; the loader quotes every identifier, queries must too.
+        "SELECT ts, day, \"at\", price, ratio, CAST(flag AS INTEGER), n, label FROM typed",
     );
     let r = &got[0];
     assert_eq!(r[0], json!("2024-05-01T10:00:00Z"));
