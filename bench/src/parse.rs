@@ -249,7 +249,7 @@ pub fn run(page_size: u64) -> Result<Vec<String>, String> {
     }
     let variants: Vec<(&str, ParseFn<'_>)> = vec![
         (
-            "runtime today: Value tree, selector copies the page, Item (flatten) from &Value",
+            "JSON tree, selector copies the page, Item (flatten) from &Value (the first runtime)",
             Box::new(|b| via_value::<Item>(b, true)),
         ),
         (
@@ -269,7 +269,7 @@ pub fn run(page_size: u64) -> Result<Vec<String>, String> {
             Box::new(|b| serde_json::from_slice::<Value>(b).map_or(0, |_| n)),
         ),
         (
-            "bytes -> Vec<Item> directly, flatten",
+            "bytes -> Vec<Item> directly, flatten (the runtime's typed path now)",
             Box::new(direct::<Item>),
         ),
         (

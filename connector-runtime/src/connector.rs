@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::auth::{self, AuthEnv, Authenticator};
 use crate::client::Http;
+use crate::decode::{Json, RecordType, Typed};
 use crate::plan::ResourcePlan;
 use crate::rate_limit::Limiter;
 use crate::redact::Redactor;
@@ -240,21 +241,27 @@ impl Connector {
     /// records first and the child once per parent record. An unknown resource gives a stream
     /// whose only item is [`Error::UnknownResource`].
     pub fn stream(&self, resource: &str, run: RunOptions) -> ResourceStream<Value> {
-        let stats = StatsHandle::default();
-        let inner = match self.plan(resource) {
-            Ok(plan) => resource_records(self.engine.clone(), plan, run, stats.clone()),
-            Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
-        };
-        ResourceStream::untyped(inner, stats)
+        self.records::<Json>(resource, run)
     }
 
-    /// Every record of `resource`, deserialized into `T`.
+    /// Every record of `resource`, deserialized into `T`. Where nothing needs the records as
+    /// JSON first (no incremental cursor, no `include_from_parent`), pages are parsed
+    /// straight into `T` without building a JSON tree.
     pub fn stream_typed<T: DeserializeOwned + Send + 'static>(
         &self,
         resource: &str,
         run: RunOptions,
     ) -> ResourceStream<T> {
-        self.stream(resource, run).typed(&self.engine, resource)
+        self.records::<Typed<T>>(resource, run)
+    }
+
+    fn records<K: RecordType>(&self, resource: &str, run: RunOptions) -> ResourceStream<K::Record> {
+        let stats = StatsHandle::default();
+        let inner = match self.plan(resource) {
+            Ok(plan) => resource_records::<K>(self.engine.clone(), plan, run, stats.clone()),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
+        };
+        ResourceStream::new(inner, stats)
     }
 
     /// The records of child `resource` for one parent record (as JSON).
@@ -264,25 +271,7 @@ impl Connector {
         parent_record: &Value,
         run: RunOptions,
     ) -> ResourceStream<Value> {
-        let stats = StatsHandle::default();
-        let inner = match self.plan(resource) {
-            Ok(plan) if plan.parent.is_none() => {
-                let e = Error::Config {
-                    resource: resource.to_owned(),
-                    message: "not a child resource: it binds no parent field".to_owned(),
-                };
-                futures::stream::once(async move { Err(e) }).boxed_stream()
-            }
-            Ok(plan) => child_records(
-                self.engine.clone(),
-                plan,
-                parent_record.clone(),
-                run,
-                stats.clone(),
-            ),
-            Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
-        };
-        ResourceStream::untyped(inner, stats)
+        self.child_records::<Json>(resource, parent_record, run)
     }
 
     /// The records of child `resource` for one parent record, deserialized into `T`.
@@ -292,8 +281,34 @@ impl Connector {
         parent_record: &Value,
         run: RunOptions,
     ) -> ResourceStream<T> {
-        self.child_stream(resource, parent_record, run)
-            .typed(&self.engine, resource)
+        self.child_records::<Typed<T>>(resource, parent_record, run)
+    }
+
+    fn child_records<K: RecordType>(
+        &self,
+        resource: &str,
+        parent_record: &Value,
+        run: RunOptions,
+    ) -> ResourceStream<K::Record> {
+        let stats = StatsHandle::default();
+        let inner = match self.plan(resource) {
+            Ok(plan) if plan.parent.is_none() => {
+                let e = Error::Config {
+                    resource: resource.to_owned(),
+                    message: "not a child resource: it binds no parent field".to_owned(),
+                };
+                futures::stream::once(async move { Err(e) }).boxed_stream()
+            }
+            Ok(plan) => child_records::<K>(
+                self.engine.clone(),
+                plan,
+                parent_record.clone(),
+                run,
+                stats.clone(),
+            ),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
+        };
+        ResourceStream::new(inner, stats)
     }
 
     /// Resource names with every parent before its children (spec order otherwise): the order

@@ -48,6 +48,7 @@
 mod auth;
 mod client;
 mod connector;
+mod decode;
 mod error;
 mod incremental;
 mod lookahead;

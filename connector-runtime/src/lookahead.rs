@@ -10,22 +10,33 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use reqwest::header::HeaderMap;
-use serde_json::Value;
 use tracing::Instrument;
 
 use crate::client::{Call, Header, Outcome};
 use crate::connector::Engine;
+use crate::decode::{RecordType, Split};
 use crate::paginate::{Paginator, Request};
 use crate::parent::AbortOnDrop;
 use crate::plan::ResourcePlan;
 use crate::stats::StatsHandle;
 use crate::Error;
 
-/// A page request's result: its parsed body, or nothing when a response action ignored it.
-pub(crate) enum Fetched {
+/// A page request's result, or nothing when a response action ignored it.
+pub(crate) enum Fetched<R> {
     Ignored,
-    Page { headers: HeaderMap, json: Value },
+    Page(Box<Response<R>>),
+}
+
+/// A page response.
+pub(crate) struct Response<R> {
+    pub(crate) headers: HeaderMap,
+    pub(crate) status: u16,
+    pub(crate) body: Bytes,
+    /// The body already split into envelope and records, when the fetcher was asked to and
+    /// it worked (`None`: decode `body` through a JSON tree).
+    pub(crate) split: Option<Split<R>>,
 }
 
 /// What a page request needs besides the request itself.
@@ -35,11 +46,17 @@ pub(crate) struct Fetcher<'a> {
     pub(crate) headers: &'a [Header],
     pub(crate) form: Option<&'a [(String, String)]>,
     pub(crate) stats: &'a StatsHandle,
+    /// The records' key path when pages may be parsed straight into records
+    /// (`decode::split`); done here so prefetched pages are parsed in parallel.
+    pub(crate) direct: Option<&'a Arc<[String]>>,
 }
 
 impl Fetcher<'_> {
-    /// Sends `request` (with retries) and parses its body as JSON (blank bodies are `null`).
-    pub(crate) async fn fetch(&self, request: &Request) -> Result<Fetched, Error> {
+    /// Sends `request` (with retries); splits the body when `direct` says so.
+    pub(crate) async fn fetch<K: RecordType>(
+        &self,
+        request: &Request,
+    ) -> Result<Fetched<K::Record>, Error> {
         let (engine, plan) = (self.engine, self.plan);
         let outcome = engine
             .http
@@ -63,27 +80,23 @@ impl Fetcher<'_> {
                 body,
             } => (status, headers, body),
         };
-        let json = if body.iter().all(u8::is_ascii_whitespace) {
-            Value::Null
-        } else {
-            serde_json::from_slice(&body).map_err(|e| Error::Decode {
-                resource: plan.name.clone(),
-                url: crate::stream::shown_url(engine, request),
-                status,
-                message: format!("response is not JSON: {e}"),
-                body: engine.http.redactor.excerpt(&body, 300),
-            })?
-        };
-        Ok(Fetched::Page { headers, json })
+        let split = self.direct.and_then(|path| K::split(&body, path).ok());
+        Ok(Fetched::Page(Box::new(Response {
+            headers,
+            status,
+            body,
+            split,
+        })))
     }
 
     /// [`Fetcher::fetch`] in a task of its own (aborted when the handle is dropped).
-    fn spawn(&self, request: Request, span: &tracing::Span) -> AbortOnDrop<Result<Fetched, Error>> {
+    fn spawn<K: RecordType>(&self, request: Request, span: &tracing::Span) -> InFlight<K::Record> {
         let engine = Arc::clone(self.engine);
         let plan = Arc::clone(self.plan);
         let headers = self.headers.to_vec();
         let form = self.form.map(<[_]>::to_vec);
         let stats = self.stats.clone();
+        let direct = self.direct.cloned();
         AbortOnDrop(tokio::spawn(
             async move {
                 let fetcher = Fetcher {
@@ -92,27 +105,35 @@ impl Fetcher<'_> {
                     headers: &headers,
                     form: form.as_deref(),
                     stats: &stats,
+                    direct: direct.as_ref(),
                 };
-                fetcher.fetch(&request).await
+                fetcher.fetch::<K>(&request).await
             }
             .instrument(span.clone()),
         ))
     }
 }
 
+/// A page request running in its own task.
+pub(crate) type InFlight<R> = AbortOnDrop<Result<Fetched<R>, Error>>;
+
 /// Requests in flight ahead of the pagination loop, oldest (next to be read) first.
-#[derive(Default)]
-pub(crate) struct Ahead {
-    queue: VecDeque<(Request, AbortOnDrop<Result<Fetched, Error>>)>,
+pub(crate) struct Ahead<R> {
+    queue: VecDeque<(Request, InFlight<R>)>,
 }
 
-impl Ahead {
+impl<R> Default for Ahead<R> {
+    fn default() -> Self {
+        Ahead {
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+impl<R: Send + 'static> Ahead<R> {
     /// The in-flight request for `request` if it is the oldest one; otherwise every request in
     /// flight is dropped (they no longer match what the paginator asks for) and `None`.
-    pub(crate) fn take(
-        &mut self,
-        request: &Request,
-    ) -> Option<AbortOnDrop<Result<Fetched, Error>>> {
+    pub(crate) fn take(&mut self, request: &Request) -> Option<InFlight<R>> {
         match self.queue.front() {
             Some((first, _)) if first == request => self.queue.pop_front().map(|(_, task)| task),
             _ => {
@@ -127,7 +148,7 @@ impl Ahead {
     /// flight are kept when they still match. Does nothing while the paginator knows nothing
     /// ahead, so those sequences stay strictly sequential; a request already in flight for
     /// `next` is kept even when nothing is known after it (the last pages, the page cap).
-    pub(crate) fn fill(
+    pub(crate) fn fill<K: RecordType<Record = R>>(
         &mut self,
         fetcher: &Fetcher<'_>,
         paginator: &dyn Paginator,
@@ -157,7 +178,7 @@ impl Ahead {
             return;
         }
         for request in wanted.into_iter().skip(keep) {
-            let task = fetcher.spawn(request.clone(), span);
+            let task = fetcher.spawn::<K>(request.clone(), span);
             self.queue.push_back((request, task));
         }
     }

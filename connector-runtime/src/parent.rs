@@ -16,6 +16,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::connector::Engine;
+use crate::decode::RecordType;
 use crate::plan::ResourcePlan;
 use crate::stats::StatsHandle;
 use crate::stream::{pages, PageStream, RecordStream, Sequence};
@@ -73,14 +74,14 @@ impl<T> Future for AbortOnDrop<T> {
 /// Runs the child once per parent record, up to `concurrency` parents at a time, yielding
 /// children in parent order (`buffered`, not `buffer_unordered`). Each parent gets a fresh
 /// paginator.
-pub(crate) fn fan_out(
+pub(crate) fn fan_out<K: RecordType>(
     engine: Arc<Engine>,
     plan: Arc<ResourcePlan>,
-    parents: RecordStream,
+    parents: RecordStream<Value>,
     run: RunOptions,
     stats: StatsHandle,
     span: tracing::Span,
-) -> RecordStream {
+) -> RecordStream<K::Record> {
     let concurrency = engine.concurrency.max(1);
     let state = Arc::new(run.incremental);
     parents
@@ -101,7 +102,7 @@ pub(crate) fn fan_out(
                     span,
                 );
                 let task = AbortOnDrop(tokio::spawn(async move {
-                    let mut pages = pages(seq);
+                    let mut pages = pages::<K>(seq);
                     let first = pages.next().await;
                     (first, pages)
                 }));
@@ -109,7 +110,7 @@ pub(crate) fn fan_out(
                     resource: plan.name.clone(),
                     message: format!("child request task failed: {e}"),
                 })?;
-                Ok::<PageStream, Error>(stream::iter(first).chain(rest).boxed())
+                Ok::<PageStream<K::Record>, Error>(stream::iter(first).chain(rest).boxed())
             }
         })
         .buffered(concurrency)

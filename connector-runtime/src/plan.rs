@@ -54,7 +54,6 @@ pub(crate) struct ResourcePlan {
     pub(crate) name: String,
     pub(crate) method: reqwest::Method,
     pub(crate) path: Template,
-    path_text: String,
     pub(crate) params: Vec<(String, ParamPlan)>,
     pub(crate) headers: Vec<(HeaderName, HeaderPlan)>,
     pub(crate) json: Option<Value>,
@@ -264,7 +263,6 @@ impl ResourcePlan {
         Ok(ResourcePlan {
             method: method(resolved.method()),
             path,
-            path_text: resolved.path().to_owned(),
             params,
             headers,
             json: endpoint.json.clone(),
@@ -282,11 +280,6 @@ impl ResourcePlan {
             include_from_parent,
             name,
         })
-    }
-
-    /// The endpoint path as written (placeholders unfilled).
-    pub(crate) fn path_text(&self) -> String {
-        self.path_text.trim_start_matches('/').to_owned()
     }
 
     /// The headers of one request sequence, placeholders filled.

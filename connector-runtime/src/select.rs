@@ -118,6 +118,29 @@ impl Selector {
         self.find(value).into_iter().next()
     }
 
+    /// The path as plain keys (`$` is none); `None` when it has an index or a wildcard.
+    pub(crate) fn keys(&self) -> Option<Vec<String>> {
+        self.steps
+            .iter()
+            .map(|step| match step {
+                Step::Key(k) => Some(k.clone()),
+                Step::Index(_) | Step::Wildcard => None,
+            })
+            .collect()
+    }
+
+    /// True when one path leads into the other (either is a prefix of the other).
+    pub(crate) fn overlaps(&self, other: &Selector) -> bool {
+        self.steps
+            .iter()
+            .zip(&other.steps)
+            .all(|(a, b)| match (a, b) {
+                (Step::Key(a), Step::Key(b)) => a == b,
+                (Step::Index(a), Step::Index(b)) => a == b,
+                _ => true,
+            })
+    }
+
     /// How many records [`Selector::records`] would give, without copying them.
     pub(crate) fn count(&self, body: &Value) -> Option<usize> {
         let found = self.find(body);
@@ -302,6 +325,23 @@ mod tests {
         let mut taken = body.clone();
         sel("a.b").take_records(&mut taken);
         assert_eq!(taken["a"]["b"], Value::Null, "moved, not copied");
+    }
+
+    #[test]
+    fn key_paths_and_overlaps() {
+        assert_eq!(
+            sel("$.a.b").keys(),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
+        assert_eq!(sel("$").keys(), Some(vec![]));
+        assert_eq!(sel("a[*].b").keys(), None);
+        assert_eq!(sel("a[0]").keys(), None);
+        assert!(sel("data").overlaps(&sel("data[0].id")));
+        assert!(sel("page.data").overlaps(&sel("page")));
+        assert!(sel("$").overlaps(&sel("total")));
+        assert!(sel("a.*").overlaps(&sel("a.b")));
+        assert!(!sel("data").overlaps(&sel("meta.total")));
+        assert!(!sel("page.data").overlaps(&sel("page.next")));
     }
 
     #[test]

@@ -62,7 +62,11 @@ impl StatsHandle {
     }
 
     pub(crate) fn add_record(&self) {
-        self.inner.records.fetch_add(1, Ordering::Relaxed);
+        self.add_records(1);
+    }
+
+    pub(crate) fn add_records(&self, count: u64) {
+        self.inner.records.fetch_add(count, Ordering::Relaxed);
     }
 
     pub(crate) fn update_incremental(&self, f: impl FnOnce(&mut IncrementalState)) {

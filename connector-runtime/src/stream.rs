@@ -16,14 +16,14 @@ use std::task::{Context, Poll};
 
 use futures::stream::{self, BoxStream};
 use futures::{Stream, StreamExt, TryStreamExt};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
 
 use crate::client::Header;
 use crate::connector::Engine;
+use crate::decode::{Json, RecordType};
 use crate::incremental::{Decision, Window};
-use crate::lookahead::{Ahead, Fetched, Fetcher};
+use crate::lookahead::{Ahead, Fetched, Fetcher, Response};
 use crate::paginate::{self, Flow, Page, Paginator, Request};
 use crate::parent::AbortOnDrop;
 use crate::plan::{Bindings, ParamPlan, ResourcePlan};
@@ -32,8 +32,8 @@ use crate::stats::StatsHandle;
 use crate::template::{encode_segment, render_json, value_text};
 use crate::{Error, RunOptions};
 
-pub(crate) type PageStream = BoxStream<'static, Result<Vec<Value>, Error>>;
-pub(crate) type RecordStream = BoxStream<'static, Result<Value, Error>>;
+pub(crate) type PageStream<R> = BoxStream<'static, Result<Vec<R>, Error>>;
+pub(crate) type RecordStream<R> = BoxStream<'static, Result<R, Error>>;
 
 /// The records of one resource: `impl Stream<Item = Result<T, Error>> + Send + Unpin`.
 ///
@@ -69,53 +69,11 @@ impl<T> Stream for ResourceStream<T> {
     }
 }
 
-impl ResourceStream<Value> {
-    pub(crate) fn untyped(inner: RecordStream, stats: StatsHandle) -> ResourceStream<Value> {
+impl<T> ResourceStream<T> {
+    pub(crate) fn new(inner: RecordStream<T>, stats: StatsHandle) -> ResourceStream<T> {
         ResourceStream {
             inner,
             stats,
-            _marker: PhantomData,
-        }
-    }
-
-    /// Deserializes each record into `T`; a record that does not fit is an error naming the
-    /// resource and quoting the record (secrets redacted).
-    pub(crate) fn typed<T: DeserializeOwned + Send + 'static>(
-        self,
-        engine: &Arc<Engine>,
-        resource: &str,
-    ) -> ResourceStream<T> {
-        let redactor = engine.http.redactor.clone();
-        let resource = resource.to_owned();
-        let url = engine
-            .plans
-            .get(&resource)
-            .map(|p| {
-                redactor.url(
-                    &engine
-                        .http
-                        .base_url
-                        .join(&p.path_text())
-                        .unwrap_or_else(|_| engine.http.base_url.clone()),
-                )
-            })
-            .unwrap_or_default();
-        let inner = self
-            .inner
-            .map(move |item| {
-                let value = item?;
-                T::deserialize(&value).map_err(|e| Error::Decode {
-                    resource: resource.clone(),
-                    url: url.clone(),
-                    status: 200,
-                    message: format!("record does not match the generated type: {e}"),
-                    body: redactor.excerpt(value.to_string().as_bytes(), 300),
-                })
-            })
-            .boxed();
-        ResourceStream {
-            inner,
-            stats: self.stats,
             _marker: PhantomData,
         }
     }
@@ -139,7 +97,7 @@ struct Started {
     form: Option<Vec<(String, String)>>,
 }
 
-struct PageState {
+struct PageState<K: RecordType> {
     seq: Sequence,
     started: Option<Started>,
     selector: Option<Selector>,
@@ -147,7 +105,7 @@ struct PageState {
     pages: u64,
     done: bool,
     pending: Option<Error>,
-    ahead: Ahead,
+    ahead: Ahead<K::Record>,
 }
 
 impl Sequence {
@@ -272,8 +230,8 @@ impl Sequence {
 }
 
 /// The pages of one request sequence, each as its (shaped) records.
-pub(crate) fn pages(seq: Sequence) -> PageStream {
-    let state = PageState {
+pub(crate) fn pages<K: RecordType>(seq: Sequence) -> PageStream<K::Record> {
+    let state = PageState::<K> {
         seq,
         started: None,
         selector: None,
@@ -297,52 +255,81 @@ pub(crate) fn pages(seq: Sequence) -> PageStream {
     .boxed()
 }
 
-impl PageState {
+impl<K: RecordType> PageState<K> {
     /// Fetches one page, moves the paginator on, and returns the page's records. A problem
-    /// found after the records were read (a loop, the page cap) is kept in `pending`, so the
-    /// records still arrive before the error.
-    async fn next_page(&mut self) -> Result<Vec<Value>, Error> {
+    /// found after the records were read (a loop, the page cap, a record that does not fit
+    /// the type) is kept in `pending`, so the records before it still arrive.
+    async fn next_page(&mut self) -> Result<Vec<K::Record>, Error> {
         let mut started = match self.started.take() {
             Some(s) => s,
             None => self.seq.start()?,
         };
         let engine = self.seq.engine.clone();
         let plan = self.seq.plan.clone();
+        let direct = self.direct_path(started.paginator.as_ref());
         let fetcher = Fetcher {
             engine: &engine,
             plan: &plan,
             headers: &started.headers,
             form: started.form.as_deref(),
             stats: &self.seq.stats,
+            direct: direct.as_ref(),
         };
         let fetched = match self.ahead.take(&started.request) {
             Some(task) => task.await.map_err(|e| Error::Config {
                 resource: plan.name.clone(),
                 message: format!("page request task failed: {e}"),
             })??,
-            None => fetcher.fetch(&started.request).await?,
+            None => fetcher.fetch::<K>(&started.request).await?,
         };
-        let (headers, json) = match fetched {
+        let (headers, status, body, split) = match fetched {
             Fetched::Ignored => {
                 self.done = true;
                 self.ahead.clear();
                 return Ok(Vec::new());
             }
-            Fetched::Page { headers, json } => (headers, json),
+            Fetched::Page(response) => {
+                let Response {
+                    headers,
+                    status,
+                    body,
+                    split,
+                } = *response;
+                (headers, status, body, split)
+            }
         };
         let url = shown_url(&engine, &started.request);
-        let mut json = json;
-        let selector = self.selector(&json);
-        let count = selector.as_ref().and_then(|s| s.count(&json));
-        if let (Some(selector), None) = (&selector, count) {
-            tracing::warn!(data_selector = %selector, "data_selector matched nothing; page has no records");
+        // Either the records are already parsed (and `envelope` is the rest of the body), or
+        // the whole body is a JSON tree the selector takes them from after the paginator ran.
+        let (mut envelope, parsed, selector) = match split {
+            Some(split) => (split.envelope, Some(split.records), None),
+            None => {
+                let json = self.parse(&body, status, &url)?;
+                let selector = self.selector(&json);
+                (json, None, selector)
+            }
+        };
+        let count = match (&parsed, &selector) {
+            (Some(records), _) => records.as_ref().map(Vec::len),
+            (None, Some(selector)) => selector.count(&envelope),
+            (None, None) => Some(0),
+        };
+        if count.is_none() {
+            let selector = self.known_selector().map(ToString::to_string);
+            tracing::warn!(data_selector = ?selector, "data_selector matched nothing; page has no records");
         }
         self.seq.stats.add_page();
         self.pages += 1;
+        tracing::trace!(
+            page = self.pages,
+            records = count,
+            parsed_into_type = parsed.is_some(),
+            "page read"
+        );
 
         let page = Page {
             headers: &headers,
-            body: &json,
+            body: &envelope,
             records: count.unwrap_or(0),
         };
         let pagination_error = |message: String| Error::Pagination {
@@ -367,14 +354,16 @@ impl PageState {
                     let budget = engine
                         .max_pages
                         .map_or(u64::MAX, |max| max.saturating_sub(self.pages));
+                    let direct = self.direct_path(started.paginator.as_ref());
                     let fetcher = Fetcher {
                         engine: &engine,
                         plan: &plan,
                         headers: &started.headers,
                         form: started.form.as_deref(),
                         stats: &self.seq.stats,
+                        direct: direct.as_ref(),
                     };
-                    self.ahead.fill(
+                    self.ahead.fill::<K>(
                         &fetcher,
                         started.paginator.as_ref(),
                         &started.request,
@@ -388,11 +377,79 @@ impl PageState {
                 self.started = Some(started);
             }
         }
+        if let Some(records) = parsed {
+            let records = records.unwrap_or_default();
+            self.seq.stats.add_records(records.len() as u64);
+            return Ok(records);
+        }
         // Moved out only now: the paginator may read anything in the body.
         let records = selector
-            .and_then(|s| s.take_records(&mut json))
+            .and_then(|s| s.take_records(&mut envelope))
             .unwrap_or_default();
-        self.seq.shape(records)
+        let records = self.seq.shape(records)?;
+        Ok(self.convert(records, &url, status))
+    }
+
+    /// The records' key path when pages can be parsed straight into the record type: typed
+    /// records, nothing that must see them as JSON first (incremental cursors,
+    /// `include_from_parent`), a known selector of plain keys, and a paginator that reads
+    /// nothing inside the records.
+    fn direct_path(&self, paginator: &dyn Paginator) -> Option<Arc<[String]>> {
+        let plan = &self.seq.plan;
+        if !K::DIRECT || plan.incremental.is_some() || !plan.include_from_parent.is_empty() {
+            return None;
+        }
+        let selector = self.known_selector()?;
+        let keys = selector.keys()?;
+        let reads = paginator.body_paths()?;
+        if reads.iter().any(|path| path.overlaps(selector)) {
+            return None;
+        }
+        Some(keys.into())
+    }
+
+    /// The selector from the spec, or the one detected on the first page.
+    fn known_selector(&self) -> Option<&Selector> {
+        self.seq.plan.selector.as_ref().or(self.selector.as_ref())
+    }
+
+    /// A response body as JSON (a blank body is `null`).
+    fn parse(&self, body: &[u8], status: u16, url: &str) -> Result<Value, Error> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(body).map_err(|e| Error::Decode {
+            resource: self.seq.plan.name.clone(),
+            url: url.to_owned(),
+            status,
+            message: format!("response is not JSON: {e}"),
+            body: self.seq.engine.http.redactor.excerpt(body, 300),
+        })
+    }
+
+    /// Records of the stream's type; the first record that does not fit becomes the
+    /// pending error, after the records before it.
+    fn convert(&mut self, records: Vec<Value>, url: &str, status: u16) -> Vec<K::Record> {
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            match K::from_value(record) {
+                Ok(record) => out.push(record),
+                Err((e, record)) => {
+                    let redactor = &self.seq.engine.http.redactor;
+                    self.pending = Some(Error::Decode {
+                        resource: self.seq.plan.name.clone(),
+                        url: url.to_owned(),
+                        status,
+                        message: format!("record does not match the generated type: {e}"),
+                        body: redactor.excerpt(record.to_string().as_bytes(), 300),
+                    });
+                    self.done = true;
+                    self.ahead.clear();
+                    break;
+                }
+            }
+        }
+        out
     }
 
     /// The selector for a response body, detected on the first page when the spec names
@@ -448,7 +505,7 @@ pub(crate) fn shown_url(engine: &Engine, request: &Request) -> String {
 /// Runs a page stream in its own task, one page ahead of the consumer: the next request is
 /// in flight while the caller handles the current page (e.g. writes it to a database). Memory
 /// stays at a few pages. Started on first poll; dropping the stream aborts the task.
-fn prefetch(pages: PageStream) -> PageStream {
+fn prefetch<R: Send + 'static>(pages: PageStream<R>) -> PageStream<R> {
     stream::once(async move {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let task = tokio::spawn(async move {
@@ -481,7 +538,7 @@ fn prefetch(pages: PageStream) -> PageStream {
     .boxed()
 }
 
-fn flatten(pages: PageStream) -> RecordStream {
+fn flatten<R: Send + 'static>(pages: PageStream<R>) -> RecordStream<R> {
     pages
         .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
         .try_flatten()
@@ -489,12 +546,12 @@ fn flatten(pages: PageStream) -> RecordStream {
 }
 
 /// Every record of a resource; a child resource fans out over its parent's records.
-pub(crate) fn resource_records(
+pub(crate) fn resource_records<K: RecordType>(
     engine: Arc<Engine>,
     plan: Arc<ResourcePlan>,
     run: RunOptions,
     stats: StatsHandle,
-) -> RecordStream {
+) -> RecordStream<K::Record> {
     if plan.incremental.is_some() {
         stats.set_incremental(run.incremental.clone().unwrap_or_default());
     }
@@ -506,7 +563,7 @@ pub(crate) fn resource_records(
                 .incremental
                 .as_ref()
                 .map(|i| i.window(run.incremental.as_ref(), None));
-            let pages = pages(Sequence {
+            let pages = pages::<K>(Sequence {
                 engine,
                 plan,
                 parent: None,
@@ -529,30 +586,30 @@ pub(crate) fn resource_records(
                 };
                 return stream::once(async move { Err(error) }).boxed();
             };
-            let parents = resource_records(
+            let parents = resource_records::<Json>(
                 engine.clone(),
                 parent_plan,
                 RunOptions::default(),
                 StatsHandle::default(),
             );
-            crate::parent::fan_out(engine, plan, parents, run, stats, span)
+            crate::parent::fan_out::<K>(engine, plan, parents, run, stats, span)
         }
     }
 }
 
 /// The records of a child for one parent record.
-pub(crate) fn child_records(
+pub(crate) fn child_records<K: RecordType>(
     engine: Arc<Engine>,
     plan: Arc<ResourcePlan>,
     parent: Value,
     run: RunOptions,
     stats: StatsHandle,
-) -> RecordStream {
+) -> RecordStream<K::Record> {
     if plan.incremental.is_some() {
         stats.set_incremental(run.incremental.clone().unwrap_or_default());
     }
     let span = tracing::info_span!("resource", name = %plan.name);
-    flatten(pages(crate::parent::child_sequence(
+    flatten(pages::<K>(crate::parent::child_sequence(
         engine,
         plan,
         Arc::new(parent),

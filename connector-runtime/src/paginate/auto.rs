@@ -11,6 +11,7 @@ use super::json_link::JsonLink;
 use super::page_number::PageNumber;
 use super::single::SinglePage;
 use super::{is_blank, Flow, Page, Paginator, Request};
+use crate::select::Selector;
 
 #[derive(Default)]
 pub(crate) struct Auto {
@@ -116,6 +117,10 @@ fn detect(page: &Page<'_>) -> Result<(Box<dyn Paginator>, String), String> {
 
 impl Paginator for Auto {
     fn init(&mut self, _request: &mut Request) {}
+
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        self.chosen.as_ref().and_then(|p| p.body_paths())
+    }
 
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String> {
         if self.chosen.is_none() {

@@ -48,6 +48,14 @@ impl Cursor {
 }
 
 impl Paginator for Cursor {
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        Some(
+            std::iter::once(&self.path)
+                .chain(self.rules.body_paths())
+                .collect(),
+        )
+    }
+
     fn init(&mut self, request: &mut Request) {
         if let Some((limit, param)) = &self.limit {
             request.set_query(param, limit.to_string());

@@ -34,6 +34,14 @@ pub(super) fn follow(request: &mut Request, link: &str) -> Result<Flow, String> 
 }
 
 impl Paginator for JsonLink {
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        Some(
+            std::iter::once(&self.path)
+                .chain(self.rules.body_paths())
+                .collect(),
+        )
+    }
+
     fn init(&mut self, _request: &mut Request) {}
 
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String> {

@@ -94,6 +94,13 @@ pub(crate) trait Paginator: Send {
         let _ = (next, count);
         Vec::new()
     }
+
+    /// The body paths [`Paginator::next`] reads; `None` when it may read any (auto-detection
+    /// before its first response). The records are parsed straight into their type only when
+    /// none of these reaches into them.
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        Some(Vec::new())
+    }
 }
 
 /// Builds a paginator from the resolved spec; `None` means auto-detection.
@@ -155,6 +162,14 @@ impl StopRules {
             has_more: has_more_path.map(Selector::parse).transpose()?,
             stop_after_empty_page,
         })
+    }
+
+    /// The body paths rules 1 and 2 read.
+    pub(crate) fn body_paths(&self) -> impl Iterator<Item = &Selector> {
+        self.condition
+            .iter()
+            .map(|(path, _)| path)
+            .chain(self.has_more.iter())
     }
 
     /// Whether any rule other than the empty page can stop pagination.

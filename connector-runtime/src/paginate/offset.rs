@@ -66,6 +66,15 @@ impl Offset {
 }
 
 impl Paginator for Offset {
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        Some(
+            self.total_path
+                .iter()
+                .chain(self.rules.body_paths())
+                .collect(),
+        )
+    }
+
     fn init(&mut self, request: &mut Request) {
         self.write(request);
     }

@@ -74,6 +74,15 @@ impl PageNumber {
 }
 
 impl Paginator for PageNumber {
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        Some(
+            self.total_path
+                .iter()
+                .chain(self.rules.body_paths())
+                .collect(),
+        )
+    }
+
     fn init(&mut self, request: &mut Request) {
         self.write(request);
     }
