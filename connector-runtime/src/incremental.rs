@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use connector_spec::{Incremental, LastValueFunc, OnCursorValueMissing};
+use connector_spec::{Incremental, LastValueFunc, OnCursorValueMissing, RowOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -99,7 +99,9 @@ impl IncrementalPlan {
     }
 
     /// Whether a record is inside the window; `Some(cursor)` when it is and has a cursor.
-    /// Records before the start (or at/after the end) are dropped, as dlt does.
+    /// Records before the start (or at/after the end) are dropped, as dlt does; with
+    /// `row_order`, a record out of the window on the side the rows move toward is
+    /// [`Decision::Past`]: no later record can be inside.
     pub(crate) fn check(
         &self,
         record: &Value,
@@ -128,9 +130,17 @@ impl IncrementalPlan {
                 LastValueFunc::Min => ord.reverse(),
             })
         };
+        // Whether the rows move toward end_value (ascending for `max`, descending for `min`).
+        let toward_end = self
+            .config
+            .row_order
+            .map(|order| (order == RowOrder::Asc) == (self.func == LastValueFunc::Max));
         if let Some(start) = &window.start_value {
             if forward(cursor, start) == Some(Ordering::Less) {
-                return Ok(Decision::Drop);
+                return Ok(match toward_end {
+                    Some(false) => Decision::Past,
+                    _ => Decision::Drop,
+                });
             }
         }
         if let Some(end) = &window.end_value {
@@ -138,7 +148,10 @@ impl IncrementalPlan {
                 forward(cursor, end),
                 Some(Ordering::Greater | Ordering::Equal)
             ) {
-                return Ok(Decision::Drop);
+                return Ok(match toward_end {
+                    Some(true) => Decision::Past,
+                    _ => Decision::Drop,
+                });
             }
         }
         Ok(Decision::Keep(Some(cursor.clone())))
@@ -206,8 +219,13 @@ fn apply_lag(value: &Value, lag: f64, func: LastValueFunc) -> Value {
 /// What to do with one record.
 #[derive(Debug)]
 pub(crate) enum Decision {
+    /// Inside the window, with its cursor value when it has one.
     Keep(Option<Value>),
+    /// Outside the window.
     Drop,
+    /// Outside the window where `row_order` says every later record is too: drop it and
+    /// request no further page.
+    Past,
 }
 
 /// Orders two cursor values: numbers numerically, strings (ISO timestamps, ids) as text.

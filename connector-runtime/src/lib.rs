@@ -14,7 +14,11 @@
 //!   `concurrency` page requests in flight, records still in page order (concurrency 1:
 //!   strictly sequential).
 //! - Parent-child fan-out with bounded concurrency in parent order; incremental windows with
-//!   per-parent high-water marks reported through [`StatsHandle`].
+//!   per-parent high-water marks reported through [`StatsHandle`]; with `row_order`, paging
+//!   stops at the first record past the window.
+//! - Typed streams ([`Connector::stream_typed`]) parse each page straight into the record
+//!   type, without a JSON tree, unless the records must be seen as JSON first (incremental
+//!   cursors, `include_from_parent`, wildcard selectors, a paginator reading inside them).
 //! - Secrets from the environment or a dlt-style secrets.toml, redacted everywhere.
 //!
 //! Generated code names only `::connector_runtime::...`, hence the re-exports below.
@@ -42,7 +46,7 @@
 //! `api_key` under `[sources.rmm]` of a secrets.toml (see [`Secrets`]).
 //!
 //! # Not (yet) supported
-//! `incremental.row_order`, JSON-lines / CSV bodies; `parallelized` is ignored (children
+//! JSON-lines / CSV bodies; `parallelized` is ignored (children
 //! always run with the connector's concurrency bound).
 
 mod auth;

@@ -199,13 +199,19 @@ impl Sequence {
         })
     }
 
-    /// Applies incremental filtering and `include_from_parent` to one page's records.
-    fn shape(&self, records: Vec<Value>) -> Result<Vec<Value>, Error> {
+    /// Applies incremental filtering and `include_from_parent` to one page's records; the
+    /// flag says a record was past the window in `row_order` (request no further page).
+    fn shape(&self, records: Vec<Value>) -> Result<(Vec<Value>, bool), Error> {
         let mut out = Vec::with_capacity(records.len());
+        let mut past = false;
         for mut record in records {
             if let (Some(inc), Some(window)) = (&self.plan.incremental, &self.window) {
                 match inc.check(&record, window, &self.plan.name)? {
                     Decision::Drop => continue,
+                    Decision::Past => {
+                        past = true;
+                        continue;
+                    }
                     Decision::Keep(Some(cursor)) => {
                         let key = self.parent_key.as_deref();
                         self.stats
@@ -225,7 +231,7 @@ impl Sequence {
             self.stats.add_record();
             out.push(record);
         }
-        Ok(out)
+        Ok((out, past))
     }
 }
 
@@ -386,7 +392,15 @@ impl<K: RecordType> PageState<K> {
         let records = selector
             .and_then(|s| s.take_records(&mut envelope))
             .unwrap_or_default();
-        let records = self.seq.shape(records)?;
+        let (records, past) = self.seq.shape(records)?;
+        if past && !self.done {
+            tracing::debug!(
+                "a record is past the incremental window in row_order; no further page"
+            );
+            self.done = true;
+            self.pending = None;
+            self.ahead.clear();
+        }
         Ok(self.convert(records, &url, status))
     }
 

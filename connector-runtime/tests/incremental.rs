@@ -201,3 +201,115 @@ async fn child_marks_are_kept_per_parent() {
     seen.extend(queries(&server, "/events/b").await);
     assert_eq!(seen, ["after=0", "after=5", "after=0", "after=9"]);
 }
+
+/// Five pages of three records with cursor values in `order` (1..=15 ascending, or
+/// descending), then an empty page.
+async fn ordered_server(descending: bool) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path_regex("^/ordered$"))
+        .respond_with(move |request: &Request| {
+            let page: i64 = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1);
+            let items: Vec<Value> = (1..=3)
+                .map(|i| (page - 1) * 3 + i)
+                .filter(|n| *n <= 15)
+                .map(|n| if descending { 16 - n } else { n })
+                .map(|n| json!({"id": n, "updated_at": n}))
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({ "data": items }))
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+fn ordered_spec(incremental: &str) -> String {
+    format!(
+        "name: t\nclient: {{ base_url: http://unused }}\nresources:\n  - name: items\n    endpoint:\n      path: /ordered\n      data_selector: data\n      paginator: {{ type: page_number, base_page: 1, total_path: null }}\n      incremental: {incremental}\n"
+    )
+}
+
+#[tokio::test]
+async fn row_order_stops_paging_at_the_first_record_past_the_window() {
+    // Ascending toward end_value: page 3 holds 7, the end (exclusive); no page after it.
+    let server = ordered_server(false).await;
+    let c = connector(
+        &ordered_spec(
+            "{ cursor_path: updated_at, initial_value: 2, end_value: 7, row_order: asc }",
+        ),
+        Secrets::new(),
+        &server.uri(),
+    );
+    let (got, _) = run(&c, None).await;
+    assert_eq!(
+        field(&got, "id"),
+        (2..=6).map(Value::from).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        queries(&server, "/ordered").await,
+        ["page=1", "page=2", "page=3"]
+    );
+
+    // Without row_order every page is read (and the records past the end dropped).
+    let server = ordered_server(false).await;
+    let c = connector(
+        &ordered_spec("{ cursor_path: updated_at, initial_value: 2, end_value: 7 }"),
+        Secrets::new(),
+        &server.uri(),
+    );
+    let (got, _) = run(&c, None).await;
+    assert_eq!(
+        field(&got, "id"),
+        (2..=6).map(Value::from).collect::<Vec<_>>()
+    );
+    assert_eq!(queries(&server, "/ordered").await.len(), 6);
+}
+
+#[tokio::test]
+async fn descending_rows_stop_below_the_saved_mark() {
+    let server = ordered_server(true).await;
+    let c = connector(
+        &ordered_spec("{ cursor_path: updated_at, initial_value: 0, row_order: desc }"),
+        Secrets::new(),
+        &server.uri(),
+    );
+    let saved = IncrementalState {
+        last_value: Some(json!(10)),
+        ..Default::default()
+    };
+    let (got, state) = run(&c, Some(saved)).await;
+    assert_eq!(
+        field(&got, "id"),
+        (10..=15).rev().map(Value::from).collect::<Vec<_>>()
+    );
+    assert_eq!(state.and_then(|s| s.last_value), Some(json!(15)));
+    // 15-13, 12-10, then 9-7: 9 is below the mark, so page 3 is the last one requested.
+    assert_eq!(
+        queries(&server, "/ordered").await,
+        ["page=1", "page=2", "page=3"]
+    );
+}
+
+#[tokio::test]
+async fn min_cursor_reverses_what_past_means() {
+    // last_value_func min: the window runs down from the start; ascending rows move away from
+    // the end, so the first record above the start is past it.
+    let server = ordered_server(false).await;
+    let c = connector(
+        &ordered_spec(
+            "{ cursor_path: updated_at, initial_value: 5, last_value_func: min, row_order: asc }",
+        ),
+        Secrets::new(),
+        &server.uri(),
+    );
+    let (got, _) = run(&c, None).await;
+    assert_eq!(
+        field(&got, "id"),
+        (1..=5).map(Value::from).collect::<Vec<_>>()
+    );
+    assert_eq!(queries(&server, "/ordered").await, ["page=1", "page=2"]);
+}

@@ -581,6 +581,7 @@ fn variant_noun(path: &str, tagged: bool) -> String {
         ("client_auth", false) => "client_auth".into(),
         ("last_value_func", false) => "last_value_func".into(),
         ("on_cursor_value_missing", false) => "on_cursor_value_missing".into(),
+        ("row_order", false) => "row_order".into(),
         _ => "value".into(),
     }
 }

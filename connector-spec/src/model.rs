@@ -551,6 +551,21 @@ pub struct Incremental {
     /// Re-read this much before the last value (seconds for timestamps, units for numbers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lag: Option<f64>,
+    /// The order the API returns records in, by cursor. When set, paging stops at the first
+    /// record past the window in that direction (`asc`: at or after `end_value`; `desc`:
+    /// before the start value), as every later record would be dropped anyway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_order: Option<RowOrder>,
+}
+
+/// The order of records by their incremental cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOrder {
+    /// Ascending cursor values.
+    Asc,
+    /// Descending cursor values.
+    Desc,
 }
 
 /// How the incremental high-water mark moves.

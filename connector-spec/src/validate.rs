@@ -680,6 +680,18 @@ fn incremental(res: &Res, p: &mut Problems) {
             )
             .maybe_help(did_you_mean(&inc.cursor_path, &names));
         }
+        // Toward end_value is ascending for `max`, descending for `min`.
+        let toward_end = match (inc.row_order, inc.last_value_func) {
+            (None, _) => false,
+            (Some(order), func) => (order == RowOrder::Asc) != (func == Some(LastValueFunc::Min)),
+        };
+        if toward_end && inc.end_value.is_none() {
+            p.warning(
+                format!("{path}.row_order"),
+                "this row_order stops paging only at end_value, and end_value is not set",
+            )
+            .help("set `end_value`, or use the opposite row_order if the API returns records the other way");
+        }
     }
 }
 
