@@ -15,6 +15,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
@@ -34,7 +35,15 @@ pub(crate) trait RecordType: Send + Sync + 'static {
     fn from_value(value: Value) -> Result<Self::Record, (serde_json::Error, Value)>;
 
     /// Envelope and records parsed straight from `body`; see [`split`].
-    fn split(body: &[u8], path: &[String]) -> Result<Split<Self::Record>, serde_json::Error>;
+    fn split(body: &[u8], direct: &Direct) -> Result<Split<Self::Record>, serde_json::Error>;
+}
+
+/// How pages of one request sequence are split: the records' key path, and how many records
+/// to make room for (the previous page's count), so the vector is not regrown on every page.
+#[derive(Debug, Clone)]
+pub(crate) struct Direct {
+    pub(crate) path: Arc<[String]>,
+    pub(crate) expected: usize,
 }
 
 /// Records kept as JSON (`Connector::stream`).
@@ -48,8 +57,8 @@ impl RecordType for Json {
         Ok(value)
     }
 
-    fn split(body: &[u8], path: &[String]) -> Result<Split<Value>, serde_json::Error> {
-        split(body, path)
+    fn split(body: &[u8], direct: &Direct) -> Result<Split<Value>, serde_json::Error> {
+        split(body, &direct.path, direct.expected)
     }
 }
 
@@ -64,8 +73,8 @@ impl<T: DeserializeOwned + Send + 'static> RecordType for Typed<T> {
         T::deserialize(&value).map_err(|e| (e, value))
     }
 
-    fn split(body: &[u8], path: &[String]) -> Result<Split<T>, serde_json::Error> {
-        split(body, path)
+    fn split(body: &[u8], direct: &Direct) -> Result<Split<T>, serde_json::Error> {
+        split(body, &direct.path, direct.expected)
     }
 }
 
@@ -80,15 +89,18 @@ pub(crate) struct Split<T> {
 
 /// Parses `body` in one pass: the value at the key path `path` becomes the records (a list:
 /// its elements; `null`: none; an object: one record), everything else becomes `envelope`.
-/// An empty `path` means the body itself holds the records.
+/// An empty `path` means the body itself holds the records; room is made for `expected`
+/// records up front.
 pub(crate) fn split<T: DeserializeOwned>(
     body: &[u8],
     path: &[String],
+    expected: usize,
 ) -> Result<Split<T>, serde_json::Error> {
     let mut records = None;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let envelope = Envelope {
         path,
+        expected,
         records: &mut records,
     }
     .deserialize(&mut deserializer)?;
@@ -99,6 +111,7 @@ pub(crate) fn split<T: DeserializeOwned>(
 /// Builds the envelope `Value`, descending along `path`; at its end, the records.
 struct Envelope<'p, T> {
     path: &'p [String],
+    expected: usize,
     records: &'p mut Option<Vec<T>>,
 }
 
@@ -108,12 +121,17 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Envelope<'_, T> {
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
         match self.path.split_first() {
             None => {
-                *self.records = Some(deserializer.deserialize_any(RecordsVisitor(PhantomData))?);
+                let visitor = RecordsVisitor {
+                    expected: self.expected,
+                    _type: PhantomData,
+                };
+                *self.records = Some(deserializer.deserialize_any(visitor)?);
                 Ok(Value::Null)
             }
             Some((key, rest)) => deserializer.deserialize_any(EnvelopeVisitor {
                 key,
                 rest,
+                expected: self.expected,
                 records: self.records,
             }),
         }
@@ -123,6 +141,7 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Envelope<'_, T> {
 struct EnvelopeVisitor<'p, T> {
     key: &'p str,
     rest: &'p [String],
+    expected: usize,
     records: &'p mut Option<Vec<T>>,
 }
 
@@ -173,6 +192,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<'_, T> {
             let value = if key == self.key {
                 map.next_value_seed(Envelope {
                     path: self.rest,
+                    expected: self.expected,
                     records: &mut *self.records,
                 })?
             } else {
@@ -185,7 +205,10 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<'_, T> {
 }
 
 /// The value at the selector: a list of records, one record (an object), or none (`null`).
-struct RecordsVisitor<T>(PhantomData<fn() -> T>);
+struct RecordsVisitor<T> {
+    expected: usize,
+    _type: PhantomData<fn() -> T>,
+}
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for RecordsVisitor<T> {
     type Value = Vec<T>;
@@ -203,7 +226,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for RecordsVisitor<T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(self.expected).min(10_000));
         while let Some(record) = seq.next_element()? {
             records.push(record);
         }
@@ -228,6 +251,13 @@ mod tests {
         extra: Map<String, Value>,
     }
 
+    fn split_at<T: DeserializeOwned>(
+        body: &[u8],
+        path: &[String],
+    ) -> Result<Split<T>, serde_json::Error> {
+        split(body, path, 2)
+    }
+
     fn path(keys: &[&str]) -> Vec<String> {
         keys.iter().map(|k| (*k).to_owned()).collect()
     }
@@ -235,7 +265,7 @@ mod tests {
     #[test]
     fn records_at_a_key_path_and_the_rest_as_envelope() {
         let body = br#"{"total": 3, "page": {"data": [{"id": 1, "x": "a"}, {"id": 2}], "next": "n"}, "z": [1, null, true, -2.5]}"#;
-        let split: Split<Item> = split(body, &path(&["page", "data"])).unwrap();
+        let split: Split<Item> = split(body, &path(&["page", "data"]), 0).unwrap();
         assert_eq!(
             split.envelope,
             json!({"total": 3, "page": {"data": null, "next": "n"}, "z": [1, null, true, -2.5]})
@@ -248,27 +278,27 @@ mod tests {
 
     #[test]
     fn the_body_itself_an_object_null_or_a_missing_path() {
-        let root: Split<Item> = split(br#"[{"id": 1}]"#, &[]).unwrap();
+        let root: Split<Item> = split_at(br#"[{"id": 1}]"#, &[]).unwrap();
         assert_eq!(
             (root.envelope, root.records.map(|r| r.len())),
             (Value::Null, Some(1))
         );
-        let one: Split<Item> = split(br#"{"data": {"id": 9}}"#, &path(&["data"])).unwrap();
+        let one: Split<Item> = split_at(br#"{"data": {"id": 9}}"#, &path(&["data"])).unwrap();
         assert_eq!(one.records.unwrap()[0].id, 9);
-        let none: Split<Item> = split(br#"{"data": null}"#, &path(&["data"])).unwrap();
+        let none: Split<Item> = split_at(br#"{"data": null}"#, &path(&["data"])).unwrap();
         assert_eq!(none.records.map(|r| r.len()), Some(0));
-        let missing: Split<Item> = split(br#"{"other": []}"#, &path(&["data"])).unwrap();
+        let missing: Split<Item> = split_at(br#"{"other": []}"#, &path(&["data"])).unwrap();
         assert!(missing.records.is_none());
         assert_eq!(missing.envelope, json!({"other": []}));
-        let scalar_body: Split<Item> = split(b"42", &path(&["data"])).unwrap();
+        let scalar_body: Split<Item> = split_at(b"42", &path(&["data"])).unwrap();
         assert_eq!(scalar_body.envelope, json!(42));
     }
 
     #[test]
     fn records_that_do_not_fit_and_broken_json_are_errors() {
-        assert!(split::<Item>(br#"{"data": [{"id": "a"}]}"#, &path(&["data"])).is_err());
-        assert!(split::<Item>(br#"{"data": 5}"#, &path(&["data"])).is_err());
-        assert!(split::<Item>(br#"{"data": [] "#, &path(&["data"])).is_err());
-        assert!(split::<Item>(br#"{"data": []} trailing"#, &path(&["data"])).is_err());
+        assert!(split_at::<Item>(br#"{"data": [{"id": "a"}]}"#, &path(&["data"])).is_err());
+        assert!(split_at::<Item>(br#"{"data": 5}"#, &path(&["data"])).is_err());
+        assert!(split_at::<Item>(br#"{"data": [] "#, &path(&["data"])).is_err());
+        assert!(split_at::<Item>(br#"{"data": []} trailing"#, &path(&["data"])).is_err());
     }
 }

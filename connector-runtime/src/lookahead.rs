@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use crate::client::{Call, Header, Outcome};
 use crate::connector::Engine;
-use crate::decode::{RecordType, Split};
+use crate::decode::{Direct, RecordType, Split};
 use crate::paginate::{Paginator, Request};
 use crate::parent::AbortOnDrop;
 use crate::plan::ResourcePlan;
@@ -46,9 +46,9 @@ pub(crate) struct Fetcher<'a> {
     pub(crate) headers: &'a [Header],
     pub(crate) form: Option<&'a [(String, String)]>,
     pub(crate) stats: &'a StatsHandle,
-    /// The records' key path when pages may be parsed straight into records
-    /// (`decode::split`); done here so prefetched pages are parsed in parallel.
-    pub(crate) direct: Option<&'a Arc<[String]>>,
+    /// Set when pages may be parsed straight into records (`decode::split`); done here so
+    /// prefetched pages are parsed in parallel.
+    pub(crate) direct: Option<&'a Direct>,
 }
 
 impl Fetcher<'_> {
@@ -80,7 +80,7 @@ impl Fetcher<'_> {
                 body,
             } => (status, headers, body),
         };
-        let split = self.direct.and_then(|path| K::split(&body, path).ok());
+        let split = self.direct.and_then(|direct| K::split(&body, direct).ok());
         Ok(Fetched::Page(Box::new(Response {
             headers,
             status,

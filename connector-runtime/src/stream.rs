@@ -21,7 +21,7 @@ use tracing::Instrument;
 
 use crate::client::Header;
 use crate::connector::Engine;
-use crate::decode::{Json, RecordType};
+use crate::decode::{Direct, Json, RecordType};
 use crate::incremental::{Decision, Window};
 use crate::lookahead::{Ahead, Fetched, Fetcher, Response};
 use crate::paginate::{self, Flow, Page, Paginator, Request};
@@ -106,6 +106,8 @@ struct PageState<K: RecordType> {
     done: bool,
     pending: Option<Error>,
     ahead: Ahead<K::Record>,
+    /// Records on the last page, the room made for the next one.
+    last_count: usize,
 }
 
 impl Sequence {
@@ -246,6 +248,7 @@ pub(crate) fn pages<K: RecordType>(seq: Sequence) -> PageStream<K::Record> {
         done: false,
         pending: None,
         ahead: Ahead::default(),
+        last_count: 0,
     };
     stream::try_unfold(state, |mut st| async move {
         if let Some(e) = st.pending.take() {
@@ -326,6 +329,7 @@ impl<K: RecordType> PageState<K> {
         }
         self.seq.stats.add_page();
         self.pages += 1;
+        self.last_count = count.unwrap_or(0);
         tracing::trace!(
             page = self.pages,
             records = count,
@@ -408,7 +412,7 @@ impl<K: RecordType> PageState<K> {
     /// records, nothing that must see them as JSON first (incremental cursors,
     /// `include_from_parent`), a known selector of plain keys, and a paginator that reads
     /// nothing inside the records.
-    fn direct_path(&self, paginator: &dyn Paginator) -> Option<Arc<[String]>> {
+    fn direct_path(&self, paginator: &dyn Paginator) -> Option<Direct> {
         let plan = &self.seq.plan;
         if !K::DIRECT || plan.incremental.is_some() || !plan.include_from_parent.is_empty() {
             return None;
@@ -419,7 +423,10 @@ impl<K: RecordType> PageState<K> {
         if reads.iter().any(|path| path.overlaps(selector)) {
             return None;
         }
-        Some(keys.into())
+        Some(Direct {
+            path: keys.into(),
+            expected: self.last_count,
+        })
     }
 
     /// The selector from the spec, or the one detected on the first page.
