@@ -18,6 +18,11 @@ mod report;
 mod rss;
 mod run;
 
+/// See the `mimalloc` feature in Cargo.toml.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::{Command, ExitCode, Stdio};
 
 use clap::Parser;
@@ -25,6 +30,13 @@ use clap::Parser;
 use cases::Case;
 use cli::Args;
 use run::Outcome;
+
+/// The allocator this build measures with (the `mimalloc` feature).
+const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "the system's (glibc malloc)"
+};
 
 /// The line a child prints its outcome on.
 const RESULT_PREFIX: &str = "RESULT ";
@@ -93,6 +105,7 @@ fn main() -> ExitCode {
         }
     }
     if !outcomes.is_empty() {
+        println!("global allocator: {ALLOCATOR}\n");
         println!("{}", report::table(&outcomes));
     }
     for line in report::ratios(&outcomes).into_iter().chain(extra) {
