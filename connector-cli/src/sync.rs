@@ -225,7 +225,7 @@ fn print_summary(args: &Args, report: &SyncReport) {
                         first.table
                     )
                 }
-                Ok(DestinationUrl::DuckDb(path)) => {
+                Ok(DestinationUrl::DuckDb { path, .. }) => {
                     println!(
                         "\nquery it: duckdb {} 'SELECT * FROM \"{}\" LIMIT 5'",
                         path.display(),

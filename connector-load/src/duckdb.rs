@@ -21,14 +21,23 @@ fn db_error(context: &str, e: duckdb::Error) -> Error {
     Error::db("duckdb", context, e)
 }
 
-/// Opens (creating when missing) the DuckDB database at `path`.
-pub(crate) fn open(path: &Path, url: &str) -> Result<SqlDestination<DuckDbBackend>> {
+/// Opens (creating when missing) the DuckDB database at `path`, with `settings` (checked
+/// names, plain values) applied.
+pub(crate) fn open(
+    path: &Path,
+    url: &str,
+    settings: &[(String, String)],
+) -> Result<SqlDestination<DuckDbBackend>> {
     let open_error = |reason: String| Error::Open {
         kind: "duckdb",
         path: path.to_owned(),
         reason,
     };
     let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+    for (name, value) in settings {
+        conn.execute_batch(&format!("SET {name} = '{value}'"))
+            .map_err(|e| open_error(format!("setting {name}={value}: {e}")))?;
+    }
     SqlDestination::new(DuckDbBackend { conn }, url.to_owned()).map_err(|e| match e {
         Error::Database { message, .. } => open_error(message),
         other => other,

@@ -117,8 +117,18 @@ struct Schema {
 }
 
 impl Schema {
+    /// The column named `name`, case-insensitively (as both databases compare names).
     fn find(&self, name: &str) -> Option<usize> {
-        self.by_name.get(&name.to_lowercase()).copied()
+        // Called for every field of every record: most names are lowercase already, and
+        // looking them up as they are saves an allocation each.
+        if name
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+        {
+            self.by_name.get(&name.to_lowercase()).copied()
+        } else {
+            self.by_name.get(name).copied()
+        }
     }
 
     fn push(&mut self, column: ColumnDef) -> usize {

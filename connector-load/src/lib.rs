@@ -82,9 +82,20 @@ pub const SUPPORTED_DESTINATIONS: &[&str] = if cfg!(feature = "duckdb") {
 pub enum DestinationUrl {
     /// `sqlite:PATH`.
     Sqlite(PathBuf),
-    /// `duckdb:PATH`.
-    DuckDb(PathBuf),
+    /// `duckdb:PATH`, optionally with DuckDB settings applied when the database is opened:
+    /// `duckdb:PATH?memory_limit=512MB&threads=2` (see [`DUCKDB_SETTINGS`]).
+    DuckDb {
+        /// The database file.
+        path: PathBuf,
+        /// `(name, value)` pairs, in the order given.
+        settings: Vec<(String, String)>,
+    },
 }
+
+/// DuckDB settings a `duckdb:` URL may carry. DuckDB's own default `memory_limit` is 80% of
+/// RAM, and a merge of millions of rows uses what it may; a limit makes it spill to
+/// `temp_directory` instead.
+pub const DUCKDB_SETTINGS: &[&str] = &["memory_limit", "threads", "temp_directory"];
 
 impl DestinationUrl {
     /// Parses `sqlite:PATH` or `duckdb:PATH` (`sqlite://PATH` is accepted too). Whether
@@ -110,7 +121,13 @@ impl DestinationUrl {
         }
         match scheme.to_ascii_lowercase().as_str() {
             "sqlite" => Ok(DestinationUrl::Sqlite(PathBuf::from(path))),
-            "duckdb" => Ok(DestinationUrl::DuckDb(PathBuf::from(path))),
+            "duckdb" => {
+                let (path, query) = path.split_once('?').unwrap_or((path, ""));
+                Ok(DestinationUrl::DuckDb {
+                    path: PathBuf::from(path),
+                    settings: duckdb_settings(query).map_err(bad)?,
+                })
+            }
             other => Err(bad(format!(
                 "unknown destination kind `{other}`; supported: sqlite:PATH, duckdb:PATH"
             ))),
@@ -126,18 +143,49 @@ pub fn open_destination(url: &str) -> Result<Box<dyn Destination>> {
             check_path("sqlite", &path)?;
             Ok(Box::new(sqlite::open(&path, url)?))
         }
-        DestinationUrl::DuckDb(path) => open_duckdb(url, &path),
+        DestinationUrl::DuckDb { path, settings } => open_duckdb(url, &path, &settings),
     }
 }
 
+/// `name=value&...` pairs of DuckDB settings; only [`DUCKDB_SETTINGS`], values without quotes.
+fn duckdb_settings(query: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut settings = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(format!("`{pair}` is not `setting=value`"));
+        };
+        if !DUCKDB_SETTINGS.contains(&name) {
+            return Err(format!(
+                "unknown DuckDB setting `{name}`; supported: {}",
+                DUCKDB_SETTINGS.join(", ")
+            ));
+        }
+        if value.is_empty() || value.contains(['\'', '"', ';']) {
+            return Err(format!(
+                "DuckDB setting `{name}` needs a plain value (no quotes or `;`), like `{name}=512MB`"
+            ));
+        }
+        settings.push((name.to_owned(), value.to_owned()));
+    }
+    Ok(settings)
+}
+
 #[cfg(feature = "duckdb")]
-fn open_duckdb(url: &str, path: &Path) -> Result<Box<dyn Destination>> {
+fn open_duckdb(
+    url: &str,
+    path: &Path,
+    settings: &[(String, String)],
+) -> Result<Box<dyn Destination>> {
     check_path("duckdb", path)?;
-    Ok(Box::new(duckdb::open(path, url)?))
+    Ok(Box::new(duckdb::open(path, url, settings)?))
 }
 
 #[cfg(not(feature = "duckdb"))]
-fn open_duckdb(url: &str, _path: &Path) -> Result<Box<dyn Destination>> {
+fn open_duckdb(
+    url: &str,
+    _path: &Path,
+    _settings: &[(String, String)],
+) -> Result<Box<dyn Destination>> {
     Err(Error::FeatureDisabled {
         url: url.to_owned(),
         feature: "duckdb",

@@ -21,8 +21,42 @@ fn parses_both_kinds() {
     );
     assert_eq!(
         DestinationUrl::parse("duckdb:x/a.duckdb").unwrap(),
-        DestinationUrl::DuckDb("x/a.duckdb".into())
+        DestinationUrl::DuckDb {
+            path: "x/a.duckdb".into(),
+            settings: vec![]
+        }
     );
+    assert_eq!(
+        DestinationUrl::parse("duckdb:x/a.duckdb?memory_limit=256MB&threads=2").unwrap(),
+        DestinationUrl::DuckDb {
+            path: "x/a.duckdb".into(),
+            settings: vec![
+                ("memory_limit".into(), "256MB".into()),
+                ("threads".into(), "2".into())
+            ]
+        }
+    );
+}
+
+#[test]
+fn bad_duckdb_settings_say_what_is_allowed() {
+    for (url, reason) in [
+        (
+            "duckdb:a.duckdb?memory=1GB",
+            "unknown DuckDB setting `memory`; supported: memory_limit, threads, temp_directory",
+        ),
+        (
+            "duckdb:a.duckdb?threads",
+            "`threads` is not `setting=value`",
+        ),
+        (
+            "duckdb:a.duckdb?memory_limit=1GB';DROP TABLE x",
+            "DuckDB setting `memory_limit` needs a plain value (no quotes or `;`), like `memory_limit=512MB`",
+        ),
+    ] {
+        let message = DestinationUrl::parse(url).unwrap_err().to_string();
+        assert_eq!(message, format!("bad destination `{url}`: {reason}"));
+    }
 }
 
 #[test]
@@ -121,6 +155,37 @@ fn duckdb_not_a_database() {
     assert!(
         message.starts_with(&format!(
             "cannot open duckdb destination `{}`: ",
+            path.display()
+        )),
+        "{message}"
+    );
+}
+
+#[cfg(feature = "duckdb")]
+#[test]
+fn duckdb_settings_are_applied_and_bad_values_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.duckdb");
+    let destination = open_destination(&format!(
+        "duckdb:{}?memory_limit=100MB&threads=1",
+        path.display()
+    ))
+    .unwrap();
+    let rows = destination
+        .query_rows("SELECT current_setting('threads')")
+        .unwrap();
+    assert_eq!(rows, [[serde_json::json!(1)]]);
+    let rows = destination
+        .query_rows("SELECT current_setting('memory_limit')")
+        .unwrap();
+    let limit = rows[0][0].as_str().unwrap_or_default().to_owned();
+    assert!(limit.contains("MiB") || limit.contains("MB"), "{limit}");
+    drop(destination);
+
+    let message = error(&format!("duckdb:{}?memory_limit=lots", path.display()));
+    assert!(
+        message.starts_with(&format!(
+            "cannot open duckdb destination `{}`: setting memory_limit=lots: ",
             path.display()
         )),
         "{message}"
