@@ -162,7 +162,17 @@ async fn client_side(case: &Case, base_url: &str) -> Result<(u64, u64, f64), Ski
 #[cfg(feature = "duckdb")]
 async fn duckdb(case: &Case, base_url: &str) -> Result<(u64, u64, f64), Skip> {
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-    let url = format!("duckdb:{}", dir.path().join("bench.duckdb").display());
+    // DuckDB settings for the destination URL, e.g. `memory_limit=128MB` (see bench/README.md).
+    let settings = std::env::var("BENCH_DUCKDB_SETTINGS").unwrap_or_default();
+    let query = if settings.is_empty() {
+        String::new()
+    } else {
+        format!("?{settings}")
+    };
+    let url = format!(
+        "duckdb:{}{query}",
+        dir.path().join("bench.duckdb").display()
+    );
     let c = connector(case, base_url)?;
     let destination = connector_load::open_destination(&url).map_err(|e| e.to_string())?;
     Ok(load(&c, Sink::Destination(Arc::from(destination))).await?)
