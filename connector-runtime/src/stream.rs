@@ -276,20 +276,15 @@ impl<K: RecordType> PageState<K> {
         let engine = self.seq.engine.clone();
         let plan = self.seq.plan.clone();
         let direct = self.direct_path(started.paginator.as_ref());
-        let fetcher = Fetcher {
-            engine: &engine,
-            plan: &plan,
-            headers: &started.headers,
-            form: started.form.as_deref(),
-            stats: &self.seq.stats,
-            direct: direct.as_ref(),
-        };
         let fetched = match self.ahead.take(&started.request) {
             Some(task) => task.await.map_err(|e| Error::Config {
                 resource: plan.name.clone(),
                 message: format!("page request task failed: {e}"),
             })??,
-            None => fetcher.fetch::<K>(&started.request).await?,
+            None => {
+                let fetcher = fetcher(&engine, &plan, &started, &self.seq.stats, direct.as_ref());
+                fetcher.fetch::<K>(&started.request).await?
+            }
         };
         let (headers, status, body, split) = match fetched {
             Fetched::Ignored => {
@@ -365,16 +360,8 @@ impl<K: RecordType> PageState<K> {
                         .max_pages
                         .map_or(u64::MAX, |max| max.saturating_sub(self.pages));
                     let direct = self.direct_path(started.paginator.as_ref());
-                    let fetcher = Fetcher {
-                        engine: &engine,
-                        plan: &plan,
-                        headers: &started.headers,
-                        form: started.form.as_deref(),
-                        stats: &self.seq.stats,
-                        direct: direct.as_ref(),
-                    };
                     self.ahead.fill::<K>(
-                        &fetcher,
+                        &fetcher(&engine, &plan, &started, &self.seq.stats, direct.as_ref()),
                         started.paginator.as_ref(),
                         &started.request,
                         engine.concurrency,
@@ -511,6 +498,24 @@ impl<K: RecordType> PageState<K> {
             ));
         }
         None
+    }
+}
+
+/// What fetching a page of `started`'s sequence needs.
+fn fetcher<'a>(
+    engine: &'a Arc<Engine>,
+    plan: &'a Arc<ResourcePlan>,
+    started: &'a Started,
+    stats: &'a StatsHandle,
+    direct: Option<&'a Direct>,
+) -> Fetcher<'a> {
+    Fetcher {
+        engine,
+        plan,
+        headers: &started.headers,
+        form: started.form.as_deref(),
+        stats,
+        direct,
     }
 }
 

@@ -233,83 +233,79 @@ fn ordered_spec(incremental: &str) -> String {
     )
 }
 
+/// The ids a run of `incremental` over the ordered server yields, the new mark, and the pages
+/// requested.
+async fn ordered_run(
+    descending: bool,
+    incremental: &str,
+    state: Option<IncrementalState>,
+) -> (Vec<i64>, Option<Value>, Vec<String>) {
+    let server = ordered_server(descending).await;
+    let c = connector(&ordered_spec(incremental), Secrets::new(), &server.uri());
+    let (got, state) = run(&c, state).await;
+    let ids = got.iter().filter_map(|r| r["id"].as_i64()).collect();
+    (
+        ids,
+        state.and_then(|s| s.last_value),
+        queries(&server, "/ordered").await,
+    )
+}
+
+fn pages(n: usize) -> Vec<String> {
+    (1..=n).map(|p| format!("page={p}")).collect()
+}
+
 #[tokio::test]
 async fn row_order_stops_paging_at_the_first_record_past_the_window() {
     // Ascending toward end_value: page 3 holds 7, the end (exclusive); no page after it.
-    let server = ordered_server(false).await;
-    let c = connector(
-        &ordered_spec(
-            "{ cursor_path: updated_at, initial_value: 2, end_value: 7, row_order: asc }",
-        ),
-        Secrets::new(),
-        &server.uri(),
-    );
-    let (got, _) = run(&c, None).await;
-    assert_eq!(
-        field(&got, "id"),
-        (2..=6).map(Value::from).collect::<Vec<_>>()
-    );
-    assert_eq!(
-        queries(&server, "/ordered").await,
-        ["page=1", "page=2", "page=3"]
-    );
+    let (ids, _, requested) = ordered_run(
+        false,
+        "{ cursor_path: updated_at, initial_value: 2, end_value: 7, row_order: asc }",
+        None,
+    )
+    .await;
+    assert_eq!(ids, (2..=6).collect::<Vec<_>>());
+    assert_eq!(requested, pages(3));
 
     // Without row_order every page is read (and the records past the end dropped).
-    let server = ordered_server(false).await;
-    let c = connector(
-        &ordered_spec("{ cursor_path: updated_at, initial_value: 2, end_value: 7 }"),
-        Secrets::new(),
-        &server.uri(),
-    );
-    let (got, _) = run(&c, None).await;
-    assert_eq!(
-        field(&got, "id"),
-        (2..=6).map(Value::from).collect::<Vec<_>>()
-    );
-    assert_eq!(queries(&server, "/ordered").await.len(), 6);
+    let (ids, _, requested) = ordered_run(
+        false,
+        "{ cursor_path: updated_at, initial_value: 2, end_value: 7 }",
+        None,
+    )
+    .await;
+    assert_eq!(ids, (2..=6).collect::<Vec<_>>());
+    assert_eq!(requested, pages(6));
 }
 
 #[tokio::test]
 async fn descending_rows_stop_below_the_saved_mark() {
-    let server = ordered_server(true).await;
-    let c = connector(
-        &ordered_spec("{ cursor_path: updated_at, initial_value: 0, row_order: desc }"),
-        Secrets::new(),
-        &server.uri(),
-    );
     let saved = IncrementalState {
         last_value: Some(json!(10)),
         ..Default::default()
     };
-    let (got, state) = run(&c, Some(saved)).await;
-    assert_eq!(
-        field(&got, "id"),
-        (10..=15).rev().map(Value::from).collect::<Vec<_>>()
-    );
-    assert_eq!(state.and_then(|s| s.last_value), Some(json!(15)));
+    let (ids, mark, requested) = ordered_run(
+        true,
+        "{ cursor_path: updated_at, initial_value: 0, row_order: desc }",
+        Some(saved),
+    )
+    .await;
+    assert_eq!(ids, (10..=15).rev().collect::<Vec<_>>());
+    assert_eq!(mark, Some(json!(15)));
     // 15-13, 12-10, then 9-7: 9 is below the mark, so page 3 is the last one requested.
-    assert_eq!(
-        queries(&server, "/ordered").await,
-        ["page=1", "page=2", "page=3"]
-    );
+    assert_eq!(requested, pages(3));
 }
 
 #[tokio::test]
 async fn min_cursor_reverses_what_past_means() {
     // last_value_func min: the window runs down from the start; ascending rows move away from
     // the end, so the first record above the start is past it.
-    let server = ordered_server(false).await;
-    let c = connector(
-        &ordered_spec(
-            "{ cursor_path: updated_at, initial_value: 5, last_value_func: min, row_order: asc }",
-        ),
-        Secrets::new(),
-        &server.uri(),
-    );
-    let (got, _) = run(&c, None).await;
-    assert_eq!(
-        field(&got, "id"),
-        (1..=5).map(Value::from).collect::<Vec<_>>()
-    );
-    assert_eq!(queries(&server, "/ordered").await, ["page=1", "page=2"]);
+    let (ids, _, requested) = ordered_run(
+        false,
+        "{ cursor_path: updated_at, initial_value: 5, last_value_func: min, row_order: asc }",
+        None,
+    )
+    .await;
+    assert_eq!(ids, (1..=5).collect::<Vec<_>>());
+    assert_eq!(requested, pages(2));
 }

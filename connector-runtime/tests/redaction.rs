@@ -2,27 +2,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use common::{collect, connector};
+use common::{collect, connector, Captured};
 use connector_runtime::Secrets;
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const SECRETS: [&str; 4] = ["key-AAA111", "acct-BBB222", "cid-CCC333", "csecret-DDD444"];
 
@@ -34,14 +18,7 @@ fn assert_clean(what: &str, text: &str) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn secrets_never_reach_errors_debug_or_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::start();
 
     let server = MockServer::start().await;
     // The API echoes the key back in its error body, as some do.
@@ -95,7 +72,7 @@ async fn secrets_never_reach_errors_debug_or_logs() {
     assert!(err.to_string().contains("rejected"), "{err}");
     assert_clean("oauth error", &format!("{err} {err:?}"));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     for expected in [
         "resource{name=items}",
         "request{method=GET",

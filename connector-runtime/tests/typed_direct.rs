@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use common::{collect, connector};
+use common::{collect, connector, Captured};
 use connector_runtime::futures::StreamExt;
 use connector_runtime::{Connector, Error, RunOptions, Secrets};
 use serde::Deserialize;
@@ -16,33 +13,13 @@ use serde_json::{json, Value};
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The typed records of `resource` (or the first error), and how many pages were parsed
 /// straight into the type, read off the runtime's trace log.
 async fn typed<T: serde::de::DeserializeOwned + Send + 'static>(
     c: &Connector,
     resource: &str,
 ) -> (Vec<T>, Option<Error>, usize) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::start();
     let mut stream = c.stream_typed::<T>(resource, RunOptions::default());
     let mut records = Vec::new();
     let mut error = None;
@@ -55,7 +32,7 @@ async fn typed<T: serde::de::DeserializeOwned + Send + 'static>(
             }
         }
     }
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let direct = log.matches("parsed_into_type=true").count();
     (records, error, direct)
 }
