@@ -368,6 +368,7 @@ fn struct_tokens(plan: &StructPlan, json_schema: bool) -> TokenStream {
             pub #name: #ty,
         }
     });
+    let deserialize = deserialize_tokens(plan);
     quote! {
         #doc
         #[derive(
@@ -375,7 +376,6 @@ fn struct_tokens(plan: &StructPlan, json_schema: bool) -> TokenStream {
             Clone,
             PartialEq,
             ::connector_runtime::serde::Serialize,
-            ::connector_runtime::serde::Deserialize,
         )]
         #schema_derive
         #[serde(crate = "::connector_runtime::serde")]
@@ -384,6 +384,85 @@ fn struct_tokens(plan: &StructPlan, json_schema: bool) -> TokenStream {
             /// Fields the spec does not declare, kept as they came (a loader must not drop data).
             #[serde(flatten)]
             pub #extra: ::connector_runtime::serde_json::Map<::std::string::String, ::connector_runtime::serde_json::Value>,
+        }
+
+        #deserialize
+    }
+}
+
+/// `Deserialize` walking the object once: declared keys into their fields, any other key into
+/// `extra`. Derived with `#[serde(flatten)]`, every record would be buffered and read twice
+/// (see `connector_runtime::record`). Locals are the field names; every other name the impl
+/// declares starts with `__`, which no sanitized name does, so no field or record type can
+/// shadow it.
+fn deserialize_tokens(plan: &StructPlan) -> TokenStream {
+    let ident = format_ident!("{}", plan.ident);
+    let extra = format_ident!("{}", plan.extra_ident);
+    let expecting = format!("a `{}` record (a JSON object)", plan.ident);
+    let slots = plan.fields.iter().map(|f| {
+        let name = format_ident!("{}", f.ident);
+        let inner = &f.ty;
+        let key = &f.original;
+        let ty = if f.optional {
+            quote!(::std::option::Option<#inner>)
+        } else {
+            quote!(#inner)
+        };
+        quote!(let mut #name = ::connector_runtime::record::Field::<#ty>::new(#key);)
+    });
+    let arms = plan.fields.iter().map(|f| {
+        let name = format_ident!("{}", f.ident);
+        let key = &f.original;
+        quote!(#key => #name.read(&mut __map)?,)
+    });
+    let values = plan.fields.iter().map(|f| {
+        let name = format_ident!("{}", f.ident);
+        if f.optional {
+            quote!(#name: #name.optional(),)
+        } else {
+            quote!(#name: #name.required()?,)
+        }
+    });
+    quote! {
+        impl<'de> ::connector_runtime::serde::Deserialize<'de> for #ident {
+            fn deserialize<__D>(__deserializer: __D) -> ::std::result::Result<Self, __D::Error>
+            where
+                __D: ::connector_runtime::serde::Deserializer<'de>,
+            {
+                struct __Visitor;
+
+                impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                    type Value = #ident;
+
+                    fn expecting(&self, __f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        __f.write_str(#expecting)
+                    }
+
+                    fn visit_map<__A>(self, mut __map: __A) -> ::std::result::Result<#ident, __A::Error>
+                    where
+                        __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                    {
+                        #(#slots)*
+                        let mut #extra = ::connector_runtime::serde_json::Map::new();
+                        while let ::std::option::Option::Some(__key) =
+                            __map.next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                        {
+                            match __key.as_str() {
+                                #(#arms)*
+                                _ => {
+                                    #extra.insert(__key.into_string(), __map.next_value()?);
+                                }
+                            }
+                        }
+                        ::std::result::Result::Ok(#ident {
+                            #(#values)*
+                            #extra,
+                        })
+                    }
+                }
+
+                __deserializer.deserialize_map(__Visitor)
+            }
         }
     }
 }

@@ -61,6 +61,7 @@ mod paginate;
 mod parent;
 mod plan;
 mod rate_limit;
+pub mod record;
 mod redact;
 mod retry;
 mod secrets;

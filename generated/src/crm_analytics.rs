@@ -128,13 +128,7 @@ pub mod types {
     /// - Table: `clients`
     /// - Primary key: `id`
     /// - Write disposition: merge
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Client {
         /// Column `id`.
@@ -153,6 +147,59 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Client {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Client;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Client` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Client, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("id");
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("name");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "name" => name.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Client {
+                        id: id.required()?,
+                        name: name.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// A record of resource `company`.
     ///
@@ -162,13 +209,7 @@ pub mod types {
     /// - Table: `company`
     /// - Primary key: `id`
     /// - Write disposition: merge
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Company {
         /// Column `id`.
@@ -187,6 +228,59 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Company {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Company;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Company` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Company, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("id");
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("name");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "name" => name.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Company {
+                        id: id.required()?,
+                        name: name.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// A record of resource `contacts`.
     ///
@@ -196,13 +290,7 @@ pub mod types {
     /// - Table: `contacts`
     /// - Primary key: `id`
     /// - Write disposition: merge
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Contact {
         /// Column `id`.
@@ -225,6 +313,64 @@ pub mod types {
             ::std::string::String,
             ::connector_runtime::serde_json::Value,
         >,
+    }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Contact {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Contact;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Contact` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Contact, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("id");
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("name");
+                    let mut client_id = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("client_id");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "name" => name.read(&mut __map)?,
+                            "client_id" => client_id.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Contact {
+                        id: id.required()?,
+                        name: name.optional(),
+                        client_id: client_id.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
     }
 }
 

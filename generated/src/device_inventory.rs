@@ -90,13 +90,7 @@ pub mod types {
     /// - Table: `computers`
     /// - Primary key: `id`
     /// - Write disposition: merge
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Computer {
         /// Column `id`.
@@ -141,6 +135,74 @@ pub mod types {
             ::std::string::String,
             ::connector_runtime::serde_json::Value,
         >,
+    }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Computer {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Computer;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Computer` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Computer, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("id");
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("name");
+                    let mut last_contact_time = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("lastContactTime");
+                    let mut capable_users = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                    >::new("capableUsers");
+                    let mut management_id = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("managementId");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "name" => name.read(&mut __map)?,
+                            "lastContactTime" => last_contact_time.read(&mut __map)?,
+                            "capableUsers" => capable_users.read(&mut __map)?,
+                            "managementId" => management_id.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Computer {
+                        id: id.required()?,
+                        name: name.optional(),
+                        last_contact_time: last_contact_time.optional(),
+                        capable_users: capable_users.optional(),
+                        management_id: management_id.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
     }
 }
 

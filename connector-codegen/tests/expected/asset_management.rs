@@ -99,13 +99,7 @@ pub mod types {
     /// - Table: `inventories`
     /// - Primary key: `id`
     /// - Write disposition: merge
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Inventory {
         /// Column `id`.
@@ -124,6 +118,57 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Inventory {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Inventory;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Inventory` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Inventory, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<i64>::new("id");
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("name");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "name" => name.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Inventory {
+                        id: id.required()?,
+                        name: name.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// A record of resource `assets`.
     ///
@@ -133,13 +178,7 @@ pub mod types {
     /// - Table: `assets`
     /// - Primary key: `id`
     /// - Write disposition: merge
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Asset {
         /// Column `id`.
@@ -158,6 +197,57 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Asset {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Asset;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Asset` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Asset, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<i64>::new("id");
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("name");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "name" => name.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Asset {
+                        id: id.required()?,
+                        name: name.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// A record of resource `members`.
     ///
@@ -167,13 +257,7 @@ pub mod types {
     /// - Table: `members`
     /// - Primary key: `id`
     /// - Write disposition: merge
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Member {
         /// Column `id`.
@@ -191,6 +275,57 @@ pub mod types {
             ::std::string::String,
             ::connector_runtime::serde_json::Value,
         >,
+    }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Member {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Member;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Member` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Member, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<i64>::new("id");
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("name");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "name" => name.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Member {
+                        id: id.required()?,
+                        name: name.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
     }
 }
 

@@ -168,13 +168,7 @@ pub mod types {
     /// - Table: `repos`
     /// - Primary key: `id`
     /// - Write disposition: append
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Repo {
         /// The repository id.
@@ -256,15 +250,110 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Repo {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Repo;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Repo` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Repo, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<i64>::new("id");
+                    let mut full_name = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("full-name");
+                    let mut type_ = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("type");
+                    let mut x2fa = ::connector_runtime::record::Field::<
+                        ::std::option::Option<bool>,
+                    >::new("2fa");
+                    let mut stargazers_count = ::connector_runtime::record::Field::<
+                        ::std::option::Option<i64>,
+                    >::new("stargazersCount");
+                    let mut score = ::connector_runtime::record::Field::<
+                        ::std::option::Option<f64>,
+                    >::new("score");
+                    let mut price = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("price");
+                    let mut created_at = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("created_at");
+                    let mut owner = ::connector_runtime::record::Field::<
+                        RepoOwner,
+                    >::new("owner");
+                    let mut topics = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                    >::new("topics");
+                    let mut labels = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::vec::Vec<RepoLabelsItem>>,
+                    >::new("labels");
+                    let mut settings = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::connector_runtime::serde_json::Value>,
+                    >::new("settings");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "full-name" => full_name.read(&mut __map)?,
+                            "type" => type_.read(&mut __map)?,
+                            "2fa" => x2fa.read(&mut __map)?,
+                            "stargazersCount" => stargazers_count.read(&mut __map)?,
+                            "score" => score.read(&mut __map)?,
+                            "price" => price.read(&mut __map)?,
+                            "created_at" => created_at.read(&mut __map)?,
+                            "owner" => owner.read(&mut __map)?,
+                            "topics" => topics.read(&mut __map)?,
+                            "labels" => labels.read(&mut __map)?,
+                            "settings" => settings.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Repo {
+                        id: id.required()?,
+                        full_name: full_name.required()?,
+                        type_: type_.optional(),
+                        x2fa: x2fa.optional(),
+                        stargazers_count: stargazers_count.optional(),
+                        score: score.optional(),
+                        price: price.optional(),
+                        created_at: created_at.optional(),
+                        owner: owner.required()?,
+                        topics: topics.optional(),
+                        labels: labels.optional(),
+                        settings: settings.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// The nested object at `resources.repos.columns.owner`.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct RepoOwner {
         /// Column `login`.
@@ -283,15 +372,62 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for RepoOwner {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = RepoOwner;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `RepoOwner` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<RepoOwner, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut login = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("login");
+                    let mut site_admin = ::connector_runtime::record::Field::<
+                        ::std::option::Option<bool>,
+                    >::new("site_admin");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "login" => login.read(&mut __map)?,
+                            "site_admin" => site_admin.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RepoOwner {
+                        login: login.required()?,
+                        site_admin: site_admin.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// The nested object at `resources.repos.columns.labels.items`.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct RepoLabelsItem {
         /// Column `name`.
@@ -310,6 +446,59 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for RepoLabelsItem {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = RepoLabelsItem;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `RepoLabelsItem` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<RepoLabelsItem, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("name");
+                    let mut color = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("color");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "name" => name.read(&mut __map)?,
+                            "color" => color.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RepoLabelsItem {
+                        name: name.required()?,
+                        color: color.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// A record of resource `issues`.
     ///
@@ -319,13 +508,7 @@ pub mod types {
     /// - Table: `issues`
     /// - Primary key: `number`
     /// - Write disposition: append
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Issue {
         /// Column `number`.
@@ -357,6 +540,74 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Issue {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Issue;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Issue` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Issue, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut number = ::connector_runtime::record::Field::<
+                        i64,
+                    >::new("number");
+                    let mut title = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("title");
+                    let mut repos_id = ::connector_runtime::record::Field::<
+                        i64,
+                    >::new("_repos_id");
+                    let mut repos_full_name = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("_repos_full-name");
+                    let mut repos_owner = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::connector_runtime::serde_json::Value>,
+                    >::new("_repos_owner");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "number" => number.read(&mut __map)?,
+                            "title" => title.read(&mut __map)?,
+                            "_repos_id" => repos_id.read(&mut __map)?,
+                            "_repos_full-name" => repos_full_name.read(&mut __map)?,
+                            "_repos_owner" => repos_owner.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Issue {
+                        number: number.required()?,
+                        title: title.optional(),
+                        repos_id: repos_id.required()?,
+                        repos_full_name: repos_full_name.required()?,
+                        repos_owner: repos_owner.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// A record of resource `events`.
     ///
@@ -367,13 +618,7 @@ pub mod types {
     /// - Write disposition: append
     ///
     /// The spec declares no columns: the primary key has a field (untyped JSON), every other field is in the `extra` map.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Event {
         /// Primary key column `id`; its type is not declared.
@@ -387,6 +632,51 @@ pub mod types {
             ::connector_runtime::serde_json::Value,
         >,
     }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Event {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Event;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Event` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Event, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<
+                        ::connector_runtime::serde_json::Value,
+                    >::new("id");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Event { id: id.required()?, extra })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
+    }
 
     /// A record of resource `resources`.
     ///
@@ -397,13 +687,7 @@ pub mod types {
     /// - Write disposition: replace
     ///
     /// The spec declares no columns: the primary key has a field (untyped JSON), every other field is in the `extra` map.
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct Resource {
         /// Primary key column `kind`; its type is not declared.
@@ -420,6 +704,59 @@ pub mod types {
             ::std::string::String,
             ::connector_runtime::serde_json::Value,
         >,
+    }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for Resource {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = Resource;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `Resource` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<Resource, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut kind = ::connector_runtime::record::Field::<
+                        ::connector_runtime::serde_json::Value,
+                    >::new("kind");
+                    let mut key = ::connector_runtime::record::Field::<
+                        ::connector_runtime::serde_json::Value,
+                    >::new("key");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "kind" => kind.read(&mut __map)?,
+                            "key" => key.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Resource {
+                        kind: kind.required()?,
+                        key: key.required()?,
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
     }
 }
 

@@ -73,13 +73,7 @@ pub mod types {
     /// - Table: `resource_name`
     /// - Primary key: `id`
     /// - Write disposition: merge
-    #[derive(
-        Debug,
-        Clone,
-        PartialEq,
-        ::connector_runtime::serde::Serialize,
-        ::connector_runtime::serde::Deserialize,
-    )]
+    #[derive(Debug, Clone, PartialEq, ::connector_runtime::serde::Serialize)]
     #[serde(crate = "::connector_runtime::serde")]
     pub struct ResourceName {
         /// Column `id`.
@@ -102,6 +96,64 @@ pub mod types {
             ::std::string::String,
             ::connector_runtime::serde_json::Value,
         >,
+    }
+    impl<'de> ::connector_runtime::serde::Deserialize<'de> for ResourceName {
+        fn deserialize<__D>(
+            __deserializer: __D,
+        ) -> ::std::result::Result<Self, __D::Error>
+        where
+            __D: ::connector_runtime::serde::Deserializer<'de>,
+        {
+            struct __Visitor;
+            impl<'de> ::connector_runtime::serde::de::Visitor<'de> for __Visitor {
+                type Value = ResourceName;
+
+                fn expecting(
+                    &self,
+                    __f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    __f.write_str("a `ResourceName` record (a JSON object)")
+                }
+
+                fn visit_map<__A>(
+                    self,
+                    mut __map: __A,
+                ) -> ::std::result::Result<ResourceName, __A::Error>
+                where
+                    __A: ::connector_runtime::serde::de::MapAccess<'de>,
+                {
+                    let mut id = ::connector_runtime::record::Field::<
+                        ::std::string::String,
+                    >::new("id");
+                    let mut name = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("name");
+                    let mut status = ::connector_runtime::record::Field::<
+                        ::std::option::Option<::std::string::String>,
+                    >::new("status");
+                    let mut extra = ::connector_runtime::serde_json::Map::new();
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key::<::connector_runtime::record::FieldKey<'de>>()?
+                    {
+                        match __key.as_str() {
+                            "id" => id.read(&mut __map)?,
+                            "name" => name.read(&mut __map)?,
+                            "status" => status.read(&mut __map)?,
+                            _ => {
+                                extra.insert(__key.into_string(), __map.next_value()?);
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(ResourceName {
+                        id: id.required()?,
+                        name: name.optional(),
+                        status: status.optional(),
+                        extra,
+                    })
+                }
+            }
+            __deserializer.deserialize_map(__Visitor)
+        }
     }
 }
 
