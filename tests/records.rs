@@ -40,7 +40,10 @@ fn declared_keys_fill_fields_and_the_rest_go_to_extra() {
     assert_eq!(repo.owner.extra["avatar"], json!("a.png"));
     assert_eq!(repo.topics, Some(vec!["rust".to_owned(), "etl".to_owned()]));
     let labels = repo.labels.as_ref().unwrap();
-    assert_eq!((labels[0].name.as_str(), labels[0].color.as_deref()), ("bug", None));
+    assert_eq!(
+        (labels[0].name.as_str(), labels[0].color.as_deref()),
+        ("bug", None)
+    );
     assert_eq!(labels[0].extra["shade"], json!(3));
     assert_eq!(repo.settings, Some(json!({"any": ["thing"]})));
     assert_eq!(
@@ -52,7 +55,8 @@ fn declared_keys_fill_fields_and_the_rest_go_to_extra() {
 
 #[test]
 fn bytes_and_tree_agree_and_serialize_gives_every_field_back() {
-    let from_bytes: Repo = serde_json::from_slice(&serde_json::to_vec(&repo_json()).unwrap()).unwrap();
+    let from_bytes: Repo =
+        serde_json::from_slice(&serde_json::to_vec(&repo_json()).unwrap()).unwrap();
     let from_tree: Repo = serde_json::from_value(repo_json()).unwrap();
     assert_eq!(from_bytes, from_tree);
 
