@@ -43,6 +43,12 @@ pub(crate) trait Dialect: Sync {
     /// SQLite; DuckDB refuses `ALTER TABLE ADD COLUMN` on indexed tables, so it gets none).
     fn key_index(&self) -> bool;
 
+    /// Whether `INSERT ... SELECT` from the staging table keeps the staging order without an
+    /// `ORDER BY` (sorting a whole load would hold it in memory at once).
+    fn inserts_in_scan_order(&self) -> bool {
+        false
+    }
+
     /// Statement that opens a write transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"
@@ -256,6 +262,12 @@ impl Dialect for DuckDb {
 
     fn key_index(&self) -> bool {
         false
+    }
+
+    fn inserts_in_scan_order(&self) -> bool {
+        // `preserve_insertion_order`, on by default: scans, filters and semi joins keep the
+        // order rows were appended in, and so does the INSERT they feed.
+        true
     }
 
     fn delete_matching_sql(&self, target: &str, source: &str, keys: &[String]) -> String {

@@ -29,7 +29,6 @@ pub const STATE_TABLE: &str = "_connector_state";
 pub const COLUMNS_TABLE: &str = "_connector_columns";
 /// Staging column ordering records, so duplicates resolve last-wins.
 const SEQ_COLUMN: &str = "_connector_seq";
-const ROW_NUMBER: &str = "_connector_rn";
 
 /// A destination over one connection, serialised by a mutex.
 pub(crate) struct SqlDestination<B: Backend> {
@@ -674,20 +673,26 @@ impl<B: Backend> SqlWriter<B> {
                 .join(", ")
         };
         let all_typed = typed(&self.schema.columns);
-        let insert_from = |source: &str| {
-            format!("INSERT INTO {table} ({list}) SELECT {all_typed} FROM {source} AS s ORDER BY s.{seq}")
+        // Rows go in in the order they came.
+        let order = if d.inserts_in_scan_order() {
+            String::new()
+        } else {
+            format!(" ORDER BY s.{seq}")
         };
-        // The last staged row of each key.
+        let insert_from = |source: &str| {
+            format!("INSERT INTO {table} ({list}) SELECT {all_typed} FROM {source} AS s{order}")
+        };
+        // The last staged row of each key, found from (key, seq) pairs alone: a window over
+        // whole rows would hold every staged row in the database's memory at once.
         let deduplicated = |keys: &[String]| {
-            let partition = keys
+            let group = keys
                 .iter()
                 .map(|k| d.quote(k))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let rn = d.quote(ROW_NUMBER);
             format!(
-                "(SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {seq} DESC) AS {rn} \
-                 FROM {staging}) AS r WHERE {rn} = 1)"
+                "(SELECT * FROM {staging} WHERE {seq} IN \
+                 (SELECT max({seq}) FROM {staging} GROUP BY {group}))"
             )
         };
         let key_source = |keys: &[String]| {

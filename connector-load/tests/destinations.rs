@@ -804,6 +804,49 @@ fn killed_process_leaves_last_commit(kind: Kind) {
     );
 }
 
+/// Rows land in the order they arrived, each deduplicated key where its last version came:
+/// tables read without `ORDER BY` list them so. Enough rows to span several of DuckDB's row
+/// groups and threads.
+fn merged_rows_keep_arrival_order(kind: Kind) {
+    let db = db(kind);
+    // Ids in a scrambled order; every tenth id comes again later with a new name.
+    let ids: Vec<i64> = (0..20_000_i64).map(|i| (i * 7_919) % 20_000).collect();
+    let first = ids.iter().map(|id| (*id, format!("first {id}")));
+    let again = ids
+        .iter()
+        .filter(|id| *id % 10 == 0)
+        .map(|id| (*id, format!("again {id}")));
+    let arrived: Vec<(i64, String)> = first.clone().chain(again.clone()).collect();
+    let expected: Vec<(i64, String)> = first.filter(|(id, _)| id % 10 != 0).chain(again).collect();
+    let batches: Vec<Value> = arrived
+        .chunks(3_000)
+        .map(|chunk| {
+            json!(chunk
+                .iter()
+                .map(|(id, name)| json!({"id": id, "name": name}))
+                .collect::<Vec<_>>())
+        })
+        .collect();
+
+    for (table, strategy) in [
+        ("users", MergeStrategy::DeleteInsert),
+        ("users_upsert", MergeStrategy::Upsert),
+    ] {
+        let plan = users_plan()
+            .with_table(table)
+            .with_disposition(Disposition::Merge)
+            .with_primary_key(["id"])
+            .with_merge_strategy(strategy);
+        load(&*db.dest, &plan, &batches, None);
+        let got: Vec<(i64, String)> = rows(&*db.dest, &format!("SELECT id, name FROM \"{table}\""))
+            .into_iter()
+            .map(|r| (r[0].as_i64().unwrap(), r[1].as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(got.len(), expected.len(), "{strategy:?}");
+        assert!(got == expected, "{strategy:?}: rows out of arrival order");
+    }
+}
+
 macro_rules! destination_tests {
     ($module:ident, $kind:expr; $($test:ident),* $(,)?) => {
         mod $module {
@@ -828,6 +871,7 @@ macro_rules! all_destination_tests {
             merge_compound_key,
             merge_key_replaces_partition,
             merge_without_key_appends,
+            merged_rows_keep_arrival_order,
             upsert_without_key_is_refused,
             nulls,
             nested_json_round_trip,
