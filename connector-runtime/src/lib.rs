@@ -28,8 +28,8 @@
 //! another page): 1. `stop_condition`; 2. `has_more_path` false; 3. an empty page when
 //! `stop_after_empty_page` (default true for page_number / offset, false for cursor); 4. the
 //! total reached (`total_path`, default `total`; a missing total is only an error when no other
-//! rule can stop; a total seen once is kept); 5. `maximum_page` / `maximum_offset` (the last value
-//! requested); 6. no next cursor / link. A page shorter than `limit` does not stop by itself. A
+//! rule can stop; a total seen once is kept); 5. `maximum_page` / `maximum_offset` (as in dlt,
+//! the first value not requested); 6. no next cursor / link. A page shorter than `limit` does not stop by itself. A
 //! cursor, link or page seen twice is an [`Error::Pagination`], and so is passing
 //! [`Options::max_pages`].
 //!

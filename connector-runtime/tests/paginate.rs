@@ -146,7 +146,7 @@ async fn maximum_page_caps_even_when_has_more_is_true() {
     })
     .await;
     let c = connector(
-        &spec("{ type: page_number, base_page: 1, maximum_page: 3, has_more_path: has_more }"),
+        &spec("{ type: page_number, base_page: 1, maximum_page: 4, has_more_path: has_more }"),
         Secrets::new(),
         &server.uri(),
     );
@@ -231,7 +231,7 @@ async fn offset_stops_at_total_records() {
 }
 
 #[tokio::test]
-async fn offset_maximum_is_the_last_offset_requested() {
+async fn offset_maximum_is_the_first_offset_not_requested() {
     let server = MockServer::start().await;
     serve(&server, "/items", |req: &Request| {
         let offset: u64 = query(req, "skip").and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -239,7 +239,7 @@ async fn offset_maximum_is_the_last_offset_requested() {
     })
     .await;
     let c = connector(
-        &spec("{ type: offset, limit: 10, offset_param: skip, limit_param: take, maximum_offset: 20, total_path: null }"),
+        &spec("{ type: offset, limit: 10, offset_param: skip, limit_param: take, maximum_offset: 30, total_path: null }"),
         Secrets::new(),
         &server.uri(),
     );

@@ -98,7 +98,7 @@ async fn concurrency_one_is_strictly_sequential() {
 #[tokio::test]
 async fn maximum_page_stops_prefetch_too() {
     let server = server(250, 5).await;
-    let paginator = "{ type: page_number, limit: 10, limit_param: page_size, total_path: total, maximum_page: 5 }";
+    let paginator = "{ type: page_number, limit: 10, limit_param: page_size, total_path: total, maximum_page: 6 }";
     let c = connector(&bench_spec(paginator), &server, 8);
     let (records, error) = common::collect(&c, "items").await;
     assert!(error.is_none(), "{error:?}");

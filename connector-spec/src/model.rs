@@ -274,7 +274,8 @@ pub struct PageNumberPaginator {
     /// Path of the total number of pages in the response (default `total`; `null` disables).
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub total_path: Nullable<String>,
-    /// Last page to request.
+    /// Stop before requesting this page (dlt's semantics: with `base_page: 1, maximum_page: 3`
+    /// pages 1 and 2 are fetched). The first page is always requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_page: Option<i64>,
     /// Stop on a page with no records (default true).
@@ -312,7 +313,8 @@ pub struct OffsetPaginator {
     /// Path of the total number of records in the response (default `total`; `null` disables).
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub total_path: Nullable<String>,
-    /// Last offset to request.
+    /// Stop before requesting this offset (dlt's semantics: with `limit: 10, maximum_offset: 30`
+    /// offsets 0, 10 and 20 are fetched). The first page is always requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_offset: Option<u64>,
     /// Stop on a page with no records (default true).

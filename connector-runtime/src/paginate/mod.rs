@@ -8,7 +8,8 @@
 //! 3. an empty page, when `stop_after_empty_page` (default true for page_number and offset,
 //!    false for cursor);
 //! 4. the total reached (`total_path`: total pages for page_number, total records for offset);
-//! 5. the maximum reached (`maximum_page` / `maximum_offset`, both the last value requested);
+//! 5. the maximum reached: as in dlt, the next page or offset would be `maximum_page` /
+//!    `maximum_offset` or more (the maximum itself is never requested; the first page always is);
 //! 6. no next cursor / next link in the response.
 //!
 //! So `has_more: true` never overrides a maximum (dlt#4225), and a missing `total` is not an

@@ -103,7 +103,7 @@ impl Paginator for Offset {
             }
         }
         if let Some(max) = self.maximum {
-            if self.offset > max {
+            if self.offset >= max {
                 return Ok(Flow::Stop);
             }
         }
@@ -120,7 +120,7 @@ impl Paginator for Offset {
         (1..)
             .map_while(|k: u64| k.checked_mul(self.limit)?.checked_add(self.offset))
             .take_while(|offset| (*offset as f64) < total)
-            .take_while(|offset| self.maximum.is_none_or(|max| *offset <= max))
+            .take_while(|offset| self.maximum.is_none_or(|max| *offset < max))
             .take(count)
             .map(|offset| {
                 let mut request = next.clone();

@@ -111,7 +111,7 @@ impl Paginator for PageNumber {
             }
         }
         if let Some(max) = self.maximum {
-            if self.current > max {
+            if self.current >= max {
                 return Ok(Flow::Stop);
             }
         }
@@ -127,7 +127,7 @@ impl Paginator for PageNumber {
         };
         (self.current + 1..)
             .take_while(|page| (*page as f64) < total + self.base as f64)
-            .take_while(|page| self.maximum.is_none_or(|max| *page <= max))
+            .take_while(|page| self.maximum.is_none_or(|max| *page < max))
             .take(count)
             .map(|page| {
                 let mut request = next.clone();

@@ -57,7 +57,7 @@ fn page_number(c: PageNumberPaginator) -> Box<dyn Paginator> {
 fn has_more_true_does_not_override_maximum() {
     let p = page_number(PageNumberPaginator {
         base_page: Some(1),
-        maximum_page: Some(2),
+        maximum_page: Some(3),
         has_more_path: Some("has_more".into()),
         total_path: Nullable::Null,
         ..Default::default()
