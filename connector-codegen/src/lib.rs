@@ -29,8 +29,10 @@
 //! | `json` with `items` | `Vec<T>` (elements non-null unless `items.nullable: true`) |
 //! | `json` with `fields` | a nested struct `<Record><Field>` |
 //!
-//! A column is `Option<T>` with `#[serde(default)]` unless it says `nullable: false`. Fields
-//! not declared are kept in a flattened `extra` map. A child's `include_from_parent` fields
+//! A column is `Option<T>` (absent or `null` is `None`) unless it says `nullable: false`.
+//! Fields not declared are kept in an `extra` map. `Serialize` is derived (`extra` flattened);
+//! `Deserialize` is generated, one pass over each object without the buffering
+//! `#[serde(flatten)]` would add (see `connector_runtime::record`). A child's `include_from_parent` fields
 //! are typed fields (`_users_id` becomes `users_id`), typed from the parent's columns.
 //! `Options::json_schema` adds `#[derive(schemars::JsonSchema)]` (an option rather than a
 //! cfg feature, since a `cfg(feature)` in generated code would name the *user's* features).
