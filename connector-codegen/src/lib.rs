@@ -42,7 +42,7 @@ mod builder;
 mod client;
 mod describe;
 mod error;
-pub mod naming;
+pub use connector_spec::naming;
 pub mod outputs;
 mod runtime_path;
 mod samples;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_yaml::Value;
 
 use crate::model::*;
+use crate::vocabulary::*;
 
 /// Deserializes `value` as `T`, keeping the key path of an error inside it.
 pub(crate) fn sub<T: DeserializeOwned, E: serde::de::Error>(value: Value) -> Result<T, E> {

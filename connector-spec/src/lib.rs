@@ -1,34 +1,70 @@
-//! The connector spec format: a YAML superset of dlt's `rest_api_source` config.
+//! The connector spec format: a YAML superset of dlt's `rest_api_source` config, and the
+//! resolved model every consumer reads.
 //!
-//! This crate is the pure model: serde types (with a JSON Schema from schemars), loading from
-//! YAML, the `resource_defaults` merge, and semantic validation with positioned diagnostics.
-//! It does no I/O beyond reading the spec file.
+//! Two layers:
+//! - [`resolved`] (always built): [`ResolvedSpec`], the trusted, normalized model with every
+//!   default filled and every string parsed; the runtime and the code generator read only
+//!   this. With the [`selector`] and [`template`] grammars, the [`naming`] rules and the
+//!   [`vocabulary`] it shares with the written spec, it needs no YAML library.
+//! - Behind the `yaml` feature (on by default): the written spec ([`Spec`], serde types with a
+//!   JSON Schema from schemars), YAML loading with line/column, the `resource_defaults` merge,
+//!   semantic validation with positioned diagnostics, and [`Spec::resolve`].
 //!
-//! - [`load()`] / [`parse_str`] / [`parse_bytes`]: YAML to a validated [`Spec`], or every
-//!   problem at once as [`Diagnostic`]s with file, line, column, key path and a fix.
-//! - [`Spec::resolved_resources`]: `resource_defaults` merged in, defaults filled.
+//! - [`load()`] / [`parse_str`] / [`parse_bytes`]: YAML to a validated [`Spec`] and its
+//!   [`ResolvedSpec`], or every problem at once as [`Diagnostic`]s with file, line, column,
+//!   key path and a fix.
 //! - [`Spec::parent_of`], [`Spec::dependency_order`], [`Spec::secret_names`]: how resources
 //!   relate and which secrets a spec needs.
-//! - [`selector::parse`]: the `data_selector` JSONPath subset; [`placeholder::placeholders`]:
-//!   `{placeholder}`s in strings; [`schema::json_schema`]: the JSON Schema.
+//! - [`schema::json_schema`]: the JSON Schema.
 
-mod de;
-pub mod diagnostic;
-pub mod load;
-pub mod model;
-pub mod nullable;
-pub mod placeholder;
-pub mod position;
-pub mod relations;
-pub mod resolve;
-pub mod schema;
+pub mod naming;
+pub mod resolved;
 pub mod selector;
+pub mod template;
+pub mod vocabulary;
+
+#[cfg(feature = "yaml")]
+mod de;
+#[cfg(feature = "yaml")]
+pub mod diagnostic;
+#[cfg(feature = "yaml")]
+pub mod load;
+#[cfg(feature = "yaml")]
+pub mod merge;
+#[cfg(feature = "yaml")]
+pub mod model;
+#[cfg(feature = "yaml")]
+pub mod nullable;
+#[cfg(feature = "yaml")]
+pub mod position;
+#[cfg(feature = "yaml")]
+pub mod relations;
+#[cfg(feature = "yaml")]
+mod resolve;
+#[cfg(feature = "yaml")]
+pub mod schema;
+#[cfg(feature = "yaml")]
 mod suggest;
+#[cfg(feature = "yaml")]
 mod validate;
 
+pub use resolved::{ResolvedResource, ResolvedSpec};
+pub use vocabulary::*;
+
+#[cfg(feature = "yaml")]
 pub use diagnostic::{Diagnostic, Severity};
+#[cfg(feature = "yaml")]
 pub use load::{load, parse_bytes, parse_str, LoadedSpec};
+#[cfg(feature = "yaml")]
+pub use merge::MergedResource;
+#[cfg(feature = "yaml")]
 pub use model::*;
+#[cfg(feature = "yaml")]
 pub use nullable::Nullable;
+#[cfg(feature = "yaml")]
 pub use relations::{ParentBinding, ParentLink, Where};
-pub use resolve::ResolvedResource;
+#[cfg(feature = "yaml")]
+pub use resolve::ResolveError;
+/// The `{placeholder}` grammar under its former name (validation's imports).
+#[cfg(feature = "yaml")]
+pub(crate) use template as placeholder;

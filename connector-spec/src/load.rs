@@ -13,6 +13,7 @@ use serde_yaml::Value;
 use crate::de::{describe, join_paths, path_string, split_path_marker};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Client, ResourceDefaults, ResourceEntry, Spec};
+use crate::resolved::ResolvedSpec;
 use crate::position::{join_key, parent_path, Pos, SourceIndex};
 use crate::suggest::{did_you_mean, list};
 use crate::validate::{validate, Problem};
@@ -20,8 +21,10 @@ use crate::validate::{validate, Problem};
 /// A spec that parsed and validated, with the warnings found on the way.
 #[derive(Debug, Clone)]
 pub struct LoadedSpec {
-    /// The model.
+    /// The spec as written.
     pub spec: Spec,
+    /// What it means: the model the runtime and the code generator read.
+    pub resolved: ResolvedSpec,
     /// Problems that do not stop the spec from being used.
     pub warnings: Vec<Diagnostic>,
 }
@@ -140,10 +143,25 @@ impl<'a> Loader<'a> {
             .diagnostics
             .into_iter()
             .partition(|d| d.severity == Severity::Error);
-        match spec {
-            Some(spec) if errors.is_empty() => {
+        // A valid spec always resolves; a failure here is still reported, never a panic.
+        let resolved = match &spec {
+            Some(spec) if errors.is_empty() => match spec.resolve() {
+                Ok(resolved) => Some(resolved),
+                Err(e) => {
+                    errors.push(plain_error(self.file, e.to_string()));
+                    None
+                }
+            },
+            _ => None,
+        };
+        match (spec, resolved) {
+            (Some(spec), Some(resolved)) => {
                 sort(&mut warnings);
-                Ok(LoadedSpec { spec, warnings })
+                Ok(LoadedSpec {
+                    spec,
+                    resolved,
+                    warnings,
+                })
             }
             _ => {
                 errors.append(&mut warnings);

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::nullable::Nullable;
+use crate::vocabulary::*;
 
 /// A whole connector spec: one REST API source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -63,21 +64,6 @@ pub struct Client {
     /// such a link is an error. Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_cross_origin_links: Option<bool>,
-}
-
-/// A proactive request budget: a token bucket shared by every request of the connector.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimit {
-    /// Sustained requests per second.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requests_per_second: Option<f64>,
-    /// Sustained requests per minute (for APIs that state their budget per minute).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requests_per_minute: Option<f64>,
-    /// How many requests may go at once before the rate applies (default 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub burst: Option<u32>,
 }
 
 /// A value that is either written in the spec or names a secret resolved at run time.
@@ -134,19 +120,6 @@ pub enum Auth {
     Oauth2RefreshToken(OAuth2),
 }
 
-/// Where an API key is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApiKeyLocation {
-    /// A request header.
-    Header,
-    /// A query-string parameter (dlt also calls it `param`).
-    #[serde(alias = "param")]
-    Query,
-    /// A cookie.
-    Cookie,
-}
-
 /// OAuth2 token endpoint settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -173,16 +146,6 @@ pub struct OAuth2 {
     /// How client credentials reach the token endpoint (default `form`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_auth: Option<OAuth2ClientAuth>,
-}
-
-/// How OAuth2 client credentials are sent to the token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OAuth2ClientAuth {
-    /// `client_id` and `client_secret` in the form body.
-    Form,
-    /// HTTP basic authentication with client id and secret.
-    Basic,
 }
 
 /// A paginator: a type name alone (`single_page`) or a table with `type` and parameters.
@@ -431,53 +394,6 @@ pub struct ErrorHandler {
     pub retry_after_min_wait: Option<f64>,
 }
 
-/// What to do with a response that matches (dlt's `response_actions`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResponseAction {
-    /// Status to match.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-    /// Substring of the body to match (ANDed with status_code).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// The action.
-    pub action: ResponseActionKind,
-}
-
-/// Response actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ResponseActionKind {
-    /// Treat as success with no records.
-    Ignore,
-    /// Retry under the error handler's policy.
-    Retry,
-    /// Fail at once.
-    Fail,
-}
-
-/// HTTP methods an endpoint may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Method {
-    /// GET (the default).
-    #[serde(alias = "get")]
-    Get,
-    /// POST, for search endpoints with a JSON body.
-    #[serde(alias = "post")]
-    Post,
-    /// PUT.
-    #[serde(alias = "put")]
-    Put,
-    /// PATCH.
-    #[serde(alias = "patch")]
-    Patch,
-    /// DELETE.
-    #[serde(alias = "delete")]
-    Delete,
-}
-
 /// A query parameter value.
 // Boxing would change the public shape every helper matches on; specs are small.
 #[allow(clippy::large_enum_variant)]
@@ -558,38 +474,6 @@ pub struct Incremental {
     /// before the start value), as every later record would be dropped anyway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_order: Option<RowOrder>,
-}
-
-/// The order of records by their incremental cursor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RowOrder {
-    /// Ascending cursor values.
-    Asc,
-    /// Descending cursor values.
-    Desc,
-}
-
-/// How the incremental high-water mark moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LastValueFunc {
-    /// Keep the largest cursor seen.
-    Max,
-    /// Keep the smallest cursor seen.
-    Min,
-}
-
-/// What to do with a record missing its incremental cursor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OnCursorValueMissing {
-    /// Fail the resource.
-    Raise,
-    /// Keep the record.
-    Include,
-    /// Drop the record.
-    Exclude,
 }
 
 /// An endpoint: how to request one resource.
@@ -768,20 +652,6 @@ pub enum WriteDisposition {
     Config(WriteDispositionConfig),
 }
 
-/// The write disposition words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Disposition {
-    /// Add rows.
-    Append,
-    /// Replace the table's contents each run.
-    Replace,
-    /// Upsert on the primary key.
-    Merge,
-    /// Fetch but do not load.
-    Skip,
-}
-
 /// dlt's dict form of write_disposition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -793,68 +663,3 @@ pub struct WriteDispositionConfig {
     pub strategy: Option<MergeStrategy>,
 }
 
-/// Merge strategies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum MergeStrategy {
-    /// Delete rows whose key is in the load, then insert (dlt's default).
-    DeleteInsert,
-    /// Update or insert row by row on the primary key.
-    Upsert,
-}
-
-/// A column hint (dlt's column schema plus nested types).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Column {
-    /// The type (default text when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_type: Option<DataType>,
-    /// Whether the value may be null or absent (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nullable: Option<bool>,
-    /// Documentation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Decimal / text precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub precision: Option<u32>,
-    /// Decimal scale.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale: Option<u32>,
-    /// For `data_type: json` holding a list: the element type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Box<Column>>,
-    /// For `data_type: json` holding an object: its fields.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub fields: IndexMap<String, Column>,
-}
-
-/// dlt data types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DataType {
-    /// UTF-8 text.
-    Text,
-    /// 64-bit integer.
-    Bigint,
-    /// 64-bit float.
-    Double,
-    /// Boolean.
-    Bool,
-    /// Timestamp with time zone (RFC 3339).
-    Timestamp,
-    /// Calendar date.
-    Date,
-    /// Time of day.
-    Time,
-    /// Decimal number.
-    Decimal,
-    /// 256-bit integer (wei), kept as text.
-    Wei,
-    /// Bytes (base64 in JSON).
-    Binary,
-    /// Any JSON (object or list); `complex` is dlt's old name.
-    #[serde(alias = "complex")]
-    Json,
-}

@@ -9,7 +9,7 @@
 
 use crate::model::*;
 use crate::placeholder::{json_strings, placeholders, PlaceholderKind};
-use crate::resolve::ResolvedResource;
+use crate::merge::MergedResource;
 
 /// How a child resource binds to its parent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +105,7 @@ impl Spec {
     /// assert_eq!(spec.dependency_order(), vec!["users", "orders"]);
     /// ```
     pub fn parent_of(&self, resource: &str) -> Option<ParentLink> {
-        let resolved = self.resolved_resource(resource)?;
+        let resolved = self.merged_resource(resource)?;
         let refs = parent_refs(&resolved);
         let parent = self.settled_parent(resource, &refs)?;
         let bindings = refs
@@ -229,7 +229,7 @@ impl Spec {
     /// For a bare `{parent_id}`: the only other resource that has no parent of its own.
     pub(crate) fn inferred_parent(&self, resource: &str) -> Option<String> {
         let mut candidates = self
-            .resolved_resources()
+            .merged_resources()
             .into_iter()
             .filter(|r| r.name != resource)
             .filter(|r| self.declared_parent(&r.name).is_none() && parent_refs(r).is_empty());
@@ -242,7 +242,7 @@ impl Spec {
 }
 
 /// Every parent reference in a resolved resource's request, in spec order.
-pub(crate) fn parent_refs(resource: &ResolvedResource) -> Vec<ParentRef> {
+pub(crate) fn parent_refs(resource: &MergedResource) -> Vec<ParentRef> {
     let endpoint = &resource.endpoint;
     let path = resource.path();
     let mut refs = Vec::new();

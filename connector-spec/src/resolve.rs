@@ -1,237 +1,527 @@
-//! `resource_defaults` merged into each resource, and every default made explicit: what the
-//! runtime, the code generator and the loader read.
+//! [`Spec::resolve`]: the written spec turned into the [`ResolvedSpec`] every consumer reads.
 //!
-//! Merge rules (dlt's, with one deliberate difference):
-//! - `endpoint` is merged key by key; `params`, `headers` and `data` key by key within it; the
-//!   resource's own value wins on every key.
-//! - `columns` are merged column by column (the resource's hint replaces the default's whole).
-//! - `paginator`, `auth`, `incremental`, `error_handler` and `json` are replaced whole, never
-//!   merged: merging two paginators of different types gives a paginator nobody wrote.
-//! - `response_actions`: the resource's list when it has one, else the defaults'.
-//! - Paginator precedence: endpoint > resource_defaults.endpoint > client.
-//! - Single-entity rule: a path whose last segment is a `{placeholder}` gets `single_page` and
-//!   `data_selector: $` unless the endpoint or resource_defaults names a paginator (a client
-//!   paginator does not count), and a selector unless one is written.
+//! This is the one place the spec's defaults are applied and its strings parsed. A spec that
+//! passed validation always resolves; an error here names the resource and the key, for a
+//! spec built by hand without [`crate::load()`].
 
-use indexmap::IndexMap;
+use std::fmt;
 
+use crate::merge::MergedResource;
 use crate::model::*;
+use crate::vocabulary::*;
+use crate::naming::parent_column;
+use crate::relations::Where;
+use crate::resolved::*;
+use crate::selector::Selector;
+use crate::template::{JsonTemplate, Template};
 
-/// A resource with defaults merged in and its endpoint spelled out.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolvedResource {
-    /// Resource name.
-    pub name: String,
-    /// Destination table name (default: the resource name).
-    pub table_name: String,
-    /// The merged endpoint; `path` is always set.
-    pub endpoint: Endpoint,
-    /// The effective paginator (`None`: auto-detect, dlt's behaviour when nothing is named).
-    pub paginator: Option<Paginator>,
-    /// Primary key columns (empty when none).
-    pub primary_key: Vec<String>,
-    /// Merge key columns (empty when none).
-    pub merge_key: Vec<String>,
-    /// Write disposition (default append, as in dlt).
-    pub disposition: Disposition,
-    /// Merge strategy when `disposition` is merge.
-    pub merge_strategy: MergeStrategy,
-    /// Column hints, defaults first.
-    pub columns: IndexMap<String, Column>,
-    /// Parent fields copied into child records.
-    pub include_from_parent: Vec<String>,
-    /// Whether the resource is loaded.
-    pub selected: bool,
-    /// Whether children of several parents are fetched concurrently.
-    pub parallelized: bool,
-    /// Nesting depth of child tables.
-    pub max_table_nesting: Option<u32>,
-    /// Sample response files.
-    pub samples: Vec<String>,
+/// Why a spec does not resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveError {
+    /// The resource (`client` for client settings).
+    pub resource: String,
+    /// The key and what is wrong with it.
+    pub message: String,
 }
 
-impl ResolvedResource {
-    /// The endpoint path (never empty: defaults to the resource name).
-    pub fn path(&self) -> &str {
-        self.endpoint.path.as_deref().unwrap_or(&self.name)
-    }
-
-    /// The HTTP method (default GET).
-    pub fn method(&self) -> Method {
-        self.endpoint.method.unwrap_or(Method::Get)
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "resource `{}`: {}", self.resource, self.message)
     }
 }
+
+impl std::error::Error for ResolveError {}
 
 impl Spec {
-    /// Every resource with `resource_defaults` merged in, in spec order.
-    pub fn resolved_resources(&self) -> Vec<ResolvedResource> {
-        self.resources
+    /// The spec resolved: defaults filled, strings parsed, parents settled.
+    ///
+    /// ```
+    /// use connector_spec::resolved::{PaginatorPlan, RequestField};
+    /// let yaml = "
+    /// name: shop
+    /// client: { base_url: https://api.example.com }
+    /// resources:
+    ///   - name: users
+    ///     endpoint: { path: /users, paginator: { type: cursor, cursor_path: next, limit: 30 } }
+    ///   - name: orders
+    ///     endpoint: /users/{resources.users.id}/orders
+    ///     include_from_parent: [id]
+    /// ";
+    /// let spec = connector_spec::parse_str(yaml, "shop.yaml").unwrap().resolved;
+    /// let users = spec.resource("users").unwrap();
+    /// let PaginatorPlan::Cursor(cursor) = &users.paginator else { panic!() };
+    /// assert_eq!(cursor.cursor_at, RequestField::Query("cursor".into()));
+    /// assert_eq!(cursor.limit.as_ref().unwrap().value, 30);
+    /// let orders = spec.resource("orders").unwrap();
+    /// assert_eq!(orders.parent.as_ref().unwrap().resource, "users");
+    /// assert_eq!(orders.include_from_parent[0].column, "_users_id");
+    /// ```
+    pub fn resolve(&self) -> Result<ResolvedSpec, ResolveError> {
+        let client_error = |message: String| ResolveError {
+            resource: "client".to_owned(),
+            message,
+        };
+        let client_auth = self
+            .client
+            .auth
+            .as_ref()
+            .map(auth_plan)
+            .transpose()
+            .map_err(|m| client_error(format!("auth: {m}")))?;
+        let client = ResolvedClient {
+            base_url: self.client.base_url.clone(),
+            auth: client_auth.clone(),
+            timeout_seconds: self
+                .client
+                .timeout_seconds
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .unwrap_or(DEFAULT_TIMEOUT_SECONDS),
+            rate_limit: self.client.rate_limit.clone(),
+            concurrency: self
+                .client
+                .concurrency
+                .map_or(DEFAULT_CONCURRENCY, |c| c as usize)
+                .max(1),
+            follow_cross_origin_links: self.client.follow_cross_origin_links.unwrap_or(true),
+        };
+        let resources = self
+            .merged_resources()
             .iter()
-            .map(|entry| self.resolve(entry))
-            .collect()
+            .map(|merged| self.resolve_resource(merged, client_auth.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ResolvedSpec {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            client,
+            resources,
+            dependency_order: self.dependency_order(),
+            secrets: self.secret_names(),
+        })
     }
 
-    /// One resource by name, resolved.
-    pub fn resolved_resource(&self, name: &str) -> Option<ResolvedResource> {
-        self.resources
-            .iter()
-            .find(|entry| entry.name() == name)
-            .map(|entry| self.resolve(entry))
-    }
+    fn resolve_resource(
+        &self,
+        merged: &MergedResource,
+        client_auth: Option<&AuthPlan>,
+    ) -> Result<ResolvedResource, ResolveError> {
+        let err = |message: String| ResolveError {
+            resource: merged.name.clone(),
+            message,
+        };
+        let endpoint = &merged.endpoint;
+        let template = |key: &str, text: &str| {
+            Template::parse(text).map_err(|e| err(format!("{key}: `{text}`: {e}")))
+        };
+        let selector = |key: &str, text: &str| {
+            Selector::parse(text).map_err(|e| err(format!("{key}: `{text}`: {e}")))
+        };
 
-    /// One list entry, resolved (validation needs entries that share a name kept apart).
-    pub(crate) fn resolve_entry(&self, entry: &ResourceEntry) -> ResolvedResource {
-        self.resolve(entry)
-    }
+        let path = template("endpoint.path", merged.path())?;
+        let link = self.parent_of(&merged.name);
+        let parent = match &link {
+            None => {
+                if path
+                    .placeholders()
+                    .any(|p| p.kind == crate::template::PlaceholderKind::ParentId)
+                {
+                    return Err(err(
+                        "`{parent_id}` needs a parent resource, and none can be inferred (it is \
+                         inferred only when exactly one other resource has no parent): add \
+                         `parent: <resource>`"
+                            .to_owned(),
+                    ));
+                }
+                None
+            }
+            Some(link) => {
+                let mut placeholders = Vec::new();
+                let mut key_fields: Vec<Selector> = Vec::new();
+                for binding in &link.bindings {
+                    let field = selector("parent field", &binding.parent_field)?;
+                    let text = match &binding.placeholder_or_param {
+                        Where::Path(p) => Some(p.clone()),
+                        Where::Param { placeholder, .. }
+                        | Where::Header { placeholder, .. }
+                        | Where::Json { placeholder, .. } => Some(placeholder.clone()),
+                        Where::ResolveParam { name, in_path } => in_path.then(|| name.clone()),
+                    };
+                    if let Some(text) = text {
+                        if !placeholders.iter().any(|(p, _)| p == &text) {
+                            placeholders.push((text, field.clone()));
+                        }
+                    }
+                    if !key_fields.contains(&field) {
+                        key_fields.push(field);
+                    }
+                }
+                Some(ParentPlan {
+                    resource: link.parent.clone(),
+                    placeholders,
+                    key_fields,
+                })
+            }
+        };
 
-    fn resolve(&self, entry: &ResourceEntry) -> ResolvedResource {
-        let bare;
-        let resource: &Resource = match entry {
-            ResourceEntry::Full(r) => r,
-            ResourceEntry::Name(name) => {
-                bare = Resource {
-                    name: name.clone(),
-                    ..Resource::default()
+        let mut params = Vec::new();
+        for (key, value) in &endpoint.params {
+            let source = match value {
+                ParamValue::Secret(s) => ParamSource::Secret(s.secret.clone()),
+                ParamValue::Special(SpecialParam::Resolve(r)) => {
+                    if parent
+                        .as_ref()
+                        .is_some_and(|p| p.field_for(key).is_some())
+                    {
+                        continue; // bound into the path
+                    }
+                    ParamSource::ParentField(selector(&format!("params.{key}"), &r.field)?)
+                }
+                ParamValue::Special(SpecialParam::Incremental(_)) => ParamSource::IncrementalStart,
+                ParamValue::Literal(scalar) => {
+                    let text = match scalar {
+                        Scalar::Bool(b) => b.to_string(),
+                        Scalar::Int(i) => i.to_string(),
+                        Scalar::Float(f) => f.to_string(),
+                        Scalar::String(s) => s.clone(),
+                    };
+                    ParamSource::Template(template(&format!("params.{key}"), &text)?)
+                }
+            };
+            params.push((key.clone(), source));
+        }
+
+        let mut merged_headers = indexmap::IndexMap::new();
+        for map in [&self.client.headers, &endpoint.headers] {
+            for (k, v) in map {
+                merged_headers.insert(k.clone(), v.clone());
+            }
+        }
+        let headers = merged_headers
+            .into_iter()
+            .map(|(key, value)| {
+                let source = match value {
+                    StringOrSecret::Secret(s) => HeaderSource::Secret(s.secret),
+                    StringOrSecret::Literal(s) => {
+                        HeaderSource::Template(template(&format!("headers.{key}"), &s)?)
+                    }
                 };
-                &bare
-            }
-        };
-        let defaults = self.resource_defaults.clone().unwrap_or_default();
-        let own_endpoint = match &resource.endpoint {
-            None => Endpoint::default(),
-            Some(EndpointEntry::Path(path)) => Endpoint {
-                path: Some(path.clone()),
-                ..Endpoint::default()
-            },
-            Some(EndpointEntry::Full(e)) => e.clone(),
-        };
-        let default_endpoint = defaults.endpoint.clone().unwrap_or_default();
-        let mut endpoint = merge_endpoint(&default_endpoint, &own_endpoint);
-        if endpoint.path.is_none() {
-            endpoint.path = Some(resource.name.clone());
-        }
+                Ok((key, source))
+            })
+            .collect::<Result<Vec<_>, ResolveError>>()?;
 
-        let named_paginator = endpoint.paginator.clone();
-        let mut paginator = named_paginator
-            .clone()
-            .or_else(|| self.client.paginator.clone());
-        if is_single_entity_path(endpoint.path.as_deref().unwrap_or_default()) {
-            if named_paginator.is_none() {
-                paginator = Some(Paginator::Name(PaginatorKind::SinglePage));
-            }
-            if endpoint.data_selector.is_none() {
-                endpoint.data_selector = Some("$".to_owned());
-            }
-        }
-        endpoint.paginator = paginator.clone();
+        let json = endpoint
+            .json
+            .as_ref()
+            .map(JsonTemplate::parse)
+            .transpose()
+            .map_err(|(at, e)| err(format!("json.{at}: {e}")))?;
+        let form = endpoint.data.as_ref().map(|data| {
+            data.iter()
+                .map(|(k, v)| (k.clone(), text_source(v)))
+                .collect()
+        });
 
-        let write_disposition = resource
-            .write_disposition
-            .clone()
-            .or(defaults.write_disposition.clone());
-        let (disposition, merge_strategy) = match write_disposition {
-            None => (Disposition::Append, MergeStrategy::DeleteInsert),
-            Some(WriteDisposition::Word(d)) => (d, MergeStrategy::DeleteInsert),
-            Some(WriteDisposition::Config(c)) => (
-                c.disposition,
-                c.strategy.unwrap_or(MergeStrategy::DeleteInsert),
-            ),
+        let auth = match &endpoint.auth {
+            None => client_auth.cloned(),
+            Some(a) => Some(auth_plan(a).map_err(|m| err(format!("auth: {m}")))?),
         };
 
-        let mut columns = defaults.columns.clone();
-        for (name, column) in &resource.columns {
-            columns.insert(name.clone(), column.clone());
-        }
+        let paginator = paginator_plan(merged.paginator.as_ref())
+            .map_err(|m| err(format!("paginator: {m}")))?;
+        let data_selector = endpoint
+            .data_selector
+            .as_deref()
+            .map(|s| selector("data_selector", s))
+            .transpose()?;
 
-        let keys = |own: &Option<Keys>, default: &Option<Keys>| -> Vec<String> {
-            own.as_ref()
-                .or(default.as_ref())
-                .map(|k| k.columns().into_iter().map(str::to_owned).collect())
-                .unwrap_or_default()
-        };
+        let incremental = endpoint
+            .incremental
+            .as_ref()
+            .or_else(|| {
+                endpoint.params.values().find_map(|p| match p {
+                    ParamValue::Special(SpecialParam::Incremental(i)) => Some(i),
+                    _ => None,
+                })
+            })
+            .map(|i| {
+                Ok::<_, ResolveError>(IncrementalPlan {
+                    cursor_path: selector("incremental.cursor_path", &i.cursor_path)?,
+                    initial_value: i.initial_value.clone(),
+                    end_value: i.end_value.clone(),
+                    start_param: i.start_param.clone(),
+                    end_param: i.end_param.clone(),
+                    last_value_func: i.last_value_func.unwrap_or(LastValueFunc::Max),
+                    on_cursor_value_missing: i
+                        .on_cursor_value_missing
+                        .unwrap_or(OnCursorValueMissing::Raise),
+                    lag: i.lag,
+                    row_order: i.row_order,
+                })
+            })
+            .transpose()?;
 
-        ResolvedResource {
-            name: resource.name.clone(),
-            table_name: resource
-                .table_name
-                .clone()
-                .or(defaults.table_name.clone())
-                .unwrap_or_else(|| resource.name.clone()),
-            endpoint,
+        let include_from_parent = merged
+            .include_from_parent
+            .iter()
+            .map(|field| {
+                let Some(parent) = &parent else {
+                    return Err(err(
+                        "include_from_parent needs a parent resource (a \
+                         `{resources.<parent>.<field>}` placeholder, a resolve param, or \
+                         `parent:`)"
+                            .to_owned(),
+                    ));
+                };
+                Ok(IncludedField {
+                    field: selector("include_from_parent", field)?,
+                    column: parent_column(&parent.resource, field),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(ResolvedResource {
+            name: merged.name.clone(),
+            table_name: merged.table_name.clone(),
+            method: merged.method(),
+            path,
+            params,
+            headers,
+            json,
+            form,
+            auth,
             paginator,
-            primary_key: keys(&resource.primary_key, &defaults.primary_key),
-            merge_key: keys(&resource.merge_key, &defaults.merge_key),
-            disposition,
-            merge_strategy,
-            columns,
-            include_from_parent: if resource.include_from_parent.is_empty() {
-                defaults.include_from_parent.clone()
-            } else {
-                resource.include_from_parent.clone()
-            },
-            selected: resource.selected.or(defaults.selected).unwrap_or(true),
-            parallelized: resource
-                .parallelized
-                .or(defaults.parallelized)
-                .unwrap_or(false),
-            max_table_nesting: resource.max_table_nesting.or(defaults.max_table_nesting),
-            samples: resource.samples.clone(),
-        }
+            data_selector,
+            incremental,
+            response_actions: endpoint.response_actions.clone(),
+            retry: retry_plan(endpoint.error_handler.as_ref()),
+            primary_key: merged.primary_key.clone(),
+            merge_key: merged.merge_key.clone(),
+            disposition: merged.disposition,
+            merge_strategy: merged.merge_strategy,
+            columns: merged.columns.clone(),
+            parent,
+            include_from_parent,
+            selected: merged.selected,
+            parallelized: merged.parallelized,
+            max_table_nesting: merged.max_table_nesting,
+            samples: merged.samples.clone(),
+        })
     }
 }
 
-impl ResourceEntry {
-    /// The resource's name.
-    pub fn name(&self) -> &str {
-        match self {
-            ResourceEntry::Name(name) => name,
-            ResourceEntry::Full(r) => &r.name,
-        }
+fn text_source(value: &StringOrSecret) -> TextSource {
+    match value {
+        StringOrSecret::Literal(s) => TextSource::Literal(s.clone()),
+        StringOrSecret::Secret(s) => TextSource::Secret(s.secret.clone()),
     }
 }
 
-/// `defaults` with `own` laid over it, key by key.
-fn merge_endpoint(defaults: &Endpoint, own: &Endpoint) -> Endpoint {
-    Endpoint {
-        path: own.path.clone().or(defaults.path.clone()),
-        method: own.method.or(defaults.method),
-        params: merge_maps(&defaults.params, &own.params),
-        json: own.json.clone().or(defaults.json.clone()),
-        data: match (&defaults.data, &own.data) {
-            (Some(d), Some(o)) => Some(merge_maps(d, o)),
-            (d, o) => o.clone().or(d.clone()),
+fn auth_plan(auth: &Auth) -> Result<AuthPlan, String> {
+    Ok(match auth {
+        Auth::Bearer { token } => AuthPlan::Bearer {
+            token: text_source(token),
         },
-        headers: merge_maps(&defaults.headers, &own.headers),
-        auth: own.auth.clone().or(defaults.auth.clone()),
-        paginator: own.paginator.clone().or(defaults.paginator.clone()),
-        data_selector: own.data_selector.clone().or(defaults.data_selector.clone()),
-        incremental: own.incremental.clone().or(defaults.incremental.clone()),
-        response_actions: if own.response_actions.is_empty() {
-            defaults.response_actions.clone()
-        } else {
-            own.response_actions.clone()
+        Auth::ApiKey {
+            name,
+            api_key,
+            location,
+        } => AuthPlan::ApiKey {
+            name: name.clone().unwrap_or_else(|| "Authorization".to_owned()),
+            api_key: text_source(api_key),
+            location: location.unwrap_or(ApiKeyLocation::Header),
         },
-        error_handler: own.error_handler.clone().or(defaults.error_handler.clone()),
+        Auth::HttpBasic { username, password } => AuthPlan::HttpBasic {
+            username: text_source(username),
+            password: text_source(password),
+        },
+        Auth::Oauth2ClientCredentials(o) | Auth::Oauth2RefreshToken(o) => {
+            if matches!(auth, Auth::Oauth2RefreshToken(_)) && o.refresh_token.is_none() {
+                return Err("auth type oauth2_refresh_token needs `refresh_token`".to_owned());
+            }
+            AuthPlan::OAuth2(OAuth2Plan {
+                token_url: text_source(&o.access_token_url),
+                client_id: text_source(&o.client_id),
+                client_secret: text_source(&o.client_secret),
+                refresh_token: o.refresh_token.as_ref().map(text_source),
+                scopes: o.scopes.clone(),
+                access_token_request_data: o
+                    .access_token_request_data
+                    .iter()
+                    .map(|(k, v)| (k.clone(), text_source(v)))
+                    .collect(),
+                default_token_expiration: o.default_token_expiration.unwrap_or(3600),
+                client_auth: o.client_auth.unwrap_or(OAuth2ClientAuth::Form),
+            })
+        }
+    })
+}
+
+fn retry_plan(handler: Option<&ErrorHandler>) -> RetryPlan {
+    let defaults = RetryPlan::default();
+    let Some(h) = handler else {
+        return defaults;
+    };
+    RetryPlan {
+        retry_on_status_codes: h.retry_on_status_codes.clone(),
+        max_retries: h.max_retries.unwrap_or(defaults.max_retries),
+        backoff_factor: h
+            .backoff_factor
+            .unwrap_or(defaults.backoff_factor)
+            .max(0.0),
+        max_retry_delay: h
+            .max_retry_delay
+            .unwrap_or(defaults.max_retry_delay)
+            .max(0.0),
+        respect_retry_after: h
+            .respect_retry_after
+            .unwrap_or(defaults.respect_retry_after),
+        retry_after_min_wait: h
+            .retry_after_min_wait
+            .unwrap_or(defaults.retry_after_min_wait)
+            .max(0.0),
     }
 }
 
-fn merge_maps<V: Clone>(
-    defaults: &IndexMap<String, V>,
-    own: &IndexMap<String, V>,
-) -> IndexMap<String, V> {
-    let mut merged = defaults.clone();
-    for (key, value) in own {
-        merged.insert(key.clone(), value.clone());
-    }
-    merged
+fn stop_rules(
+    condition: Option<&StopCondition>,
+    has_more_path: Option<&str>,
+    stop_after_empty_page: bool,
+) -> Result<StopRules, String> {
+    let parse = |text: &str| Selector::parse(text).map_err(|e| format!("`{text}`: {e}"));
+    Ok(StopRules {
+        condition: match condition {
+            None => None,
+            Some(StopCondition::PathMissing(path)) => Some(StopRule::PathMissing(parse(path)?)),
+            Some(StopCondition::PathEquals { path, value }) => {
+                Some(StopRule::PathEquals(parse(path)?, value.clone()))
+            }
+        },
+        has_more_path: has_more_path.map(parse).transpose()?,
+        stop_after_empty_page,
+    })
 }
 
-/// dlt's single-entity rule: the last path segment is one `{placeholder}`.
-fn is_single_entity_path(path: &str) -> bool {
-    let last = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default();
-    last.starts_with('{') && last.ends_with('}') && !last.starts_with("{{")
+/// The one place a paginator's defaults are written (dlt's).
+fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorPlan, String> {
+    let parse = |text: &str| Selector::parse(text).map_err(|e| format!("`{text}`: {e}"));
+    let config = match paginator {
+        None => return Ok(PaginatorPlan::Auto),
+        Some(Paginator::Config(c)) => c.clone(),
+        Some(Paginator::Name(kind)) => match kind {
+            PaginatorKind::SinglePage => PaginatorConfig::SinglePage {},
+            PaginatorKind::PageNumber => PaginatorConfig::PageNumber(Default::default()),
+            PaginatorKind::Offset => {
+                return Err(
+                    "paginator `offset` needs `limit` (write it as { type: offset, limit: N })"
+                        .to_owned(),
+                )
+            }
+            PaginatorKind::Cursor => PaginatorConfig::Cursor(Default::default()),
+            PaginatorKind::JsonLink => PaginatorConfig::JsonLink(Default::default()),
+            PaginatorKind::HeaderLink => PaginatorConfig::HeaderLink(Default::default()),
+            PaginatorKind::HeaderCursor => PaginatorConfig::HeaderCursor(Default::default()),
+            PaginatorKind::Auto => PaginatorConfig::Auto {},
+        },
+    };
+    let page_size = |limit: Option<u64>, param: &Option<String>| {
+        limit.map(|value| PageSize {
+            value,
+            at: RequestField::Query(param.clone().unwrap_or_else(|| "limit".to_owned())),
+        })
+    };
+    Ok(match config {
+        PaginatorConfig::SinglePage {} => PaginatorPlan::SinglePage,
+        PaginatorConfig::Auto {} => PaginatorPlan::Auto,
+        PaginatorConfig::PageNumber(c) => {
+            let defaults = PageNumberPlan::with_defaults();
+            let base_page = c.base_page.unwrap_or(defaults.base_page);
+            PaginatorPlan::PageNumber(PageNumberPlan {
+                base_page,
+                first_page: c.page.or(c.start_from_page).unwrap_or(base_page),
+                page_at: request_field(
+                    c.page_param.clone().unwrap_or_else(|| "page".to_owned()),
+                    c.page_body_path.as_deref(),
+                ),
+                limit: page_size(c.limit, &c.limit_param),
+                total_path: match c.total_path.as_value() {
+                    Some(p) => Some(parse(p)?),
+                    None if c.total_path.is_absent() => defaults.total_path,
+                    None => None,
+                },
+                maximum_page: c.maximum_page,
+                stop: stop_rules(
+                    c.stop_condition.as_ref(),
+                    c.has_more_path.as_deref(),
+                    c.stop_after_empty_page.unwrap_or(true),
+                )?,
+            })
+        }
+        PaginatorConfig::Offset(c) => {
+            if c.limit == 0 {
+                return Err("offset paginator: `limit` must be at least 1".to_owned());
+            }
+            PaginatorPlan::Offset(OffsetPlan {
+                limit: c.limit,
+                offset: c.offset.unwrap_or(0),
+                offset_at: request_field(
+                    c.offset_param.clone().unwrap_or_else(|| "offset".to_owned()),
+                    c.offset_body_path.as_deref(),
+                ),
+                limit_at: request_field(
+                    c.limit_param.clone().unwrap_or_else(|| "limit".to_owned()),
+                    c.limit_body_path.as_deref(),
+                ),
+                total_path: match c.total_path.as_value() {
+                    Some(p) => Some(parse(p)?),
+                    None if c.total_path.is_absent() => Some(Selector::from_keys(["total"])),
+                    None => None,
+                },
+                maximum_offset: c.maximum_offset,
+                stop: stop_rules(
+                    c.stop_condition.as_ref(),
+                    c.has_more_path.as_deref(),
+                    c.stop_after_empty_page.unwrap_or(true),
+                )?,
+            })
+        }
+        PaginatorConfig::Cursor(c) => PaginatorPlan::Cursor(CursorPlan {
+            cursor_path: parse(c.cursor_path.as_deref().unwrap_or("cursors.next"))?,
+            cursor_at: request_field(
+                c.cursor_param.clone().unwrap_or_else(|| "cursor".to_owned()),
+                c.cursor_body_path.as_deref(),
+            ),
+            limit: page_size(c.limit, &c.limit_param),
+            stop: stop_rules(
+                c.stop_condition.as_ref(),
+                c.has_more_path.as_deref(),
+                c.stop_after_empty_page.unwrap_or(false),
+            )?,
+        }),
+        PaginatorConfig::JsonLink(c) => PaginatorPlan::JsonLink(JsonLinkPlan {
+            next_url_path: parse(c.next_url_path.as_deref().unwrap_or("next"))?,
+            stop: stop_rules(c.stop_condition.as_ref(), None, false)?,
+        }),
+        PaginatorConfig::HeaderLink(c) => PaginatorPlan::HeaderLink(HeaderLinkPlan {
+            links_next_key: c
+                .links_next_key
+                .clone()
+                .unwrap_or_else(|| HeaderLinkPlan::default().links_next_key),
+        }),
+        PaginatorConfig::HeaderCursor(c) => PaginatorPlan::HeaderCursor(HeaderCursorPlan {
+            cursor_key: c.cursor_key.clone().unwrap_or_else(|| "next".to_owned()),
+            cursor_param: c.cursor_param.clone().unwrap_or_else(|| "cursor".to_owned()),
+        }),
+    })
+}
+
+/// `*_body_path` when written, else the query parameter.
+fn request_field(param: String, body_path: Option<&str>) -> RequestField {
+    match body_path {
+        Some(path) => RequestField::Body(
+            path.split('.')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        None => RequestField::Query(param),
+    }
 }

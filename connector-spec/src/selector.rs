@@ -1,17 +1,26 @@
-//! `data_selector`: the JSONPath subset dlt's specs use to say where records are.
+//! Paths into JSON: the JSONPath subset of `data_selector`, and every other path a spec writes
+//! (`cursor_path`, `total_path`, parent fields, incremental cursors). One grammar, parsed once
+//! by the resolver; the runtime evaluates the parsed [`Selector`] and never parses text.
 //!
-//! Grammar: an optional `$`, then segments: `name` / `.name`, `[*]` (every element), `[N]` (one
-//! element) and `['key']` / `["key"]` (a key with dots or brackets in it). `$` alone selects the
-//! whole response.
+//! Grammar: an optional `$`, then segments: `name` / `.name`, `.*` or `[*]` (every element of
+//! a list, every value of an object), `[N]` (one element) and `['key']` / `["key"]` (a key
+//! with dots or brackets in it). `$` alone selects the whole response.
+//!
+//! A selector that matches one list yields its elements as records; one object yields that
+//! object as the single record (the seeds' `company`: `data: {...}`); several matches yield
+//! each match.
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// One step of a selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Segment {
     /// An object key.
     Key(String),
-    /// Every element of a list (`[*]`).
+    /// Every element of a list or every value of an object (`[*]`, `.*`).
     Every,
     /// One element of a list (`[N]`).
     Index(usize),
@@ -34,7 +43,20 @@ impl fmt::Display for SelectorError {
 
 impl std::error::Error for SelectorError {}
 
-/// Parses a data selector.
+/// A parsed path: its segments, and the text it was written as (for messages).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Selector {
+    text: String,
+    segments: Vec<Segment>,
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Parses a selector into its segments.
 ///
 /// ```
 /// use connector_spec::selector::{parse, Segment};
@@ -42,92 +64,220 @@ impl std::error::Error for SelectorError {}
 ///     parse("$.data[*].items").unwrap(),
 ///     vec![Segment::Key("data".into()), Segment::Every, Segment::Key("items".into())]
 /// );
+/// assert_eq!(parse("a.*").unwrap(), vec![Segment::Key("a".into()), Segment::Every]);
 /// assert!(parse("data..items").is_err());
 /// ```
 pub fn parse(selector: &str) -> Result<Vec<Segment>, SelectorError> {
-    let err = |offset: usize, message: &str| SelectorError {
-        offset,
-        message: message.to_owned(),
-    };
-    if selector.trim().is_empty() {
-        return Err(err(
-            0,
-            "the selector is empty; use `$` for the whole response",
-        ));
+    Selector::parse(selector).map(|s| s.segments)
+}
+
+impl Selector {
+    /// Parses `text`; the error says what is wrong and where.
+    ///
+    /// ```
+    /// use connector_spec::selector::Selector;
+    /// use serde_json::json;
+    /// let s = Selector::parse("data[*].id").unwrap();
+    /// let body = json!({"data": [{"id": 1}, {"id": 2}]});
+    /// assert_eq!(s.find(&body), vec![&json!(1), &json!(2)]);
+    /// assert_eq!(s.to_string(), "data[*].id");
+    /// ```
+    pub fn parse(text: &str) -> Result<Selector, SelectorError> {
+        let err = |offset: usize, message: &str| SelectorError {
+            offset,
+            message: message.to_owned(),
+        };
+        if text.trim().is_empty() {
+            return Err(err(
+                0,
+                "the selector is empty; use `$` for the whole response",
+            ));
+        }
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        if bytes[0] == b'$' {
+            i = 1;
+        }
+        let mut segments = Vec::new();
+        let mut expect_name = i == 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'.' if !expect_name => {
+                    i += 1;
+                    expect_name = true;
+                    if i >= bytes.len() {
+                        return Err(err(i - 1, "a selector cannot end with `.`"));
+                    }
+                    if bytes[i] == b'.' {
+                        return Err(err(i, "recursive descent (`..`) is not supported"));
+                    }
+                }
+                b'[' => {
+                    let Some(len) = text[i..].find(']') else {
+                        return Err(err(i, "unclosed `[`"));
+                    };
+                    let inner = text[i + 1..i + len].trim();
+                    let segment = if inner == "*" {
+                        Segment::Every
+                    } else if let Ok(n) = inner.parse::<usize>() {
+                        Segment::Index(n)
+                    } else if inner.len() >= 2
+                        && ((inner.starts_with('\'') && inner.ends_with('\''))
+                            || (inner.starts_with('"') && inner.ends_with('"')))
+                    {
+                        Segment::Key(inner[1..inner.len() - 1].to_owned())
+                    } else {
+                        return Err(err(
+                            i,
+                            "inside `[]` use `*`, an index like `0`, or a quoted key like `['a.b']`",
+                        ));
+                    };
+                    segments.push(segment);
+                    i += len + 1;
+                    expect_name = false;
+                }
+                _ if expect_name => {
+                    let end = text[i..].find(['.', '[']).map_or(bytes.len(), |n| i + n);
+                    let name = &text[i..end];
+                    if name.is_empty() {
+                        return Err(err(i, "expected a key name"));
+                    }
+                    if name == "*" {
+                        segments.push(Segment::Every);
+                    } else if let Some(bad) =
+                        name.find(|c: char| c.is_whitespace() || "]*?()@=<>!".contains(c))
+                    {
+                        return Err(err(
+                            i + bad,
+                            "key names cannot hold spaces or JSONPath filters; quote odd keys as \
+                             `['a key']`",
+                        ));
+                    } else {
+                        segments.push(Segment::Key(name.to_owned()));
+                    }
+                    i = end;
+                    expect_name = false;
+                }
+                _ => return Err(err(i, "expected `.` or `[` between selector segments")),
+            }
+        }
+        Ok(Selector {
+            text: text.to_owned(),
+            segments,
+        })
     }
-    let bytes = selector.as_bytes();
-    let mut i = 0;
-    if bytes[0] == b'$' {
-        i = 1;
-    }
-    let mut segments = Vec::new();
-    let mut expect_name = i == 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'.' if !expect_name => {
-                i += 1;
-                expect_name = true;
-                if i >= bytes.len() {
-                    return Err(err(i - 1, "a selector cannot end with `.`"));
-                }
-                if bytes[i] == b'.' {
-                    return Err(err(i, "recursive descent (`..`) is not supported"));
-                }
-            }
-            b'[' => {
-                let Some(len) = selector[i..].find(']') else {
-                    return Err(err(i, "unclosed `[`"));
-                };
-                let inner = selector[i + 1..i + len].trim();
-                let segment = if inner == "*" {
-                    Segment::Every
-                } else if let Ok(n) = inner.parse::<usize>() {
-                    Segment::Index(n)
-                } else if inner.len() >= 2
-                    && ((inner.starts_with('\'') && inner.ends_with('\''))
-                        || (inner.starts_with('"') && inner.ends_with('"')))
-                {
-                    Segment::Key(inner[1..inner.len() - 1].to_owned())
-                } else {
-                    return Err(err(
-                        i,
-                        "inside `[]` use `*`, an index like `0`, or a quoted key like `['a.b']`",
-                    ));
-                };
-                segments.push(segment);
-                i += len + 1;
-                expect_name = false;
-            }
-            _ if expect_name => {
-                let end = selector[i..]
-                    .find(['.', '['])
-                    .map_or(bytes.len(), |n| i + n);
-                let name = &selector[i..end];
-                if name.is_empty() {
-                    return Err(err(i, "expected a key name"));
-                }
-                if let Some(bad) =
-                    name.find(|c: char| c.is_whitespace() || "]*?()@=<>!".contains(c))
-                {
-                    return Err(err(
-                        i + bad,
-                        "key names cannot hold spaces or JSONPath filters; quote odd keys as \
-                         `['a key']`",
-                    ));
-                }
-                segments.push(Segment::Key(name.to_owned()));
-                i = end;
-                expect_name = false;
-            }
-            _ => return Err(err(i, "expected `.` or `[` between selector segments")),
+
+    /// A selector of plain keys (`["links", "next"]` is `links.next`), for paths the runtime
+    /// detects itself.
+    pub fn from_keys<S: Into<String>>(keys: impl IntoIterator<Item = S>) -> Selector {
+        let keys: Vec<String> = keys.into_iter().map(Into::into).collect();
+        Selector {
+            text: if keys.is_empty() {
+                "$".to_owned()
+            } else {
+                keys.join(".")
+            },
+            segments: keys.into_iter().map(Segment::Key).collect(),
         }
     }
-    Ok(segments)
+
+    /// The text the selector was written as.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The parsed segments.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// True for `$`: the whole value.
+    pub fn is_root(&self) -> bool {
+        self.segments.is_empty()
+    }
+
+    /// True when a segment may reach several values (`[*]`, `.*`).
+    pub fn has_wildcard(&self) -> bool {
+        self.segments.contains(&Segment::Every)
+    }
+
+    /// The path as plain keys (`$` is none); `None` when it has an index or a wildcard.
+    pub fn keys(&self) -> Option<Vec<&str>> {
+        self.segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Key(k) => Some(k.as_str()),
+                Segment::Index(_) | Segment::Every => None,
+            })
+            .collect()
+    }
+
+    /// True when one path leads into the other (either is a prefix of the other).
+    pub fn overlaps(&self, other: &Selector) -> bool {
+        self.segments
+            .iter()
+            .zip(&other.segments)
+            .all(|(a, b)| match (a, b) {
+                (Segment::Key(a), Segment::Key(b)) => a == b,
+                (Segment::Index(a), Segment::Index(b)) => a == b,
+                _ => true,
+            })
+    }
+
+    /// Every value the path reaches.
+    pub fn find<'a>(&self, value: &'a Value) -> Vec<&'a Value> {
+        let mut current = vec![value];
+        for segment in &self.segments {
+            let mut next = Vec::new();
+            for v in current {
+                match (segment, v) {
+                    (Segment::Key(k), Value::Object(map)) => next.extend(map.get(k)),
+                    (Segment::Index(i), Value::Array(items)) => next.extend(items.get(*i)),
+                    (Segment::Every, Value::Array(items)) => next.extend(items.iter()),
+                    (Segment::Every, Value::Object(map)) => next.extend(map.values()),
+                    _ => {}
+                }
+            }
+            current = next;
+        }
+        current
+    }
+
+    /// The first value the path reaches.
+    pub fn first<'a>(&self, value: &'a Value) -> Option<&'a Value> {
+        if self.has_wildcard() {
+            return self.find(value).into_iter().next();
+        }
+        // No wildcard: one value at most, found without collecting.
+        let mut current = value;
+        for segment in &self.segments {
+            current = match (segment, current) {
+                (Segment::Key(k), Value::Object(map)) => map.get(k)?,
+                (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(current)
+    }
+
+    /// The value the path reaches, mutably; `None` with a wildcard or when absent.
+    pub fn first_mut<'a>(&self, value: &'a mut Value) -> Option<&'a mut Value> {
+        let mut current = value;
+        for segment in &self.segments {
+            current = match (segment, current) {
+                (Segment::Key(k), Value::Object(map)) => map.get_mut(k)?,
+                (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        Some(current)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn accepts_the_subset() {
@@ -137,6 +287,8 @@ mod tests {
             "a.b",
             "$.a.b",
             "a[*].b",
+            "a.*",
+            "a.*.b",
             "a[0]",
             "['a.b'].c",
             "$[\"x y\"]",
@@ -145,6 +297,7 @@ mod tests {
             assert!(parse(ok).is_ok(), "{ok} should parse");
         }
         assert_eq!(parse("$").unwrap(), vec![]);
+        assert_eq!(parse("a.*").unwrap(), parse("a[*]").unwrap());
     }
 
     #[test]
@@ -160,8 +313,25 @@ mod tests {
             "a[?(@.x)]",
             ".a",
             "a]",
+            "a.b*",
         ] {
             assert!(parse(bad).is_err(), "{bad} should not parse");
         }
+    }
+
+    #[test]
+    fn evaluates() {
+        let body = json!({"a": {"b": [1, 2]}, "l": [{"x": 1}, {"x": 2}], "odd.key": 3});
+        let sel = |s: &str| Selector::parse(s).unwrap();
+        assert_eq!(sel("a.b").first(&body), Some(&json!([1, 2])));
+        assert_eq!(sel("l[*].x").find(&body), vec![&json!(1), &json!(2)]);
+        assert_eq!(sel("l.*.x").find(&body), vec![&json!(1), &json!(2)]);
+        assert_eq!(sel("a.*").find(&body), vec![&json!([1, 2])]);
+        assert_eq!(sel("l[1].x").first(&body), Some(&json!(2)));
+        assert_eq!(sel("['odd.key']").first(&body), Some(&json!(3)));
+        assert_eq!(sel("missing").first(&body), None);
+        assert_eq!(sel("$").first(&body), Some(&body));
+        assert_eq!(Selector::from_keys(["a", "b"]), sel("a.b"));
+        assert!(Selector::from_keys(Vec::<String>::new()).is_root());
     }
 }

@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::Severity;
 use crate::model::*;
+use crate::vocabulary::*;
 use crate::nullable::Nullable;
 use crate::placeholder::{json_strings, placeholders, PlaceholderKind, INCREMENTAL_PLACEHOLDERS};
 use crate::relations::{auth_fields, parent_refs};
-use crate::resolve::ResolvedResource;
+use crate::merge::MergedResource;
 use crate::selector;
 use crate::suggest::{did_you_mean, list};
 
@@ -72,7 +73,7 @@ impl Problem {
 struct Res<'a> {
     index: usize,
     raw: std::borrow::Cow<'a, Resource>,
-    resolved: ResolvedResource,
+    resolved: MergedResource,
 }
 
 impl Res<'_> {
@@ -123,7 +124,7 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
                     ..Resource::default()
                 }),
             },
-            resolved: spec.resolve_entry(entry),
+            resolved: spec.merge_entry(entry),
         })
         .collect();
 
@@ -901,7 +902,7 @@ fn placeholders_bound(spec: &Spec, res: &Res, all: &[Res], p: &mut Problems) {
 }
 
 fn parent_field_declared(
-    parent: &ResolvedResource,
+    parent: &MergedResource,
     field: &str,
     path: &str,
     what: &str,

@@ -2,7 +2,7 @@
 
 use connector_spec::{
     parse_str, Auth, Disposition, MergeStrategy, Paginator, PaginatorConfig, PaginatorKind,
-    ParamValue, ResolvedResource, ResponseActionKind, Scalar, Spec, StringOrSecret,
+    ParamValue, MergedResource, ResponseActionKind, Scalar, Spec, StringOrSecret,
 };
 
 fn spec(defaults: &str, resource: &str) -> Spec {
@@ -20,12 +20,12 @@ fn spec_with_client(client_extra: &str, defaults: &str, resource: &str) -> Spec 
     }
 }
 
-fn things(spec: &Spec) -> ResolvedResource {
-    spec.resolved_resource("things").expect("things")
+fn things(spec: &Spec) -> MergedResource {
+    spec.merged_resource("things").expect("things")
 }
 
-fn others(spec: &Spec) -> ResolvedResource {
-    spec.resolved_resource("others").expect("others")
+fn others(spec: &Spec) -> MergedResource {
+    spec.merged_resource("others").expect("others")
 }
 
 fn int(n: i64) -> ParamValue {

@@ -125,7 +125,7 @@ proptest! {
         match connector_spec::parse_str(&text, "mutated.yaml") {
             Ok(loaded) => {
                 // A valid result must also survive a resolve and the relation helpers.
-                let _ = loaded.spec.resolved_resources();
+                let _ = loaded.spec.merged_resources();
                 let _ = loaded.spec.dependency_order();
                 let _ = loaded.spec.secret_names();
                 for name in loaded.spec.resources.iter().map(|r| r.name().to_owned()) {

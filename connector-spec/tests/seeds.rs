@@ -6,7 +6,7 @@ use std::path::Path;
 
 use connector_spec::{
     ApiKeyLocation, Auth, DataType, Disposition, ErrorHandler, Paginator, PaginatorConfig,
-    PaginatorKind, ParamValue, ResolvedResource, Scalar, Spec, StopCondition, StringOrSecret,
+    PaginatorKind, ParamValue, MergedResource, Scalar, Spec, StopCondition, StringOrSecret,
 };
 
 fn seed(name: &str) -> Spec {
@@ -26,24 +26,24 @@ fn secret(name: &str) -> StringOrSecret {
     })
 }
 
-fn resource(spec: &Spec, name: &str) -> ResolvedResource {
-    spec.resolved_resource(name)
+fn resource(spec: &Spec, name: &str) -> MergedResource {
+    spec.merged_resource(name)
         .unwrap_or_else(|| panic!("resource {name}"))
 }
 
-fn retry(r: &ResolvedResource) -> &ErrorHandler {
+fn retry(r: &MergedResource) -> &ErrorHandler {
     r.endpoint.error_handler.as_ref().expect("error_handler")
 }
 
 /// `(name, data_type, nullable)` of every column, in order.
-fn columns(r: &ResolvedResource) -> Vec<(&str, Option<DataType>, bool)> {
+fn columns(r: &MergedResource) -> Vec<(&str, Option<DataType>, bool)> {
     r.columns
         .iter()
         .map(|(n, c)| (n.as_str(), c.data_type, c.nullable.unwrap_or(true)))
         .collect()
 }
 
-fn merge_on_id(r: &ResolvedResource) {
+fn merge_on_id(r: &MergedResource) {
     assert_eq!(r.primary_key, vec!["id"], "{}", r.name);
     assert_eq!(r.disposition, Disposition::Merge, "{}", r.name);
 }

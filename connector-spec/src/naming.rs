@@ -1,8 +1,10 @@
-//! Turning spec names (resources, columns, secrets) into Rust identifiers.
+//! Every name rule of the project, in one place: spec names (resources, columns, secrets) as
+//! Rust identifiers, and the column a parent field becomes in a child record.
 //!
 //! One function, [`sanitize`], makes every identifier, so a name is spelled the same way in
-//! every place it appears. A name that changed keeps its original in `#[serde(rename)]`; the
-//! generator asks [`needs_rename`] rather than comparing strings itself.
+//! every place it appears (the generated code, validation's suggested fixes). A name that
+//! changed keeps its original in `#[serde(rename)]`; the generator asks [`needs_rename`]
+//! rather than comparing strings itself.
 
 use heck::{ToPascalCase, ToSnakeCase};
 
@@ -60,6 +62,19 @@ pub fn sanitize(name: &str, case: Case) -> String {
 /// Whether the Rust field for `original` needs `#[serde(rename = "...")]`.
 pub fn needs_rename(original: &str, ident: &str) -> bool {
     original != ident
+}
+
+/// The column a parent field becomes in each child record (`include_from_parent`):
+/// `_<parent>_<field>`, dlt's `make_parent_key_name`, with the dots of a nested field path
+/// written as `_` as dlt's snake_case naming writes them.
+///
+/// ```
+/// use connector_spec::naming::parent_column;
+/// assert_eq!(parent_column("users", "id"), "_users_id");
+/// assert_eq!(parent_column("users", "location.region"), "_users_location_region");
+/// ```
+pub fn parent_column(parent: &str, field: &str) -> String {
+    format!("_{parent}_{}", field.replace('.', "_"))
 }
 
 /// An English singular of a plural resource name, for the record type (`users` -> `user`,

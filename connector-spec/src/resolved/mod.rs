@@ -1,0 +1,235 @@
+//! The resolved spec: the one trusted, normalized model every consumer reads.
+//!
+//! [`crate::Spec`] is what the user wrote (with positions for diagnostics, behind the `yaml`
+//! feature); [`ResolvedSpec`] is what it means: `resource_defaults` merged, every default
+//! filled, each paginator in one form, selectors, templates and placeholders parsed once in
+//! one grammar, parent links settled and `include_from_parent` columns named. The runtime
+//! runs it and the code generator describes it; neither re-parses a string or validates again.
+//!
+//! Plain serde derives only: generated code embeds a resolved spec as JSON and the runtime
+//! reads it back without a YAML library.
+
+mod auth;
+mod paginator;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use auth::{AuthPlan, OAuth2Plan, TextSource};
+pub use paginator::{
+    CursorPlan, HeaderCursorPlan, HeaderLinkPlan, JsonLinkPlan, OffsetPlan, PageNumberPlan,
+    PageSize, PaginatorPlan, RequestField, StopRule, StopRules,
+};
+
+use crate::selector::Selector;
+use crate::template::{JsonTemplate, Template};
+use crate::vocabulary::*;
+
+/// A whole connector, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedSpec {
+    /// Connector name (lower snake case): module name and secrets section.
+    pub name: String,
+    /// What the API is.
+    pub description: Option<String>,
+    /// The HTTP client shared by every resource.
+    pub client: ResolvedClient,
+    /// The resources in spec order.
+    pub resources: Vec<ResolvedResource>,
+    /// Resource names with every parent before its children, otherwise in spec order.
+    pub dependency_order: Vec<String>,
+    /// Every secret the spec references, sorted, each once.
+    pub secrets: Vec<String>,
+}
+
+impl ResolvedSpec {
+    /// One resource by name.
+    pub fn resource(&self, name: &str) -> Option<&ResolvedResource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+}
+
+/// The HTTP client settings, defaults filled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedClient {
+    /// Base URL relative paths are joined to.
+    pub base_url: String,
+    /// The client-level authentication (resources may replace it).
+    pub auth: Option<AuthPlan>,
+    /// Request timeout in seconds (default 60).
+    pub timeout_seconds: f64,
+    /// Proactive rate limit shared by every request.
+    pub rate_limit: Option<RateLimit>,
+    /// Concurrent requests of one resource: child fan-out and page prefetch (default 8).
+    pub concurrency: usize,
+    /// Whether next links to another origin are followed, without credentials (default true).
+    pub follow_cross_origin_links: bool,
+}
+
+/// Default request timeout, seconds (dlt's `request_timeout`).
+pub const DEFAULT_TIMEOUT_SECONDS: f64 = 60.0;
+/// Default number of requests of one resource in flight.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// One resource, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedResource {
+    /// Resource name.
+    pub name: String,
+    /// Destination table (default: the resource name).
+    pub table_name: String,
+    /// HTTP method (default GET).
+    pub method: Method,
+    /// Endpoint path or absolute URL (default: the resource name).
+    pub path: Template,
+    /// Query parameters in spec order.
+    pub params: Vec<(String, ParamSource)>,
+    /// Request headers: the client's, then the endpoint's over them.
+    pub headers: Vec<(String, HeaderSource)>,
+    /// JSON request body.
+    pub json: Option<JsonTemplate>,
+    /// Form request body.
+    pub form: Option<Vec<(String, TextSource)>>,
+    /// Effective authentication: the endpoint's, else the client's.
+    pub auth: Option<AuthPlan>,
+    /// The paginator (endpoint > resource_defaults > client > single-entity rule > auto).
+    pub paginator: PaginatorPlan,
+    /// Where the records are; `None`: detected from the first response.
+    pub data_selector: Option<Selector>,
+    /// Incremental loading.
+    pub incremental: Option<IncrementalPlan>,
+    /// Responses to ignore, retry or fail.
+    pub response_actions: Vec<ResponseAction>,
+    /// Retry policy.
+    pub retry: RetryPlan,
+    /// Primary key columns (empty: none).
+    pub primary_key: Vec<String>,
+    /// Merge key columns (empty: none).
+    pub merge_key: Vec<String>,
+    /// Write disposition (default append).
+    pub disposition: Disposition,
+    /// Merge strategy for `merge` (default delete-insert).
+    pub merge_strategy: MergeStrategy,
+    /// Column hints, resource_defaults' first.
+    pub columns: IndexMap<String, Column>,
+    /// The parent this resource fans out over.
+    pub parent: Option<ParentPlan>,
+    /// Parent fields copied into each record.
+    pub include_from_parent: Vec<IncludedField>,
+    /// Whether the resource is loaded (unselected parents still feed children).
+    pub selected: bool,
+    /// Whether children of several parents are fetched concurrently.
+    pub parallelized: bool,
+    /// Depth to which nested data becomes child tables.
+    pub max_table_nesting: Option<u32>,
+    /// Sample response files, relative to the spec.
+    pub samples: Vec<String>,
+}
+
+/// Where a query parameter's value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ParamSource {
+    /// A literal, or a template over parent fields and incremental values.
+    Template(Template),
+    /// A secret's value.
+    Secret(String),
+    /// A legacy resolve param not used in the path: the parent field, sent as a query
+    /// parameter.
+    ParentField(Selector),
+    /// A legacy `{ type: incremental }` param: the window's start value.
+    IncrementalStart,
+}
+
+/// Where a header's value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HeaderSource {
+    /// A literal or a template.
+    Template(Template),
+    /// A secret's value (sent marked sensitive).
+    Secret(String),
+}
+
+/// How a child binds to its parent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParentPlan {
+    /// The parent resource.
+    pub resource: String,
+    /// Each placeholder text the child's request uses for a parent value
+    /// (`resources.users.id`, `parent_id`, a resolve param's name), with the parent field.
+    pub placeholders: Vec<(String, Selector)>,
+    /// Parent fields identifying one parent (for per-parent incremental state), each once.
+    pub key_fields: Vec<Selector>,
+}
+
+impl ParentPlan {
+    /// The parent field bound to a placeholder's text.
+    pub fn field_for(&self, placeholder: &str) -> Option<&Selector> {
+        self.placeholders
+            .iter()
+            .find(|(p, _)| p == placeholder)
+            .map(|(_, f)| f)
+    }
+}
+
+/// A parent field copied into each child record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncludedField {
+    /// The field of the parent record.
+    pub field: Selector,
+    /// The column it becomes in the child ([`crate::naming::parent_column`]).
+    pub column: String,
+}
+
+/// Incremental loading, defaults filled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncrementalPlan {
+    /// Path of the cursor in each record.
+    pub cursor_path: Selector,
+    /// Cursor value used on the first run.
+    pub initial_value: Option<Value>,
+    /// Upper bound of the window.
+    pub end_value: Option<Value>,
+    /// Query parameter carrying the start value (legacy style).
+    pub start_param: Option<String>,
+    /// Query parameter carrying the end value (legacy style).
+    pub end_param: Option<String>,
+    /// How the high-water mark moves (default max).
+    pub last_value_func: LastValueFunc,
+    /// A record without a cursor value (default raise).
+    pub on_cursor_value_missing: OnCursorValueMissing,
+    /// Re-read this much before the last value.
+    pub lag: Option<f64>,
+    /// Order of records by cursor, when the API guarantees one.
+    pub row_order: Option<RowOrder>,
+}
+
+/// The retry policy, defaults filled (dlt's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryPlan {
+    /// Statuses retried; `None`: 429 and 500-599.
+    pub retry_on_status_codes: Option<Vec<u16>>,
+    /// Retries after the first attempt (default 4: dlt's 5 attempts).
+    pub max_retries: u32,
+    /// Backoff multiplier in seconds (default 1).
+    pub backoff_factor: f64,
+    /// Longest wait in seconds (default 300).
+    pub max_retry_delay: f64,
+    /// Whether `Retry-After` is honoured (default true).
+    pub respect_retry_after: bool,
+    /// Shortest wait when `Retry-After` is honoured (default 0).
+    pub retry_after_min_wait: f64,
+}
+
+impl Default for RetryPlan {
+    fn default() -> Self {
+        RetryPlan {
+            retry_on_status_codes: None,
+            max_retries: 4,
+            backoff_factor: 1.0,
+            max_retry_delay: 300.0,
+            respect_retry_after: true,
+            retry_after_min_wait: 0.0,
+        }
+    }
+}
