@@ -238,26 +238,24 @@ async fn child_records_carry_typed_parent_fields() {
 }
 
 #[test]
-fn resource_table_and_secret_names() {
-    let names: Vec<&str> = crm_analytics::Client::resources()
-        .iter()
-        .map(|r| r.name)
-        .collect();
+fn the_embedded_resolved_spec_and_secret_names() {
+    let crm: connector_spec::ResolvedSpec =
+        serde_json::from_str(crm_analytics::SPEC_JSON).expect("embedded spec reads back");
+    let names: Vec<&str> = crm.resources.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["clients", "company", "contacts"]);
-    let contacts = &crm_analytics::RESOURCES[2];
+    let contacts = crm.resource("contacts").unwrap();
     assert_eq!(contacts.primary_key, ["id"]);
-    assert_eq!(contacts.write_disposition, "merge");
-    assert_eq!(contacts.columns[2].name, "client_id");
-    assert!(contacts.columns[2].nullable);
-    assert_eq!(meetings::RESOURCES[1].parent, Some("users"));
-    assert_eq!(
-        meetings_parent_fields::RESOURCES[1]
-            .columns
-            .iter()
-            .map(|c| c.name)
-            .collect::<Vec<_>>(),
-        ["id", "topic", "duration", "_users_id", "_users_email"]
-    );
+    assert_eq!(contacts.disposition, connector_spec::Disposition::Merge);
+    let meetings: connector_spec::ResolvedSpec =
+        serde_json::from_str(meetings_parent_fields::SPEC_JSON).unwrap();
+    let child = meetings.resource("meetings").unwrap();
+    assert_eq!(child.parent.as_ref().unwrap().resource, "users");
+    let columns: Vec<&str> = child
+        .include_from_parent
+        .iter()
+        .map(|f| f.column.as_str())
+        .collect();
+    assert_eq!(columns, ["_users_id", "_users_email"]);
     assert_eq!(
         meetings::Secrets::NAMES,
         ["authorization_endpoint", "client_id", "client_secret"]

@@ -111,11 +111,11 @@ impl From<String> for Skip {
 }
 
 /// The bench spec with `page_size` records per page.
-pub fn bench_spec(page_size: u64) -> Result<connector_spec::Spec, String> {
+pub fn bench_spec(page_size: u64) -> Result<connector_spec::ResolvedSpec, String> {
     let yaml = include_str!("../specs/bench.yaml")
         .replace("limit: 100\n", &format!("limit: {page_size}\n"));
     connector_spec::parse_str(&yaml, "bench/specs/bench.yaml")
-        .map(|loaded| loaded.spec)
+        .map(|loaded| loaded.resolved)
         .map_err(|d| {
             d.iter()
                 .map(ToString::to_string)

@@ -8,7 +8,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use connector_spec::{Auth, Diagnostic, LoadedSpec, Paginator, PaginatorConfig, Severity, Spec};
+use connector_spec::resolved::AuthPlan;
+use connector_spec::{ApiKeyLocation, Diagnostic, LoadedSpec, ResolvedSpec, Severity};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use serde_json::json;
 
@@ -98,7 +99,7 @@ fn print_text(file: &str, source: &str, outcome: &Outcome) {
             }
             println!(
                 "ok {file}: {}",
-                summary_line(&loaded.spec, loaded.warnings.len())
+                summary_line(&loaded.resolved, loaded.warnings.len())
             );
         }
     }
@@ -231,38 +232,19 @@ fn token_span(source: &str, line: usize, column: usize) -> Option<(usize, usize)
     None
 }
 
-fn auth_name(auth: &Auth) -> String {
+fn auth_name(auth: &AuthPlan) -> String {
     match auth {
-        Auth::Bearer { .. } => "bearer".into(),
-        Auth::ApiKey { location, .. } => {
+        AuthPlan::ApiKey { location, .. } => {
             let place = match location {
-                Some(connector_spec::ApiKeyLocation::Query) => "query",
-                Some(connector_spec::ApiKeyLocation::Cookie) => "cookie",
-                _ => "header",
+                ApiKeyLocation::Query => "query",
+                ApiKeyLocation::Cookie => "cookie",
+                ApiKeyLocation::Header => "header",
             };
             format!("api_key in {place}")
         }
-        Auth::HttpBasic { .. } => "http_basic".into(),
-        Auth::Oauth2ClientCredentials(o) if o.refresh_token.is_some() => {
-            "oauth2 (refresh token grant)".into()
-        }
-        Auth::Oauth2ClientCredentials(_) => "oauth2 (client credentials)".into(),
-        Auth::Oauth2RefreshToken(_) => "oauth2 (refresh token grant)".into(),
-    }
-}
-
-fn paginator_name(paginator: Option<&Paginator>) -> String {
-    let value = match paginator {
-        None => return "auto".into(),
-        Some(Paginator::Name(kind)) => serde_json::to_value(kind).ok(),
-        Some(Paginator::Config(config)) => serde_json::to_value(config)
-            .ok()
-            .and_then(|v| v.get("type").cloned()),
-    };
-    match (value, paginator) {
-        (Some(serde_json::Value::String(s)), _) => s,
-        (_, Some(Paginator::Config(PaginatorConfig::SinglePage {}))) => "single_page".into(),
-        _ => "auto".into(),
+        AuthPlan::OAuth2(o) if o.refresh_token.is_some() => "oauth2 (refresh token grant)".into(),
+        AuthPlan::OAuth2(_) => "oauth2 (client credentials)".into(),
+        other => other.type_name().into(),
     }
 }
 
@@ -273,38 +255,32 @@ struct Summary {
     secrets: Vec<String>,
 }
 
-fn summarise(spec: &Spec) -> Summary {
-    let resolved = spec.resolved_resources();
+fn summarise(spec: &ResolvedSpec) -> Summary {
     let mut auth: Vec<String> = Vec::new();
-    let mut push = |a: String| {
-        if !auth.contains(&a) {
-            auth.push(a);
+    let mut paginators: Vec<String> = Vec::new();
+    let push = |list: &mut Vec<String>, item: String| {
+        if !list.contains(&item) {
+            list.push(item);
         }
     };
     if let Some(a) = &spec.client.auth {
-        push(auth_name(a));
+        push(&mut auth, auth_name(a));
     }
-    for r in &resolved {
-        if let Some(a) = &r.endpoint.auth {
-            push(auth_name(a));
+    for r in &spec.resources {
+        if let Some(a) = &r.auth {
+            push(&mut auth, auth_name(a));
         }
-    }
-    let mut paginators: Vec<String> = Vec::new();
-    for r in &resolved {
-        let name = paginator_name(r.paginator.as_ref());
-        if !paginators.contains(&name) {
-            paginators.push(name);
-        }
+        push(&mut paginators, r.paginator.type_name().to_owned());
     }
     Summary {
-        resources: spec.dependency_order(),
+        resources: spec.dependency_order.clone(),
         auth,
         paginators,
-        secrets: spec.secret_names(),
+        secrets: spec.secrets.clone(),
     }
 }
 
-fn summary_line(spec: &Spec, warnings: usize) -> String {
+fn summary_line(spec: &ResolvedSpec, warnings: usize) -> String {
     let s = summarise(spec);
     let mut line = format!(
         "connector `{}`: {} ({}); auth: {}; paginators: {}; secrets: {}",
@@ -343,7 +319,7 @@ fn json_report(file: &str, outcome: &Outcome) -> serde_json::Value {
             "diagnostics": diagnostics,
         }),
         Outcome::Valid(loaded) => {
-            let s = summarise(&loaded.spec);
+            let s = summarise(&loaded.resolved);
             json!({
                 "file": file,
                 "status": "valid",

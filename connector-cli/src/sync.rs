@@ -99,7 +99,7 @@ pub fn run(args: Args) -> ExitCode {
     for warning in &loaded.warnings {
         eprintln!("{warning}");
     }
-    let spec = loaded.spec;
+    let spec = loaded.resolved;
     let name = spec.name.clone();
 
     let sink = if args.jsonl {
@@ -116,8 +116,7 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
 
-    let secret_names = spec.secret_names();
-    let refs: Vec<&str> = secret_names.iter().map(String::as_str).collect();
+    let refs: Vec<&str> = spec.secrets.iter().map(String::as_str).collect();
     let toml = args.secrets.clone().or_else(default_secrets_file);
     let secrets = match Secrets::resolve(&name, &refs, toml.as_deref()) {
         Ok(secrets) => secrets,

@@ -163,7 +163,7 @@ fn generate(args: &Args, base: &Path, runtime_path: &str) -> Result<Expansion, s
         .with_spec_path(&spec_file.display)
         .with_json_schema(args.json_schema)
         .with_runtime_path(runtime_path);
-    let spec = &spec_file.loaded.spec;
+    let spec = &spec_file.loaded.resolved;
     let code = crate::generate(spec, &options).map_err(|err| {
         errors(
             lit,
@@ -171,7 +171,7 @@ fn generate(args: &Args, base: &Path, runtime_path: &str) -> Result<Expansion, s
         )
     })?;
     let mut tracked: Vec<PathBuf> = tracked_spec.into_iter().collect();
-    tracked.extend(crate::sample_paths(&spec.resolved_resources(), &spec_dir));
+    tracked.extend(crate::sample_paths(&spec.resources, &spec_dir));
     let doc = crate::module_doc(spec);
     let doc = doc.iter().map(|l| {
         if l.is_empty() {

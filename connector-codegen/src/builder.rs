@@ -176,7 +176,7 @@ impl Builder {
                     continue;
                 }
             };
-            let spec = &spec_file.loaded.spec;
+            let spec = &spec_file.loaded.resolved;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let mut options = Options::default();
             options
@@ -188,7 +188,7 @@ impl Builder {
             match generate_file(spec, &options) {
                 Ok(contents) => {
                     let mut dependencies = vec![path.clone()];
-                    dependencies.extend(crate::sample_paths(&spec.resolved_resources(), &dir));
+                    dependencies.extend(crate::sample_paths(&spec.resources, &dir));
                     files.push(GeneratedFile {
                         module: sanitize(&spec.name, Case::Snake),
                         spec: path.clone(),

@@ -6,11 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use connector_spec::{DataType, ResolvedResource, Spec};
+use connector_spec::{ResolvedResource, ResolvedSpec};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::describe::{self, doc_attrs};
+use crate::describe::doc_attrs;
 use crate::error::Problem;
 use crate::naming::{sanitize, Case};
 use crate::types::TypesPlan;
@@ -29,10 +29,13 @@ const RESERVED_METHODS: &[&str] = &[
 ];
 
 /// The planned `Secrets` fields: (spec name, Rust field).
-pub(crate) fn plan_secrets(spec: &Spec, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
+pub(crate) fn plan_secrets(
+    spec: &ResolvedSpec,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, String)> {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::new();
-    for name in spec.secret_names() {
+    for name in spec.secrets.iter().cloned() {
         let ident = sanitize(&name, Case::Snake);
         if let Some(first) = seen.insert(ident.clone(), name.clone()) {
             problems.push(
@@ -60,7 +63,6 @@ pub(crate) struct MethodPlan {
 
 /// Plans the resource methods, checking that no two resources get one method name.
 pub(crate) fn plan_methods(
-    spec: &Spec,
     resources: &[ResolvedResource],
     problems: &mut Vec<Problem>,
 ) -> Vec<MethodPlan> {
@@ -71,7 +73,7 @@ pub(crate) fn plan_methods(
         if RESERVED_METHODS.contains(&method.as_str()) {
             method.push_str("_records");
         }
-        let parent = spec.parent_of(&resource.name).map(|l| l.parent);
+        let parent = resource.parent.as_ref().map(|p| p.resource.clone());
         let mut names = vec![method.clone(), format!("{method}_with")];
         if parent.is_some() {
             names.push(format!("{method}_for"));
@@ -102,7 +104,7 @@ pub(crate) fn plan_methods(
 }
 
 /// `NAME` and `SPEC_JSON`.
-pub(crate) fn constants(spec: &Spec, spec_json: &str) -> TokenStream {
+pub(crate) fn constants(spec: &ResolvedSpec, spec_json: &str) -> TokenStream {
     let name = &spec.name;
     let json = raw_string(spec_json);
     quote! {
@@ -110,7 +112,8 @@ pub(crate) fn constants(spec: &Spec, spec_json: &str) -> TokenStream {
         /// `[sources.<name>]` in secrets.toml.
         pub const NAME: &str = #name;
 
-        /// The validated spec as JSON, read by the runtime when a [`Client`] is built.
+        /// The resolved spec (defaults filled, selectors and templates parsed) as JSON: what
+        /// the runtime runs when a [`Client`] is built, read without a YAML library.
         pub const SPEC_JSON: &str = #json;
     }
 }
@@ -133,7 +136,7 @@ fn raw_string(text: &str) -> TokenStream {
 }
 
 /// The `Secrets` struct.
-pub(crate) fn secrets(spec: &Spec, fields: &[(String, String)]) -> TokenStream {
+pub(crate) fn secrets(spec: &ResolvedSpec, fields: &[(String, String)]) -> TokenStream {
     let connector = &spec.name;
     let names: Vec<&String> = fields.iter().map(|(name, _)| name).collect();
     let idents: Vec<_> = fields
@@ -220,95 +223,8 @@ pub(crate) fn secrets(spec: &Spec, fields: &[(String, String)]) -> TokenStream {
     }
 }
 
-/// `ResourceInfo`, `ColumnInfo` and the `RESOURCES` table.
-pub(crate) fn resource_table(spec: &Spec, resources: &[ResolvedResource]) -> TokenStream {
-    let entries = resources.iter().map(|r| {
-        let name = &r.name;
-        let table = &r.table_name;
-        let keys = &r.primary_key;
-        let disposition = describe::disposition_name(r.disposition);
-        let parent = match spec.parent_of(&r.name) {
-            Some(link) => {
-                let p = link.parent;
-                quote!(::std::option::Option::Some(#p))
-            }
-            None => quote!(::std::option::Option::None),
-        };
-        let mut columns: Vec<(String, String, bool)> = r
-            .columns
-            .iter()
-            .map(|(name, c)| {
-                (
-                    name.clone(),
-                    describe::type_name(c),
-                    c.nullable.unwrap_or(true),
-                )
-            })
-            .collect();
-        if let Some(link) = spec.parent_of(&r.name) {
-            let parent = resources.iter().find(|p| p.name == link.parent);
-            for field in &r.include_from_parent {
-                let column_name = format!("_{}_{}", link.parent, field.replace('.', "__"));
-                if r.columns.contains_key(&column_name) {
-                    continue;
-                }
-                let (ty, nullable) = parent
-                    .and_then(|p| p.columns.get(field.as_str()))
-                    .map(|c| (describe::type_name(c), c.nullable.unwrap_or(true)))
-                    .unwrap_or_else(|| (describe::data_type_name(DataType::Json).to_owned(), true));
-                columns.push((column_name, ty, nullable));
-            }
-        }
-        let columns = columns.iter().map(|(name, ty, nullable)| {
-            quote!(ColumnInfo { name: #name, data_type: #ty, nullable: #nullable })
-        });
-        quote! {
-            ResourceInfo {
-                name: #name,
-                table: #table,
-                primary_key: &[#(#keys),*],
-                write_disposition: #disposition,
-                parent: #parent,
-                columns: &[#(#columns),*],
-            }
-        }
-    });
-    quote! {
-        /// What a loader needs to know about one resource without its record type.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct ResourceInfo {
-            /// Resource name, as passed to the runtime.
-            pub name: &'static str,
-            /// Destination table.
-            pub table: &'static str,
-            /// Primary key columns (empty when none).
-            pub primary_key: &'static [&'static str],
-            /// `append`, `replace`, `merge` or `skip`.
-            pub write_disposition: &'static str,
-            /// The parent resource of a child.
-            pub parent: ::std::option::Option<&'static str>,
-            /// Declared columns, then the `_<parent>_<field>` columns of a child.
-            pub columns: &'static [ColumnInfo],
-        }
-
-        /// One declared column.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct ColumnInfo {
-            /// The field name in the JSON record.
-            pub name: &'static str,
-            /// dlt data type (`text`, `bigint`, `json list of text`, ...).
-            pub data_type: &'static str,
-            /// Whether the value may be null or absent.
-            pub nullable: bool,
-        }
-
-        /// Every resource, in spec order.
-        pub const RESOURCES: &[ResourceInfo] = &[#(#entries),*];
-    }
-}
-
 /// The `Client` struct and its methods.
-pub(crate) fn client(spec: &Spec, methods: &[MethodPlan], types: &TypesPlan) -> TokenStream {
+pub(crate) fn client(spec: &ResolvedSpec, methods: &[MethodPlan], types: &TypesPlan) -> TokenStream {
     let connector = &spec.name;
     let record = |resource: &str| {
         let ident = types.record_of.get(resource).cloned().unwrap_or_default();
@@ -405,18 +321,13 @@ pub(crate) fn client(spec: &Spec, methods: &[MethodPlan], types: &TypesPlan) -> 
                 secrets: Secrets,
                 options: ::connector_runtime::Options,
             ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
-                let spec = ::connector_runtime::serde_json::from_str::<::connector_runtime::connector_spec::Spec>(SPEC_JSON)
+                let spec = ::connector_runtime::serde_json::from_str::<::connector_runtime::connector_spec::ResolvedSpec>(SPEC_JSON)
                     .map_err(|err| ::connector_runtime::Error::Config {
                         resource: ::std::string::String::from("client"),
                         message: ::std::format!("the embedded spec does not parse: {err}; regenerate the connector"),
                     })?;
                 let connector = ::connector_runtime::Connector::new(spec, secrets.to_runtime(), options)?;
                 ::std::result::Result::Ok(Client { connector })
-            }
-
-            /// Every resource of the spec, for loaders that drive resources generically.
-            pub fn resources() -> &'static [ResourceInfo] {
-                RESOURCES
             }
 
             /// The untyped runtime connector: any resource by name, records as JSON.

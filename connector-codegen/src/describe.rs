@@ -1,9 +1,7 @@
 //! Rustdoc text taken from the spec: what a resource fetches and how, what a column holds.
 
-use connector_spec::{
-    Column, DataType, Disposition, Method, Paginator, PaginatorConfig, PaginatorKind,
-    ResolvedResource, Spec,
-};
+use connector_spec::resolved::{PaginatorPlan, RequestField};
+use connector_spec::{Column, DataType, Disposition, Method, ResolvedResource, ResolvedSpec};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -20,7 +18,7 @@ pub(crate) fn doc_attrs(lines: &[String]) -> TokenStream {
 }
 
 /// The documentation of a generated module: the spec's description and where it came from.
-pub fn module_doc(spec: &Spec) -> Vec<String> {
+pub fn module_doc(spec: &ResolvedSpec) -> Vec<String> {
     let mut doc = vec![format!(
         "The `{}` connector, generated from its spec.",
         spec.name
@@ -35,30 +33,30 @@ pub fn module_doc(spec: &Spec) -> Vec<String> {
 }
 
 /// Doc lines of a resource's record struct.
-pub(crate) fn resource_doc(spec: &Spec, resource: &ResolvedResource) -> Vec<String> {
+pub(crate) fn resource_doc(resource: &ResolvedResource) -> Vec<String> {
     let mut doc = vec![format!("A record of resource `{}`.", resource.name)];
     doc.push(String::new());
     doc.push(format!(
         "- Endpoint: `{} {}`",
-        method_name(resource.method()),
-        resource.path()
+        method_name(resource.method),
+        resource.path.source()
     ));
-    if let Some(selector) = &resource.endpoint.data_selector {
+    if let Some(selector) = &resource.data_selector {
         doc.push(format!("- Records at: `{selector}`"));
     }
     doc.push(format!(
         "- Pagination: {}",
-        paginator_summary(resource.paginator.as_ref())
+        paginator_summary(&resource.paginator)
     ));
-    if let Some(link) = spec.parent_of(&resource.name) {
+    if let Some(link) = &resource.parent {
         let fields: Vec<String> = link
-            .bindings
+            .key_fields
             .iter()
-            .map(|b| format!("`{}`", b.parent_field))
+            .map(|field| format!("`{field}`"))
             .collect();
         doc.push(format!(
             "- Parent: `{}` (one request per parent record, binding {})",
-            link.parent,
+            link.resource,
             if fields.is_empty() {
                 "no field".to_owned()
             } else {
@@ -151,50 +149,29 @@ pub(crate) fn disposition_name(disposition: Disposition) -> &'static str {
     }
 }
 
-fn paginator_summary(paginator: Option<&Paginator>) -> String {
-    let kind_name = |kind: PaginatorKind| match kind {
-        PaginatorKind::SinglePage => "single page",
-        PaginatorKind::PageNumber => "page number",
-        PaginatorKind::Offset => "offset",
-        PaginatorKind::Cursor => "cursor",
-        PaginatorKind::JsonLink => "next link in the body",
-        PaginatorKind::HeaderLink => "`Link` header",
-        PaginatorKind::HeaderCursor => "cursor header",
-        PaginatorKind::Auto => "detected from the first response",
+fn paginator_summary(paginator: &PaginatorPlan) -> String {
+    let at = |field: &RequestField| match field {
+        RequestField::Query(name) => format!("`{name}`"),
+        RequestField::Body(path) => format!("body `{}`", path.join(".")),
     };
     match paginator {
-        None => "detected from the first response".to_owned(),
-        Some(Paginator::Name(kind)) => kind_name(*kind).to_owned(),
-        Some(Paginator::Config(config)) => match config {
-            PaginatorConfig::SinglePage {} => "single page".to_owned(),
-            PaginatorConfig::Auto {} => kind_name(PaginatorKind::Auto).to_owned(),
-            PaginatorConfig::PageNumber(p) => {
-                let mut s = format!(
-                    "page number (`{}`",
-                    p.page_param.as_deref().unwrap_or("page")
-                );
-                if let Some(limit) = p.limit {
-                    s.push_str(&format!(", {limit} per page"));
-                }
-                s.push(')');
-                s
+        PaginatorPlan::Auto => "detected from the first response".to_owned(),
+        PaginatorPlan::SinglePage => "single page".to_owned(),
+        PaginatorPlan::PageNumber(p) => {
+            let mut s = format!("page number ({}", at(&p.page_at));
+            if let Some(limit) = &p.limit {
+                s.push_str(&format!(", {} per page", limit.value));
             }
-            PaginatorConfig::Offset(p) => format!("offset, {} per request", p.limit),
-            PaginatorConfig::Cursor(p) => format!(
-                "cursor (`{}` from `{}`)",
-                p.cursor_param.as_deref().unwrap_or("cursor"),
-                p.cursor_path.as_deref().unwrap_or("cursors.next")
-            ),
-            PaginatorConfig::JsonLink(p) => format!(
-                "next link at `{}`",
-                p.next_url_path.as_deref().unwrap_or("next")
-            ),
-            PaginatorConfig::HeaderLink(_) => kind_name(PaginatorKind::HeaderLink).to_owned(),
-            PaginatorConfig::HeaderCursor(p) => format!(
-                "cursor header `{}`",
-                p.cursor_key.as_deref().unwrap_or("next")
-            ),
-        },
+            s.push(')');
+            s
+        }
+        PaginatorPlan::Offset(p) => format!("offset, {} per request", p.limit),
+        PaginatorPlan::Cursor(p) => {
+            format!("cursor ({} from `{}`)", at(&p.cursor_at), p.cursor_path)
+        }
+        PaginatorPlan::JsonLink(p) => format!("next link at `{}`", p.next_url_path),
+        PaginatorPlan::HeaderLink(_) => "`Link` header".to_owned(),
+        PaginatorPlan::HeaderCursor(p) => format!("cursor header `{}`", p.cursor_key),
     }
 }
 

@@ -1,14 +1,13 @@
-//! Turns a connector spec into typed Rust: the one engine behind `#[connector]`, build.rs
+//! Turns a resolved connector spec into typed Rust: the one engine behind `#[connector]`, build.rs
 //! ([`Builder`]) and `connector generate`.
 //!
 //! [`generate`] is pure and deterministic (same spec, same tokens: every map is an `IndexMap`
 //! or `BTreeMap`); [`generate_file`] formats the result with prettyplease and adds the
 //! `@generated` header. For one spec `x`, the output holds:
 //!
-//! - `NAME` and `SPEC_JSON` (the spec as JSON; the runtime reads it),
+//! - `NAME` and `SPEC_JSON` (the resolved spec as JSON; the runtime reads it),
 //! - `types`: one record struct per resource and one per nested object,
 //! - `Secrets`: exactly the secrets the spec references,
-//! - `ResourceInfo`, `ColumnInfo` and `RESOURCES`: the resource table for generic loaders,
 //! - `Client`: one stream method per resource (plus per-parent methods for children).
 //!
 //! Generated code names only `::connector_runtime::...` and holds types and constants: paging,
@@ -33,7 +32,8 @@
 //! Fields not declared are kept in an `extra` map. `Serialize` is derived (`extra` flattened);
 //! `Deserialize` is generated, one pass over each object without the buffering
 //! `#[serde(flatten)]` would add (see `connector_runtime::record`). A child's `include_from_parent` fields
-//! are typed fields (`_users_id` becomes `users_id`), typed from the parent's columns.
+//! are typed fields (`_users_id` becomes `users_id`; a nested `location.region` is
+//! `_users_location_region`, [`naming::parent_column`]), typed from the parent's columns.
 //! `Options::json_schema` adds `#[derive(schemars::JsonSchema)]` (an option rather than a
 //! cfg feature, since a `cfg(feature)` in generated code would name the *user's* features).
 
@@ -50,7 +50,7 @@ mod types;
 
 use std::path::PathBuf;
 
-use connector_spec::Spec;
+use connector_spec::ResolvedSpec;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -127,11 +127,11 @@ impl Options {
 }
 
 /// The items of a connector module for `spec`; every problem is reported at once.
-pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
-    let resources = spec.resolved_resources();
+pub fn generate(spec: &ResolvedSpec, options: &Options) -> Result<TokenStream, Error> {
+    let resources = &spec.resources;
     let mut problems = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for r in &resources {
+    for r in resources {
         if !seen.insert(r.name.as_str()) {
             problems.push(
                 Problem::new(
@@ -143,11 +143,11 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
             );
         }
     }
-    let types_plan = types::plan(spec, &resources, &mut problems);
+    let types_plan = types::plan(resources, &mut problems);
     let secret_fields = client::plan_secrets(spec, &mut problems);
-    let methods = client::plan_methods(spec, &resources, &mut problems);
+    let methods = client::plan_methods(resources, &mut problems);
     if let Some(dir) = &options.spec_dir {
-        samples::check(&resources, dir, &mut problems);
+        samples::check(resources, dir, &mut problems);
     }
     let spec_json = match serde_json::to_string_pretty(spec) {
         Ok(json) => json,
@@ -177,7 +177,6 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
     let constants = client::constants(spec, &spec_json);
     let records = types::tokens(&types_plan, options.json_schema);
     let secrets = client::secrets(spec, &secret_fields);
-    let table = client::resource_table(spec, &resources);
     let client = client::client(spec, &methods, &types_plan);
     let types_doc = describe::doc_attrs(&[format!(
         "Record types of the `{}` connector: one per resource, one per nested object.",
@@ -193,8 +192,6 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
 
         #secrets
 
-        #table
-
         #client
     };
     runtime_path::rewrite(tokens, &options.runtime_path).ok_or_else(|| Error::Invalid {
@@ -203,7 +200,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<TokenStream, Error> {
 }
 
 /// [`generate`], formatted, with the `@generated` header and a trailing newline.
-pub fn generate_file(spec: &Spec, options: &Options) -> Result<String, Error> {
+pub fn generate_file(spec: &ResolvedSpec, options: &Options) -> Result<String, Error> {
     let tokens = generate(spec, options)?;
     format_file(tokens, options)
 }

@@ -136,5 +136,5 @@ fn module_doc_of(file: &GeneratedFile) -> Result<Vec<String>, Error> {
     let display = file.spec.display().to_string();
     let spec =
         read_spec(&file.spec, &display).map_err(|diagnostics| Error::Spec { diagnostics })?;
-    Ok(module_doc(&spec.loaded.spec))
+    Ok(module_doc(&spec.loaded.resolved))
 }

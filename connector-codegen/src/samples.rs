@@ -61,8 +61,9 @@ fn check_file(
     let records = match &body {
         Value::Array(items) => items.clone(),
         _ => {
-            let selector = resource.endpoint.data_selector.as_deref().unwrap_or("$");
-            match select(&body, selector) {
+            let root = connector_spec::selector::Selector::root();
+            let selector = resource.data_selector.as_ref().unwrap_or(&root);
+            match selector.records(&body) {
                 Some(records) => records,
                 None => {
                     problems.push(
@@ -193,71 +194,11 @@ fn preview(value: &Value) -> String {
     format!("{kind} `{text}`")
 }
 
-/// The records a data selector picks from a body: dlt's JSONPath subset (`$`, `a.b`, `$.a.b`,
-/// `a[*].b`, `a[0]`). A list result is the records; an object is one record.
-pub(crate) fn select(body: &Value, selector: &str) -> Option<Vec<Value>> {
-    let path = selector.trim();
-    let path = path.strip_prefix('$').unwrap_or(path);
-    let path = path.strip_prefix('.').unwrap_or(path);
-    let mut current: Vec<&Value> = vec![body];
-    let mut wildcard = false;
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        let (name, index) = match segment.find('[') {
-            Some(open) => (
-                &segment[..open],
-                Some(segment[open..].trim_matches(['[', ']'])),
-            ),
-            None => (segment, None),
-        };
-        if !name.is_empty() {
-            current = current.into_iter().filter_map(|v| v.get(name)).collect();
-        }
-        match index {
-            None => {}
-            Some("*") => {
-                wildcard = true;
-                current = current
-                    .into_iter()
-                    .filter_map(Value::as_array)
-                    .flatten()
-                    .collect();
-            }
-            Some(i) => {
-                let i: usize = i.parse().ok()?;
-                current = current.into_iter().filter_map(|v| v.get(i)).collect();
-            }
-        }
-    }
-    if wildcard {
-        return Some(current.into_iter().cloned().collect());
-    }
-    match current.as_slice() {
-        [Value::Array(items)] => Some(items.clone()),
-        [Value::Null] | [] => None,
-        [one] => Some(vec![(*one).clone()]),
-        many => Some(many.iter().map(|v| (*v).clone()).collect()),
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn selector_subset() {
-        let body = json!({"data": {"items": [{"id": 1}, {"id": 2}]}, "one": {"id": 3}});
-        assert_eq!(select(&body, "data.items").map(|r| r.len()), Some(2));
-        assert_eq!(select(&body, "$.data.items").map(|r| r.len()), Some(2));
-        assert_eq!(select(&body, "one"), Some(vec![json!({"id": 3})]));
-        assert_eq!(
-            select(&body, "data.items[*].id"),
-            Some(vec![json!(1), json!(2)])
-        );
-        assert_eq!(select(&body, "data.items[1]"), Some(vec![json!({"id": 2})]));
-        assert_eq!(select(&body, "missing"), None);
-        assert_eq!(select(&body, "$").map(|r| r.len()), Some(1));
-    }
 
     #[test]
     fn value_checks_name_the_field() {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use connector_spec::{Column, DataType, ResolvedResource, Spec};
+use connector_spec::{Column, DataType, ResolvedResource};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -44,7 +44,6 @@ pub(crate) struct TypesPlan {
 
 /// Plans every struct of a spec; problems are pushed, never returned early.
 pub(crate) fn plan(
-    spec: &Spec,
     resources: &[ResolvedResource],
     problems: &mut Vec<Problem>,
 ) -> TypesPlan {
@@ -94,8 +93,8 @@ pub(crate) fn plan(
                 problems,
             ));
         }
-        fields.extend(parent_fields(spec, resources, resource, &columns));
-        let mut doc = describe::resource_doc(spec, resource);
+        fields.extend(parent_fields(resources, resource, &columns));
+        let mut doc = describe::resource_doc(resource);
         if resource.columns.is_empty() {
             doc.push(String::new());
             doc.push(
@@ -289,23 +288,23 @@ fn rust_type(
 /// `_<parent>_<field>` fields of a child that includes parent fields, typed from the parent's
 /// columns (untyped JSON when the parent does not declare the field).
 fn parent_fields(
-    spec: &Spec,
     resources: &[ResolvedResource],
     resource: &ResolvedResource,
     own_columns: &[(String, Column)],
 ) -> Vec<FieldPlan> {
-    let Some(link) = spec.parent_of(&resource.name) else {
+    let Some(link) = &resource.parent else {
         return Vec::new();
     };
-    let parent = resources.iter().find(|r| r.name == link.parent);
+    let parent = resources.iter().find(|r| r.name == link.resource);
     let mut out = Vec::new();
-    for field in &resource.include_from_parent {
-        let original = format!("_{}_{}", link.parent, field.replace('.', "__"));
+    for included in &resource.include_from_parent {
+        let original = included.column.clone();
         if own_columns.iter().any(|(name, _)| *name == original) {
             continue;
         }
-        let ident = sanitize(&format!("{}_{}", link.parent, field), Case::Snake);
-        let column = parent.and_then(|p| p.columns.get(field.as_str()));
+        let field = included.field.as_str();
+        let ident = sanitize(&original, Case::Snake);
+        let column = parent.and_then(|p| declared_column(p, &included.field));
         let (ty, optional) = match column {
             Some(c) if c.data_type != Some(DataType::Json) => {
                 let mut ignored = Vec::new();
@@ -321,11 +320,26 @@ fn parent_fields(
             optional,
             doc: vec![format!(
                 "`{field}` of the parent `{}` record (`include_from_parent`), as `{original}`.",
-                link.parent
+                link.resource
             )],
         });
     }
     out
+}
+
+/// The declared column a parent field path reaches: a top-level column, or a nested one
+/// through `fields` (`location.region`).
+fn declared_column<'c>(
+    parent: &'c ResolvedResource,
+    field: &connector_spec::selector::Selector,
+) -> Option<&'c Column> {
+    let keys = field.keys()?;
+    let (first, rest) = keys.split_first()?;
+    let mut column = parent.columns.get(*first)?;
+    for key in rest {
+        column = column.fields.get(*key)?;
+    }
+    Some(column)
 }
 
 /// Prints every planned struct.

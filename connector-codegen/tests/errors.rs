@@ -6,9 +6,9 @@ use std::path::Path;
 use connector_codegen::{expand_attribute, generate, Error, Options, DEFAULT_RUNTIME_PATH};
 use quote::quote;
 
-fn spec(yaml: &str) -> connector_spec::Spec {
+fn spec(yaml: &str) -> connector_spec::ResolvedSpec {
     match connector_spec::parse_str(yaml, "test.yaml") {
-        Ok(loaded) => loaded.spec,
+        Ok(loaded) => loaded.resolved,
         Err(d) => panic!("spec should load: {d:#?}"),
     }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use common::{client, client_credentials_token, refresh_token};
 use connector_demo_server::{DemoConfig, DemoServer, Seed, DEMO_ACCOUNT_ID, DEMO_API_KEY};
 use connector_spec::{
-    Column, DataType, PaginatorConfig, ParamValue, ResolvedResource, Scalar, Spec, StopCondition,
+    Column, DataType, PaginatorConfig, ParamValue, MergedResource, Scalar, Spec, StopCondition,
     StringOrSecret,
 };
 use serde_json::Value;
@@ -63,7 +63,7 @@ fn scalar_text(scalar: &Scalar) -> String {
 async fn get(
     base_url: &str,
     auth: &Auth,
-    resource: &ResolvedResource,
+    resource: &MergedResource,
     path: &str,
     extra: &[(String, String)],
 ) -> Value {
@@ -99,7 +99,7 @@ fn at_path<'a>(body: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// The records the data selector picks: a list, or one object as one record.
-fn select(resource: &ResolvedResource, body: &Value) -> Vec<Value> {
+fn select(resource: &MergedResource, body: &Value) -> Vec<Value> {
     let selector = resource.endpoint.data_selector.as_deref().unwrap_or("$");
     let selected = if selector == "$" {
         Some(body)
@@ -131,7 +131,7 @@ fn missing(value: Option<&Value>) -> bool {
 async fn fetch_all(
     base_url: &str,
     auth: &Auth,
-    resource: &ResolvedResource,
+    resource: &MergedResource,
     path: &str,
 ) -> (Vec<Value>, u64) {
     let config = match &resource.paginator {
@@ -253,7 +253,7 @@ async fn fetch_all(
 }
 
 /// Checks a record against the spec's columns.
-fn check_columns(resource: &ResolvedResource, record: &Value) {
+fn check_columns(resource: &MergedResource, record: &Value) {
     for (name, column) in &resource.columns {
         let value = record.get(name);
         let nullable = column.nullable.unwrap_or(true);
@@ -297,7 +297,7 @@ async fn check_seed(seed: Seed, expected: &[(&str, usize, u64)]) {
     let server = DemoServer::start(DemoConfig::default()).await;
     let spec = load(seed);
     let auth = auth_for(&server, seed).await;
-    for resource in spec.resolved_resources() {
+    for resource in spec.merged_resources() {
         let (count, requests) = expected
             .iter()
             .find(|(name, _, _)| *name == resource.name)
@@ -353,7 +353,7 @@ async fn meetings_spec_fetches_every_user_and_each_users_meetings() {
     let server = DemoServer::start(config.clone()).await;
     let spec = load(Seed::Meetings);
     let auth = auth_for(&server, Seed::Meetings).await;
-    let users_resource = spec.resolved_resource("users").unwrap();
+    let users_resource = spec.merged_resource("users").unwrap();
     let (users, requests) = fetch_all(
         &server.seed_url(Seed::Meetings),
         &auth,
@@ -364,7 +364,7 @@ async fn meetings_spec_fetches_every_user_and_each_users_meetings() {
     assert_eq!((users.len(), requests), (70, 3));
     users.iter().for_each(|u| check_columns(&users_resource, u));
 
-    let meetings_resource = spec.resolved_resource("meetings").unwrap();
+    let meetings_resource = spec.merged_resource("meetings").unwrap();
     let mut meetings = 0;
     for user in &users {
         let path = meetings_resource
@@ -423,12 +423,12 @@ async fn bench_spec_fetches_every_item_parent_and_child() {
         ("parents", 12, 1),
     ];
     for (name, count, requests) in expected {
-        let resource = spec.resolved_resource(name).unwrap();
+        let resource = spec.merged_resource(name).unwrap();
         let (records, made) = fetch_all(&base_url, &Auth::None, &resource, resource.path()).await;
         assert_eq!((records.len(), made), (count, requests), "{name}");
         records.iter().for_each(|r| check_columns(&resource, r));
     }
-    let children = spec.resolved_resource("children").unwrap();
+    let children = spec.merged_resource("children").unwrap();
     for parent in 1..=12 {
         let path = children
             .path()

@@ -79,7 +79,7 @@ impl Sink {
 /// The resources a run loads, in dependency order. Fails on a name the spec does not have.
 pub fn resources_to_sync(connector: &Connector, wanted: Option<&[String]>) -> Result<Vec<String>> {
     let spec = connector.spec();
-    let order = spec.dependency_order();
+    let order = spec.dependency_order.clone();
     match wanted {
         Some(wanted) => {
             if let Some(unknown) = wanted.iter().find(|w| !order.contains(w)) {
@@ -95,7 +95,7 @@ pub fn resources_to_sync(connector: &Connector, wanted: Option<&[String]>) -> Re
         }
         None => Ok(order
             .into_iter()
-            .filter(|name| spec.resolved_resource(name).is_some_and(|r| r.selected))
+            .filter(|name| spec.resource(name).is_some_and(|r| r.selected))
             .collect()),
     }
 }
@@ -181,8 +181,8 @@ async fn run_resource(
     let table = context
         .connector
         .spec()
-        .resolved_resource(&name)
-        .map_or_else(|| name.clone(), |r| r.table_name);
+        .resource(&name)
+        .map_or_else(|| name.clone(), |r| r.table_name.clone());
     let mut stats = None;
     let outcome = match context.sink {
         Sink::Destination(destination) => {
@@ -286,9 +286,9 @@ async fn load_resource(
     let connector = context.connector;
     let spec = connector.spec();
     let resolved = spec
-        .resolved_resource(name)
+        .resource(name)
         .ok_or_else(|| format!("unknown resource `{name}`"))?;
-    let plan = ResourceLoadPlan::from_resource(&spec.name, &resolved)
+    let plan = ResourceLoadPlan::from_resource(&spec.name, resolved)
         .with_load_id(context.load_id)
         .with_full_refresh(context.options.full_refresh);
 

@@ -38,7 +38,7 @@ resources:
 fn connector(spec_yaml: &str, server: &DemoServer, seed: Seed) -> Connector {
     let spec = connector_spec::parse_str(spec_yaml, "test.yaml")
         .unwrap()
-        .spec;
+        .resolved;
     let options = Options::new()
         .with_base_url(server.seed_url(seed))
         .with_retry_delay_scale(0.001);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connector_spec::Spec;
+use connector_spec::resolved::{AuthPlan, ResolvedSpec};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -18,12 +18,9 @@ use crate::stats::StatsHandle;
 use crate::stream::{child_records, resource_records, ResourceStream};
 use crate::{Error, Options, RunOptions, Secrets};
 
-/// Default number of parents whose children are fetched at once.
-const DEFAULT_CONCURRENCY: usize = 8;
-
 /// Shared state of one connector.
 pub(crate) struct Engine {
-    pub(crate) spec: Spec,
+    pub(crate) spec: ResolvedSpec,
     pub(crate) http: Http,
     pub(crate) secrets: Secrets,
     pub(crate) plans: BTreeMap<String, Arc<ResourcePlan>>,
@@ -67,7 +64,7 @@ pub(crate) struct Engine {
 ///     "demo.yaml",
 /// )
 /// .map_err(|d| format!("{d:?}"))?
-/// .spec;
+/// .resolved;
 /// let secrets = Secrets::new().with("token", "t0ken");
 /// let connector = Connector::new(spec, secrets, Options::new().with_base_url(base_url))?;
 /// let users: Vec<serde_json::Value> = connector
@@ -108,9 +105,8 @@ impl Connector {
     /// one [`Error::MissingSecrets`]), when base_url is not a URL, or when a resource asks for
     /// something the runtime cannot do (an unparsable selector or placeholder, an offset
     /// paginator without limit, ...).
-    pub fn new(spec: Spec, secrets: Secrets, options: Options) -> Result<Connector, Error> {
-        let names = spec.secret_names();
-        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    pub fn new(spec: ResolvedSpec, secrets: Secrets, options: Options) -> Result<Connector, Error> {
+        let name_refs: Vec<&str> = spec.secrets.iter().map(String::as_str).collect();
         secrets.require(&spec.name, &name_refs, None)?;
 
         let redactor = Redactor::default();
@@ -130,13 +126,7 @@ impl Connector {
 
         let timeout = options
             .timeout
-            .or_else(|| {
-                spec.client
-                    .timeout_seconds
-                    .filter(|s| s.is_finite() && *s > 0.0)
-                    .map(Duration::from_secs_f64)
-            })
-            .unwrap_or(Duration::from_secs(60));
+            .unwrap_or_else(|| Duration::from_secs_f64(spec.client.timeout_seconds));
         let user_agent = options
             .user_agent
             .clone()
@@ -186,10 +176,10 @@ impl Connector {
         let scale = options.retry_delay_scale.unwrap_or(1.0);
         let mut plans = BTreeMap::new();
         // Endpoint-level auth blocks that are equal share one authenticator (and its token).
-        let mut endpoint_auths: Vec<(connector_spec::Auth, Arc<dyn Authenticator>)> = Vec::new();
-        for resolved in spec.resolved_resources() {
-            let auth = match &resolved.endpoint.auth {
-                None => client_auth.clone(),
+        let mut endpoint_auths: Vec<(AuthPlan, Arc<dyn Authenticator>)> = Vec::new();
+        for resolved in &spec.resources {
+            let auth = match &resolved.auth {
+                None => None,
                 Some(a) if Some(a) == spec.client.auth.as_ref() => client_auth.clone(),
                 Some(a) => match endpoint_auths.iter().find(|(k, _)| k == a) {
                     Some((_, existing)) => Some(existing.clone()),
@@ -203,7 +193,7 @@ impl Connector {
                     }
                 },
             };
-            let plan = ResourcePlan::new(&spec, &resolved, auth, &secrets, scale)?;
+            let plan = ResourcePlan::new(resolved, auth, &secrets, scale)?;
             plans.insert(resolved.name.clone(), Arc::new(plan));
         }
 
@@ -211,12 +201,11 @@ impl Connector {
 
         let concurrency = options
             .concurrency
-            .or(spec.client.concurrency.map(|c| c as usize))
-            .unwrap_or(DEFAULT_CONCURRENCY)
+            .unwrap_or(spec.client.concurrency)
             .max(1);
         Ok(Connector {
             engine: Arc::new(Engine {
-                follow_cross_origin: spec.client.follow_cross_origin_links.unwrap_or(true),
+                follow_cross_origin: spec.client.follow_cross_origin_links,
                 spec,
                 http: Http {
                     client,
@@ -232,8 +221,8 @@ impl Connector {
         })
     }
 
-    /// The spec this connector runs.
-    pub fn spec(&self) -> &Spec {
+    /// The resolved spec this connector runs.
+    pub fn spec(&self) -> &ResolvedSpec {
         &self.engine.spec
     }
 
@@ -314,7 +303,7 @@ impl Connector {
     /// Resource names with every parent before its children (spec order otherwise): the order
     /// in which a loader can run them.
     pub fn resources(&self) -> Vec<String> {
-        self.engine.spec.dependency_order()
+        self.engine.spec.dependency_order.clone()
     }
 
     /// The parent resource of `resource`, if it is a child.
@@ -323,7 +312,7 @@ impl Connector {
             .plans
             .get(resource)
             .and_then(|p| p.parent.as_ref())
-            .map(|p| p.parent.as_str())
+            .map(|p| p.resource.as_str())
     }
 
     fn plan(&self, resource: &str) -> Result<Arc<ResourcePlan>, Error> {
@@ -344,20 +333,20 @@ fn check_parents(plans: &BTreeMap<String, Arc<ResourcePlan>>) -> Result<(), Erro
         let mut chain = vec![name.as_str()];
         let mut current = plan;
         while let Some(link) = &current.parent {
-            let Some(parent) = plans.get(&link.parent) else {
+            let Some(parent) = plans.get(&link.resource) else {
                 return Err(Error::Config {
                     resource: current.name.clone(),
-                    message: format!("parent resource `{}` is not in the spec", link.parent),
+                    message: format!("parent resource `{}` is not in the spec", link.resource),
                 });
             };
-            if chain.contains(&link.parent.as_str()) {
-                chain.push(&link.parent);
+            if chain.contains(&link.resource.as_str()) {
+                chain.push(&link.resource);
                 return Err(Error::Config {
                     resource: name.clone(),
                     message: format!("parent cycle: {}", chain.join(" -> ")),
                 });
             }
-            chain.push(&link.parent);
+            chain.push(&link.resource);
             current = parent;
         }
     }
@@ -391,12 +380,13 @@ mod tests {
 
     #[test]
     fn bad_base_url_is_a_config_error() {
-        let spec: Spec = serde_json::from_value(serde_json::json!({
+        let spec: connector_spec::Spec = serde_json::from_value(serde_json::json!({
             "name": "t",
             "client": {"base_url": "not a url"},
             "resources": ["a"]
         }))
         .unwrap();
+        let spec = spec.resolve().unwrap();
         let err = Connector::new(spec, Secrets::new(), Options::new()).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -9,11 +9,11 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use connector_spec::{Incremental, LastValueFunc, OnCursorValueMissing, RowOrder};
+use connector_spec::resolved::IncrementalPlan as Config;
+use connector_spec::{LastValueFunc, OnCursorValueMissing, RowOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::select::Selector;
 use crate::Error;
 
 /// Incremental state of one resource, as saved between runs (JSON).
@@ -30,8 +30,7 @@ pub struct IncrementalState {
 /// The spec's incremental settings, ready to use.
 #[derive(Debug, Clone)]
 pub(crate) struct IncrementalPlan {
-    pub(crate) config: Incremental,
-    cursor: Selector,
+    pub(crate) config: Config,
     func: LastValueFunc,
 }
 
@@ -57,16 +56,11 @@ impl Window {
 }
 
 impl IncrementalPlan {
-    pub(crate) fn new(config: &Incremental, resource: &str) -> Result<IncrementalPlan, Error> {
-        let cursor = Selector::parse(&config.cursor_path).map_err(|e| Error::Config {
-            resource: resource.to_owned(),
-            message: format!("incremental.cursor_path: {e}"),
-        })?;
-        Ok(IncrementalPlan {
-            config: config.clone(),
-            cursor,
-            func: config.last_value_func.unwrap_or(LastValueFunc::Max),
-        })
+    pub(crate) fn new(config: Config) -> IncrementalPlan {
+        IncrementalPlan {
+            func: config.last_value_func,
+            config,
+        }
     }
 
     /// The window for one request sequence: resumes from the parent's mark when there is one,
@@ -108,16 +102,12 @@ impl IncrementalPlan {
         window: &Window,
         resource: &str,
     ) -> Result<Decision, Error> {
-        let cursor = self.cursor.first(record).filter(|v| !v.is_null());
+        let cursor = self.config.cursor_path.first(record).filter(|v| !v.is_null());
         let Some(cursor) = cursor else {
-            return match self
-                .config
-                .on_cursor_value_missing
-                .unwrap_or(OnCursorValueMissing::Raise)
-            {
+            return match self.config.on_cursor_value_missing {
                 OnCursorValueMissing::Raise => Err(Error::MissingCursor {
                     resource: resource.to_owned(),
-                    cursor_path: self.config.cursor_path.clone(),
+                    cursor_path: self.config.cursor_path.to_string(),
                 }),
                 OnCursorValueMissing::Include => Ok(Decision::Keep(None)),
                 OnCursorValueMissing::Exclude => Ok(Decision::Drop),
@@ -250,18 +240,26 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn config(cursor: &str, initial: Value) -> Config {
+        Config {
+            cursor_path: connector_spec::selector::Selector::parse(cursor).unwrap(),
+            initial_value: Some(initial),
+            end_value: None,
+            start_param: None,
+            end_param: None,
+            last_value_func: LastValueFunc::Max,
+            on_cursor_value_missing: OnCursorValueMissing::Raise,
+            lag: None,
+            row_order: None,
+        }
+    }
+
     fn plan(func: LastValueFunc) -> IncrementalPlan {
-        IncrementalPlan::new(
-            &Incremental {
-                cursor_path: "updated_at".into(),
-                initial_value: Some(json!(10)),
-                end_value: Some(json!(100)),
-                last_value_func: Some(func),
-                ..Incremental::default()
-            },
-            "r",
-        )
-        .unwrap()
+        IncrementalPlan::new(Config {
+            end_value: Some(json!(100)),
+            last_value_func: func,
+            ..config("updated_at", json!(10))
+        })
     }
 
     #[test]
@@ -311,13 +309,11 @@ mod tests {
 
     #[test]
     fn lag_moves_the_saved_mark_back() {
-        let mut config = Incremental {
-            cursor_path: "t".into(),
-            initial_value: Some(json!("2024-01-01T00:00:00Z")),
+        let mut config = Config {
             lag: Some(3600.0),
-            ..Incremental::default()
+            ..config("t", json!("2024-01-01T00:00:00Z"))
         };
-        let p = IncrementalPlan::new(&config, "r").unwrap();
+        let p = IncrementalPlan::new(config.clone());
         assert_eq!(
             p.window(None, None).start_value,
             Some(json!("2024-01-01T00:00:00Z")),
@@ -340,7 +336,7 @@ mod tests {
             Some(json!("2024-05-02T09:00:00+02:00"))
         );
         config.lag = Some(5.0);
-        let p = IncrementalPlan::new(&config, "r").unwrap();
+        let p = IncrementalPlan::new(config);
         let saved = IncrementalState {
             last_value: Some(json!(100)),
             ..Default::default()

@@ -9,7 +9,7 @@
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime};
 
-use connector_spec::ErrorHandler;
+use connector_spec::resolved::RetryPlan;
 use reqwest::header::HeaderMap;
 
 /// The retry settings of one endpoint, defaults filled (dlt's).
@@ -25,15 +25,14 @@ pub(crate) struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    pub(crate) fn new(handler: Option<&ErrorHandler>, scale: f64) -> RetryPolicy {
-        let h = handler.cloned().unwrap_or_default();
+    pub(crate) fn new(plan: &RetryPlan, scale: f64) -> RetryPolicy {
         RetryPolicy {
-            statuses: h.retry_on_status_codes,
-            max_retries: h.max_retries.unwrap_or(4),
-            backoff_factor: h.backoff_factor.unwrap_or(1.0).max(0.0),
-            max_delay: h.max_retry_delay.unwrap_or(300.0).max(0.0),
-            respect_retry_after: h.respect_retry_after.unwrap_or(true),
-            min_wait: h.retry_after_min_wait.unwrap_or(0.0).max(0.0),
+            statuses: plan.retry_on_status_codes.clone(),
+            max_retries: plan.max_retries,
+            backoff_factor: plan.backoff_factor,
+            max_delay: plan.max_retry_delay,
+            respect_retry_after: plan.respect_retry_after,
+            min_wait: plan.retry_after_min_wait,
             scale: if scale.is_finite() && scale >= 0.0 {
                 scale
             } else {
@@ -102,12 +101,12 @@ mod tests {
 
     fn policy(min_wait: f64) -> RetryPolicy {
         RetryPolicy::new(
-            Some(&ErrorHandler {
-                backoff_factor: Some(2.0),
-                max_retry_delay: Some(100.0),
-                retry_after_min_wait: Some(min_wait),
-                ..ErrorHandler::default()
-            }),
+            &RetryPlan {
+                backoff_factor: 2.0,
+                max_retry_delay: 100.0,
+                retry_after_min_wait: min_wait,
+                ..RetryPlan::default()
+            },
             1.0,
         )
     }
@@ -158,10 +157,10 @@ mod tests {
         let p = policy(0.0);
         assert!(p.retries_status(429) && p.retries_status(503) && !p.retries_status(404));
         let custom = RetryPolicy::new(
-            Some(&ErrorHandler {
+            &RetryPlan {
                 retry_on_status_codes: Some(vec![404]),
-                ..ErrorHandler::default()
-            }),
+                ..RetryPlan::default()
+            },
             1.0,
         );
         assert!(custom.retries_status(404) && !custom.retries_status(500));

@@ -253,15 +253,16 @@ impl Secrets {
 /// The value of a spec string that may name a secret. A missing secret is caught by
 /// `Connector::new`; here it is an error naming it, never a panic.
 pub(crate) fn value_of(
-    value: &connector_spec::StringOrSecret,
+    value: &connector_spec::resolved::TextSource,
     secrets: &Secrets,
 ) -> Result<SecretString, String> {
+    use connector_spec::resolved::TextSource;
     match value {
-        connector_spec::StringOrSecret::Literal(s) => Ok(SecretString::new(s.clone())),
-        connector_spec::StringOrSecret::Secret(r) => secrets
-            .get(&r.secret)
+        TextSource::Literal(s) => Ok(SecretString::new(s.clone())),
+        TextSource::Secret(name) => secrets
+            .get(name)
             .cloned()
-            .ok_or_else(|| format!("secret `{}` is not set", r.secret)),
+            .ok_or_else(|| format!("secret `{name}` is not set")),
     }
 }
 

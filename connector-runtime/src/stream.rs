@@ -26,10 +26,12 @@ use crate::incremental::{Decision, Window};
 use crate::lookahead::{Ahead, Fetched, Fetcher, Response};
 use crate::paginate::{self, Flow, Page, Paginator, Request};
 use crate::parent::AbortOnDrop;
-use crate::plan::{Bindings, ParamPlan, ResourcePlan};
-use crate::select::{detect, Selector};
+use crate::plan::{Bindings, ResourcePlan};
+use crate::select::{detect, Records, Selector};
 use crate::stats::StatsHandle;
-use crate::template::{encode_segment, render_json, value_text};
+use crate::template::{encode_segment, value_text};
+use connector_spec::resolved::ParamSource;
+use connector_spec::template::Placeholder;
 use crate::{Error, RunOptions};
 
 pub(crate) type PageStream<R> = BoxStream<'static, Result<Vec<R>, Error>>;
@@ -126,11 +128,11 @@ impl Sequence {
         let plan = &self.plan;
         let engine = &self.engine;
         let bindings = self.bindings();
-        let lookup = |h: &str| bindings.lookup(h);
+        let lookup = |p: &Placeholder| bindings.lookup(p);
         let path = plan
             .path
             .render(&lookup, encode_segment)
-            .map_err(|h| plan.unbound(&h))?;
+            .map_err(|p| plan.unbound(&p.text))?;
         let url =
             crate::client::join_url(&engine.http.base_url, &path).map_err(|e| Error::Config {
                 resource: plan.name.clone(),
@@ -142,18 +144,18 @@ impl Sequence {
         let mut query = Vec::new();
         for (name, param) in &plan.params {
             let value = match param {
-                ParamPlan::Template(t) => Some(
+                ParamSource::Template(t) => Some(
                     t.render(&lookup, |s| s.to_owned())
-                        .map_err(|h| plan.unbound(&h))?,
+                        .map_err(|p| plan.unbound(&p.text))?,
                 ),
-                ParamPlan::Secret(s) => Some(
+                ParamSource::Secret(s) => Some(
                     engine
                         .secrets
                         .get(s)
                         .map(|v| v.expose().to_owned())
                         .ok_or_else(|| plan.unbound(s))?,
                 ),
-                ParamPlan::Resolve(field) => {
+                ParamSource::ParentField(field) => {
                     let parent = self.parent.as_deref().ok_or_else(|| plan.unbound(name))?;
                     Some(
                         field
@@ -162,7 +164,7 @@ impl Sequence {
                             .ok_or_else(|| plan.unbound(name))?,
                     )
                 }
-                ParamPlan::IncrementalStart => self
+                ParamSource::IncrementalStart => self
                     .window
                     .as_ref()
                     .and_then(|w| w.start_value.as_ref())
@@ -183,15 +185,11 @@ impl Sequence {
         let json = plan
             .json
             .as_ref()
-            .map(|j| render_json(j, &lookup))
+            .map(|j| j.render(&lookup))
             .transpose()
-            .map_err(|h| plan.unbound(&h))?;
+            .map_err(|p| plan.unbound(&p.text))?;
         let mut request = Request { url, query, json };
-        let mut paginator =
-            paginate::build(plan.paginator.as_ref()).map_err(|e| Error::Config {
-                resource: plan.name.clone(),
-                message: format!("paginator: {e}"),
-            })?;
+        let mut paginator = paginate::build(&plan.paginator);
         paginator.init(&mut request);
         Ok(Started {
             paginator,
@@ -223,10 +221,10 @@ impl Sequence {
                 }
             }
             if let (Some(parent), Value::Object(map)) = (&self.parent, &mut record) {
-                for (key, field) in &self.plan.include_from_parent {
+                for included in &self.plan.include_from_parent {
                     map.insert(
-                        key.clone(),
-                        field.first(parent).cloned().unwrap_or(Value::Null),
+                        included.column.clone(),
+                        included.field.first(parent).cloned().unwrap_or(Value::Null),
                     );
                 }
             }
@@ -411,7 +409,7 @@ impl<K: RecordType> PageState<K> {
             return None;
         }
         Some(Direct {
-            path: keys.into(),
+            path: keys.into_iter().map(str::to_owned).collect(),
             expected: self.last_count,
         })
     }
@@ -605,10 +603,10 @@ pub(crate) fn resource_records<K: RecordType>(
             })
         }
         Some(link) => {
-            let Some(parent_plan) = engine.plans.get(&link.parent).cloned() else {
+            let Some(parent_plan) = engine.plans.get(&link.resource).cloned() else {
                 let error = Error::Config {
                     resource: plan.name.clone(),
-                    message: format!("parent resource `{}` is not in the spec", link.parent),
+                    message: format!("parent resource `{}` is not in the spec", link.resource),
                 };
                 return stream::once(async move { Err(error) }).boxed();
             };

@@ -326,10 +326,9 @@ async fn unknown_resource_is_an_error_item() {
 #[tokio::test]
 async fn parent_id_without_an_inferable_parent_is_explained() {
     let yaml = "name: t\nclient: { base_url: http://unused }\nresources:\n  - users\n  - groups\n  - name: meetings\n    endpoint: /v1/meetings/{parent_id}\n";
-    let err = connector_runtime::Connector::new(common::spec(yaml), Secrets::new(), Options::new())
-        .unwrap_err();
+    let err = common::resolve_error(yaml);
     assert_eq!(
-        err.to_string(),
+        err,
         "resource `meetings`: `{parent_id}` needs a parent resource, and none can be inferred (it is inferred only when exactly one other resource has no parent): add `parent: <resource>`"
     );
 }

@@ -23,7 +23,7 @@ fn seed_connector(server: &DemoServer, seed: Seed, secrets: Secrets) -> Connecto
     if let Some(token_url) = server.token_url(seed) {
         options = options.with_token_url(token_url);
     }
-    Connector::new(loaded.spec, secrets, options).expect("seed connector builds")
+    Connector::new(loaded.resolved, secrets, options).expect("seed connector builds")
 }
 
 #[tokio::test]

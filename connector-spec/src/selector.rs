@@ -17,6 +17,7 @@ use serde_json::Value;
 
 /// One step of a selector.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Segment {
     /// An object key.
     Key(String),
@@ -167,6 +168,14 @@ impl Selector {
         })
     }
 
+    /// `$`: the whole value.
+    pub fn root() -> Selector {
+        Selector {
+            text: "$".to_owned(),
+            segments: Vec::new(),
+        }
+    }
+
     /// A selector of plain keys (`["links", "next"]` is `links.next`), for paths the runtime
     /// detects itself.
     pub fn from_keys<S: Into<String>>(keys: impl IntoIterator<Item = S>) -> Selector {
@@ -260,6 +269,21 @@ impl Selector {
         Some(current)
     }
 
+    /// The records a response body holds at this path (see the module doc); `None` when
+    /// nothing matched.
+    pub fn records(&self, body: &Value) -> Option<Vec<Value>> {
+        let found: Vec<Value> = self.find(body).into_iter().cloned().collect();
+        match found.len() {
+            0 => None,
+            1 => Some(match found.into_iter().next() {
+                Some(Value::Array(items)) => items,
+                Some(Value::Null) | None => Vec::new(),
+                Some(one) => vec![one],
+            }),
+            _ => Some(found),
+        }
+    }
+
     /// The value the path reaches, mutably; `None` with a wildcard or when absent.
     pub fn first_mut<'a>(&self, value: &'a mut Value) -> Option<&'a mut Value> {
         let mut current = value;
@@ -332,6 +356,7 @@ mod tests {
         assert_eq!(sel("missing").first(&body), None);
         assert_eq!(sel("$").first(&body), Some(&body));
         assert_eq!(Selector::from_keys(["a", "b"]), sel("a.b"));
-        assert!(Selector::from_keys(Vec::<String>::new()).is_root());
+        assert!(Selector::root().is_root());
+        assert_eq!(Selector::root(), sel("$"));
     }
 }

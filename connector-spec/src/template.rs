@@ -12,6 +12,7 @@ use serde_json::Value;
 
 /// What a `{...}` placeholder refers to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PlaceholderKind {
     /// `{resources.<parent>.<field>}`: a field (dot path) of each parent record.
     ParentField {
@@ -81,6 +82,7 @@ impl std::error::Error for TemplateError {}
 
 /// A piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Part {
     /// Literal text (escapes already undone).
     Text(String),
@@ -258,6 +260,7 @@ pub fn value_text(value: &Value) -> String {
 
 /// A JSON request body whose strings are templates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum JsonTemplate {
     /// A value with no placeholder inside (a string's escapes already undone).
     Literal(Value),

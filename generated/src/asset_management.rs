@@ -4,46 +4,107 @@
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "asset_management";
 
-/// The validated spec as JSON, read by the runtime when a [`Client`] is built.
+/// The resolved spec (defaults filled, selectors and templates parsed) as JSON: what
+/// the runtime runs when a [`Client`] is built, read without a YAML library.
 pub const SPEC_JSON: &str = r#"{
   "name": "asset_management",
   "description": "Asset management API with an API key header and page-number pagination.",
   "client": {
     "base_url": "https://api.example.com",
     "auth": {
-      "type": "api_key",
-      "name": "api_key",
       "api_key": {
-        "secret": "api_key"
-      },
-      "location": "header"
-    }
-  },
-  "resource_defaults": {
-    "endpoint": {
-      "paginator": {
-        "type": "page_number",
-        "page_param": "page",
-        "limit": 25
-      },
-      "error_handler": {
-        "retry_on_status_codes": [
-          429
-        ],
-        "respect_retry_after": true,
-        "retry_after_min_wait": 60.0
+        "name": "api_key",
+        "api_key": {
+          "secret": "api_key"
+        },
+        "location": "header"
       }
     },
-    "primary_key": "id",
-    "write_disposition": "merge"
+    "timeout_seconds": 60.0,
+    "rate_limit": null,
+    "concurrency": 8,
+    "follow_cross_origin_links": true
   },
   "resources": [
     {
       "name": "inventories",
-      "endpoint": {
-        "path": "/inventory.api",
-        "data_selector": "assets"
+      "table_name": "inventories",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/inventory.api"
+          }
+        ]
       },
+      "params": [],
+      "headers": [],
+      "json": null,
+      "form": null,
+      "auth": {
+        "api_key": {
+          "name": "api_key",
+          "api_key": {
+            "secret": "api_key"
+          },
+          "location": "header"
+        }
+      },
+      "paginator": {
+        "page_number": {
+          "base_page": 0,
+          "first_page": 0,
+          "page_at": {
+            "query": "page"
+          },
+          "limit": {
+            "value": 25,
+            "at": {
+              "query": "limit"
+            }
+          },
+          "total_path": {
+            "text": "total",
+            "segments": [
+              {
+                "key": "total"
+              }
+            ]
+          },
+          "maximum_page": null,
+          "stop": {
+            "condition": null,
+            "has_more_path": null,
+            "stop_after_empty_page": true
+          }
+        }
+      },
+      "data_selector": {
+        "text": "assets",
+        "segments": [
+          {
+            "key": "assets"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": [
+          429
+        ],
+        "max_retries": 4,
+        "backoff_factor": 1.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 60.0
+      },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "bigint",
@@ -52,14 +113,93 @@ pub const SPEC_JSON: &str = r#"{
         "name": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     },
     {
       "name": "assets",
-      "endpoint": {
-        "path": "/assets.api",
-        "data_selector": "assets"
+      "table_name": "assets",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/assets.api"
+          }
+        ]
       },
+      "params": [],
+      "headers": [],
+      "json": null,
+      "form": null,
+      "auth": {
+        "api_key": {
+          "name": "api_key",
+          "api_key": {
+            "secret": "api_key"
+          },
+          "location": "header"
+        }
+      },
+      "paginator": {
+        "page_number": {
+          "base_page": 0,
+          "first_page": 0,
+          "page_at": {
+            "query": "page"
+          },
+          "limit": {
+            "value": 25,
+            "at": {
+              "query": "limit"
+            }
+          },
+          "total_path": {
+            "text": "total",
+            "segments": [
+              {
+                "key": "total"
+              }
+            ]
+          },
+          "maximum_page": null,
+          "stop": {
+            "condition": null,
+            "has_more_path": null,
+            "stop_after_empty_page": true
+          }
+        }
+      },
+      "data_selector": {
+        "text": "assets",
+        "segments": [
+          {
+            "key": "assets"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": [
+          429
+        ],
+        "max_retries": 4,
+        "backoff_factor": 1.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 60.0
+      },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "bigint",
@@ -68,14 +208,93 @@ pub const SPEC_JSON: &str = r#"{
         "name": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     },
     {
       "name": "members",
-      "endpoint": {
-        "path": "/members.api",
-        "data_selector": "members"
+      "table_name": "members",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/members.api"
+          }
+        ]
       },
+      "params": [],
+      "headers": [],
+      "json": null,
+      "form": null,
+      "auth": {
+        "api_key": {
+          "name": "api_key",
+          "api_key": {
+            "secret": "api_key"
+          },
+          "location": "header"
+        }
+      },
+      "paginator": {
+        "page_number": {
+          "base_page": 0,
+          "first_page": 0,
+          "page_at": {
+            "query": "page"
+          },
+          "limit": {
+            "value": 25,
+            "at": {
+              "query": "limit"
+            }
+          },
+          "total_path": {
+            "text": "total",
+            "segments": [
+              {
+                "key": "total"
+              }
+            ]
+          },
+          "maximum_page": null,
+          "stop": {
+            "condition": null,
+            "has_more_path": null,
+            "stop_after_empty_page": true
+          }
+        }
+      },
+      "data_selector": {
+        "text": "members",
+        "segments": [
+          {
+            "key": "members"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": [
+          429
+        ],
+        "max_retries": 4,
+        "backoff_factor": 1.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 60.0
+      },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "bigint",
@@ -84,8 +303,22 @@ pub const SPEC_JSON: &str = r#"{
         "name": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     }
+  ],
+  "dependency_order": [
+    "inventories",
+    "assets",
+    "members"
+  ],
+  "secrets": [
+    "api_key"
   ]
 }"#;
 
@@ -385,95 +618,6 @@ impl Secrets {
     }
 }
 
-/// What a loader needs to know about one resource without its record type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourceInfo {
-    /// Resource name, as passed to the runtime.
-    pub name: &'static str,
-    /// Destination table.
-    pub table: &'static str,
-    /// Primary key columns (empty when none).
-    pub primary_key: &'static [&'static str],
-    /// `append`, `replace`, `merge` or `skip`.
-    pub write_disposition: &'static str,
-    /// The parent resource of a child.
-    pub parent: ::std::option::Option<&'static str>,
-    /// Declared columns, then the `_<parent>_<field>` columns of a child.
-    pub columns: &'static [ColumnInfo],
-}
-
-/// One declared column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ColumnInfo {
-    /// The field name in the JSON record.
-    pub name: &'static str,
-    /// dlt data type (`text`, `bigint`, `json list of text`, ...).
-    pub data_type: &'static str,
-    /// Whether the value may be null or absent.
-    pub nullable: bool,
-}
-
-/// Every resource, in spec order.
-pub const RESOURCES: &[ResourceInfo] = &[
-    ResourceInfo {
-        name: "inventories",
-        table: "inventories",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "bigint",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "name",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-    ResourceInfo {
-        name: "assets",
-        table: "assets",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "bigint",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "name",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-    ResourceInfo {
-        name: "members",
-        table: "members",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "bigint",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "name",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-];
-
 /// The typed `asset_management` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -496,7 +640,7 @@ impl Client {
         options: ::connector_runtime::Options,
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         let spec = ::connector_runtime::serde_json::from_str::<
-            ::connector_runtime::connector_spec::Spec,
+            ::connector_runtime::connector_spec::ResolvedSpec,
         >(SPEC_JSON)
             .map_err(|err| ::connector_runtime::Error::Config {
                 resource: ::std::string::String::from("client"),
@@ -510,11 +654,6 @@ impl Client {
             options,
         )?;
         ::std::result::Result::Ok(Client { connector })
-    }
-
-    /// Every resource of the spec, for loaders that drive resources generically.
-    pub fn resources() -> &'static [ResourceInfo] {
-        RESOURCES
     }
 
     /// The untyped runtime connector: any resource by name, records as JSON.

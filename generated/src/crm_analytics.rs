@@ -4,64 +4,158 @@
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "crm_analytics";
 
-/// The validated spec as JSON, read by the runtime when a [`Client`] is built.
+/// The resolved spec (defaults filled, selectors and templates parsed) as JSON: what
+/// the runtime runs when a [`Client`] is built, read without a YAML library.
 pub const SPEC_JSON: &str = r#"{
   "name": "crm_analytics",
   "description": "CRM-like analytics API; clients, the account's company, and contacts.",
   "client": {
     "base_url": "https://api.example.com",
     "auth": {
-      "type": "oauth2_client_credentials",
-      "access_token_url": "https://id.example.com/api/v2/oauth2/token",
-      "client_id": {
-        "secret": "client_id"
-      },
-      "client_secret": {
-        "secret": "client_secret"
-      },
-      "refresh_token": {
-        "secret": "refresh_token"
+      "o_auth2": {
+        "token_url": {
+          "literal": "https://id.example.com/api/v2/oauth2/token"
+        },
+        "client_id": {
+          "secret": "client_id"
+        },
+        "client_secret": {
+          "secret": "client_secret"
+        },
+        "refresh_token": {
+          "secret": "refresh_token"
+        },
+        "scopes": [],
+        "access_token_request_data": [],
+        "default_token_expiration": 3600,
+        "client_auth": "form"
       }
-    }
+    },
+    "timeout_seconds": 60.0,
+    "rate_limit": null,
+    "concurrency": 8,
+    "follow_cross_origin_links": true
   },
-  "resource_defaults": {
-    "endpoint": {
-      "params": {
-        "per_page": 50
+  "resources": [
+    {
+      "name": "clients",
+      "table_name": "clients",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/v1/clients"
+          }
+        ]
       },
-      "headers": {
-        "Account-Id": {
-          "secret": "account_id"
+      "params": [
+        [
+          "per_page",
+          {
+            "template": {
+              "parts": [
+                {
+                  "text": "50"
+                }
+              ]
+            }
+          }
+        ]
+      ],
+      "headers": [
+        [
+          "Account-Id",
+          {
+            "secret": "account_id"
+          }
+        ]
+      ],
+      "json": null,
+      "form": null,
+      "auth": {
+        "o_auth2": {
+          "token_url": {
+            "literal": "https://id.example.com/api/v2/oauth2/token"
+          },
+          "client_id": {
+            "secret": "client_id"
+          },
+          "client_secret": {
+            "secret": "client_secret"
+          },
+          "refresh_token": {
+            "secret": "refresh_token"
+          },
+          "scopes": [],
+          "access_token_request_data": [],
+          "default_token_expiration": 3600,
+          "client_auth": "form"
         }
       },
-      "error_handler": {
+      "paginator": {
+        "cursor": {
+          "cursor_path": {
+            "text": "links.next",
+            "segments": [
+              {
+                "key": "links"
+              },
+              {
+                "key": "next"
+              }
+            ]
+          },
+          "cursor_at": {
+            "query": "next"
+          },
+          "limit": null,
+          "stop": {
+            "condition": {
+              "path_missing": {
+                "text": "links.next",
+                "segments": [
+                  {
+                    "key": "links"
+                  },
+                  {
+                    "key": "next"
+                  }
+                ]
+              }
+            },
+            "has_more_path": null,
+            "stop_after_empty_page": false
+          }
+        }
+      },
+      "data_selector": {
+        "text": "clients",
+        "segments": [
+          {
+            "key": "clients"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
         "retry_on_status_codes": [
           401,
           403,
           404
         ],
         "max_retries": 3,
-        "backoff_factor": 2.0
-      }
-    },
-    "primary_key": "id",
-    "write_disposition": "merge"
-  },
-  "resources": [
-    {
-      "name": "clients",
-      "endpoint": {
-        "path": "/v1/clients",
-        "paginator": {
-          "type": "cursor",
-          "cursor_path": "links.next",
-          "cursor_param": "next",
-          "stop_condition": {
-            "path_missing": "links.next"
-          }
-        },
-        "data_selector": "clients"
+        "backoff_factor": 2.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
       },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "text",
@@ -70,14 +164,98 @@ pub const SPEC_JSON: &str = r#"{
         "name": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     },
     {
       "name": "company",
-      "endpoint": {
-        "path": "/v1/company",
-        "data_selector": "data"
+      "table_name": "company",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/v1/company"
+          }
+        ]
       },
+      "params": [
+        [
+          "per_page",
+          {
+            "template": {
+              "parts": [
+                {
+                  "text": "50"
+                }
+              ]
+            }
+          }
+        ]
+      ],
+      "headers": [
+        [
+          "Account-Id",
+          {
+            "secret": "account_id"
+          }
+        ]
+      ],
+      "json": null,
+      "form": null,
+      "auth": {
+        "o_auth2": {
+          "token_url": {
+            "literal": "https://id.example.com/api/v2/oauth2/token"
+          },
+          "client_id": {
+            "secret": "client_id"
+          },
+          "client_secret": {
+            "secret": "client_secret"
+          },
+          "refresh_token": {
+            "secret": "refresh_token"
+          },
+          "scopes": [],
+          "access_token_request_data": [],
+          "default_token_expiration": 3600,
+          "client_auth": "form"
+        }
+      },
+      "paginator": "auto",
+      "data_selector": {
+        "text": "data",
+        "segments": [
+          {
+            "key": "data"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": [
+          401,
+          403,
+          404
+        ],
+        "max_retries": 3,
+        "backoff_factor": 2.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
+      },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "text",
@@ -86,22 +264,133 @@ pub const SPEC_JSON: &str = r#"{
         "name": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     },
     {
       "name": "contacts",
-      "endpoint": {
-        "path": "/v1/contacts",
-        "paginator": {
-          "type": "cursor",
-          "cursor_path": "links.next",
-          "cursor_param": "next",
-          "stop_condition": {
-            "path_missing": "links.next"
+      "table_name": "contacts",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/v1/contacts"
           }
-        },
-        "data_selector": "contacts"
+        ]
       },
+      "params": [
+        [
+          "per_page",
+          {
+            "template": {
+              "parts": [
+                {
+                  "text": "50"
+                }
+              ]
+            }
+          }
+        ]
+      ],
+      "headers": [
+        [
+          "Account-Id",
+          {
+            "secret": "account_id"
+          }
+        ]
+      ],
+      "json": null,
+      "form": null,
+      "auth": {
+        "o_auth2": {
+          "token_url": {
+            "literal": "https://id.example.com/api/v2/oauth2/token"
+          },
+          "client_id": {
+            "secret": "client_id"
+          },
+          "client_secret": {
+            "secret": "client_secret"
+          },
+          "refresh_token": {
+            "secret": "refresh_token"
+          },
+          "scopes": [],
+          "access_token_request_data": [],
+          "default_token_expiration": 3600,
+          "client_auth": "form"
+        }
+      },
+      "paginator": {
+        "cursor": {
+          "cursor_path": {
+            "text": "links.next",
+            "segments": [
+              {
+                "key": "links"
+              },
+              {
+                "key": "next"
+              }
+            ]
+          },
+          "cursor_at": {
+            "query": "next"
+          },
+          "limit": null,
+          "stop": {
+            "condition": {
+              "path_missing": {
+                "text": "links.next",
+                "segments": [
+                  {
+                    "key": "links"
+                  },
+                  {
+                    "key": "next"
+                  }
+                ]
+              }
+            },
+            "has_more_path": null,
+            "stop_after_empty_page": false
+          }
+        }
+      },
+      "data_selector": {
+        "text": "contacts",
+        "segments": [
+          {
+            "key": "contacts"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": [
+          401,
+          403,
+          404
+        ],
+        "max_retries": 3,
+        "backoff_factor": 2.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
+      },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "text",
@@ -113,8 +402,25 @@ pub const SPEC_JSON: &str = r#"{
         "client_id": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     }
+  ],
+  "dependency_order": [
+    "clients",
+    "company",
+    "contacts"
+  ],
+  "secrets": [
+    "account_id",
+    "client_id",
+    "client_secret",
+    "refresh_token"
   ]
 }"#;
 
@@ -448,100 +754,6 @@ impl Secrets {
     }
 }
 
-/// What a loader needs to know about one resource without its record type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourceInfo {
-    /// Resource name, as passed to the runtime.
-    pub name: &'static str,
-    /// Destination table.
-    pub table: &'static str,
-    /// Primary key columns (empty when none).
-    pub primary_key: &'static [&'static str],
-    /// `append`, `replace`, `merge` or `skip`.
-    pub write_disposition: &'static str,
-    /// The parent resource of a child.
-    pub parent: ::std::option::Option<&'static str>,
-    /// Declared columns, then the `_<parent>_<field>` columns of a child.
-    pub columns: &'static [ColumnInfo],
-}
-
-/// One declared column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ColumnInfo {
-    /// The field name in the JSON record.
-    pub name: &'static str,
-    /// dlt data type (`text`, `bigint`, `json list of text`, ...).
-    pub data_type: &'static str,
-    /// Whether the value may be null or absent.
-    pub nullable: bool,
-}
-
-/// Every resource, in spec order.
-pub const RESOURCES: &[ResourceInfo] = &[
-    ResourceInfo {
-        name: "clients",
-        table: "clients",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "text",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "name",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-    ResourceInfo {
-        name: "company",
-        table: "company",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "text",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "name",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-    ResourceInfo {
-        name: "contacts",
-        table: "contacts",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "text",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "name",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "client_id",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-];
-
 /// The typed `crm_analytics` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -564,7 +776,7 @@ impl Client {
         options: ::connector_runtime::Options,
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         let spec = ::connector_runtime::serde_json::from_str::<
-            ::connector_runtime::connector_spec::Spec,
+            ::connector_runtime::connector_spec::ResolvedSpec,
         >(SPEC_JSON)
             .map_err(|err| ::connector_runtime::Error::Config {
                 resource: ::std::string::String::from("client"),
@@ -578,11 +790,6 @@ impl Client {
             options,
         )?;
         ::std::result::Result::Ok(Client { connector })
-    }
-
-    /// Every resource of the spec, for loaders that drive resources generically.
-    pub fn resources() -> &'static [ResourceInfo] {
-        RESOURCES
     }
 
     /// The untyped runtime connector: any resource by name, records as JSON.

@@ -4,28 +4,107 @@
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "meetings";
 
-/// The validated spec as JSON, read by the runtime when a [`Client`] is built.
+/// The resolved spec (defaults filled, selectors and templates parsed) as JSON: what
+/// the runtime runs when a [`Client`] is built, read without a YAML library.
 pub const SPEC_JSON: &str = r#"{
   "name": "meetings",
   "description": "Meetings API; users and, per user, their meetings.",
   "client": {
     "base_url": "https://api.example.com",
     "auth": {
-      "type": "oauth2_client_credentials",
-      "access_token_url": {
-        "secret": "authorization_endpoint"
-      },
-      "client_id": {
-        "secret": "client_id"
-      },
-      "client_secret": {
-        "secret": "client_secret"
+      "o_auth2": {
+        "token_url": {
+          "secret": "authorization_endpoint"
+        },
+        "client_id": {
+          "secret": "client_id"
+        },
+        "client_secret": {
+          "secret": "client_secret"
+        },
+        "refresh_token": null,
+        "scopes": [],
+        "access_token_request_data": [],
+        "default_token_expiration": 3600,
+        "client_auth": "form"
       }
-    }
+    },
+    "timeout_seconds": 60.0,
+    "rate_limit": null,
+    "concurrency": 8,
+    "follow_cross_origin_links": true
   },
-  "resource_defaults": {
-    "endpoint": {
-      "error_handler": {
+  "resources": [
+    {
+      "name": "users",
+      "table_name": "users",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/v1/users"
+          }
+        ]
+      },
+      "params": [],
+      "headers": [],
+      "json": null,
+      "form": null,
+      "auth": {
+        "o_auth2": {
+          "token_url": {
+            "secret": "authorization_endpoint"
+          },
+          "client_id": {
+            "secret": "client_id"
+          },
+          "client_secret": {
+            "secret": "client_secret"
+          },
+          "refresh_token": null,
+          "scopes": [],
+          "access_token_request_data": [],
+          "default_token_expiration": 3600,
+          "client_auth": "form"
+        }
+      },
+      "paginator": {
+        "cursor": {
+          "cursor_path": {
+            "text": "next_page_token",
+            "segments": [
+              {
+                "key": "next_page_token"
+              }
+            ]
+          },
+          "cursor_at": {
+            "query": "next_page_token"
+          },
+          "limit": {
+            "value": 30,
+            "at": {
+              "query": "limit"
+            }
+          },
+          "stop": {
+            "condition": null,
+            "has_more_path": null,
+            "stop_after_empty_page": false
+          }
+        }
+      },
+      "data_selector": {
+        "text": "users",
+        "segments": [
+          {
+            "key": "users"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
         "retry_on_status_codes": [
           429,
           500,
@@ -34,25 +113,17 @@ pub const SPEC_JSON: &str = r#"{
           504
         ],
         "max_retries": 3,
-        "backoff_factor": 2.0
-      }
-    },
-    "primary_key": "id",
-    "write_disposition": "merge"
-  },
-  "resources": [
-    {
-      "name": "users",
-      "endpoint": {
-        "path": "/v1/users",
-        "paginator": {
-          "type": "cursor",
-          "cursor_path": "next_page_token",
-          "cursor_param": "next_page_token",
-          "limit": 30
-        },
-        "data_selector": "users"
+        "backoff_factor": 2.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
       },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "text",
@@ -73,17 +144,85 @@ pub const SPEC_JSON: &str = r#"{
         "created_at": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     },
     {
       "name": "meetings",
-      "endpoint": {
-        "path": "/v1/meetings/{parent_id}",
-        "paginator": {
-          "type": "single_page"
-        },
-        "data_selector": "meetings"
+      "table_name": "meetings",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/v1/meetings/"
+          },
+          {
+            "placeholder": {
+              "text": "parent_id",
+              "offset": 13,
+              "kind": "parent_id"
+            }
+          }
+        ]
       },
+      "params": [],
+      "headers": [],
+      "json": null,
+      "form": null,
+      "auth": {
+        "o_auth2": {
+          "token_url": {
+            "secret": "authorization_endpoint"
+          },
+          "client_id": {
+            "secret": "client_id"
+          },
+          "client_secret": {
+            "secret": "client_secret"
+          },
+          "refresh_token": null,
+          "scopes": [],
+          "access_token_request_data": [],
+          "default_token_expiration": 3600,
+          "client_auth": "form"
+        }
+      },
+      "paginator": "single_page",
+      "data_selector": {
+        "text": "meetings",
+        "segments": [
+          {
+            "key": "meetings"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": [
+          429,
+          500,
+          502,
+          503,
+          504
+        ],
+        "max_retries": 3,
+        "backoff_factor": 2.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
+      },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "bigint",
@@ -101,8 +240,48 @@ pub const SPEC_JSON: &str = r#"{
         "status": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": {
+        "resource": "users",
+        "placeholders": [
+          [
+            "parent_id",
+            {
+              "text": "id",
+              "segments": [
+                {
+                  "key": "id"
+                }
+              ]
+            }
+          ]
+        ],
+        "key_fields": [
+          {
+            "text": "id",
+            "segments": [
+              {
+                "key": "id"
+              }
+            ]
+          }
+        ]
+      },
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     }
+  ],
+  "dependency_order": [
+    "users",
+    "meetings"
+  ],
+  "secrets": [
+    "authorization_endpoint",
+    "client_id",
+    "client_secret"
   ]
 }"#;
 
@@ -412,111 +591,6 @@ impl Secrets {
     }
 }
 
-/// What a loader needs to know about one resource without its record type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourceInfo {
-    /// Resource name, as passed to the runtime.
-    pub name: &'static str,
-    /// Destination table.
-    pub table: &'static str,
-    /// Primary key columns (empty when none).
-    pub primary_key: &'static [&'static str],
-    /// `append`, `replace`, `merge` or `skip`.
-    pub write_disposition: &'static str,
-    /// The parent resource of a child.
-    pub parent: ::std::option::Option<&'static str>,
-    /// Declared columns, then the `_<parent>_<field>` columns of a child.
-    pub columns: &'static [ColumnInfo],
-}
-
-/// One declared column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ColumnInfo {
-    /// The field name in the JSON record.
-    pub name: &'static str,
-    /// dlt data type (`text`, `bigint`, `json list of text`, ...).
-    pub data_type: &'static str,
-    /// Whether the value may be null or absent.
-    pub nullable: bool,
-}
-
-/// Every resource, in spec order.
-pub const RESOURCES: &[ResourceInfo] = &[
-    ResourceInfo {
-        name: "users",
-        table: "users",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "text",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "email",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "first_name",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "last_name",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "status",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "created_at",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-    ResourceInfo {
-        name: "meetings",
-        table: "meetings",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::Some("users"),
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "bigint",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "topic",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "start_time",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "duration",
-                data_type: "bigint",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "status",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-];
-
 /// The typed `meetings` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -539,7 +613,7 @@ impl Client {
         options: ::connector_runtime::Options,
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         let spec = ::connector_runtime::serde_json::from_str::<
-            ::connector_runtime::connector_spec::Spec,
+            ::connector_runtime::connector_spec::ResolvedSpec,
         >(SPEC_JSON)
             .map_err(|err| ::connector_runtime::Error::Config {
                 resource: ::std::string::String::from("client"),
@@ -553,11 +627,6 @@ impl Client {
             options,
         )?;
         ::std::result::Result::Ok(Client { connector })
-    }
-
-    /// Every resource of the spec, for loaders that drive resources generically.
-    pub fn resources() -> &'static [ResourceInfo] {
-        RESOURCES
     }
 
     /// The untyped runtime connector: any resource by name, records as JSON.

@@ -4,24 +4,89 @@
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "rmm";
 
-/// The validated spec as JSON, read by the runtime when a [`Client`] is built.
+/// The resolved spec (defaults filled, selectors and templates parsed) as JSON: what
+/// the runtime runs when a [`Client`] is built, read without a YAML library.
 pub const SPEC_JSON: &str = r#"{
   "name": "rmm",
   "description": "Remote monitoring and management API with an API key in the query string.",
   "client": {
     "base_url": "https://api.example.com",
     "auth": {
-      "type": "api_key",
-      "name": "api_key",
       "api_key": {
-        "secret": "api_key"
-      },
-      "location": "query"
-    }
+        "name": "api_key",
+        "api_key": {
+          "secret": "api_key"
+        },
+        "location": "query"
+      }
+    },
+    "timeout_seconds": 60.0,
+    "rate_limit": null,
+    "concurrency": 8,
+    "follow_cross_origin_links": true
   },
-  "resource_defaults": {
-    "endpoint": {
-      "error_handler": {
+  "resources": [
+    {
+      "name": "resource_name",
+      "table_name": "resource_name",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/v1/resource"
+          }
+        ]
+      },
+      "params": [],
+      "headers": [],
+      "json": null,
+      "form": null,
+      "auth": {
+        "api_key": {
+          "name": "api_key",
+          "api_key": {
+            "secret": "api_key"
+          },
+          "location": "query"
+        }
+      },
+      "paginator": {
+        "offset": {
+          "limit": 100,
+          "offset": 0,
+          "offset_at": {
+            "query": "offset"
+          },
+          "limit_at": {
+            "query": "limit"
+          },
+          "total_path": {
+            "text": "total",
+            "segments": [
+              {
+                "key": "total"
+              }
+            ]
+          },
+          "maximum_offset": null,
+          "stop": {
+            "condition": null,
+            "has_more_path": null,
+            "stop_after_empty_page": true
+          }
+        }
+      },
+      "data_selector": {
+        "text": "data",
+        "segments": [
+          {
+            "key": "data"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
         "retry_on_status_codes": [
           429,
           500,
@@ -30,23 +95,17 @@ pub const SPEC_JSON: &str = r#"{
           504
         ],
         "max_retries": 3,
-        "backoff_factor": 2.0
-      }
-    },
-    "primary_key": "id",
-    "write_disposition": "merge"
-  },
-  "resources": [
-    {
-      "name": "resource_name",
-      "endpoint": {
-        "path": "/v1/resource",
-        "paginator": {
-          "type": "offset",
-          "limit": 100
-        },
-        "data_selector": "data"
+        "backoff_factor": 2.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
       },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "merge",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "text",
@@ -58,8 +117,20 @@ pub const SPEC_JSON: &str = r#"{
         "status": {
           "data_type": "text"
         }
-      }
+      },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     }
+  ],
+  "dependency_order": [
+    "resource_name"
+  ],
+  "secrets": [
+    "api_key"
   ]
 }"#;
 
@@ -213,62 +284,6 @@ impl Secrets {
     }
 }
 
-/// What a loader needs to know about one resource without its record type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourceInfo {
-    /// Resource name, as passed to the runtime.
-    pub name: &'static str,
-    /// Destination table.
-    pub table: &'static str,
-    /// Primary key columns (empty when none).
-    pub primary_key: &'static [&'static str],
-    /// `append`, `replace`, `merge` or `skip`.
-    pub write_disposition: &'static str,
-    /// The parent resource of a child.
-    pub parent: ::std::option::Option<&'static str>,
-    /// Declared columns, then the `_<parent>_<field>` columns of a child.
-    pub columns: &'static [ColumnInfo],
-}
-
-/// One declared column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ColumnInfo {
-    /// The field name in the JSON record.
-    pub name: &'static str,
-    /// dlt data type (`text`, `bigint`, `json list of text`, ...).
-    pub data_type: &'static str,
-    /// Whether the value may be null or absent.
-    pub nullable: bool,
-}
-
-/// Every resource, in spec order.
-pub const RESOURCES: &[ResourceInfo] = &[
-    ResourceInfo {
-        name: "resource_name",
-        table: "resource_name",
-        primary_key: &["id"],
-        write_disposition: "merge",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "text",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "name",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "status",
-                data_type: "text",
-                nullable: true,
-            },
-        ],
-    },
-];
-
 /// The typed `rmm` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -291,7 +306,7 @@ impl Client {
         options: ::connector_runtime::Options,
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         let spec = ::connector_runtime::serde_json::from_str::<
-            ::connector_runtime::connector_spec::Spec,
+            ::connector_runtime::connector_spec::ResolvedSpec,
         >(SPEC_JSON)
             .map_err(|err| ::connector_runtime::Error::Config {
                 resource: ::std::string::String::from("client"),
@@ -305,11 +320,6 @@ impl Client {
             options,
         )?;
         ::std::result::Result::Ok(Client { connector })
-    }
-
-    /// Every resource of the spec, for loaders that drive resources generically.
-    pub fn resources() -> &'static [ResourceInfo] {
-        RESOURCES
     }
 
     /// The untyped runtime connector: any resource by name, records as JSON.

@@ -38,7 +38,6 @@ fn _shapes(
     let _: &str = &user.id;
     let _: Option<&String> = user.email.as_ref();
     let _: &connector_runtime::Connector = c.connector();
-    let _: &[meetings::ResourceInfo] = meetings::Client::resources();
     let _ = meetings::OWN;
     (c.users(), c.meetings(), c.meetings_for(user))
 }

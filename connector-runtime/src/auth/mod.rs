@@ -11,7 +11,7 @@ mod oauth2;
 
 use std::sync::Arc;
 
-use connector_spec::Auth;
+use connector_spec::resolved::{AuthPlan, TextSource};
 use futures::future::BoxFuture;
 use reqwest::RequestBuilder;
 use url::Url;
@@ -52,35 +52,26 @@ pub(crate) struct AuthEnv<'a> {
     pub(crate) retry_scale: f64,
 }
 
-/// Builds the authenticator of a spec's `auth`.
-pub(crate) fn build(auth: &Auth, env: &AuthEnv<'_>) -> Result<Arc<dyn Authenticator>, String> {
+/// Builds the authenticator of a resolved `auth`.
+pub(crate) fn build(auth: &AuthPlan, env: &AuthEnv<'_>) -> Result<Arc<dyn Authenticator>, String> {
     // Secret values are already known to the redactor; literals (a token URL) are not secret.
-    let value = |v: &connector_spec::StringOrSecret| value_of(v, env.secrets);
+    let value = |v: &TextSource| value_of(v, env.secrets);
     Ok(match auth {
-        Auth::Bearer { token } => Arc::new(bearer::BearerAuth::new(value(token)?)),
-        Auth::ApiKey {
+        AuthPlan::Bearer { token } => Arc::new(bearer::BearerAuth::new(value(token)?)),
+        AuthPlan::ApiKey {
             name,
             api_key,
             location,
         } => {
-            let auth = api_key::ApiKeyAuth::new(
-                name.clone().unwrap_or_else(|| "Authorization".to_owned()),
-                value(api_key)?,
-                location.unwrap_or(connector_spec::ApiKeyLocation::Header),
-            )?;
+            let auth = api_key::ApiKeyAuth::new(name.clone(), value(api_key)?, *location)?;
             if auth.in_query() {
                 env.redactor.add_param(auth.name());
             }
             Arc::new(auth)
         }
-        Auth::HttpBasic { username, password } => {
+        AuthPlan::HttpBasic { username, password } => {
             Arc::new(basic::BasicAuth::new(value(username)?, value(password)?))
         }
-        Auth::Oauth2ClientCredentials(o) | Auth::Oauth2RefreshToken(o) => {
-            if matches!(auth, Auth::Oauth2RefreshToken(_)) && o.refresh_token.is_none() {
-                return Err("auth type oauth2_refresh_token needs `refresh_token`".to_owned());
-            }
-            Arc::new(OAuth2Auth::new(o, env, &value)?)
-        }
+        AuthPlan::OAuth2(o) => Arc::new(OAuth2Auth::new(o, env, &value)?),
     })
 }

@@ -9,7 +9,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use connector_spec::{OAuth2, OAuth2ClientAuth};
+use connector_spec::resolved::{OAuth2Plan, TextSource};
+use connector_spec::OAuth2ClientAuth;
 use futures::future::BoxFuture;
 use reqwest::header::AUTHORIZATION;
 use reqwest::RequestBuilder;
@@ -56,13 +57,13 @@ pub(crate) struct OAuth2Auth {
 
 impl OAuth2Auth {
     pub(crate) fn new(
-        config: &OAuth2,
+        config: &OAuth2Plan,
         env: &AuthEnv<'_>,
-        value: &dyn Fn(&connector_spec::StringOrSecret) -> Result<SecretString, String>,
+        value: &dyn Fn(&TextSource) -> Result<SecretString, String>,
     ) -> Result<OAuth2Auth, String> {
         let url_text = match env.token_url_override {
             Some(u) => u.to_owned(),
-            None => value(&config.access_token_url)?.expose().to_owned(),
+            None => value(&config.token_url)?.expose().to_owned(),
         };
         let token_url = join_url(env.base_url, &url_text).map_err(|e| {
             format!(
@@ -83,8 +84,8 @@ impl OAuth2Auth {
             client_secret: value(&config.client_secret)?,
             scopes: config.scopes.clone(),
             extra,
-            default_lifetime: config.default_token_expiration.unwrap_or(3600),
-            client_auth: config.client_auth.unwrap_or(OAuth2ClientAuth::Form),
+            default_lifetime: config.default_token_expiration,
+            client_auth: config.client_auth,
             redactor: env.redactor.clone(),
             limiter: env.limiter.clone(),
             retry_scale: env.retry_scale,

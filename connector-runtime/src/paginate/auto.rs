@@ -2,7 +2,7 @@
 //! (header_link); a `next` value that is a URL (json_link); a total-pages key (page_number);
 //! a `next` value that is not a URL (cursor); else single_page. The choice is logged.
 
-use connector_spec::{HeaderLinkPaginator, JsonLinkPaginator};
+use connector_spec::resolved::{CursorPlan, HeaderLinkPlan, JsonLinkPlan, PageNumberPlan};
 use serde_json::Value;
 
 use super::cursor::Cursor;
@@ -72,6 +72,11 @@ fn next_candidates(body: &Value) -> Vec<(String, Value)> {
     found
 }
 
+/// A detected path (plain keys joined by dots) as a selector.
+fn dotted(path: &str) -> Selector {
+    Selector::from_keys(path.split('.'))
+}
+
 fn is_url(value: &Value) -> bool {
     value.as_str().is_some_and(|s| {
         s.starts_with("http://") || s.starts_with("https://") || s.starts_with('/')
@@ -81,23 +86,20 @@ fn is_url(value: &Value) -> bool {
 fn detect(page: &Page<'_>) -> Result<(Box<dyn Paginator>, String), String> {
     if find_link(page.headers, "next").is_some() {
         return Ok((
-            Box::new(HeaderLink::new(&HeaderLinkPaginator::default())),
+            Box::new(HeaderLink::new(&HeaderLinkPlan::default())),
             "header_link".into(),
         ));
     }
     let nexts = next_candidates(page.body);
     if let Some((path, _)) = nexts.iter().find(|(_, v)| is_url(v)) {
-        let p = JsonLink::new(&JsonLinkPaginator {
-            next_url_path: Some(path.clone()),
-            ..JsonLinkPaginator::default()
-        })?;
+        let p = JsonLink::new(&JsonLinkPlan::detected(dotted(path)));
         return Ok((Box::new(p), format!("json_link (next_url_path: {path})")));
     }
     if let Value::Object(map) = page.body {
         for key in TOTAL_PAGES_KEYS {
             if map.get(*key).is_some_and(|v| v.is_number()) {
                 return Ok((
-                    Box::new(PageNumber::detected(key)?),
+                    Box::new(PageNumber::new(&PageNumberPlan::detected(dotted(key)))),
                     format!("page_number (total_path: {key})"),
                 ));
             }
@@ -108,7 +110,7 @@ fn detect(page: &Page<'_>) -> Result<(Box<dyn Paginator>, String), String> {
         .find(|(_, v)| !is_blank(v) && (v.is_string() || v.is_number()))
     {
         return Ok((
-            Box::new(Cursor::detected(path)?),
+            Box::new(Cursor::new(&CursorPlan::detected(dotted(path)))),
             format!("cursor (cursor_path: {path})"),
         ));
     }

@@ -1,6 +1,6 @@
 //! A cursor read from a response header, sent back as a query parameter.
 
-use connector_spec::HeaderCursorPaginator;
+use connector_spec::resolved::HeaderCursorPlan;
 
 use super::{Flow, Page, Paginator, Request};
 
@@ -10,13 +10,10 @@ pub(crate) struct HeaderCursor {
 }
 
 impl HeaderCursor {
-    pub(crate) fn new(c: &HeaderCursorPaginator) -> HeaderCursor {
+    pub(crate) fn new(plan: &HeaderCursorPlan) -> HeaderCursor {
         HeaderCursor {
-            header: c.cursor_key.clone().unwrap_or_else(|| "next".to_owned()),
-            param: c
-                .cursor_param
-                .clone()
-                .unwrap_or_else(|| "cursor".to_owned()),
+            header: plan.cursor_key.clone(),
+            param: plan.cursor_param.clone(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The next URL from the RFC 8288 `Link` header (several headers, several links per header,
 //! several rels per link).
 
-use connector_spec::HeaderLinkPaginator;
+use connector_spec::resolved::HeaderLinkPlan;
 use reqwest::header::{HeaderMap, LINK};
 
 use super::json_link::follow;
@@ -12,12 +12,9 @@ pub(crate) struct HeaderLink {
 }
 
 impl HeaderLink {
-    pub(crate) fn new(c: &HeaderLinkPaginator) -> HeaderLink {
+    pub(crate) fn new(plan: &HeaderLinkPlan) -> HeaderLink {
         HeaderLink {
-            rel: c
-                .links_next_key
-                .clone()
-                .unwrap_or_else(|| "next".to_owned()),
+            rel: plan.links_next_key.clone(),
         }
     }
 }

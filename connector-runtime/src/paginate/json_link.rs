@@ -1,7 +1,7 @@
 //! A next URL read from the response body; relative URLs are joined to the request URL, and
 //! the previous query parameters are dropped (the link carries its own), as in dlt.
 
-use connector_spec::JsonLinkPaginator;
+use connector_spec::resolved::JsonLinkPlan;
 
 use super::{token_at, Flow, Page, Paginator, Request, StopRules};
 use crate::select::Selector;
@@ -12,15 +12,14 @@ pub(crate) struct JsonLink {
 }
 
 impl JsonLink {
-    pub(crate) fn new(c: &JsonLinkPaginator) -> Result<JsonLink, String> {
-        Ok(JsonLink {
-            path: Selector::parse(c.next_url_path.as_deref().unwrap_or("next"))?,
-            rules: StopRules::new(c.stop_condition.as_ref(), None, false)?,
-        })
+    pub(crate) fn new(plan: &JsonLinkPlan) -> JsonLink {
+        JsonLink {
+            path: plan.next_url_path.clone(),
+            rules: StopRules::new(&plan.stop),
+        }
     }
 }
 
-/// Points the request at `link`, resolved against the current URL.
 pub(super) fn follow(request: &mut Request, link: &str) -> Result<Flow, String> {
     let next = request
         .url

@@ -29,7 +29,7 @@ mod offset;
 mod page_number;
 mod single;
 
-use connector_spec::{Paginator as PaginatorSpec, PaginatorConfig, PaginatorKind, StopCondition};
+use connector_spec::resolved::{PaginatorPlan, RequestField, StopRule, StopRules as StopRulesPlan};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use url::Url;
@@ -52,12 +52,20 @@ impl Request {
         self.query.push((name.to_owned(), value));
     }
 
-    /// Sets a value at a dot path of the JSON body, creating the body if needed.
-    pub(crate) fn set_body(&mut self, path: &str, value: Value) {
+    /// Sets a value at a key path of the JSON body, creating the body if needed.
+    pub(crate) fn set_body(&mut self, path: &[String], value: Value) {
         let body = self
             .json
             .get_or_insert_with(|| Value::Object(Default::default()));
         set_path(body, path, value);
+    }
+
+    /// Writes a paginator value where the spec says it goes.
+    pub(crate) fn set(&mut self, field: &RequestField, value: Value) {
+        match field {
+            RequestField::Query(name) => self.set_query(name, value_text(&value)),
+            RequestField::Body(path) => self.set_body(path, value),
+        }
     }
 }
 
@@ -104,100 +112,68 @@ pub(crate) trait Paginator: Send {
     }
 }
 
-/// Builds a paginator from the resolved spec; `None` means auto-detection.
-pub(crate) fn build(spec: Option<&PaginatorSpec>) -> Result<Box<dyn Paginator>, String> {
-    let config = match spec {
-        None => PaginatorConfig::Auto {},
-        Some(PaginatorSpec::Config(c)) => c.clone(),
-        Some(PaginatorSpec::Name(kind)) => match kind {
-            PaginatorKind::SinglePage => PaginatorConfig::SinglePage {},
-            PaginatorKind::PageNumber => PaginatorConfig::PageNumber(Default::default()),
-            PaginatorKind::Offset => {
-                return Err(
-                    "paginator `offset` needs `limit` (write it as { type: offset, limit: N })"
-                        .to_owned(),
-                )
-            }
-            PaginatorKind::Cursor => PaginatorConfig::Cursor(Default::default()),
-            PaginatorKind::JsonLink => PaginatorConfig::JsonLink(Default::default()),
-            PaginatorKind::HeaderLink => PaginatorConfig::HeaderLink(Default::default()),
-            PaginatorKind::HeaderCursor => PaginatorConfig::HeaderCursor(Default::default()),
-            PaginatorKind::Auto => PaginatorConfig::Auto {},
-        },
-    };
-    Ok(match config {
-        PaginatorConfig::SinglePage {} => Box::new(single::SinglePage),
-        PaginatorConfig::PageNumber(c) => Box::new(page_number::PageNumber::new(&c)?),
-        PaginatorConfig::Offset(c) => Box::new(offset::Offset::new(&c)?),
-        PaginatorConfig::Cursor(c) => Box::new(cursor::Cursor::new(&c)?),
-        PaginatorConfig::JsonLink(c) => Box::new(json_link::JsonLink::new(&c)?),
-        PaginatorConfig::HeaderLink(c) => Box::new(header_link::HeaderLink::new(&c)),
-        PaginatorConfig::HeaderCursor(c) => Box::new(header_cursor::HeaderCursor::new(&c)),
-        PaginatorConfig::Auto {} => Box::new(auto::Auto::default()),
-    })
+/// Builds the paginator of a resolved spec for one request sequence.
+pub(crate) fn build(plan: &PaginatorPlan) -> Box<dyn Paginator> {
+    match plan {
+        PaginatorPlan::SinglePage => Box::new(single::SinglePage),
+        PaginatorPlan::PageNumber(c) => Box::new(page_number::PageNumber::new(c)),
+        PaginatorPlan::Offset(c) => Box::new(offset::Offset::new(c)),
+        PaginatorPlan::Cursor(c) => Box::new(cursor::Cursor::new(c)),
+        PaginatorPlan::JsonLink(c) => Box::new(json_link::JsonLink::new(c)),
+        PaginatorPlan::HeaderLink(c) => Box::new(header_link::HeaderLink::new(c)),
+        PaginatorPlan::HeaderCursor(c) => Box::new(header_cursor::HeaderCursor::new(c)),
+        PaginatorPlan::Auto => Box::new(auto::Auto::default()),
+    }
 }
 
 /// Rules 1-3 of the precedence, shared by every paginator that has them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StopRules {
-    condition: Option<(Selector, Option<Value>)>,
-    has_more: Option<Selector>,
-    stop_after_empty_page: bool,
+    plan: StopRulesPlan,
 }
 
 impl StopRules {
-    pub(crate) fn new(
-        condition: Option<&StopCondition>,
-        has_more_path: Option<&str>,
-        stop_after_empty_page: bool,
-    ) -> Result<StopRules, String> {
-        let condition = match condition {
-            None => None,
-            Some(StopCondition::PathMissing(path)) => Some((Selector::parse(path)?, None)),
-            Some(StopCondition::PathEquals { path, value }) => {
-                Some((Selector::parse(path)?, Some(value.clone())))
-            }
-        };
-        Ok(StopRules {
-            condition,
-            has_more: has_more_path.map(Selector::parse).transpose()?,
-            stop_after_empty_page,
-        })
+    pub(crate) fn new(plan: &StopRulesPlan) -> StopRules {
+        StopRules { plan: plan.clone() }
     }
 
     /// The body paths rules 1 and 2 read.
     pub(crate) fn body_paths(&self) -> impl Iterator<Item = &Selector> {
-        self.condition
+        self.plan
+            .condition
             .iter()
-            .map(|(path, _)| path)
-            .chain(self.has_more.iter())
+            .map(|rule| match rule {
+                StopRule::PathMissing(path) | StopRule::PathEquals(path, _) => path,
+            })
+            .chain(self.plan.has_more_path.iter())
     }
 
     /// Whether any rule other than the empty page can stop pagination.
     pub(crate) fn has_explicit_rule(&self) -> bool {
-        self.condition.is_some() || self.has_more.is_some() || self.stop_after_empty_page
+        self.plan.condition.is_some()
+            || self.plan.has_more_path.is_some()
+            || self.plan.stop_after_empty_page
     }
 
     /// True when one of rules 1-3 says stop.
     pub(crate) fn stop(&self, page: &Page<'_>) -> bool {
-        if let Some((path, expected)) = &self.condition {
-            let found = path.first(page.body);
-            let stop = match expected {
-                None => found.is_none_or(is_blank),
-                Some(v) => found == Some(v),
+        if let Some(rule) = &self.plan.condition {
+            let stop = match rule {
+                StopRule::PathMissing(path) => path.first(page.body).is_none_or(is_blank),
+                StopRule::PathEquals(path, v) => path.first(page.body) == Some(v),
             };
             if stop {
                 return true;
             }
         }
-        if let Some(path) = &self.has_more {
+        if let Some(path) = &self.plan.has_more_path {
             if let Some(v) = path.first(page.body) {
                 if is_false(v) {
                     return true;
                 }
             }
         }
-        self.stop_after_empty_page && page.records == 0
+        self.plan.stop_after_empty_page && page.records == 0
     }
 }
 

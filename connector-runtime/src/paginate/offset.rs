@@ -1,52 +1,26 @@
 //! Offset and limit (dlt's OffsetPaginator).
 
-use connector_spec::OffsetPaginator;
+use connector_spec::resolved::OffsetPlan;
 use serde_json::Value;
 
 use super::{number_at, Flow, Page, Paginator, Request, StopRules};
 use crate::select::Selector;
 
 pub(crate) struct Offset {
+    plan: OffsetPlan,
     offset: u64,
-    limit: u64,
-    offset_param: String,
-    limit_param: String,
-    offset_body_path: Option<String>,
-    limit_body_path: Option<String>,
-    total_path: Option<Selector>,
     total: Option<f64>,
-    maximum: Option<u64>,
     rules: StopRules,
 }
 
 impl Offset {
-    pub(crate) fn new(c: &OffsetPaginator) -> Result<Offset, String> {
-        if c.limit == 0 {
-            return Err("offset paginator: `limit` must be at least 1".to_owned());
-        }
-        Ok(Offset {
-            offset: c.offset.unwrap_or(0),
-            limit: c.limit,
-            offset_param: c
-                .offset_param
-                .clone()
-                .unwrap_or_else(|| "offset".to_owned()),
-            limit_param: c.limit_param.clone().unwrap_or_else(|| "limit".to_owned()),
-            offset_body_path: c.offset_body_path.clone(),
-            limit_body_path: c.limit_body_path.clone(),
-            total_path: c
-                .total_path
-                .or_default_value("total".to_owned())
-                .map(|p| Selector::parse(&p))
-                .transpose()?,
+    pub(crate) fn new(plan: &OffsetPlan) -> Offset {
+        Offset {
+            offset: plan.offset,
             total: None,
-            maximum: c.maximum_offset,
-            rules: StopRules::new(
-                c.stop_condition.as_ref(),
-                c.has_more_path.as_deref(),
-                c.stop_after_empty_page.unwrap_or(true),
-            )?,
-        })
+            rules: StopRules::new(&plan.stop),
+            plan: plan.clone(),
+        }
     }
 
     fn write(&self, request: &mut Request) {
@@ -54,21 +28,16 @@ impl Offset {
     }
 
     fn write_offset(&self, request: &mut Request, offset: u64) {
-        match &self.offset_body_path {
-            Some(path) => request.set_body(path, Value::from(offset)),
-            None => request.set_query(&self.offset_param, offset.to_string()),
-        }
-        match &self.limit_body_path {
-            Some(path) => request.set_body(path, Value::from(self.limit)),
-            None => request.set_query(&self.limit_param, self.limit.to_string()),
-        }
+        request.set(&self.plan.offset_at, Value::from(offset));
+        request.set(&self.plan.limit_at, Value::from(self.plan.limit));
     }
 }
 
 impl Paginator for Offset {
     fn body_paths(&self) -> Option<Vec<&Selector>> {
         Some(
-            self.total_path
+            self.plan
+                .total_path
                 .iter()
                 .chain(self.rules.body_paths())
                 .collect(),
@@ -83,12 +52,12 @@ impl Paginator for Offset {
         if self.rules.stop(page) {
             return Ok(Flow::Stop);
         }
-        if let Some(path) = &self.total_path {
+        if let Some(path) = &self.plan.total_path {
             if let Some(total) = number_at(path, page.body) {
                 self.total = Some(total);
             } else if self.total.is_none()
                 && !self.rules.has_explicit_rule()
-                && self.maximum.is_none()
+                && self.plan.maximum_offset.is_none()
             {
                 return Err(format!(
                     "total_path `{path}` is not in the response and no other stop rule is set \
@@ -96,13 +65,13 @@ impl Paginator for Offset {
                 ));
             }
         }
-        self.offset += self.limit;
+        self.offset += self.plan.limit;
         if let Some(total) = self.total {
             if self.offset as f64 >= total {
                 return Ok(Flow::Stop);
             }
         }
-        if let Some(max) = self.maximum {
+        if let Some(max) = self.plan.maximum_offset {
             if self.offset >= max {
                 return Ok(Flow::Stop);
             }
@@ -118,9 +87,9 @@ impl Paginator for Offset {
             return Vec::new();
         };
         (1..)
-            .map_while(|k: u64| k.checked_mul(self.limit)?.checked_add(self.offset))
+            .map_while(|k: u64| k.checked_mul(self.plan.limit)?.checked_add(self.offset))
             .take_while(|offset| (*offset as f64) < total)
-            .take_while(|offset| self.maximum.is_none_or(|max| *offset < max))
+            .take_while(|offset| self.plan.maximum_offset.is_none_or(|max| *offset < max))
             .take(count)
             .map(|offset| {
                 let mut request = next.clone();

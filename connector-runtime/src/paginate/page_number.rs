@@ -1,61 +1,26 @@
 //! Page numbers (dlt's PageNumberPaginator, plus the seeds' `limit` and `start_from_page`).
 
-use connector_spec::PageNumberPaginator;
+use connector_spec::resolved::PageNumberPlan;
 use serde_json::Value;
 
 use super::{number_at, Flow, Page, Paginator, Request, StopRules};
 use crate::select::Selector;
 
 pub(crate) struct PageNumber {
-    base: i64,
+    plan: PageNumberPlan,
     current: i64,
-    page_param: String,
-    page_body_path: Option<String>,
-    limit: Option<(u64, String)>,
-    total_path: Option<Selector>,
     total: Option<f64>,
-    maximum: Option<i64>,
     rules: StopRules,
 }
 
 impl PageNumber {
-    pub(crate) fn new(c: &PageNumberPaginator) -> Result<PageNumber, String> {
-        let base = c.base_page.unwrap_or(0);
-        Ok(PageNumber {
-            base,
-            current: c.page.or(c.start_from_page).unwrap_or(base),
-            page_param: c.page_param.clone().unwrap_or_else(|| "page".to_owned()),
-            page_body_path: c.page_body_path.clone(),
-            limit: c.limit.map(|l| {
-                (
-                    l,
-                    c.limit_param.clone().unwrap_or_else(|| "limit".to_owned()),
-                )
-            }),
-            total_path: c
-                .total_path
-                .or_default_value("total".to_owned())
-                .map(|p| Selector::parse(&p))
-                .transpose()?,
+    pub(crate) fn new(plan: &PageNumberPlan) -> PageNumber {
+        PageNumber {
+            current: plan.first_page,
             total: None,
-            maximum: c.maximum_page,
-            rules: StopRules::new(
-                c.stop_condition.as_ref(),
-                c.has_more_path.as_deref(),
-                c.stop_after_empty_page.unwrap_or(true),
-            )?,
-        })
-    }
-
-    /// A page-number paginator chosen by auto-detection: 1-based, stopping at `total_path`.
-    pub(crate) fn detected(total_path: &str) -> Result<PageNumber, String> {
-        let mut p = PageNumber::new(&PageNumberPaginator {
-            base_page: Some(1),
-            total_path: connector_spec::Nullable::Value(total_path.to_owned()),
-            ..PageNumberPaginator::default()
-        })?;
-        p.current = 1;
-        Ok(p)
+            rules: StopRules::new(&plan.stop),
+            plan: plan.clone(),
+        }
     }
 
     fn write(&self, request: &mut Request) {
@@ -63,12 +28,9 @@ impl PageNumber {
     }
 
     fn write_page(&self, request: &mut Request, page: i64) {
-        match &self.page_body_path {
-            Some(path) => request.set_body(path, Value::from(page)),
-            None => request.set_query(&self.page_param, page.to_string()),
-        }
-        if let Some((limit, param)) = &self.limit {
-            request.set_query(param, limit.to_string());
+        request.set(&self.plan.page_at, Value::from(page));
+        if let Some(limit) = &self.plan.limit {
+            request.set(&limit.at, Value::from(limit.value));
         }
     }
 }
@@ -76,7 +38,8 @@ impl PageNumber {
 impl Paginator for PageNumber {
     fn body_paths(&self) -> Option<Vec<&Selector>> {
         Some(
-            self.total_path
+            self.plan
+                .total_path
                 .iter()
                 .chain(self.rules.body_paths())
                 .collect(),
@@ -91,12 +54,12 @@ impl Paginator for PageNumber {
         if self.rules.stop(page) {
             return Ok(Flow::Stop);
         }
-        if let Some(path) = &self.total_path {
+        if let Some(path) = &self.plan.total_path {
             if let Some(total) = number_at(path, page.body) {
                 self.total = Some(total);
             } else if self.total.is_none()
                 && !self.rules.has_explicit_rule()
-                && self.maximum.is_none()
+                && self.plan.maximum_page.is_none()
             {
                 return Err(format!(
                     "total_path `{path}` is not in the response and no other stop rule is set \
@@ -106,11 +69,11 @@ impl Paginator for PageNumber {
         }
         self.current += 1;
         if let Some(total) = self.total {
-            if self.current as f64 >= total + self.base as f64 {
+            if self.current as f64 >= total + self.plan.base_page as f64 {
                 return Ok(Flow::Stop);
             }
         }
-        if let Some(max) = self.maximum {
+        if let Some(max) = self.plan.maximum_page {
             if self.current >= max {
                 return Ok(Flow::Stop);
             }
@@ -126,8 +89,8 @@ impl Paginator for PageNumber {
             return Vec::new();
         };
         (self.current + 1..)
-            .take_while(|page| (*page as f64) < total + self.base as f64)
-            .take_while(|page| self.maximum.is_none_or(|max| *page < max))
+            .take_while(|page| (*page as f64) < total + self.plan.base_page as f64)
+            .take_while(|page| self.plan.maximum_page.is_none_or(|max| *page < max))
             .take(count)
             .map(|page| {
                 let mut request = next.clone();

@@ -1,6 +1,4 @@
-use connector_spec::{
-    Nullable, OffsetPaginator, PageNumberPaginator, PaginatorConfig, StopCondition,
-};
+use connector_spec::resolved::PaginatorPlan;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
@@ -49,19 +47,26 @@ fn run(mut p: Box<dyn Paginator>, bodies: &[Value]) -> (Vec<String>, Result<Flow
     (seen, last)
 }
 
-fn page_number(c: PageNumberPaginator) -> Box<dyn Paginator> {
-    build(Some(&PaginatorSpec::Config(PaginatorConfig::PageNumber(c)))).unwrap()
+/// The paginator a spec's `paginator:` mapping resolves to (flow YAML).
+fn resolved(paginator: &str) -> PaginatorPlan {
+    let yaml = format!(
+        "name: t\nclient: {{ base_url: 'https://api.test' }}\nresources:\n  - name: items\n    endpoint: {{ path: /v1/items, paginator: {paginator} }}\n"
+    );
+    connector_spec::parse_str(&yaml, "t.yaml")
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .resolved
+        .resources
+        .remove(0)
+        .paginator
+}
+
+fn page_number(options: &str) -> Box<dyn Paginator> {
+    build(&resolved(&format!("{{ type: page_number{options} }}")))
 }
 
 #[test]
 fn has_more_true_does_not_override_maximum() {
-    let p = page_number(PageNumberPaginator {
-        base_page: Some(1),
-        maximum_page: Some(3),
-        has_more_path: Some("has_more".into()),
-        total_path: Nullable::Null,
-        ..Default::default()
-    });
+    let p = page_number(", base_page: 1, maximum_page: 3, has_more_path: has_more, total_path: null");
     let body = json!({"items": [1], "has_more": true});
     let (seen, last) = run(p, &[body.clone(), body.clone(), body]);
     assert_eq!(seen, ["page=1", "page=2"]);
@@ -70,15 +75,12 @@ fn has_more_true_does_not_override_maximum() {
 
 #[test]
 fn missing_total_is_fine_with_empty_page_rule_and_an_error_without() {
-    let p = page_number(PageNumberPaginator::default());
+    let p = page_number("");
     let (seen, last) = run(p, &[json!({"items": [1]}), json!({"items": []})]);
     assert_eq!(seen, ["page=0", "page=1"]);
     assert_eq!(last, Ok(Flow::Stop));
 
-    let p = page_number(PageNumberPaginator {
-        stop_after_empty_page: Some(false),
-        ..Default::default()
-    });
+    let p = page_number(", stop_after_empty_page: false");
     let (_, last) = run(p, &[json!({"items": [1]})]);
     let err = last.unwrap_err();
     assert!(err.contains("total_path `total`"), "{err}");
@@ -86,11 +88,7 @@ fn missing_total_is_fine_with_empty_page_rule_and_an_error_without() {
 
 #[test]
 fn total_seen_once_is_kept() {
-    let p = page_number(PageNumberPaginator {
-        base_page: Some(1),
-        limit: Some(2),
-        ..Default::default()
-    });
+    let p = page_number(", base_page: 1, limit: 2");
     let (seen, last) = run(
         p,
         &[
@@ -106,17 +104,9 @@ fn total_seen_once_is_kept() {
 
 #[test]
 fn stop_condition_wins() {
-    let p = build(Some(&PaginatorSpec::Config(PaginatorConfig::Offset(
-        OffsetPaginator {
-            limit: 10,
-            stop_condition: Some(StopCondition::PathEquals {
-                path: "meta.last".into(),
-                value: json!(true),
-            }),
-            ..Default::default()
-        },
-    ))))
-    .unwrap();
+    let p = build(&resolved(
+        "{ type: offset, limit: 10, stop_condition: { path_equals: { path: meta.last, value: true } } }",
+    ));
     let (seen, last) = run(
         p,
         &[
@@ -128,10 +118,3 @@ fn stop_condition_wins() {
     assert_eq!(last, Ok(Flow::Stop));
 }
 
-#[test]
-fn offset_without_limit_is_explained() {
-    let err = build(Some(&PaginatorSpec::Name(PaginatorKind::Offset)))
-        .err()
-        .unwrap();
-    assert!(err.contains("limit"), "{err}");
-}

@@ -2,14 +2,28 @@
 //! server with retry waits scaled down, and collecting a stream.
 #![allow(dead_code)]
 
-use connector_runtime::connector_spec::Spec;
+use connector_runtime::connector_spec::{ResolvedSpec, Spec};
 use connector_runtime::futures::StreamExt;
 use connector_runtime::{Connector, Error, Options, RunOptions, Secrets};
 use serde_json::Value;
 
-/// A spec from YAML, deserialized without the spec crate's validation (these tests exercise
-/// the runtime, including what it does with specs validation would flag).
-pub fn spec(yaml: &str) -> Spec {
+/// A spec from YAML, deserialized and resolved without the spec crate's validation (these
+/// tests exercise the runtime, including what it does with specs validation would flag).
+pub fn spec(yaml: &str) -> ResolvedSpec {
+    written(yaml)
+        .resolve()
+        .unwrap_or_else(|e| panic!("test spec does not resolve: {e}\n{yaml}"))
+}
+
+/// Why a spec does not resolve (the spec crate's message, which `connector check` shows too).
+pub fn resolve_error(yaml: &str) -> String {
+    written(yaml)
+        .resolve()
+        .expect_err("the spec should not resolve")
+        .to_string()
+}
+
+fn written(yaml: &str) -> Spec {
     serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("test spec does not parse: {e}\n{yaml}"))
 }
 

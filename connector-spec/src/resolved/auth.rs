@@ -6,6 +6,7 @@ use crate::vocabulary::{ApiKeyLocation, OAuth2ClientAuth};
 
 /// A value written in the spec or named as a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TextSource {
     /// Written in the spec.
     Literal(String),
@@ -15,6 +16,7 @@ pub enum TextSource {
 
 /// An authentication scheme.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AuthPlan {
     /// `Authorization: Bearer <token>`.
     Bearer {

@@ -129,6 +129,7 @@ pub struct ResolvedResource {
 
 /// Where a query parameter's value comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ParamSource {
     /// A literal, or a template over parent fields and incremental values.
     Template(Template),
@@ -143,6 +144,7 @@ pub enum ParamSource {
 
 /// Where a header's value comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HeaderSource {
     /// A literal or a template.
     Template(Template),

@@ -8,6 +8,7 @@ use crate::selector::Selector;
 
 /// A paginator, resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PaginatorPlan {
     /// One request.
     SinglePage,
@@ -45,6 +46,7 @@ impl PaginatorPlan {
 
 /// Where a paginator writes a value into the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RequestField {
     /// A query parameter.
     Query(String),
@@ -63,6 +65,7 @@ pub struct PageSize {
 
 /// A declarative stop rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StopRule {
     /// Stop when the path is absent, null, false, or an empty string, list or object.
     PathMissing(Selector),
