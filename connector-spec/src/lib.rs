@@ -26,7 +26,7 @@ pub mod selector;
 mod suggest;
 mod validate;
 
-pub use diagnostic::{Diagnostic, Severity};
+pub use diagnostic::{Diagnostic, Label, Severity};
 pub use load::{load, parse_bytes, parse_str, LoadedSpec};
 pub use model::*;
 pub use nullable::Nullable;

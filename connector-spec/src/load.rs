@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
 use crate::de::{describe, join_paths, path_string, split_path_marker};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::model::{Client, ResourceDefaults, ResourceEntry, Spec};
 use crate::position::{join_key, parent_path, Pos, SourceIndex};
 use crate::suggest::{did_you_mean, list};
@@ -107,6 +107,7 @@ fn plain_error(file: &str, message: String) -> Diagnostic {
         key_path: String::new(),
         message,
         help: None,
+        labels: Vec::new(),
     }
 }
 
@@ -382,6 +383,10 @@ impl<'a> Loader<'a> {
                 .or_else(|| self.index.locate_value(path));
             let pos = at_key.unwrap_or(Pos { line: 1, column: 1 });
             self.error_at(pos, path, format!("missing required key `{field}`"), help);
+        } else if let Some(found) = negative_for_unsigned(message) {
+            let key = path.rsplit('.').next().unwrap_or(path);
+            let help = (key == "limit").then(|| "`limit` is a page size: 1 or more".to_owned());
+            self.error_value(path, format!("`{key}` must be >= 0, found {found}"), help);
         } else if let Some(rest) = message.strip_prefix("invalid type: ") {
             let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
             let message = format!("expected {}, found {found}", friendly_expected(expected));
@@ -449,6 +454,7 @@ impl<'a> Loader<'a> {
             key_path: path.to_owned(),
             message,
             help,
+            labels: Vec::new(),
         });
     }
 
@@ -459,6 +465,22 @@ impl<'a> Loader<'a> {
             self.index.locate_value(&problem.path)
         }
         .unwrap_or(Pos { line: 1, column: 1 });
+        let labels = problem
+            .labels
+            .into_iter()
+            .map(|(key_path, message)| {
+                let pos = self
+                    .index
+                    .locate_key(&key_path)
+                    .unwrap_or(Pos { line: 1, column: 1 });
+                Label {
+                    line: pos.line,
+                    column: pos.column,
+                    key_path,
+                    message,
+                }
+            })
+            .collect();
         self.diagnostics.push(Diagnostic {
             severity: problem.severity,
             file: self.file.to_owned(),
@@ -467,6 +489,7 @@ impl<'a> Loader<'a> {
             key_path: problem.path,
             message: problem.message,
             help: problem.help,
+            labels,
         });
     }
 }
@@ -533,6 +556,19 @@ fn friendly_expected(expected: &str) -> String {
         other if other.starts_with("struct ") => "a mapping".into(),
         other => other.into(),
     }
+}
+
+/// The negative number of serde's "invalid value: integer `-1`, expected u64" (a negative
+/// number where the model has an unsigned type).
+fn negative_for_unsigned(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("invalid value: integer `")?;
+    let (found, expected) = split_backticked(rest);
+    let expected = expected.strip_prefix(", expected ")?;
+    let unsigned = expected == "usize"
+        || expected
+            .strip_prefix('u')
+            .is_some_and(|bits| !bits.is_empty() && bits.chars().all(|c| c.is_ascii_digit()));
+    (found.starts_with('-') && unsigned).then_some(found)
 }
 
 /// `x`, rest` -> (`x`, `rest`).

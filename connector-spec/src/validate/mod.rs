@@ -43,6 +43,8 @@ pub(crate) struct Problem {
     pub at_key: bool,
     pub message: String,
     pub help: Option<String>,
+    /// Secondary places: (key path, message), each pointing at its key.
+    pub labels: Vec<(String, String)>,
 }
 
 #[derive(Default)]
@@ -64,6 +66,7 @@ impl Problems {
             at_key: false,
             message,
             help: None,
+            labels: Vec::new(),
         });
         let last = self.0.len() - 1;
         &mut self.0[last]
@@ -83,6 +86,12 @@ impl Problem {
 
     fn at_key(&mut self) -> &mut Problem {
         self.at_key = true;
+        self
+    }
+
+    /// Adds a secondary place, at the key of `path`.
+    fn label(&mut self, path: impl Into<String>, message: impl Into<String>) -> &mut Problem {
+        self.labels.push((path.into(), message.into()));
         self
     }
 }
@@ -152,6 +161,7 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
     names::resource_names(&resources, &mut p);
     for res in &resources {
         keys::keys_among_columns(res, &mut p);
+        keys::primary_key_not_nullable(res, &mut p);
         keys::merge_needs_keys(res, &mut p);
         incremental::incremental(res, &mut p);
         placeholders::placeholders_bound(spec, res, &resources, &mut p);

@@ -30,6 +30,21 @@ pub(super) fn paginator_rules(paginator: &Paginator, base: &str, p: &mut Problem
     };
     match config {
         PaginatorConfig::PageNumber(pn) => {
+            // Signed in the model (serde reads them as i64); the unsigned ones (`limit`,
+            // `offset`, `maximum_offset`) are refused while deserializing (load::messages).
+            for (key, value) in [
+                ("base_page", pn.base_page),
+                ("page", pn.page),
+                ("start_from_page", pn.start_from_page),
+                ("maximum_page", pn.maximum_page),
+            ] {
+                if let Some(v) = value.filter(|v| *v < 0) {
+                    p.error(
+                        format!("{base}.{key}"),
+                        format!("`{key}` must be >= 0, found {v}"),
+                    );
+                }
+            }
             both(
                 p,
                 ("page_param", pn.page_param.is_some()),
@@ -110,5 +125,76 @@ pub(super) fn paginator_rules(paginator: &Paginator, base: &str, p: &mut Problem
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{parse_str, Diagnostic};
+
+    /// The problems of a spec whose one resource has `paginator` (a flow mapping) on line 6.
+    fn errors(paginator: &str) -> Vec<Diagnostic> {
+        let yaml = format!(
+            "\
+name: shop
+client: {{ base_url: 'https://api.example.com' }}
+resources:
+  - name: orders
+    endpoint:
+      paginator: {paginator}
+      path: /orders
+"
+        );
+        parse_str(&yaml, "pages.yaml").expect_err("the spec is invalid")
+    }
+
+    #[test]
+    fn negative_page_numbers_are_errors_naming_the_key() {
+        for (key, column) in [
+            ("base_page", 50),
+            ("page", 45),
+            ("start_from_page", 56),
+            ("maximum_page", 53),
+        ] {
+            let d = &errors(&format!("{{ type: page_number, {key}: -1 }}"))[0];
+            assert_eq!(d.message, format!("`{key}` must be >= 0, found -1"));
+            assert_eq!((d.line, d.column), (6, column), "{key}: {d}");
+            assert_eq!(d.key_path, format!("resources[0].endpoint.paginator.{key}"));
+        }
+    }
+
+    #[test]
+    fn zero_page_numbers_are_fine() {
+        let yaml = "\
+name: shop
+client: { base_url: 'https://api.example.com' }
+resources:
+  - name: orders
+    endpoint:
+      paginator: { type: page_number, base_page: 0, page: 0, maximum_page: 0 }
+      path: /orders
+";
+        parse_str(yaml, "pages.yaml").expect("valid");
+    }
+
+    #[test]
+    fn negative_unsigned_paginator_numbers_are_errors_naming_the_key() {
+        for (paginator, key, column) in [
+            ("{ type: offset, limit: -1 }", "limit", 41),
+            ("{ type: offset, limit: 10, offset: -5 }", "offset", 53),
+            (
+                "{ type: offset, limit: 10, maximum_offset: -5 }",
+                "maximum_offset",
+                61,
+            ),
+            ("{ type: page_number, limit: -2 }", "limit", 46),
+            ("{ type: cursor, cursor_path: n, limit: -3 }", "limit", 57),
+        ] {
+            let d = &errors(paginator)[0];
+            let found = &paginator[paginator.rfind('-').unwrap()..paginator.len() - 2];
+            assert_eq!(d.message, format!("`{key}` must be >= 0, found {found}"));
+            assert_eq!((d.line, d.column), (6, column), "{paginator}: {d}");
+            assert_eq!(d.key_path, format!("resources[0].endpoint.paginator.{key}"));
+        }
     }
 }
