@@ -45,6 +45,7 @@ pub fn read_spec(path: &Path, display: &str) -> Result<SpecFile, Vec<Diagnostic>
             key_path: String::new(),
             message,
             help: help.map(str::to_owned),
+            labels: Vec::new(),
         }]
     };
     let bytes =

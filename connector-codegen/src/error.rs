@@ -53,6 +53,7 @@ impl Problem {
             key_path: self.key_path.clone(),
             message: self.message.clone(),
             help: self.help.clone(),
+            labels: Vec::new(),
         }
     }
 }
@@ -125,6 +126,7 @@ impl Error {
                 key_path: String::new(),
                 message: source.to_string(),
                 help: None,
+                labels: Vec::new(),
             }],
         }
     }
@@ -146,6 +148,12 @@ pub fn format_diagnostic(d: &Diagnostic) -> String {
     out.push_str(&d.message);
     if let Some(help) = &d.help {
         out.push_str(&format!(" (help: {help})"));
+    }
+    for label in &d.labels {
+        out.push_str(&format!(
+            " (note: {}:{}:{}: {})",
+            d.file, label.line, label.column, label.message
+        ));
     }
     out
 }

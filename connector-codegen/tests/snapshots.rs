@@ -1,14 +1,30 @@
-//! Snapshots of the generated code: every seed spec in `specs/` and every feature fixture in
-//! `tests/fixtures/`, compared with `tests/expected/<name>.rs`. `UPDATE_SNAPSHOTS=1` rewrites
-//! them; review the diff before committing.
+//! Snapshots of the generated code, one copy each:
 //!
-//! The seed snapshots are also compiled: they are the checked-in `generated/` crate (see the
-//! root package's `generated_fresh` test), and the fixtures are compiled by the root package's
-//! trybuild pass cases through the macro.
+//! - every seed spec in `specs/` against the checked-in `generated/src/<name>.rs`, header line
+//!   included (`cargo regen` writes those, and the root package's `generated_fresh` test and
+//!   `cargo build --workspace` check and compile them);
+//! - every feature fixture in `tests/fixtures/` against `tests/expected/<name>.rs`, which
+//!   `UPDATE_SNAPSHOTS=1` rewrites (review the diff before committing); the fixtures are
+//!   compiled by the root package's trybuild pass cases through the macro.
+//!
+//! Both are also rendered twice, to check the output is deterministic.
 
 use std::path::{Path, PathBuf};
 
+use connector_codegen::outputs::REGEN_COMMAND;
 use connector_codegen::{Builder, GeneratedFile};
+
+const UPDATE_FIXTURES: &str = "UPDATE_SNAPSHOTS=1 cargo test -p connector-codegen --test snapshots";
+
+/// Where a directory of specs is snapshotted, and how its snapshots are refreshed.
+struct Snapshots {
+    /// The directory holding `<name>.rs` for each `<name>.yaml`.
+    dir: PathBuf,
+    /// The command named in each file's header and in a failure.
+    regen: &'static str,
+    /// Whether `UPDATE_SNAPSHOTS=1` may rewrite the files here.
+    rewritable: bool,
+}
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,11 +33,8 @@ fn workspace() -> PathBuf {
         .unwrap()
 }
 
-fn render(spec: &Path) -> GeneratedFile {
-    let files = Builder::new()
-        .spec(spec)
-        .regenerate_with("UPDATE_SNAPSHOTS=1 cargo test -p connector-codegen --test snapshots")
-        .render();
+fn render(spec: &Path, regen: &str) -> GeneratedFile {
+    let files = Builder::new().spec(spec).regenerate_with(regen).render();
     match files {
         Ok(mut files) => files.remove(0),
         Err(err) => panic!("{} should generate:\n{err}", spec.display()),
@@ -38,13 +51,13 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     specs
 }
 
-/// Compares `actual` with the file, or rewrites it under `UPDATE_SNAPSHOTS=1`.
-fn ensure_file_contents(path: &Path, actual: &str) {
+/// Compares `actual` with the file, or rewrites it under `UPDATE_SNAPSHOTS=1` when `to` allows.
+fn ensure_file_contents(path: &Path, actual: &str, to: &Snapshots) {
     let expected = std::fs::read_to_string(path).unwrap_or_default();
     if expected == actual {
         return;
     }
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+    if to.rewritable && std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, actual).unwrap();
         return;
@@ -55,39 +68,52 @@ fn ensure_file_contents(path: &Path, actual: &str) {
         .position(|(e, a)| e != a)
         .unwrap_or(expected.lines().count().min(actual.lines().count()));
     panic!(
-        "{} is stale (first difference at line {}); run `UPDATE_SNAPSHOTS=1 cargo test -p \
-         connector-codegen --test snapshots` and review the diff",
+        "{} is stale (first difference at line {}); run `{}` and review the diff",
         path.display(),
-        first_diff + 1
+        first_diff + 1,
+        to.regen
     );
 }
 
-fn check_dir(specs: &Path) {
+fn check_dir(specs: &Path, to: &Snapshots) {
     let cwd = workspace();
     std::env::set_current_dir(&cwd).unwrap();
     for spec in yaml_files(specs) {
         let relative = spec.strip_prefix(&cwd).unwrap_or(&spec).to_path_buf();
-        let file = render(&relative);
+        let file = render(&relative, to.regen);
         let name = spec.file_stem().unwrap().to_string_lossy().into_owned();
-        let expected = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/expected")
-            .join(format!("{name}.rs"));
-        ensure_file_contents(&expected, &file.contents);
+        let expected = to.dir.join(format!("{name}.rs"));
+        ensure_file_contents(&expected, &file.contents, to);
         // Deterministic: a second run gives the same bytes.
         assert_eq!(
-            render(&relative).contents,
+            render(&relative, to.regen).contents,
             file.contents,
             "{name} is not deterministic"
         );
     }
 }
 
+/// The seeds' snapshots are the checked-in `generated/src/`, which only `cargo regen` writes
+/// (it also writes `generated/src/lib.rs`), so they are never rewritten here.
 #[test]
 fn seed_specs() {
-    check_dir(&workspace().join("specs"));
+    let to = Snapshots {
+        dir: workspace().join("generated/src"),
+        regen: REGEN_COMMAND,
+        rewritable: false,
+    };
+    check_dir(&workspace().join("specs"), &to);
 }
 
 #[test]
 fn feature_fixtures() {
-    check_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
+    let to = Snapshots {
+        dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected"),
+        regen: UPDATE_FIXTURES,
+        rewritable: true,
+    };
+    check_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &to,
+    );
 }

@@ -29,6 +29,23 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it, when there is a likely fix ("did you mean `page_param`?").
     pub help: Option<String>,
+    /// Other places in the file that bear on the problem (the `nullable: true` of a key
+    /// column, the columns a key is not among); empty for most problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
+}
+
+/// A secondary place of a [`Diagnostic`]: where something related is written, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Label {
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Dotted key path of the place.
+    pub key_path: String,
+    /// What is there, e.g. "column `id` is declared nullable here".
+    pub message: String,
 }
 
 impl fmt::Display for Diagnostic {
@@ -44,6 +61,13 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}", self.message)?;
         if let Some(help) = &self.help {
             write!(f, " (help: {help})")?;
+        }
+        for label in &self.labels {
+            write!(
+                f,
+                " (note: {}:{}:{}: {})",
+                self.file, label.line, label.column, label.message
+            )?;
         }
         Ok(())
     }

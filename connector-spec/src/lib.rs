@@ -52,7 +52,7 @@ pub use resolved::{ResolvedResource, ResolvedSpec};
 pub use vocabulary::*;
 
 #[cfg(feature = "yaml")]
-pub use diagnostic::{Diagnostic, Severity};
+pub use diagnostic::{Diagnostic, Label, Severity};
 #[cfg(feature = "yaml")]
 pub use load::{load, parse_bytes, parse_str, LoadedSpec};
 #[cfg(feature = "yaml")]

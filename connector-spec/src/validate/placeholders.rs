@@ -1,0 +1,193 @@
+//! `{placeholder}`s in a resource's request: each one is something the runtime can fill.
+//!
+//! The strings that may hold placeholders (the path, literal params and headers, the JSON
+//! body) are collected once, each with where it was written; then each placeholder is checked
+//! by its kind.
+
+use crate::model::*;
+use crate::placeholder::{json_strings, placeholders, PlaceholderKind, INCREMENTAL_PLACEHOLDERS};
+use crate::suggest::{did_you_mean, list};
+
+use super::{is_incremental_param, parent_field_declared, Problems, Res};
+
+/// A request string that may hold placeholders, and where it was written.
+struct RequestString {
+    /// Key path of the string (or of the nearest thing written, for a defaulted path).
+    path: String,
+    text: String,
+    /// The endpoint path, where a bare `{name}` must be bound by a resolve param.
+    is_path: bool,
+}
+
+/// Every `{placeholder}` in a resource's request is one the runtime can fill.
+pub(super) fn placeholders_bound(spec: &Spec, res: &Res, all: &[Res], p: &mut Problems) {
+    for s in request_strings(spec, res) {
+        for ph in placeholders(&s.text) {
+            match &ph.kind {
+                PlaceholderKind::ParentField { resource, field } => {
+                    parent_field(res, all, &s.path, &ph.text, resource, field, p);
+                }
+                PlaceholderKind::Incremental(which) => {
+                    incremental_value(res, &s.path, &ph.text, which, p);
+                }
+                PlaceholderKind::ParentId => {}
+                PlaceholderKind::Name(name) if s.is_path => {
+                    path_name_bound(res, &s.path, &s.text, name, p);
+                }
+                PlaceholderKind::Name(_) => {}
+            }
+        }
+    }
+}
+
+/// The path, literal string params and headers, and the strings of the JSON body, in that
+/// order.
+fn request_strings(spec: &Spec, res: &Res) -> Vec<RequestString> {
+    let r = &res.resolved;
+    let mut strings = Vec::new();
+    strings.push(RequestString {
+        path: endpoint_path_origin(spec, res),
+        text: r.path().to_owned(),
+        is_path: true,
+    });
+    for (name, value) in &r.endpoint.params {
+        if let ParamValue::Literal(Scalar::String(s)) = value {
+            let field = format!("params.{name}");
+            strings.push(RequestString {
+                path: res.endpoint_origin(&field, |e| e.params.contains_key(name)),
+                text: s.clone(),
+                is_path: false,
+            });
+        }
+    }
+    for (name, value) in &r.endpoint.headers {
+        if let StringOrSecret::Literal(s) = value {
+            let field = format!("headers.{name}");
+            strings.push(RequestString {
+                path: res.endpoint_origin(&field, |e| e.headers.contains_key(name)),
+                text: s.clone(),
+                is_path: false,
+            });
+        }
+    }
+    if let Some(json) = &r.endpoint.json {
+        let base = res.endpoint_origin("json", |e| e.json.is_some());
+        let mut found = Vec::new();
+        json_strings(json, "", &mut found);
+        for (sub, s) in found {
+            strings.push(RequestString {
+                path: crate::de::join_paths(&base, &sub),
+                text: s.to_owned(),
+                is_path: false,
+            });
+        }
+    }
+    strings
+}
+
+/// Where the endpoint path was written: the resource's `endpoint` when it is a bare path
+/// string, the resource itself when neither it nor `resource_defaults` writes a path, else the
+/// `path` key of the endpoint that sets it.
+fn endpoint_path_origin(spec: &Spec, res: &Res) -> String {
+    let defaults_have_path = spec
+        .resource_defaults
+        .as_ref()
+        .and_then(|d| d.endpoint.as_ref())
+        .and_then(|e| e.path.as_ref())
+        .is_some();
+    if res.own_endpoint().is_none() && res.raw.endpoint.is_some() {
+        format!("{}.endpoint", res.path())
+    } else if res.raw.endpoint.is_none() && !defaults_have_path {
+        res.path()
+    } else {
+        res.endpoint_origin("path", |e| e.path.is_some())
+    }
+}
+
+/// `{resources.<parent>.<field>}`: the parent exists, is another resource, and declares the
+/// field.
+fn parent_field(
+    res: &Res,
+    all: &[Res],
+    path: &str,
+    text: &str,
+    resource: &str,
+    field: &str,
+    p: &mut Problems,
+) {
+    let names: Vec<&str> = all.iter().map(|x| x.raw.name.as_str()).collect();
+    if !names.contains(&resource) {
+        p.error(
+            path,
+            format!("`{{{text}}}` refers to resource `{resource}`, which does not exist"),
+        )
+        .maybe_help(did_you_mean(resource, &names));
+    } else if resource == res.resolved.name {
+        p.error(
+            path,
+            format!("`{{{text}}}`: a resource cannot be its own parent"),
+        );
+    } else if field.is_empty() {
+        p.error(
+            path,
+            format!("`{{{text}}}` names no field; write `{{resources.{resource}.<field>}}`"),
+        );
+    } else if let Some(parent) = all.iter().find(|x| x.raw.name == resource) {
+        parent_field_declared(&parent.resolved, field, path, &format!("`{{{text}}}`"), p);
+    }
+}
+
+/// `{incremental.<which>}`: a known incremental value, on a resource that has `incremental`.
+fn incremental_value(res: &Res, path: &str, text: &str, which: &str, p: &mut Problems) {
+    let r = &res.resolved;
+    if !INCREMENTAL_PLACEHOLDERS.contains(&which) {
+        p.error(
+            path,
+            format!(
+                "`{{incremental.{which}}}` is not an incremental value; valid: {}",
+                list(INCREMENTAL_PLACEHOLDERS)
+            ),
+        )
+        .maybe_help(did_you_mean(which, INCREMENTAL_PLACEHOLDERS));
+        return;
+    }
+    let has_incremental =
+        r.endpoint.incremental.is_some() || r.endpoint.params.values().any(is_incremental_param);
+    if !has_incremental {
+        p.error(
+            path,
+            format!(
+                "`{{{text}}}` is used but resource `{}` has no `incremental`",
+                r.name
+            ),
+        )
+        .help("add `incremental: { cursor_path: ..., initial_value: ... }` to the endpoint");
+    }
+}
+
+/// A bare `{name}` in the endpoint path is bound by a resolve param of that name.
+fn path_name_bound(res: &Res, path: &str, endpoint_path: &str, name: &str, p: &mut Problems) {
+    let resolve_params: Vec<&str> = res
+        .resolved
+        .endpoint
+        .params
+        .iter()
+        .filter(|(_, v)| matches!(v, ParamValue::Special(SpecialParam::Resolve(_))))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if resolve_params.contains(&name) {
+        return;
+    }
+    let help = if resolve_params.is_empty() {
+        format!(
+            "bind it with a param `{name}: {{ type: resolve, resource: <parent>, field: <field> }}`, or write `{{resources.<parent>.<field>}}`"
+        )
+    } else {
+        format!("resolve params here: {}", list(&resolve_params))
+    };
+    p.error(
+        path,
+        format!("placeholder `{{{name}}}` in path `{endpoint_path}` is not bound"),
+    )
+    .help(help);
+}
