@@ -16,7 +16,8 @@ pub enum SyncEvent<'a> {
         resource: &'a str,
     },
     /// Records came in. The counts are the resource's running totals (not increments), sent
-    /// every 100 records, when a batch goes to the writer, and once when the stream ends.
+    /// now and then while records arrive (into a database: every 100 records and with each
+    /// batch; as JSON lines: with each 64 KiB written) and once more at the end.
     Fetched {
         /// Resource name.
         resource: &'a str,
