@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use connector_demo_server::{DemoConfig, DemoServer};
-use connector_load::sync::{sync, Progress, Sink, SyncOptions};
+use connector_load::sync::{sync, Sink, SyncOptions};
 use connector_runtime::futures::StreamExt;
 use connector_runtime::{Connector, Options, RunOptions, Secrets};
 use serde::de::DeserializeOwned;
@@ -206,7 +206,6 @@ async fn typed<T: DeserializeOwned + Send + 'static>(
 async fn load(connector: &Connector, sink: Sink) -> Result<(u64, u64, f64), String> {
     let options = SyncOptions {
         resources: Some(vec!["items".to_owned()]),
-        progress: Progress::Quiet,
         ..SyncOptions::default()
     };
     let started = Instant::now();

@@ -5,6 +5,7 @@
 
 mod check;
 mod generate;
+mod progress;
 mod schema;
 mod sync;
 

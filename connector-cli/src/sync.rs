@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use connector_load::sync::{sync, Progress, Sink, SyncOptions, SyncReport};
+use connector_load::sync::{sync_observed, Sink, SyncOptions, SyncReport};
 use connector_load::{open_destination, DestinationUrl};
 use connector_runtime::{Connector, Options, Secrets};
+
+use crate::progress;
 
 /// Arguments of `connector sync`.
 #[derive(Debug, clap::Args)]
@@ -60,17 +62,8 @@ pub struct Args {
     #[arg(long, default_value_t = 4, value_name = "N")]
     concurrency: usize,
     /// Progress display on stderr.
-    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
-    progress: ProgressArg,
-}
-
-/// `--progress` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ProgressArg {
-    Auto,
-    Bars,
-    Lines,
-    Quiet,
+    #[arg(long, value_enum, default_value_t = progress::Mode::Auto)]
+    progress: progress::Mode,
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -138,12 +131,6 @@ pub fn run(args: Args) -> ExitCode {
         resources: args.resources.clone(),
         full_refresh: args.full_refresh,
         concurrency: args.concurrency.max(1),
-        progress: match args.progress {
-            ProgressArg::Auto => Progress::Auto,
-            ProgressArg::Bars => Progress::Bars,
-            ProgressArg::Lines => Progress::Lines,
-            ProgressArg::Quiet => Progress::Quiet,
-        },
         ..SyncOptions::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -153,7 +140,11 @@ pub fn run(args: Args) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(2, format_args!("cannot start the async runtime: {e}")),
     };
-    let report = match runtime.block_on(sync(&connector, sink, &sync_options)) {
+    let display = progress::Display::new(args.progress);
+    let report = runtime.block_on(sync_observed(&connector, sink, &sync_options, &display));
+    // The bars are done before the summary is printed.
+    drop(display);
+    let report = match report {
         Ok(report) => report,
         Err(e) => return fail(2, e),
     };

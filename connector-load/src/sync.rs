@@ -8,8 +8,10 @@
 //! - Records are written in batches of [`SyncOptions::batch_size`]; one batch is written on a
 //!   blocking thread while the next is fetched.
 //! - A failed resource is rolled back and reported; the others still run.
+//! - [`sync_observed`] reports what happens as it happens ([`SyncEvent`]s to a
+//!   [`SyncObserver`]), for a caller to draw progress; the library draws nothing.
 
-mod progress;
+mod observer;
 mod report;
 
 use std::collections::HashMap;
@@ -23,13 +25,12 @@ use futures::StreamExt;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-pub use progress::Progress;
+pub use observer::{SyncEvent, SyncObserver};
 pub use report::{ResourceReport, ResourceStatus, SyncReport};
 
 use crate::destination::{Destination, ResourceWriter};
 use crate::error::{Error, Result};
 use crate::plan::{new_load_id, LoadSummary, ResourceLoadPlan};
-use progress::{Reporter, ResourceProgress};
 
 /// Settings of one sync run.
 #[derive(Debug, Clone)]
@@ -42,8 +43,6 @@ pub struct SyncOptions {
     pub concurrency: usize,
     /// Records per staged batch (default 1000).
     pub batch_size: usize,
-    /// How progress is shown.
-    pub progress: Progress,
 }
 
 impl Default for SyncOptions {
@@ -53,7 +52,6 @@ impl Default for SyncOptions {
             full_refresh: false,
             concurrency: 4,
             batch_size: 1000,
-            progress: Progress::Auto,
         }
     }
 }
@@ -102,12 +100,24 @@ pub fn resources_to_sync(connector: &Connector, wanted: Option<&[String]>) -> Re
 
 /// Runs `connector`'s resources into `sink`. Resource failures are in the report (its `ok` is
 /// false); `Err` only for a run that cannot start (an unknown resource name).
+///
+/// Reports nothing while it runs; [`sync_observed`] does.
 pub async fn sync(connector: &Connector, sink: Sink, options: &SyncOptions) -> Result<SyncReport> {
+    sync_observed(connector, sink, options, &|_: SyncEvent<'_>| {}).await
+}
+
+/// [`sync`], telling `observer` what happens as it happens: each resource's start, its
+/// running counts, and its end (see [`SyncEvent`] and the example at [`SyncObserver`]).
+pub async fn sync_observed(
+    connector: &Connector,
+    sink: Sink,
+    options: &SyncOptions,
+    observer: &dyn SyncObserver,
+) -> Result<SyncReport> {
     let started = Instant::now();
     let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let names = resources_to_sync(connector, options.resources.as_deref())?;
     let load_id = new_load_id();
-    let reporter = Reporter::new(options.progress);
 
     // Level = number of ancestors: a level starts once the one above has finished, so parents
     // are committed before their children.
@@ -128,9 +138,10 @@ pub async fn sync(connector: &Connector, sink: Sink, options: &SyncOptions) -> R
                     sink: &sink,
                     options,
                     load_id: &load_id,
+                    observer,
                 };
-                let progress = reporter.resource(&name);
-                async move { run_resource(context, name, progress).await }
+                observer.on_event(SyncEvent::ResourceStarted { resource: &name });
+                async move { run_resource(context, name).await }
             })
             .buffer_unordered(options.concurrency.max(1))
             .collect()
@@ -170,13 +181,22 @@ struct Context<'a> {
     sink: &'a Sink,
     options: &'a SyncOptions,
     load_id: &'a str,
+    observer: &'a dyn SyncObserver,
 }
 
-async fn run_resource(
-    context: Context<'_>,
-    name: String,
-    mut progress: ResourceProgress,
-) -> ResourceReport {
+impl Context<'_> {
+    /// Tells the observer `resource`'s running counts.
+    fn fetched(&self, resource: &str, stats: &StatsHandle) {
+        self.observer.on_event(SyncEvent::Fetched {
+            resource,
+            records: stats.records(),
+            pages: stats.pages(),
+            retries: stats.retries(),
+        });
+    }
+}
+
+async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
     let started = Instant::now();
     let table = context
         .connector
@@ -186,20 +206,11 @@ async fn run_resource(
     let mut stats = None;
     let outcome = match context.sink {
         Sink::Destination(destination) => {
-            load_resource(
-                context,
-                Arc::clone(destination),
-                &name,
-                &mut progress,
-                &mut stats,
-            )
+            load_resource(context, Arc::clone(destination), &name, &mut stats).await
+        }
+        Sink::JsonLines(out) => write_lines(context, Arc::clone(out), &name, &mut stats)
             .await
-        }
-        Sink::JsonLines(out) => {
-            write_lines(context, Arc::clone(out), &name, &mut progress, &mut stats)
-                .await
-                .map(|()| None)
-        }
+            .map(|()| None),
     };
     let stats = stats.unwrap_or_default();
     let (status, summary, error) = match outcome {
@@ -230,7 +241,9 @@ async fn run_resource(
             .filter(|_| error.is_none()),
         error,
     };
-    progress.finish(&report);
+    context
+        .observer
+        .on_event(SyncEvent::ResourceFinished { report: &report });
     report
 }
 
@@ -280,7 +293,6 @@ async fn load_resource(
     context: Context<'_>,
     destination: Arc<dyn Destination>,
     name: &str,
-    progress: &mut ResourceProgress,
     stats_out: &mut Option<StatsHandle>,
 ) -> std::result::Result<Option<LoadSummary>, String> {
     let connector = context.connector;
@@ -323,7 +335,7 @@ async fn load_resource(
             Some(Ok(record)) => {
                 batch.push(record);
                 if batch.len() % 100 == 0 {
-                    progress.update(stats.records(), stats.pages());
+                    context.fetched(name, &stats);
                 }
                 if batch.len() < batch_size {
                     continue;
@@ -342,7 +354,7 @@ async fn load_resource(
             let result = writer.write_batch(&records);
             (writer, result)
         }));
-        progress.update(stats.records(), stats.pages());
+        context.fetched(name, &stats);
     }
     let mut writer = settle(&mut idle, &mut busy).await?;
     let state = stats
@@ -356,7 +368,7 @@ async fn load_resource(
     })
     .await?
     .map_err(|e| e.to_string())?;
-    progress.update(stats.records(), stats.pages());
+    context.fetched(name, &stats);
     Ok(Some(summary))
 }
 
@@ -364,7 +376,6 @@ async fn write_lines(
     context: Context<'_>,
     out: Arc<Mutex<dyn Write + Send>>,
     name: &str,
-    progress: &mut ResourceProgress,
     stats_out: &mut Option<StatsHandle>,
 ) -> std::result::Result<(), String> {
     let mut stream = context.connector.stream(name, RunOptions::new());
@@ -378,11 +389,11 @@ async fn write_lines(
         buffer.push(b'\n');
         if buffer.len() >= 64 * 1024 {
             flush_lines(&out, &mut buffer)?;
-            progress.update(stats.records(), stats.pages());
+            context.fetched(name, &stats);
         }
     }
     flush_lines(&out, &mut buffer)?;
-    progress.update(stats.records(), stats.pages());
+    context.fetched(name, &stats);
     Ok(())
 }
 

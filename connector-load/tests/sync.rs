@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex};
 
 use connector_demo_server::{data, DemoConfig, DemoServer, Fault, Seed, DEMO_API_KEY};
-use connector_load::sync::{sync, Progress, ResourceStatus, Sink, SyncOptions, SyncReport};
+use connector_load::sync::{
+    sync, sync_observed, ResourceStatus, Sink, SyncEvent, SyncOptions, SyncReport,
+};
 use connector_load::{open_destination, Destination};
 use connector_runtime::{Connector, Options, Secrets};
 use serde_json::{json, Value};
@@ -45,13 +47,6 @@ fn connector(spec_yaml: &str, server: &DemoServer, seed: Seed) -> Connector {
     Connector::new(spec, Secrets::new().with("api_key", DEMO_API_KEY), options).unwrap()
 }
 
-fn quiet() -> SyncOptions {
-    SyncOptions {
-        progress: Progress::Quiet,
-        ..SyncOptions::default()
-    }
-}
-
 async fn run(
     connector: &Connector,
     destination: &Arc<dyn Destination>,
@@ -86,7 +81,7 @@ async fn incremental_runs_ask_only_for_new_data_and_merge_updates() {
         let server = DemoServer::start(DemoConfig::default()).await;
         let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
 
-        let first = run(&connector, &destination, &quiet()).await;
+        let first = run(&connector, &destination, &SyncOptions::default()).await;
         assert!(first.ok, "{first:?}");
         assert_eq!(first.resources[0].records, 250);
         assert_eq!(first.resources[0].table_rows, 250);
@@ -101,7 +96,7 @@ async fn incremental_runs_ask_only_for_new_data_and_merge_updates() {
         // New records: the second run starts at the stored high-water mark.
         server.configure(|c| c.rmm_resources = 300);
         server.reset_stats();
-        let second = run(&connector, &destination, &quiet()).await;
+        let second = run(&connector, &destination, &SyncOptions::default()).await;
         assert!(second.ok, "{second:?}");
         let since = server.stats().params("/rmm/v1/resource", "updated_since");
         assert_eq!(since[0], data::updated_at(250, 0));
@@ -117,7 +112,7 @@ async fn incremental_runs_ask_only_for_new_data_and_merge_updates() {
 
         // Updated records replace their keys.
         server.configure(|c| c.revision = 1);
-        let third = run(&connector, &destination, &quiet()).await;
+        let third = run(&connector, &destination, &SyncOptions::default()).await;
         assert!(third.ok, "{third:?}");
         assert_eq!(
             scalar(&destination, "SELECT COUNT(*) FROM resource_name"),
@@ -150,13 +145,17 @@ async fn a_failure_mid_resource_keeps_the_last_commit_and_the_rerun_completes() 
     for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
         let server = DemoServer::start(DemoConfig::default()).await;
         let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
-        assert!(run(&connector, &destination, &quiet()).await.ok);
+        assert!(
+            run(&connector, &destination, &SyncOptions::default())
+                .await
+                .ok
+        );
         let state_before = destination.state("rmm", "resource_name").unwrap();
 
         // 151 new records over two pages; the second page fails for good.
         server.configure(|c| c.rmm_resources = 400);
         server.set_faults(vec![Fault::fail_after("/rmm/v1/resource", 1, 500)]);
-        let failed = run(&connector, &destination, &quiet()).await;
+        let failed = run(&connector, &destination, &SyncOptions::default()).await;
         assert!(!failed.ok);
         let report = &failed.resources[0];
         assert_eq!(report.status, ResourceStatus::Failed);
@@ -178,7 +177,7 @@ async fn a_failure_mid_resource_keeps_the_last_commit_and_the_rerun_completes() 
         );
 
         server.clear_faults();
-        let rerun = run(&connector, &destination, &quiet()).await;
+        let rerun = run(&connector, &destination, &SyncOptions::default()).await;
         assert!(rerun.ok, "{rerun:?}");
         assert_eq!(
             scalar(&destination, "SELECT COUNT(*) FROM resource_name"),
@@ -200,12 +199,16 @@ async fn full_refresh_ignores_state_and_replaces() {
     let destination = destinations(dir.path()).remove(0);
     let server = DemoServer::start(DemoConfig::default()).await;
     let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
-    assert!(run(&connector, &destination, &quiet()).await.ok);
+    assert!(
+        run(&connector, &destination, &SyncOptions::default())
+            .await
+            .ok
+    );
     server.configure(|c| c.rmm_resources = 120);
     server.reset_stats();
     let options = SyncOptions {
         full_refresh: true,
-        ..quiet()
+        ..SyncOptions::default()
     };
     let report = run(&connector, &destination, &options).await;
     assert!(report.ok);
@@ -225,9 +228,13 @@ async fn jsonl_sink_writes_one_line_per_record() {
     let server = DemoServer::start(DemoConfig::default()).await;
     let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
     let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let report = sync(&connector, Sink::JsonLines(buffer.clone()), &quiet())
-        .await
-        .unwrap();
+    let report = sync(
+        &connector,
+        Sink::JsonLines(buffer.clone()),
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
     assert!(report.ok);
     let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
     let lines: Vec<Value> = text
@@ -248,7 +255,7 @@ async fn unknown_resource_is_refused_before_any_request() {
     let destination = destinations(dir.path()).remove(0);
     let options = SyncOptions {
         resources: Some(vec!["nope".to_owned()]),
-        ..quiet()
+        ..SyncOptions::default()
     };
     let err = sync(&connector, Sink::Destination(destination), &options)
         .await
@@ -267,7 +274,7 @@ async fn report_and_summary_table() {
     let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
     let dir = tempfile::tempdir().unwrap();
     let destination = destinations(dir.path()).remove(0);
-    let report = run(&connector, &destination, &quiet()).await;
+    let report = run(&connector, &destination, &SyncOptions::default()).await;
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["connector"], json!("rmm"));
     assert_eq!(json["ok"], json!(true));
@@ -286,5 +293,74 @@ async fn report_and_summary_table() {
         "{table}"
     );
     assert!(lines[4].starts_with("total"), "{table}");
+    server.shutdown().await;
+}
+
+/// The events of a run, one line each: `started`, `fetched N`, `finished STATUS N`.
+fn observed_lines(events: &Mutex<Vec<String>>) -> Vec<String> {
+    events.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_sees_each_resource_start_fetch_and_finish() {
+    let server = DemoServer::start(DemoConfig::default()).await;
+    let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let events = Mutex::new(Vec::new());
+    let observer = |event: SyncEvent<'_>| {
+        let line = match event {
+            SyncEvent::ResourceStarted { resource } => format!("{resource} started"),
+            SyncEvent::Fetched {
+                resource, records, ..
+            } => format!("{resource} fetched {records}"),
+            SyncEvent::ResourceFinished { report } => format!(
+                "{} finished {:?} {}",
+                report.resource, report.status, report.records
+            ),
+            _ => "other".to_owned(),
+        };
+        assert_eq!(line.split(' ').next(), Some(event.resource()));
+        events.lock().unwrap().push(line);
+    };
+    let sink = Sink::Destination(Arc::clone(&destination));
+    let report = sync_observed(&connector, sink, &SyncOptions::default(), &observer)
+        .await
+        .unwrap();
+    assert!(report.ok, "{report:?}");
+    let lines = observed_lines(&events);
+    assert_eq!(lines.first().unwrap(), "resource_name started", "{lines:?}");
+    assert_eq!(
+        lines.last().unwrap(),
+        "resource_name finished Ok 250",
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[lines.len() - 2],
+        "resource_name fetched 250",
+        "{lines:?}"
+    );
+    assert!(lines[1..lines.len() - 1]
+        .iter()
+        .all(|l| l.starts_with("resource_name fetched ")));
+
+    // A failed resource ends with its failed report.
+    events.lock().unwrap().clear();
+    server.configure(|c| c.rmm_resources = 400);
+    server.set_faults(vec![Fault::fail_after("/rmm/v1/resource", 1, 500)]);
+    let sink = Sink::Destination(Arc::clone(&destination));
+    let report = sync_observed(&connector, sink, &SyncOptions::default(), &observer)
+        .await
+        .unwrap();
+    assert!(!report.ok);
+    let lines = observed_lines(&events);
+    assert_eq!(lines.first().unwrap(), "resource_name started", "{lines:?}");
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("resource_name finished Failed"),
+        "{lines:?}"
+    );
     server.shutdown().await;
 }
