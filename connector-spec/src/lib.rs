@@ -65,6 +65,3 @@ pub use nullable::Nullable;
 pub use relations::{ParentBinding, ParentLink, Where};
 #[cfg(feature = "yaml")]
 pub use resolve::ResolveError;
-/// The `{placeholder}` grammar under its former name (validation's imports).
-#[cfg(feature = "yaml")]
-pub(crate) use template as placeholder;

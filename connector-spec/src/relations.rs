@@ -8,7 +8,7 @@
 //! itself.
 
 use crate::model::*;
-use crate::placeholder::{json_strings, placeholders, PlaceholderKind};
+use crate::template::{json_strings, placeholders, PlaceholderKind};
 use crate::merge::MergedResource;
 
 /// How a child resource binds to its parent.

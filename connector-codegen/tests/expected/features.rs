@@ -4,38 +4,102 @@
 /// `[sources.<name>]` in secrets.toml.
 pub const NAME: &str = "features";
 
-/// The validated spec as JSON, read by the runtime when a [`Client`] is built.
+/// The resolved spec (defaults filled, selectors and templates parsed) as JSON: what
+/// the runtime runs when a [`Client`] is built, read without a YAML library.
 pub const SPEC_JSON: &str = r#"{
   "name": "features",
   "description": "A made-up API exercising every generator feature.\nSecond line of the description.\n",
   "client": {
     "base_url": "https://api.example.com",
-    "headers": {
-      "X-Tenant": {
-        "secret": "tenant_id"
+    "auth": {
+      "bearer": {
+        "token": {
+          "secret": "token"
+        }
       }
     },
-    "auth": {
-      "type": "bearer",
-      "token": {
-        "secret": "token"
-      }
-    }
-  },
-  "resource_defaults": {
-    "primary_key": "id"
+    "timeout_seconds": 60.0,
+    "rate_limit": null,
+    "concurrency": 8,
+    "follow_cross_origin_links": true
   },
   "resources": [
     {
       "name": "repos",
-      "endpoint": {
-        "path": "/repos",
-        "paginator": {
-          "type": "json_link",
-          "next_url_path": "links.next"
-        },
-        "data_selector": "data.items"
+      "table_name": "repos",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/repos"
+          }
+        ]
       },
+      "params": [],
+      "headers": [
+        [
+          "X-Tenant",
+          {
+            "secret": "tenant_id"
+          }
+        ]
+      ],
+      "json": null,
+      "form": null,
+      "auth": {
+        "bearer": {
+          "token": {
+            "secret": "token"
+          }
+        }
+      },
+      "paginator": {
+        "json_link": {
+          "next_url_path": {
+            "text": "links.next",
+            "segments": [
+              {
+                "key": "links"
+              },
+              {
+                "key": "next"
+              }
+            ]
+          },
+          "stop": {
+            "condition": null,
+            "has_more_path": null,
+            "stop_after_empty_page": false
+          }
+        }
+      },
+      "data_selector": {
+        "text": "data.items",
+        "segments": [
+          {
+            "key": "data"
+          },
+          {
+            "key": "items"
+          }
+        ]
+      },
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": null,
+        "max_retries": 4,
+        "backoff_factor": 1.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
+      },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "append",
+      "merge_strategy": "delete-insert",
       "columns": {
         "id": {
           "data_type": "bigint",
@@ -102,19 +166,81 @@ pub const SPEC_JSON: &str = r#"{
           "data_type": "json"
         }
       },
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
       "samples": [
         "samples/repos.json"
       ]
     },
     {
       "name": "issues",
-      "endpoint": {
-        "path": "/repos/{resources.repos.id}/issues",
-        "paginator": {
-          "type": "header_link"
+      "table_name": "issues",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/repos/"
+          },
+          {
+            "placeholder": {
+              "text": "resources.repos.id",
+              "offset": 7,
+              "kind": {
+                "parent_field": {
+                  "resource": "repos",
+                  "field": "id"
+                }
+              }
+            }
+          },
+          {
+            "text": "/issues"
+          }
+        ]
+      },
+      "params": [],
+      "headers": [
+        [
+          "X-Tenant",
+          {
+            "secret": "tenant_id"
+          }
+        ]
+      ],
+      "json": null,
+      "form": null,
+      "auth": {
+        "bearer": {
+          "token": {
+            "secret": "token"
+          }
         }
       },
-      "primary_key": "number",
+      "paginator": {
+        "header_link": {
+          "links_next_key": "next"
+        }
+      },
+      "data_selector": null,
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": null,
+        "max_retries": 4,
+        "backoff_factor": 1.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
+      },
+      "primary_key": [
+        "number"
+      ],
+      "merge_key": [],
+      "disposition": "append",
+      "merge_strategy": "delete-insert",
       "columns": {
         "number": {
           "data_type": "bigint",
@@ -124,37 +250,231 @@ pub const SPEC_JSON: &str = r#"{
           "data_type": "text"
         }
       },
+      "parent": {
+        "resource": "repos",
+        "placeholders": [
+          [
+            "resources.repos.id",
+            {
+              "text": "id",
+              "segments": [
+                {
+                  "key": "id"
+                }
+              ]
+            }
+          ]
+        ],
+        "key_fields": [
+          {
+            "text": "id",
+            "segments": [
+              {
+                "key": "id"
+              }
+            ]
+          }
+        ]
+      },
       "include_from_parent": [
-        "id",
-        "full-name",
-        "owner"
-      ]
+        {
+          "field": {
+            "text": "id",
+            "segments": [
+              {
+                "key": "id"
+              }
+            ]
+          },
+          "column": "_repos_id"
+        },
+        {
+          "field": {
+            "text": "full-name",
+            "segments": [
+              {
+                "key": "full-name"
+              }
+            ]
+          },
+          "column": "_repos_full-name"
+        },
+        {
+          "field": {
+            "text": "owner",
+            "segments": [
+              {
+                "key": "owner"
+              }
+            ]
+          },
+          "column": "_repos_owner"
+        }
+      ],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     },
     {
       "name": "events",
-      "endpoint": {
-        "path": "/events",
-        "paginator": "single_page"
-      }
+      "table_name": "events",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/events"
+          }
+        ]
+      },
+      "params": [],
+      "headers": [
+        [
+          "X-Tenant",
+          {
+            "secret": "tenant_id"
+          }
+        ]
+      ],
+      "json": null,
+      "form": null,
+      "auth": {
+        "bearer": {
+          "token": {
+            "secret": "token"
+          }
+        }
+      },
+      "paginator": "single_page",
+      "data_selector": null,
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": null,
+        "max_retries": 4,
+        "backoff_factor": 1.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
+      },
+      "primary_key": [
+        "id"
+      ],
+      "merge_key": [],
+      "disposition": "append",
+      "merge_strategy": "delete-insert",
+      "columns": {},
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     },
     {
       "name": "resources",
-      "endpoint": {
-        "path": "/meta/resources",
-        "params": {
-          "per_page": 100
-        },
-        "paginator": {
-          "type": "offset",
-          "limit": 100
+      "table_name": "resources",
+      "method": "GET",
+      "path": {
+        "parts": [
+          {
+            "text": "/meta/resources"
+          }
+        ]
+      },
+      "params": [
+        [
+          "per_page",
+          {
+            "template": {
+              "parts": [
+                {
+                  "text": "100"
+                }
+              ]
+            }
+          }
+        ]
+      ],
+      "headers": [
+        [
+          "X-Tenant",
+          {
+            "secret": "tenant_id"
+          }
+        ]
+      ],
+      "json": null,
+      "form": null,
+      "auth": {
+        "bearer": {
+          "token": {
+            "secret": "token"
+          }
         }
+      },
+      "paginator": {
+        "offset": {
+          "limit": 100,
+          "offset": 0,
+          "offset_at": {
+            "query": "offset"
+          },
+          "limit_at": {
+            "query": "limit"
+          },
+          "total_path": {
+            "text": "total",
+            "segments": [
+              {
+                "key": "total"
+              }
+            ]
+          },
+          "maximum_offset": null,
+          "stop": {
+            "condition": null,
+            "has_more_path": null,
+            "stop_after_empty_page": true
+          }
+        }
+      },
+      "data_selector": null,
+      "incremental": null,
+      "response_actions": [],
+      "retry": {
+        "retry_on_status_codes": null,
+        "max_retries": 4,
+        "backoff_factor": 1.0,
+        "max_retry_delay": 300.0,
+        "respect_retry_after": true,
+        "retry_after_min_wait": 0.0
       },
       "primary_key": [
         "kind",
         "key"
       ],
-      "write_disposition": "replace"
+      "merge_key": [],
+      "disposition": "replace",
+      "merge_strategy": "delete-insert",
+      "columns": {},
+      "parent": null,
+      "include_from_parent": [],
+      "selected": true,
+      "parallelized": false,
+      "max_table_nesting": null,
+      "samples": []
     }
+  ],
+  "dependency_order": [
+    "repos",
+    "issues",
+    "events",
+    "resources"
+  ],
+  "secrets": [
+    "tenant_id",
+    "token"
   ]
 }"#;
 
@@ -821,157 +1141,6 @@ impl Secrets {
     }
 }
 
-/// What a loader needs to know about one resource without its record type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourceInfo {
-    /// Resource name, as passed to the runtime.
-    pub name: &'static str,
-    /// Destination table.
-    pub table: &'static str,
-    /// Primary key columns (empty when none).
-    pub primary_key: &'static [&'static str],
-    /// `append`, `replace`, `merge` or `skip`.
-    pub write_disposition: &'static str,
-    /// The parent resource of a child.
-    pub parent: ::std::option::Option<&'static str>,
-    /// Declared columns, then the `_<parent>_<field>` columns of a child.
-    pub columns: &'static [ColumnInfo],
-}
-
-/// One declared column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ColumnInfo {
-    /// The field name in the JSON record.
-    pub name: &'static str,
-    /// dlt data type (`text`, `bigint`, `json list of text`, ...).
-    pub data_type: &'static str,
-    /// Whether the value may be null or absent.
-    pub nullable: bool,
-}
-
-/// Every resource, in spec order.
-pub const RESOURCES: &[ResourceInfo] = &[
-    ResourceInfo {
-        name: "repos",
-        table: "repos",
-        primary_key: &["id"],
-        write_disposition: "append",
-        parent: ::std::option::Option::None,
-        columns: &[
-            ColumnInfo {
-                name: "id",
-                data_type: "bigint",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "full-name",
-                data_type: "text",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "type",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "2fa",
-                data_type: "bool",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "stargazersCount",
-                data_type: "bigint",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "score",
-                data_type: "double",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "price",
-                data_type: "decimal",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "created_at",
-                data_type: "timestamp",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "owner",
-                data_type: "json object",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "topics",
-                data_type: "json list of text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "labels",
-                data_type: "json list of json object",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "settings",
-                data_type: "json",
-                nullable: true,
-            },
-        ],
-    },
-    ResourceInfo {
-        name: "issues",
-        table: "issues",
-        primary_key: &["number"],
-        write_disposition: "append",
-        parent: ::std::option::Option::Some("repos"),
-        columns: &[
-            ColumnInfo {
-                name: "number",
-                data_type: "bigint",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "title",
-                data_type: "text",
-                nullable: true,
-            },
-            ColumnInfo {
-                name: "_repos_id",
-                data_type: "bigint",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "_repos_full-name",
-                data_type: "text",
-                nullable: false,
-            },
-            ColumnInfo {
-                name: "_repos_owner",
-                data_type: "json object",
-                nullable: false,
-            },
-        ],
-    },
-    ResourceInfo {
-        name: "events",
-        table: "events",
-        primary_key: &["id"],
-        write_disposition: "append",
-        parent: ::std::option::Option::None,
-        columns: &[],
-    },
-    ResourceInfo {
-        name: "resources",
-        table: "resources",
-        primary_key: &["kind", "key"],
-        write_disposition: "replace",
-        parent: ::std::option::Option::None,
-        columns: &[],
-    },
-];
-
 /// The typed `features` connector: one method per resource.
 ///
 /// Cheap to clone; every clone shares the runtime's HTTP client, token cache and rate limit.
@@ -994,7 +1163,7 @@ impl Client {
         options: ::connector_runtime::Options,
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
         let spec = ::connector_runtime::serde_json::from_str::<
-            ::connector_runtime::connector_spec::Spec,
+            ::connector_runtime::connector_spec::ResolvedSpec,
         >(SPEC_JSON)
             .map_err(|err| ::connector_runtime::Error::Config {
                 resource: ::std::string::String::from("client"),
@@ -1008,11 +1177,6 @@ impl Client {
             options,
         )?;
         ::std::result::Result::Ok(Client { connector })
-    }
-
-    /// Every resource of the spec, for loaders that drive resources generically.
-    pub fn resources() -> &'static [ResourceInfo] {
-        RESOURCES
     }
 
     /// The untyped runtime connector: any resource by name, records as JSON.

@@ -184,27 +184,6 @@ fn is_lower_snake(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// A name as generated code spells it: snake case, runs of other characters as one `_`.
-pub(crate) fn sanitize(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && prev_lower && !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            out.push(c.to_ascii_lowercase());
-        } else {
-            prev_lower = false;
-            if !out.is_empty() && !out.ends_with('_') {
-                out.push('_');
-            }
-        }
-    }
-    out.trim_end_matches('_').to_owned()
-}
-
 fn is_incremental_param(value: &ParamValue) -> bool {
     matches!(value, ParamValue::Special(SpecialParam::Incremental(_)))
 }

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use crate::model::*;
 
-use super::{is_lower_snake, sanitize, Problems, Res};
+use super::{is_lower_snake, Problems, Res};
+use crate::naming::{sanitize, Case};
 
 pub(super) fn connector_name(spec: &Spec, p: &mut Problems) {
     if !is_lower_snake(&spec.name) {
-        let fixed = sanitize(&spec.name);
+        let fixed = sanitize(&spec.name, Case::Snake);
         let e = p.error(
             "name",
             format!(
@@ -40,8 +41,8 @@ pub(super) fn resource_names(resources: &[Res], p: &mut Problems) {
             continue;
         }
         seen.insert(name.clone(), res.index);
-        let clean = sanitize(name);
-        if clean.is_empty() {
+        let clean = sanitize(name, Case::Snake);
+        if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
             p.error(
                 name_path.clone(),
                 format!(

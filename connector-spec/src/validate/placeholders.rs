@@ -1,11 +1,12 @@
 //! `{placeholder}`s in a resource's request: each one is something the runtime can fill.
 //!
 //! The strings that may hold placeholders (the path, literal params and headers, the JSON
-//! body) are collected once, each with where it was written; then each placeholder is checked
-//! by its kind.
+//! body) are collected once, each with where it was written; each is parsed with the one
+//! template grammar the runtime renders (so `check` refuses what would fail at run time), then
+//! each placeholder is checked by its kind.
 
 use crate::model::*;
-use crate::placeholder::{json_strings, placeholders, PlaceholderKind, INCREMENTAL_PLACEHOLDERS};
+use crate::template::{json_strings, PlaceholderKind, Template, INCREMENTAL_PLACEHOLDERS};
 use crate::suggest::{did_you_mean, list};
 
 use super::{is_incremental_param, parent_field_declared, Problems, Res};
@@ -22,7 +23,16 @@ struct RequestString {
 /// Every `{placeholder}` in a resource's request is one the runtime can fill.
 pub(super) fn placeholders_bound(spec: &Spec, res: &Res, all: &[Res], p: &mut Problems) {
     for s in request_strings(spec, res) {
-        for ph in placeholders(&s.text) {
+        let template = match Template::parse(&s.text) {
+            Ok(template) => template,
+            Err(e) => {
+                p.error(s.path.clone(), format!("`{}`: {e}", s.text)).help(
+                    "a placeholder is `{name}`; write `{{` and `}}` for literal braces",
+                );
+                continue;
+            }
+        };
+        for ph in template.placeholders() {
             match &ph.kind {
                 PlaceholderKind::ParentField { resource, field } => {
                     parent_field(res, all, &s.path, &ph.text, resource, field, p);
@@ -190,4 +200,32 @@ fn path_name_bound(res: &Res, path: &str, endpoint_path: &str, name: &str, p: &m
         format!("placeholder `{{{name}}}` in path `{endpoint_path}` is not bound"),
     )
     .help(help);
+}
+
+#[cfg(test)]
+mod tests {
+    const HEAD: &str = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n";
+
+    fn errors(resources: &str) -> Vec<crate::Diagnostic> {
+        crate::parse_str(&format!("{HEAD}{resources}"), "t.yaml").unwrap_err()
+    }
+
+    #[test]
+    fn an_unclosed_brace_is_a_check_error_at_its_line() {
+        // It used to pass `connector check` and fail only when the runtime built the connector.
+        let found = errors("  - name: a\n    endpoint: { path: '/a/{id' }\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].line, 5);
+        assert_eq!(
+            found[0].message,
+            "`/a/{id`: `{` at character 4 has no closing `}` (write `{{` for a literal brace)"
+        );
+        let found = errors(
+            "  - name: a\n    endpoint:\n      path: /a\n      headers: { X-Q: 'v{}' }\n",
+        );
+        assert_eq!(found[0].line, 7, "{found:?}");
+        assert!(found[0].message.contains("empty placeholder"), "{found:?}");
+        let found = errors("  - name: a\n    endpoint:\n      path: /a\n      method: POST\n      json: { q: ['{x'] }\n");
+        assert_eq!(found[0].key_path, "resources[0].endpoint.json.q[0]", "{found:?}");
+    }
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::model::*;
 
-use super::{is_lower_snake, sanitize, Problems};
+use super::{is_lower_snake, Problems};
+use crate::naming::{sanitize, Case};
 
 /// Secret names: lower snake case, one meaning each.
 pub(super) fn secrets(spec: &Spec, p: &mut Problems) {
@@ -12,7 +13,7 @@ pub(super) fn secrets(spec: &Spec, p: &mut Problems) {
     for (path, name) in spec.secret_refs() {
         let secret_path = format!("{path}.secret");
         if !is_lower_snake(name) {
-            let fixed = sanitize(name);
+            let fixed = sanitize(name, Case::Snake);
             let e = p.error(
                 secret_path.clone(),
                 format!(
