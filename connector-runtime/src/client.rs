@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use connector_spec::{ResponseAction, ResponseActionKind};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use tracing::Instrument;
 use url::Url;
 
 use crate::auth::Authenticator;
-use crate::paginate::Request;
 use crate::rate_limit::Limiter;
 use crate::redact::Redactor;
+use crate::request::{Header, Request};
 use crate::retry::RetryPolicy;
 use crate::stats::StatsHandle;
 use crate::Error;
@@ -27,14 +27,6 @@ pub(crate) struct Http {
     pub(crate) base_url: Url,
     pub(crate) limiter: Limiter,
     pub(crate) redactor: Redactor,
-}
-
-/// A header to send; `secret` ones are never sent to another origin.
-#[derive(Debug, Clone)]
-pub(crate) struct Header {
-    pub(crate) name: HeaderName,
-    pub(crate) value: HeaderValue,
-    pub(crate) secret: bool,
 }
 
 /// Everything one logical request needs (its retries included).
@@ -58,54 +50,6 @@ pub(crate) enum Outcome {
         body: Bytes,
     },
     Ignored,
-}
-
-/// Joins an endpoint path to base_url: one slash between them whatever either side has; an
-/// absolute `http(s)://` path ignores base_url.
-pub(crate) fn join_url(base: &Url, path: &str) -> Result<Url, url::ParseError> {
-    let path = path.trim();
-    let lower = path.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        return Url::parse(path);
-    }
-    if path.is_empty() {
-        return Ok(base.clone());
-    }
-    let mut base = base.clone();
-    base.set_query(None);
-    base.set_fragment(None);
-    let joined = format!(
-        "{}/{}",
-        base.as_str().trim_end_matches('/'),
-        path.trim_start_matches('/')
-    );
-    Url::parse(&joined)
-}
-
-/// What went wrong in a reqwest error, without the URL (which may carry a secret).
-pub(crate) fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else if error.is_body() || error.is_decode() {
-        "response body interrupted"
-    } else if error.is_redirect() {
-        "redirect refused"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut source = std::error::Error::source(error);
-    while let Some(s) = source {
-        let piece = s.to_string();
-        if !text.contains(&piece) {
-            text.push_str(": ");
-            text.push_str(&piece);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// Why an attempt is being retried.
@@ -183,7 +127,7 @@ impl Http {
 
             let reason = match result {
                 Err(e) => {
-                    let message = describe(&e);
+                    let message = crate::error::describe_transport(&e);
                     tracing::debug!(parent: &span, error = %message, "request failed");
                     RetryReason::Transport(message)
                 }
@@ -326,24 +270,6 @@ fn match_action(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn joins_paths() {
-        let base = Url::parse("https://h.test/api/").unwrap();
-        for (path, want) in [
-            ("/v1/x", "https://h.test/api/v1/x"),
-            ("v1/x", "https://h.test/api/v1/x"),
-            ("", "https://h.test/api/"),
-            ("https://other.test/y", "https://other.test/y"),
-        ] {
-            assert_eq!(join_url(&base, path).unwrap().as_str(), want, "{path}");
-        }
-        let bare = Url::parse("https://h.test").unwrap();
-        assert_eq!(
-            join_url(&bare, "/v1").unwrap().as_str(),
-            "https://h.test/v1"
-        );
-    }
 
     #[test]
     fn actions_match_status_and_content() {

@@ -102,7 +102,11 @@ impl IncrementalPlan {
         window: &Window,
         resource: &str,
     ) -> Result<Decision, Error> {
-        let cursor = self.config.cursor_path.first(record).filter(|v| !v.is_null());
+        let cursor = self
+            .config
+            .cursor_path
+            .first(record)
+            .filter(|v| !v.is_null());
         let Some(cursor) = cursor else {
             return match self.config.on_cursor_value_missing {
                 OnCursorValueMissing::Raise => Err(Error::MissingCursor {

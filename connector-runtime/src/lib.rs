@@ -49,17 +49,11 @@
 //! JSON-lines / CSV bodies; `parallelized` is ignored (children
 //! always run with the connector's concurrency bound).
 
-mod auth;
-mod client;
-mod connector;
+// Modules in dependency order, leaves first: each uses only modules above it.
 mod decode;
 mod error;
 mod incremental;
-mod lookahead;
 mod options;
-mod paginate;
-mod parent;
-mod plan;
 mod rate_limit;
 pub mod record;
 mod redact;
@@ -67,8 +61,26 @@ mod retry;
 mod secrets;
 mod select;
 mod stats;
+mod task;
+mod urls;
+
+mod auth;
+mod plan;
+mod request;
+
+mod client;
+mod paginate;
+
+mod engine;
+mod page_prefetch;
+
+mod pages;
+mod pipeline;
+
+mod fan_out;
 mod stream;
-mod template;
+
+mod connector;
 
 pub use connector::Connector;
 pub use error::Error;

@@ -5,19 +5,17 @@
 use std::sync::Arc;
 
 use connector_spec::resolved::{
-    HeaderSource, IncludedField, ParamSource, ParentPlan, PaginatorPlan, ResolvedResource,
+    HeaderSource, IncludedField, PaginatorPlan, ParamSource, ParentPlan, ResolvedResource,
     TextSource,
 };
-use connector_spec::template::{JsonTemplate, Placeholder, PlaceholderKind, Template};
+use connector_spec::template::{JsonTemplate, Template};
 use connector_spec::{Method, ResponseAction};
-use reqwest::header::{HeaderName, HeaderValue};
-use serde_json::Value;
+use reqwest::header::HeaderName;
 
 use crate::auth::Authenticator;
-use crate::client::Header;
-use crate::incremental::{IncrementalPlan, Window};
+use crate::incremental::IncrementalPlan;
 use crate::retry::RetryPolicy;
-use crate::secrets::{value_of, Secrets};
+use crate::secrets::Secrets;
 use crate::select::Selector;
 use crate::Error;
 
@@ -37,22 +35,6 @@ pub(crate) struct ResourcePlan {
     pub(crate) incremental: Option<IncrementalPlan>,
     pub(crate) parent: Option<ParentPlan>,
     pub(crate) include_from_parent: Vec<IncludedField>,
-}
-
-/// What a placeholder may be bound to for one request sequence.
-pub(crate) struct Bindings<'a> {
-    pub(crate) parent: Option<(&'a ParentPlan, &'a Value)>,
-    pub(crate) window: Option<&'a Window>,
-}
-
-impl Bindings<'_> {
-    pub(crate) fn lookup(&self, placeholder: &Placeholder) -> Option<Value> {
-        if let PlaceholderKind::Incremental(which) = &placeholder.kind {
-            return self.window.and_then(|w| w.get(which)).cloned();
-        }
-        let (plan, record) = self.parent?;
-        plan.field_for(&placeholder.text)?.first(record).cloned()
-    }
 }
 
 fn method(m: Method) -> reqwest::Method {
@@ -106,77 +88,5 @@ impl ResourcePlan {
             include_from_parent: resolved.include_from_parent.clone(),
             name,
         })
-    }
-
-    /// The headers of one request sequence, placeholders filled.
-    pub(crate) fn render_headers(
-        &self,
-        bindings: &Bindings<'_>,
-        secrets: &Secrets,
-    ) -> Result<Vec<Header>, Error> {
-        self.headers
-            .iter()
-            .map(|(name, plan)| {
-                let (text, secret) = match plan {
-                    HeaderSource::Secret(s) => (
-                        secrets
-                            .get(s)
-                            .map(|v| v.expose().to_owned())
-                            .ok_or_else(|| self.unbound(s))?,
-                        true,
-                    ),
-                    HeaderSource::Template(t) => (
-                        t.render(&|p| bindings.lookup(p), |s| s.to_owned())
-                            .map_err(|p| self.unbound(&p.text))?,
-                        false,
-                    ),
-                };
-                let mut value = HeaderValue::from_str(&text).map_err(|_| Error::Config {
-                    resource: self.name.clone(),
-                    message: format!(
-                        "header `{name}` has a value that is not a valid header value"
-                    ),
-                })?;
-                value.set_sensitive(secret);
-                Ok(Header {
-                    name: name.clone(),
-                    value,
-                    secret,
-                })
-            })
-            .collect()
-    }
-
-    /// The form body, secrets filled.
-    pub(crate) fn render_form(
-        &self,
-        secrets: &Secrets,
-    ) -> Result<Option<Vec<(String, String)>>, Error> {
-        self.form
-            .as_ref()
-            .map(|form| {
-                form.iter()
-                    .map(|(k, v)| {
-                        value_of(v, secrets)
-                            .map(|s| (k.clone(), s.expose().to_owned()))
-                            .map_err(|m| Error::Config {
-                                resource: self.name.clone(),
-                                message: m,
-                            })
-                    })
-                    .collect()
-            })
-            .transpose()
-    }
-
-    pub(crate) fn unbound(&self, placeholder: &str) -> Error {
-        Error::Config {
-            resource: self.name.clone(),
-            message: format!(
-                "placeholder `{{{placeholder}}}` has no value: it is not a known placeholder \
-                 (resources.<parent>.<field>, incremental.start_value|initial_value|last_value|end_value, \
-                 parent_id, or a resolve param), or the parent record lacks that field"
-            ),
-        }
     }
 }

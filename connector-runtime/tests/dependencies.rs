@@ -14,7 +14,16 @@ const SPEC_TOOLING: &[&str] = &["serde_yaml", "yaml-rust2", "schemars", "strsim"
 fn linked(package: &str) -> BTreeSet<String> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let output = Command::new(env!("CARGO"))
-        .args(["tree", "--offline", "-e", "normal", "--prefix", "none", "-p", package])
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "-p",
+            package,
+        ])
         .arg("--manifest-path")
         .arg(&manifest)
         .output()
@@ -50,5 +59,8 @@ fn runtime_and_generated_code_link_no_spec_tooling() {
     }
     // The check can fail: the CLI, which loads YAML, does link them.
     let cli = linked("connector-cli");
-    assert!(cli.contains("serde_yaml") && cli.contains("schemars"), "{cli:?}");
+    assert!(
+        cli.contains("serde_yaml") && cli.contains("schemars"),
+        "{cli:?}"
+    );
 }

@@ -20,9 +20,9 @@ use url::Url;
 
 use super::bearer::sensitive;
 use super::{AuthEnv, Authenticator};
-use crate::client::join_url;
 use crate::rate_limit::Limiter;
 use crate::redact::Redactor;
+use crate::urls::join_url;
 use crate::{Error, SecretString};
 
 /// Attempts at the token endpoint before giving up.
@@ -163,7 +163,7 @@ impl OAuth2Auth {
                             None,
                             format!(
                                 "token request failed after {attempt} attempts: {}",
-                                crate::client::describe(&e)
+                                crate::error::describe_transport(&e)
                             ),
                             b"",
                         ))

@@ -17,7 +17,7 @@
 //! (dlt#1414). A page shorter than `limit` does not stop pagination by itself: APIs that cap
 //! the page size below the requested limit would otherwise lose data.
 //!
-//! The driver (in `stream.rs`) adds two guards for every paginator: a cursor, link or page
+//! The page loop (in `pages.rs`) adds two guards for every paginator: a cursor, link or page
 //! token seen twice is an error naming it, and `Options::max_pages` is a hard cap that errors.
 
 mod auto;
@@ -29,45 +29,13 @@ mod offset;
 mod page_number;
 mod single;
 
-use connector_spec::resolved::{PaginatorPlan, RequestField, StopRule, StopRules as StopRulesPlan};
+use connector_spec::resolved::{PaginatorPlan, StopRule, StopRules as StopRulesPlan};
+use connector_spec::template::value_text;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use url::Url;
 
-use crate::select::{set_path, Selector};
-use crate::template::value_text;
-
-/// The parts of a request a paginator may change.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Request {
-    pub(crate) url: Url,
-    pub(crate) query: Vec<(String, String)>,
-    pub(crate) json: Option<Value>,
-}
-
-impl Request {
-    /// Sets a query parameter, replacing an earlier value of the same name.
-    pub(crate) fn set_query(&mut self, name: &str, value: String) {
-        self.query.retain(|(k, _)| k != name);
-        self.query.push((name.to_owned(), value));
-    }
-
-    /// Sets a value at a key path of the JSON body, creating the body if needed.
-    pub(crate) fn set_body(&mut self, path: &[String], value: Value) {
-        let body = self
-            .json
-            .get_or_insert_with(|| Value::Object(Default::default()));
-        set_path(body, path, value);
-    }
-
-    /// Writes a paginator value where the spec says it goes.
-    pub(crate) fn set(&mut self, field: &RequestField, value: Value) {
-        match field {
-            RequestField::Query(name) => self.set_query(name, value_text(&value)),
-            RequestField::Body(path) => self.set_body(path, value),
-        }
-    }
-}
+use crate::request::Request;
+use crate::select::Selector;
 
 /// What a paginator sees of a response.
 pub(crate) struct Page<'a> {

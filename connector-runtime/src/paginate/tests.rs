@@ -1,6 +1,7 @@
 use connector_spec::resolved::PaginatorPlan;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
+use url::Url;
 
 use super::*;
 
@@ -66,7 +67,8 @@ fn page_number(options: &str) -> Box<dyn Paginator> {
 
 #[test]
 fn has_more_true_does_not_override_maximum() {
-    let p = page_number(", base_page: 1, maximum_page: 3, has_more_path: has_more, total_path: null");
+    let p =
+        page_number(", base_page: 1, maximum_page: 3, has_more_path: has_more, total_path: null");
     let body = json!({"items": [1], "has_more": true});
     let (seen, last) = run(p, &[body.clone(), body.clone(), body]);
     assert_eq!(seen, ["page=1", "page=2"]);
@@ -117,4 +119,3 @@ fn stop_condition_wins() {
     assert_eq!(seen, ["offset=0&limit=10", "offset=10&limit=10"]);
     assert_eq!(last, Ok(Flow::Stop));
 }
-

@@ -1,4 +1,4 @@
-//! Page prefetch: once a paginator knows the requests ahead (page numbers or offsets with a
+//! Page prefetch (the root-side prefetch): once a paginator knows the requests ahead (page numbers or offsets with a
 //! total), up to `concurrency` of them are in flight at once, each in a spawned task that goes
 //! through the same retries, rate limit, Retry-After and auth as any request.
 //!
@@ -14,13 +14,14 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use tracing::Instrument;
 
-use crate::client::{Call, Header, Outcome};
-use crate::connector::Engine;
+use crate::client::{Call, Outcome};
 use crate::decode::{Direct, RecordType, Split};
-use crate::paginate::{Paginator, Request};
-use crate::parent::AbortOnDrop;
+use crate::engine::Engine;
+use crate::paginate::Paginator;
 use crate::plan::ResourcePlan;
+use crate::request::{Header, Request};
 use crate::stats::StatsHandle;
+use crate::task::AbortOnDrop;
 use crate::Error;
 
 /// A page request's result, or nothing when a response action ignored it.

@@ -1,4 +1,4 @@
-//! Parent-child fan-out: the child runs once per parent record, with a fresh paginator each
+//! Parent-child fan-out (the child-side prefetch): the child runs once per parent record, with a fresh paginator each
 //! time (dlt has had bugs from a paginator shared across parents), up to `concurrency` parents
 //! at once, children yielded in parent order.
 //!
@@ -6,22 +6,20 @@
 //! consumer reads the current one; later pages of a parent are fetched when reached. Memory is
 //! thus bounded by `concurrency` pages. Dropping the stream aborts the tasks.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures::stream;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::connector::Engine;
 use crate::decode::RecordType;
+use crate::engine::Engine;
+use crate::pages::{pages, PageStream, RecordStream, Sequence};
 use crate::plan::ResourcePlan;
 use crate::stats::StatsHandle;
-use crate::stream::{pages, PageStream, RecordStream, Sequence};
-use crate::template::value_text;
+use crate::task::AbortOnDrop;
 use crate::{Error, IncrementalState, RunOptions};
+use connector_spec::template::value_text;
 
 pub(crate) fn child_sequence(
     engine: Arc<Engine>,
@@ -51,23 +49,6 @@ pub(crate) fn child_sequence(
         window,
         stats,
         span,
-    }
-}
-
-/// Aborts a spawned task when dropped, so dropping a stream cancels its prefetches.
-pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
     }
 }
 
