@@ -224,7 +224,11 @@ pub(crate) fn secrets(spec: &ResolvedSpec, fields: &[(String, String)]) -> Token
 }
 
 /// The `Client` struct and its methods.
-pub(crate) fn client(spec: &ResolvedSpec, methods: &[MethodPlan], types: &TypesPlan) -> TokenStream {
+pub(crate) fn client(
+    spec: &ResolvedSpec,
+    methods: &[MethodPlan],
+    types: &TypesPlan,
+) -> TokenStream {
     let connector = &spec.name;
     let record = |resource: &str| {
         let ident = types.record_of.get(resource).cloned().unwrap_or_default();

@@ -194,7 +194,6 @@ fn preview(value: &Value) -> String {
     format!("{kind} `{text}`")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,10 +43,7 @@ pub(crate) struct TypesPlan {
 }
 
 /// Plans every struct of a spec; problems are pushed, never returned early.
-pub(crate) fn plan(
-    resources: &[ResolvedResource],
-    problems: &mut Vec<Problem>,
-) -> TypesPlan {
+pub(crate) fn plan(resources: &[ResolvedResource], problems: &mut Vec<Problem>) -> TypesPlan {
     let mut out = TypesPlan::default();
     let record_names = record_type_names(resources);
     // Names already taken in `types`, with the key path that took them (collision messages).

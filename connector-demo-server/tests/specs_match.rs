@@ -9,7 +9,7 @@ use std::path::Path;
 use common::{client, client_credentials_token, refresh_token};
 use connector_demo_server::{DemoConfig, DemoServer, Seed, DEMO_ACCOUNT_ID, DEMO_API_KEY};
 use connector_spec::{
-    Column, DataType, PaginatorConfig, ParamValue, MergedResource, Scalar, Spec, StopCondition,
+    Column, DataType, MergedResource, PaginatorConfig, ParamValue, Scalar, Spec, StopCondition,
     StringOrSecret,
 };
 use serde_json::Value;

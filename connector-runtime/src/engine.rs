@@ -106,15 +106,30 @@ impl Engine {
             .transpose()
             .map_err(|m| client_error(format!("auth: {m}")))?;
 
+        // A paginator or authenticator of the caller's own must name a resource of the spec.
+        for name in options
+            .paginators
+            .keys()
+            .chain(options.authenticators.keys())
+        {
+            if spec.resource(name).is_none() {
+                return Err(Error::UnknownResource {
+                    resource: name.clone(),
+                    known: spec.resources.iter().map(|r| r.name.clone()).collect(),
+                });
+            }
+        }
+
         let scale = options.retry_delay_scale.unwrap_or(1.0);
         let mut plans = BTreeMap::new();
         // Endpoint-level auth blocks that are equal share one authenticator (and its token).
         let mut endpoint_auths: Vec<(AuthPlan, Arc<dyn Authenticator>)> = Vec::new();
         for resolved in &spec.resources {
-            let auth = match &resolved.auth {
-                None => None,
-                Some(a) if Some(a) == spec.client.auth.as_ref() => client_auth.clone(),
-                Some(a) => match endpoint_auths.iter().find(|(k, _)| k == a) {
+            let auth = match (options.authenticators.get(&resolved.name), &resolved.auth) {
+                (Some(custom), _) => Some(custom.clone()),
+                (None, None) => None,
+                (None, Some(a)) if Some(a) == spec.client.auth.as_ref() => client_auth.clone(),
+                (None, Some(a)) => match endpoint_auths.iter().find(|(k, _)| k == a) {
                     Some((_, existing)) => Some(existing.clone()),
                     None => {
                         let built = auth::build(a, &env).map_err(|m| Error::Config {
@@ -126,7 +141,8 @@ impl Engine {
                     }
                 },
             };
-            let plan = ResourcePlan::new(resolved, auth, &secrets, scale)?;
+            let paginator = options.paginators.get(&resolved.name).cloned();
+            let plan = ResourcePlan::new(resolved, auth, paginator, &secrets, scale)?;
             plans.insert(resolved.name.clone(), Arc::new(plan));
         }
 

@@ -1,5 +1,7 @@
-//! The shared runtime of connectors: it turns a resource of a [`connector_spec::Spec`] into an
-//! async stream of records, with the behaviour a dlt `rest_api` user expects.
+//! The shared runtime of connectors: it turns a resource of a
+//! [`connector_spec::ResolvedSpec`] into an async stream of records, with the behaviour a dlt
+//! `rest_api` user expects. It reads only the resolved model (defaults filled, selectors and
+//! templates parsed by `connector-spec`): it parses no spec text and links no YAML library.
 //!
 //! - HTTP: one reqwest client per connector (rustls, gzip, timeouts), base_url joining,
 //!   params and headers from the spec, `User-Agent: connector/<version>`.
@@ -20,6 +22,11 @@
 //!   type, without a JSON tree, unless the records must be seen as JSON first (incremental
 //!   cursors, `include_from_parent`, wildcard selectors, a paginator reading inside them).
 //! - Secrets from the environment or a dlt-style secrets.toml, redacted everywhere.
+//!
+//! - Extension points: a [`Paginator`] or an [`Authenticator`] of your own for one resource
+//!   ([`Options::with_paginator`], [`Options::with_authenticator`]), for the generated
+//!   `Client` and the dynamic [`Connector`] alike; record transforms are stream combinators
+//!   on [`ResourceStream`].
 //!
 //! Generated code names only `::connector_runtime::...`, hence the re-exports below.
 //!
@@ -53,7 +60,6 @@
 mod decode;
 mod error;
 mod incremental;
-mod options;
 mod rate_limit;
 pub mod record;
 mod redact;
@@ -71,6 +77,8 @@ mod request;
 mod client;
 mod paginate;
 
+mod options;
+
 mod engine;
 mod page_prefetch;
 
@@ -82,15 +90,19 @@ mod stream;
 
 mod connector;
 
+pub use auth::Authenticator;
 pub use connector::Connector;
 pub use error::Error;
 pub use incremental::IncrementalState;
 pub use options::{Options, RunOptions};
+pub use paginate::{Flow, Page, Paginator};
+pub use request::Request as PageRequest;
 pub use secrets::{SecretString, Secrets};
 pub use stats::StatsHandle;
 pub use stream::ResourceStream;
 
 pub use connector_spec;
 pub use futures;
+pub use reqwest;
 pub use serde;
 pub use serde_json;

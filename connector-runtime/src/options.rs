@@ -1,11 +1,15 @@
 //! Settings a caller gives on top of the spec.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::Authenticator;
 use crate::incremental::IncrementalState;
+use crate::paginate::{Paginator, PaginatorFactory};
 
 /// Run-time settings that override or complete the spec. Every field is optional.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     /// Replaces the spec's `client.base_url` (e.g. a local test server).
     pub base_url: Option<String>,
@@ -27,6 +31,30 @@ pub struct Options {
     pub retry_delay_scale: Option<f64>,
     /// Replaces the User-Agent header (default `connector/<version>`).
     pub user_agent: Option<String>,
+    /// Paginators of your own, by resource, replacing the spec's (see
+    /// [`Options::with_paginator`]).
+    pub(crate) paginators: BTreeMap<String, PaginatorFactory>,
+    /// Authenticators of your own, by resource, replacing the spec's auth.
+    pub(crate) authenticators: BTreeMap<String, Arc<dyn Authenticator>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("base_url", &self.base_url)
+            .field("token_url", &self.token_url)
+            .field("concurrency", &self.concurrency)
+            .field("max_pages", &self.max_pages)
+            .field("timeout", &self.timeout)
+            .field("retry_delay_scale", &self.retry_delay_scale)
+            .field("user_agent", &self.user_agent)
+            .field("paginators", &self.paginators.keys().collect::<Vec<_>>())
+            .field(
+                "authenticators",
+                &self.authenticators.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Options {
@@ -68,6 +96,31 @@ impl Options {
     /// Sets [`Options::retry_delay_scale`].
     pub fn with_retry_delay_scale(mut self, scale: f64) -> Options {
         self.retry_delay_scale = Some(scale);
+        self
+    }
+
+    /// Pages `resource` with a paginator of your own instead of the spec's; `make` is called
+    /// once per request sequence (once per parent record for a child). See [`Paginator`] for
+    /// an example. Naming a resource the spec does not have fails [`crate::Connector::new`].
+    pub fn with_paginator(
+        mut self,
+        resource: impl Into<String>,
+        make: impl Fn() -> Box<dyn Paginator> + Send + Sync + 'static,
+    ) -> Options {
+        self.paginators.insert(resource.into(), Arc::new(make));
+        self
+    }
+
+    /// Authenticates `resource`'s requests with an authenticator of your own instead of the
+    /// spec's auth. See [`Authenticator`] for an example. Naming a resource the spec does not
+    /// have fails [`crate::Connector::new`].
+    pub fn with_authenticator(
+        mut self,
+        resource: impl Into<String>,
+        authenticator: impl Authenticator + 'static,
+    ) -> Options {
+        self.authenticators
+            .insert(resource.into(), Arc::new(authenticator));
         self
     }
 }

@@ -15,7 +15,7 @@ use crate::decode::{Direct, RecordType};
 use crate::engine::Engine;
 use crate::incremental::{Decision, Window};
 use crate::page_prefetch::{Ahead, Fetched, Fetcher, Response};
-use crate::paginate::{self, Flow, Page, Paginator};
+use crate::paginate::{Flow, Page, Paginator};
 use crate::plan::ResourcePlan;
 use crate::request::{self, Assembled, Header, Request};
 use crate::select::{detect, Records, Selector};
@@ -72,7 +72,7 @@ impl Sequence {
             self.parent.as_deref(),
             self.window.as_ref(),
         )?;
-        let mut paginator = paginate::build(&self.plan.paginator);
+        let mut paginator = self.plan.paginator();
         paginator.init(&mut request);
         Ok(Started {
             paginator,

@@ -14,6 +14,7 @@ use reqwest::header::HeaderName;
 
 use crate::auth::Authenticator;
 use crate::incremental::IncrementalPlan;
+use crate::paginate::{Paginator, PaginatorFactory};
 use crate::retry::RetryPolicy;
 use crate::secrets::Secrets;
 use crate::select::Selector;
@@ -29,6 +30,8 @@ pub(crate) struct ResourcePlan {
     pub(crate) form: Option<Vec<(String, TextSource)>>,
     pub(crate) selector: Option<Selector>,
     pub(crate) paginator: PaginatorPlan,
+    /// A paginator of the caller's own (`Options::with_paginator`), used instead.
+    pub(crate) custom_paginator: Option<PaginatorFactory>,
     pub(crate) policy: RetryPolicy,
     pub(crate) actions: Vec<ResponseAction>,
     pub(crate) auth: Option<Arc<dyn Authenticator>>,
@@ -48,9 +51,18 @@ fn method(m: Method) -> reqwest::Method {
 }
 
 impl ResourcePlan {
+    /// A fresh paginator for one request sequence.
+    pub(crate) fn paginator(&self) -> Box<dyn Paginator> {
+        match &self.custom_paginator {
+            Some(make) => make(),
+            None => crate::paginate::build(&self.paginator),
+        }
+    }
+
     pub(crate) fn new(
         resolved: &ResolvedResource,
         auth: Option<Arc<dyn Authenticator>>,
+        custom_paginator: Option<PaginatorFactory>,
         secrets: &Secrets,
         retry_scale: f64,
     ) -> Result<ResourcePlan, Error> {
@@ -80,6 +92,7 @@ impl ResourcePlan {
             form: resolved.form.clone(),
             selector: resolved.data_selector.clone(),
             paginator: resolved.paginator.clone(),
+            custom_paginator,
             policy: RetryPolicy::new(&resolved.retry, retry_scale),
             actions: resolved.response_actions.clone(),
             auth,

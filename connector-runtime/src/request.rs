@@ -16,23 +16,49 @@ use crate::select::set_path;
 use crate::urls::{encode_segment, join_url};
 use crate::Error;
 
-/// The parts of a request a paginator may change.
+/// The parts of a page request a paginator may change: the URL, the query and the JSON body
+/// (re-exported as `PageRequest`).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Request {
+pub struct Request {
     pub(crate) url: Url,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) json: Option<Value>,
 }
 
 impl Request {
+    /// The URL, without the query parameters of [`Request::query`].
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// Replaces the URL (a next link); a URL to another origin is sent without credentials.
+    pub fn set_url(&mut self, url: reqwest::Url) {
+        self.url = url;
+    }
+
+    /// The query parameters, in order.
+    pub fn query(&self) -> &[(String, String)] {
+        &self.query
+    }
+
+    /// Removes every query parameter (a next link carries its own).
+    pub fn clear_query(&mut self) {
+        self.query.clear();
+    }
+
+    /// The JSON body, if any.
+    pub fn json(&self) -> Option<&Value> {
+        self.json.as_ref()
+    }
+
     /// Sets a query parameter, replacing an earlier value of the same name.
-    pub(crate) fn set_query(&mut self, name: &str, value: String) {
+    pub fn set_query(&mut self, name: &str, value: String) {
         self.query.retain(|(k, _)| k != name);
         self.query.push((name.to_owned(), value));
     }
 
     /// Sets a value at a key path of the JSON body, creating the body if needed.
-    pub(crate) fn set_body(&mut self, path: &[String], value: Value) {
+    pub fn set_body(&mut self, path: &[String], value: Value) {
         let body = self
             .json
             .get_or_insert_with(|| Value::Object(Default::default()));

@@ -32,6 +32,45 @@ use crate::{Error, RunOptions};
 ///
 /// Lazy: no request is sent until it is polled. Dropping it cancels the run. Progress and
 /// the new incremental state are read through [`ResourceStream::stats`].
+///
+/// Record transforms (dlt's `processing_steps`: `filter`, `map`, `yield_map`) are stream
+/// combinators: [`futures::TryStreamExt`]'s `try_filter`, `map_ok` and `try_filter_map`, or
+/// `flat_map` for one record into several. They run as records arrive, so memory stays flat.
+///
+/// ```
+/// use connector_runtime::futures::{future, TryStreamExt};
+/// use connector_runtime::{Connector, Options, RunOptions, Secrets};
+/// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base_url = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move {
+/// #     let (mut socket, _) = listener.accept().await.unwrap();
+/// #     let mut buf = [0u8; 4096];
+/// #     let _ = socket.read(&mut buf).await;
+/// #     let body = r#"[{"id": 1, "active": true}, {"id": 2, "active": false}, {"id": 3, "active": true}]"#;
+/// #     let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+/// #     socket.write_all(reply.as_bytes()).await.unwrap();
+/// # });
+/// let spec = connector_runtime::connector_spec::parse_str(
+///     "name: demo\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: users\n    endpoint: { path: /users, paginator: single_page }\n",
+///     "demo.yaml",
+/// )
+/// .map_err(|d| format!("{d:?}"))?
+/// .resolved;
+/// let connector = Connector::new(spec, Secrets::new(), Options::new().with_base_url(base_url))?;
+/// let active_ids: Vec<i64> = connector
+///     .stream("users", RunOptions::default())
+///     .try_filter(|user| future::ready(user["active"] == true)) // dlt's `filter`
+///     .map_ok(|user| user["id"].as_i64().unwrap_or_default()) // dlt's `map`
+///     .try_collect()
+///     .await?;
+/// assert_eq!(active_ids, [1, 3]);
+/// # Ok(())
+/// # }
+/// ```
 pub struct ResourceStream<T> {
     inner: BoxStream<'static, Result<T, Error>>,
     pub(crate) stats: StatsHandle,

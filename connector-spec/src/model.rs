@@ -662,4 +662,3 @@ pub struct WriteDispositionConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<MergeStrategy>,
 }
-

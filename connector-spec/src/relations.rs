@@ -7,9 +7,9 @@
 //! of the resource named by `parent:`, or else of the only other resource that has no parent
 //! itself.
 
+use crate::merge::MergedResource;
 use crate::model::*;
 use crate::template::{json_strings, placeholders, PlaceholderKind};
-use crate::merge::MergedResource;
 
 /// How a child resource binds to its parent.
 #[derive(Debug, Clone, PartialEq, Eq)]

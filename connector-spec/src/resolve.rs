@@ -8,12 +8,12 @@ use std::fmt;
 
 use crate::merge::MergedResource;
 use crate::model::*;
-use crate::vocabulary::*;
 use crate::naming::parent_column;
 use crate::relations::Where;
 use crate::resolved::*;
 use crate::selector::Selector;
 use crate::template::{JsonTemplate, Template};
+use crate::vocabulary::*;
 
 /// Why a spec does not resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,10 +167,7 @@ impl Spec {
             let source = match value {
                 ParamValue::Secret(s) => ParamSource::Secret(s.secret.clone()),
                 ParamValue::Special(SpecialParam::Resolve(r)) => {
-                    if parent
-                        .as_ref()
-                        .is_some_and(|p| p.field_for(key).is_some())
-                    {
+                    if parent.as_ref().is_some_and(|p| p.field_for(key).is_some()) {
                         continue; // bound into the path
                     }
                     ParamSource::ParentField(selector(&format!("params.{key}"), &r.field)?)
@@ -264,12 +261,10 @@ impl Spec {
             .iter()
             .map(|field| {
                 let Some(parent) = &parent else {
-                    return Err(err(
-                        "include_from_parent needs a parent resource (a \
+                    return Err(err("include_from_parent needs a parent resource (a \
                          `{resources.<parent>.<field>}` placeholder, a resolve param, or \
                          `parent:`)"
-                            .to_owned(),
-                    ));
+                        .to_owned()));
                 };
                 Ok(IncludedField {
                     field: selector("include_from_parent", field)?,
@@ -363,10 +358,7 @@ fn retry_plan(handler: Option<&ErrorHandler>) -> RetryPlan {
     RetryPlan {
         retry_on_status_codes: h.retry_on_status_codes.clone(),
         max_retries: h.max_retries.unwrap_or(defaults.max_retries),
-        backoff_factor: h
-            .backoff_factor
-            .unwrap_or(defaults.backoff_factor)
-            .max(0.0),
+        backoff_factor: h.backoff_factor.unwrap_or(defaults.backoff_factor).max(0.0),
         max_retry_delay: h
             .max_retry_delay
             .unwrap_or(defaults.max_retry_delay)
@@ -463,7 +455,9 @@ fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorPlan, String
                 limit: c.limit,
                 offset: c.offset.unwrap_or(0),
                 offset_at: request_field(
-                    c.offset_param.clone().unwrap_or_else(|| "offset".to_owned()),
+                    c.offset_param
+                        .clone()
+                        .unwrap_or_else(|| "offset".to_owned()),
                     c.offset_body_path.as_deref(),
                 ),
                 limit_at: request_field(
@@ -486,7 +480,9 @@ fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorPlan, String
         PaginatorConfig::Cursor(c) => PaginatorPlan::Cursor(CursorPlan {
             cursor_path: parse(c.cursor_path.as_deref().unwrap_or("cursors.next"))?,
             cursor_at: request_field(
-                c.cursor_param.clone().unwrap_or_else(|| "cursor".to_owned()),
+                c.cursor_param
+                    .clone()
+                    .unwrap_or_else(|| "cursor".to_owned()),
                 c.cursor_body_path.as_deref(),
             ),
             limit: page_size(c.limit, &c.limit_param),
@@ -508,7 +504,10 @@ fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorPlan, String
         }),
         PaginatorConfig::HeaderCursor(c) => PaginatorPlan::HeaderCursor(HeaderCursorPlan {
             cursor_key: c.cursor_key.clone().unwrap_or_else(|| "next".to_owned()),
-            cursor_param: c.cursor_param.clone().unwrap_or_else(|| "cursor".to_owned()),
+            cursor_param: c
+                .cursor_param
+                .clone()
+                .unwrap_or_else(|| "cursor".to_owned()),
         }),
     })
 }

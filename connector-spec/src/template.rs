@@ -434,7 +434,10 @@ mod tests {
     #[test]
     fn renders_and_escapes() {
         let t = Template::parse("/u/{resources.users.id}/x/{name}?{{lit}}é").unwrap();
-        assert_eq!(t.render(&lookup, encode).unwrap(), "/u/7/x/a%20b%2Fc?{lit}é");
+        assert_eq!(
+            t.render(&lookup, encode).unwrap(),
+            "/u/7/x/a%20b%2Fc?{lit}é"
+        );
         assert_eq!(t.source(), "/u/{resources.users.id}/x/{name}?{{lit}}é");
         let unbound = Template::parse("{nope}").unwrap();
         assert_eq!(unbound.render(&lookup, encode).unwrap_err().text, "nope");

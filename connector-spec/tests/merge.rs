@@ -1,8 +1,8 @@
 //! One test per `resource_defaults` merge rule (resolve.rs lists them).
 
 use connector_spec::{
-    parse_str, Auth, Disposition, MergeStrategy, Paginator, PaginatorConfig, PaginatorKind,
-    ParamValue, MergedResource, ResponseActionKind, Scalar, Spec, StringOrSecret,
+    parse_str, Auth, Disposition, MergeStrategy, MergedResource, Paginator, PaginatorConfig,
+    PaginatorKind, ParamValue, ResponseActionKind, Scalar, Spec, StringOrSecret,
 };
 
 fn spec(defaults: &str, resource: &str) -> Spec {

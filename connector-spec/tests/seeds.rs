@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use connector_spec::{
-    ApiKeyLocation, Auth, DataType, Disposition, ErrorHandler, Paginator, PaginatorConfig,
-    PaginatorKind, ParamValue, MergedResource, Scalar, Spec, StopCondition, StringOrSecret,
+    ApiKeyLocation, Auth, DataType, Disposition, ErrorHandler, MergedResource, Paginator,
+    PaginatorConfig, PaginatorKind, ParamValue, Scalar, Spec, StopCondition, StringOrSecret,
 };
 
 fn seed(name: &str) -> Spec {

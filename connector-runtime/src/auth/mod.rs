@@ -23,10 +23,72 @@ use crate::Error;
 
 pub(crate) use oauth2::OAuth2Auth;
 
-/// Adds credentials to an API request.
-pub(crate) trait Authenticator: Send + Sync {
+/// Adds credentials to an API request: the spec's auth schemes implement it, and so can yours
+/// (dlt's `register_auth`), attached to a resource with [`crate::Options::with_authenticator`].
+///
+/// The runtime calls [`Authenticator::apply`] only for requests to base_url's origin, never
+/// for a next link to another host. When the API answers 401 it calls
+/// [`Authenticator::invalidate`] with the generation `apply` returned, and replays the request
+/// once if that returns true. Values you add should also be registered as secrets (see
+/// [`crate::Secrets`]) when they may appear in URLs or errors, so they are redacted.
+///
+/// ```
+/// use connector_runtime::futures::{future::BoxFuture, TryStreamExt};
+/// use connector_runtime::reqwest::RequestBuilder;
+/// use connector_runtime::{Authenticator, Connector, Error, Options, RunOptions, Secrets};
+/// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// /// A signature header computed per request (a stand-in for an HMAC scheme).
+/// struct Signed {
+///     key_id: String,
+/// }
+///
+/// impl Authenticator for Signed {
+///     fn apply<'a>(
+///         &'a self,
+///         request: RequestBuilder,
+///         _resource: &'a str,
+///     ) -> BoxFuture<'a, Result<(RequestBuilder, u64), Error>> {
+///         let signature = format!("keyId={},sig=demo", self.key_id);
+///         Box::pin(async move { Ok((request.header("Signature", signature), 0)) })
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # // An API on 127.0.0.1 that wants the header.
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base_url = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move {
+/// #     let (mut socket, _) = listener.accept().await.unwrap();
+/// #     let mut buf = [0u8; 4096];
+/// #     let n = socket.read(&mut buf).await.unwrap();
+/// #     let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+/// #     let (status, body) = if head.contains("signature: keyid=k1,sig=demo") { ("200 OK", r#"[{"id": 1}]"#) } else { ("401 Unauthorized", "{}") };
+/// #     let reply = format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+/// #     socket.write_all(reply.as_bytes()).await.unwrap();
+/// # });
+/// let spec = connector_runtime::connector_spec::parse_str(
+///     "name: demo\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: items\n    endpoint: { path: /items, paginator: single_page }\n",
+///     "demo.yaml",
+/// )
+/// .map_err(|d| format!("{d:?}"))?
+/// .resolved;
+/// let options = Options::new()
+///     .with_base_url(base_url)
+///     .with_authenticator("items", Signed { key_id: "k1".into() });
+/// let connector = Connector::new(spec, Secrets::new(), options)?;
+/// let items: Vec<serde_json::Value> = connector
+///     .stream("items", RunOptions::default())
+///     .try_collect()
+///     .await?;
+/// assert_eq!(items.len(), 1);
+/// # Ok(())
+/// # }
+/// ```
+pub trait Authenticator: Send + Sync {
     /// Adds credentials; returns the builder and the credential generation used (for
-    /// [`Authenticator::invalidate`]).
+    /// [`Authenticator::invalidate`]; return 0 when credentials never change).
     fn apply<'a>(
         &'a self,
         request: RequestBuilder,

@@ -3,6 +3,7 @@
 use connector_spec::resolved::HeaderCursorPlan;
 
 use super::{Flow, Page, Paginator, Request};
+use crate::select::Selector;
 
 pub(crate) struct HeaderCursor {
     header: String,
@@ -19,6 +20,10 @@ impl HeaderCursor {
 }
 
 impl Paginator for HeaderCursor {
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        Some(Vec::new())
+    }
+
     fn init(&mut self, _request: &mut Request) {}
 
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String> {

@@ -6,6 +6,7 @@ use reqwest::header::{HeaderMap, LINK};
 
 use super::json_link::follow;
 use super::{Flow, Page, Paginator, Request};
+use crate::select::Selector;
 
 pub(crate) struct HeaderLink {
     rel: String,
@@ -20,6 +21,10 @@ impl HeaderLink {
 }
 
 impl Paginator for HeaderLink {
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        Some(Vec::new())
+    }
+
     fn init(&mut self, _request: &mut Request) {}
 
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String> {

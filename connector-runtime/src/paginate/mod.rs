@@ -38,47 +38,121 @@ use crate::request::Request;
 use crate::select::Selector;
 
 /// What a paginator sees of a response.
-pub(crate) struct Page<'a> {
-    pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: &'a Value,
-    pub(crate) records: usize,
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Page<'a> {
+    /// The response headers.
+    pub headers: &'a HeaderMap,
+    /// The response body as JSON (`null` for an empty body).
+    pub body: &'a Value,
+    /// How many records the data selector found in it.
+    pub records: usize,
 }
 
-/// The paginator's verdict after a response.
+/// A paginator's verdict after a response.
 #[derive(Debug, PartialEq)]
-pub(crate) enum Flow {
+pub enum Flow {
     /// No more pages.
     Stop,
-    /// Another page; `token` identifies it (cursor, link, page number) for loop detection.
-    Next { token: String },
+    /// Another page; `token` identifies it (cursor, link, page number): a token seen twice in
+    /// one sequence ends pagination with an error instead of looping.
+    Next {
+        /// What identifies the next page.
+        token: String,
+    },
 }
 
-/// One pagination scheme. A fresh instance serves one request sequence (one parent record).
-pub(crate) trait Paginator: Send {
-    /// Prepares the first request.
-    fn init(&mut self, request: &mut Request);
+/// One pagination scheme: the spec's paginators implement it, and so can yours (dlt's
+/// `register_paginator`), attached to a resource with [`crate::Options::with_paginator`].
+///
+/// A fresh instance serves one request sequence (one parent record of a child resource), so
+/// state like the current page lives in `self`. After every response the runtime still
+/// applies its own guards: a token seen twice and [`crate::Options::max_pages`] are errors.
+///
+/// ```
+/// use connector_runtime::{futures::TryStreamExt, Connector, Flow, Options, Page, PageRequest};
+/// use connector_runtime::{Paginator, RunOptions, Secrets};
+/// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// /// An API that says `"more": "<opaque>"` and wants it back as `?after=<opaque>`.
+/// struct After;
+///
+/// impl Paginator for After {
+///     fn next(&mut self, page: &Page<'_>, request: &mut PageRequest) -> Result<Flow, String> {
+///         match page.body["more"].as_str() {
+///             Some(after) => {
+///                 request.set_query("after", after.to_owned());
+///                 Ok(Flow::Next { token: after.to_owned() })
+///             }
+///             None => Ok(Flow::Stop),
+///         }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # // A two-page API on 127.0.0.1.
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let base_url = format!("http://{}", listener.local_addr()?);
+/// # tokio::spawn(async move {
+/// #     loop {
+/// #         let (mut socket, _) = listener.accept().await.unwrap();
+/// #         let mut buf = [0u8; 4096];
+/// #         let n = socket.read(&mut buf).await.unwrap();
+/// #         let head = String::from_utf8_lossy(&buf[..n]);
+/// #         let body = if head.contains("after=x1") { r#"{"items": [{"id": 2}]}"# } else { r#"{"items": [{"id": 1}], "more": "x1"}"# };
+/// #         let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+/// #         socket.write_all(reply.as_bytes()).await.unwrap();
+/// #     }
+/// # });
+/// let spec = connector_runtime::connector_spec::parse_str(
+///     "name: demo\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: items\n    endpoint: { path: /items, data_selector: items }\n",
+///     "demo.yaml",
+/// )
+/// .map_err(|d| format!("{d:?}"))?
+/// .resolved;
+/// let options = Options::new()
+///     .with_base_url(base_url)
+///     .with_paginator("items", || Box::new(After));
+/// let connector = Connector::new(spec, Secrets::new(), options)?;
+/// let items: Vec<serde_json::Value> = connector
+///     .stream("items", RunOptions::default())
+///     .try_collect()
+///     .await?;
+/// assert_eq!(items, [serde_json::json!({"id": 1}), serde_json::json!({"id": 2})]);
+/// # Ok(())
+/// # }
+/// ```
+pub trait Paginator: Send {
+    /// Prepares the first request (default: leaves it as the spec built it).
+    fn init(&mut self, request: &mut Request) {
+        let _ = request;
+    }
 
     /// Reads a response and prepares the next request, or says stop. `Err` explains why
-    /// pagination cannot continue.
+    /// pagination cannot continue (the resource fails with it).
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String>;
 
     /// Up to `count` requests that follow `next` (the request [`Paginator::next`] prepared),
     /// in order, when they are already known without seeing another response: page numbers
-    /// and offsets once a total was read. Empty when they are not known. The page prefetch
-    /// sends them ahead; every response is still read by `next` in order, so a stop rule
-    /// ends pagination exactly where it would without prefetch.
+    /// and offsets once a total was read. Empty when they are not known (the default). The
+    /// page prefetch sends them ahead; every response is still read by `next` in order, so a
+    /// stop rule ends pagination exactly where it would without prefetch.
     fn lookahead(&self, next: &Request, count: usize) -> Vec<Request> {
         let _ = (next, count);
         Vec::new()
     }
 
-    /// The body paths [`Paginator::next`] reads; `None` when it may read any (auto-detection
-    /// before its first response). The records are parsed straight into their type only when
-    /// none of these reaches into them.
+    /// The body paths [`Paginator::next`] reads; `None` (the default) when it may read any.
+    /// The records are parsed straight into their type only when none of these reaches into
+    /// them.
     fn body_paths(&self) -> Option<Vec<&Selector>> {
-        Some(Vec::new())
+        None
     }
 }
+
+/// Makes a fresh paginator for each request sequence.
+pub(crate) type PaginatorFactory = std::sync::Arc<dyn Fn() -> Box<dyn Paginator> + Send + Sync>;
 
 /// Builds the paginator of a resolved spec for one request sequence.
 pub(crate) fn build(plan: &PaginatorPlan) -> Box<dyn Paginator> {

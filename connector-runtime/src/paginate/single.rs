@@ -1,10 +1,15 @@
 //! One request, no pagination.
 
 use super::{Flow, Page, Paginator, Request};
+use crate::select::Selector;
 
 pub(crate) struct SinglePage;
 
 impl Paginator for SinglePage {
+    fn body_paths(&self) -> Option<Vec<&Selector>> {
+        Some(Vec::new())
+    }
+
     fn init(&mut self, _request: &mut Request) {}
 
     fn next(&mut self, _page: &Page<'_>, _request: &mut Request) -> Result<Flow, String> {

@@ -1,8 +1,8 @@
 //! Auth settings, and credentials written as literals (in auth or in headers).
 
 use crate::model::*;
-use crate::vocabulary::*;
 use crate::relations::auth_fields;
+use crate::vocabulary::*;
 
 use super::Problems;
 

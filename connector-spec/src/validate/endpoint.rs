@@ -2,8 +2,8 @@
 //! response actions, paginator and auth; and each resource's request body.
 
 use crate::model::*;
-use crate::vocabulary::*;
 use crate::selector;
+use crate::vocabulary::*;
 
 use super::auth::{auth_rules, literal_secret_headers};
 use super::paginator::paginator_rules;

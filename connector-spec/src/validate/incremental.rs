@@ -1,8 +1,8 @@
 //! `incremental` settings: the cursor is a declared column, and paging can stop.
 
 use crate::model::*;
-use crate::vocabulary::*;
 use crate::suggest::{did_you_mean, list};
+use crate::vocabulary::*;
 
 use super::{column_names, declared, Problems, Res};
 

@@ -1,8 +1,8 @@
 //! Primary and merge keys: declared columns, never nullable (primary), and set when a
 //! resource merges.
 
-use crate::vocabulary::*;
 use crate::suggest::{did_you_mean, list};
+use crate::vocabulary::*;
 
 use super::{column_names, declared, Problems, Res};
 

@@ -30,10 +30,10 @@ mod placeholders;
 mod secrets;
 
 use crate::diagnostic::Severity;
-use crate::model::*;
-use crate::vocabulary::*;
 use crate::merge::MergedResource;
+use crate::model::*;
 use crate::suggest::{did_you_mean, list};
+use crate::vocabulary::*;
 
 /// One problem, located by key path; the loader adds line and column.
 #[derive(Debug, Clone, PartialEq)]

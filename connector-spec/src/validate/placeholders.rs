@@ -6,8 +6,8 @@
 //! each placeholder is checked by its kind.
 
 use crate::model::*;
-use crate::template::{json_strings, PlaceholderKind, Template, INCREMENTAL_PLACEHOLDERS};
 use crate::suggest::{did_you_mean, list};
+use crate::template::{json_strings, PlaceholderKind, Template, INCREMENTAL_PLACEHOLDERS};
 
 use super::{is_incremental_param, parent_field_declared, Problems, Res};
 
@@ -26,9 +26,8 @@ pub(super) fn placeholders_bound(spec: &Spec, res: &Res, all: &[Res], p: &mut Pr
         let template = match Template::parse(&s.text) {
             Ok(template) => template,
             Err(e) => {
-                p.error(s.path.clone(), format!("`{}`: {e}", s.text)).help(
-                    "a placeholder is `{name}`; write `{{` and `}}` for literal braces",
-                );
+                p.error(s.path.clone(), format!("`{}`: {e}", s.text))
+                    .help("a placeholder is `{name}`; write `{{` and `}}` for literal braces");
                 continue;
             }
         };
@@ -220,12 +219,14 @@ mod tests {
             found[0].message,
             "`/a/{id`: `{` at character 4 has no closing `}` (write `{{` for a literal brace)"
         );
-        let found = errors(
-            "  - name: a\n    endpoint:\n      path: /a\n      headers: { X-Q: 'v{}' }\n",
-        );
+        let found =
+            errors("  - name: a\n    endpoint:\n      path: /a\n      headers: { X-Q: 'v{}' }\n");
         assert_eq!(found[0].line, 7, "{found:?}");
         assert!(found[0].message.contains("empty placeholder"), "{found:?}");
         let found = errors("  - name: a\n    endpoint:\n      path: /a\n      method: POST\n      json: { q: ['{x'] }\n");
-        assert_eq!(found[0].key_path, "resources[0].endpoint.json.q[0]", "{found:?}");
+        assert_eq!(
+            found[0].key_path, "resources[0].endpoint.json.q[0]",
+            "{found:?}"
+        );
     }
 }

@@ -1,11 +1,17 @@
-//! `include_from_parent` with a nested parent field, end to end: the macro's typed field, the
-//! runtime's column and the resolved spec's column name are one (`naming::parent_column`), so
-//! the value lands in its typed field, not in `extra`. Against a local server.
+//! A macro-generated client against a local server:
+//! - `include_from_parent` with a nested parent field: the macro's typed field, the runtime's
+//!   column and the resolved spec's column name are one (`naming::parent_column`), so the
+//!   value lands in its typed field, not in `extra`;
+//! - a paginator of one's own attached to one resource of the generated client;
+//! - record transforms (dlt's `processing_steps`) as stream combinators on typed streams.
 
-use axum::extract::Path;
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query};
 use axum::routing::get;
 use axum::{Json, Router};
 use connector::runtime::futures::TryStreamExt;
+use connector::runtime::{Flow, Page, PageRequest, Paginator};
 use serde_json::{json, Value};
 
 #[connector::connector(yaml = r#"
@@ -41,7 +47,13 @@ async fn server() -> String {
         )
         .route(
             "/users/{id}/posts",
-            get(|Path(id): Path<u64>| async move { Json(json!([{"id": id * 10}])) }),
+            get(
+                |Path(id): Path<u64>, Query(q): Query<HashMap<String, String>>| async move {
+                    // Two pages per user when asked with `?page=`: the custom paginator's.
+                    let second = q.get("page").is_some_and(|p| p == "2");
+                    Json(json!([{"id": id * 10 + u64::from(second)}]))
+                },
+            ),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -76,4 +88,46 @@ async fn a_dotted_parent_field_is_read_back_as_its_typed_field() {
     assert_eq!(raw[0]["_users_location_region"], json!("eu-west"));
     let serialized = serde_json::to_value(&posts[0]).unwrap();
     assert_eq!(serialized["_users_location_region"], json!("eu-west"));
+}
+
+/// Asks for `?page=1`, then `?page=2`, then stops.
+struct TwoPages(u32);
+
+impl Paginator for TwoPages {
+    fn init(&mut self, request: &mut PageRequest) {
+        request.set_query("page", "1".to_owned());
+    }
+
+    fn next(&mut self, _: &Page<'_>, request: &mut PageRequest) -> Result<Flow, String> {
+        self.0 += 1;
+        if self.0 > 2 {
+            return Ok(Flow::Stop);
+        }
+        request.set_query("page", self.0.to_string());
+        Ok(Flow::Next {
+            token: self.0.to_string(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_generated_client_takes_a_paginator_of_ones_own_and_stream_combinators() {
+    let base = server().await;
+    let options = connector::runtime::Options::new()
+        .with_base_url(base)
+        .with_paginator("posts", || Box::new(TwoPages(1)));
+    let client = nested::Client::with_options(nested::Secrets {}, options).unwrap();
+    // dlt's processing_steps (filter, map) are Stream combinators on the typed stream.
+    let ids: Vec<i64> = client
+        .posts()
+        .try_filter(|post| std::future::ready(post.id % 10 == 1))
+        .map_ok(|post| post.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids,
+        [11, 21],
+        "the second page of each user, filtered and mapped"
+    );
 }
