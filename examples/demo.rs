@@ -14,7 +14,7 @@ use std::sync::Arc;
 use connector::runtime::futures::TryStreamExt;
 use connector::runtime::{Connector, Options, Secrets};
 use connector_demo_server::{DemoConfig, DemoServer, Seed};
-use connector_load::sync::{sync, Sink, SyncOptions};
+use connector_load::sync::{sync_observed, Sink, SyncEvent, SyncOptions};
 
 #[connector::connector("specs/device_inventory.yaml")]
 pub mod device_inventory {}
@@ -105,10 +105,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
     ))?);
     let mut failed = false;
     for connector in &connectors {
-        let report = sync(
+        // The loader reports events; a line per resource as it starts is all the demo draws.
+        let progress = |event: SyncEvent<'_>| {
+            if let SyncEvent::ResourceStarted { resource } = event {
+                eprintln!("syncing {resource}");
+            }
+        };
+        let report = sync_observed(
             connector,
             Sink::Destination(Arc::clone(&destination)),
             &SyncOptions::default(),
+            &progress,
         )
         .await?;
         println!("\n{} -> {}", report.connector, report.destination);
