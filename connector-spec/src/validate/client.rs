@@ -5,7 +5,7 @@ use crate::model::*;
 
 use super::auth::{auth_rules, literal_secret_headers};
 use super::paginator::paginator_rules;
-use super::Problems;
+use super::{header_names, Problems};
 
 pub(super) fn client(client: &Client, p: &mut Problems) {
     let url = client.base_url.trim();
@@ -68,6 +68,7 @@ pub(super) fn client(client: &Client, p: &mut Problems) {
         auth_rules(auth, "client.auth", p);
     }
     literal_secret_headers(&client.headers, "client.headers", p);
+    header_names(&client.headers, "client.headers", p);
 }
 
 pub(super) fn insecure_base_url(spec: &Spec, p: &mut Problems) {

@@ -7,7 +7,7 @@ use crate::vocabulary::*;
 
 use super::auth::{auth_rules, literal_secret_headers};
 use super::paginator::paginator_rules;
-use super::{is_incremental_param, Problems, Res};
+use super::{header_names, is_incremental_param, Problems, Res};
 
 /// Rules on each endpoint as written: paginator, selector, retries, response actions, auth.
 pub(super) fn written_endpoints(spec: &Spec, p: &mut Problems) {
@@ -32,7 +32,7 @@ pub(super) fn written_endpoints(spec: &Spec, p: &mut Problems) {
                     format!("{base}.data_selector"),
                     format!("data_selector `{selector}` is not valid: {err}"),
                 )
-                .help("use a JSONPath subset: `$`, `a.b`, `a[*].b`, `a[0]`, `['odd.key']`");
+                .help("use a JSONPath subset: `$`, `a.b`, `a[*].b`, `a.*`, `a[0]`, `['odd.key']`");
             }
         }
         if let Some(handler) = &endpoint.error_handler {
@@ -59,6 +59,7 @@ pub(super) fn written_endpoints(spec: &Spec, p: &mut Problems) {
             auth_rules(auth, &format!("{base}.auth"), p);
         }
         literal_secret_headers(&endpoint.headers, &format!("{base}.headers"), p);
+        header_names(&endpoint.headers, &format!("{base}.headers"), p);
         if endpoint
             .params
             .values()

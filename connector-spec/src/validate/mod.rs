@@ -184,6 +184,28 @@ fn is_lower_snake(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// Header names are HTTP tokens (RFC 9110): letters, digits and ``!#$%&'*+-.^_`|~``.
+fn header_names(
+    headers: &indexmap::IndexMap<String, StringOrSecret>,
+    base: &str,
+    p: &mut Problems,
+) {
+    for name in headers.keys() {
+        let token = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token {
+            p.error(
+                format!("{base}.{name}"),
+                format!("`{name}` is not a valid HTTP header name"),
+            )
+            .help("header names are letters, digits and `-` (no spaces, `:` or quotes)")
+            .at_key();
+        }
+    }
+}
+
 fn is_incremental_param(value: &ParamValue) -> bool {
     matches!(value, ParamValue::Special(SpecialParam::Incremental(_)))
 }

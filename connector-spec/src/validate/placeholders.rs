@@ -229,4 +229,14 @@ mod tests {
             "{found:?}"
         );
     }
+
+    #[test]
+    fn a_header_name_that_is_not_a_token_is_a_check_error() {
+        // It used to pass `connector check` and fail only when the runtime built the connector.
+        let found =
+            errors("  - name: a\n    endpoint:\n      path: /a\n      headers: { 'X Bad': v }\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].message, "`X Bad` is not a valid HTTP header name");
+        assert_eq!((found[0].line, found[0].column), (7, 18), "{found:?}");
+    }
 }
