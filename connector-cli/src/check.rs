@@ -132,6 +132,15 @@ fn render(d: &Diagnostic, file: &str, source: &str) -> String {
     if let Some((offset, len)) = span {
         diagnostic = diagnostic.with_label(LabeledSpan::at(offset..offset + len, "here"));
     }
+    // Secondary places (the column a key names, ...), each under its own message.
+    for label in &d.labels {
+        if let Some((offset, len)) = token_span(source, label.line, label.column) {
+            diagnostic = diagnostic.and_label(LabeledSpan::at(
+                offset..offset + len,
+                label.message.clone(),
+            ));
+        }
+    }
     let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         GraphicalTheme::unicode()
     } else {

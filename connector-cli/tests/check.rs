@@ -73,6 +73,19 @@ fn invalid_spec_exits_1_with_rustc_style_diagnostic() {
 }
 
 #[test]
+fn a_secondary_place_is_drawn_with_its_message() {
+    let file = "tests/specs/invalid/primary_key_not_a_column.yaml";
+    let out = connector().args(["check", file]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{file}:29:5")), "{stderr}");
+    assert!(
+        stderr.contains("the columns of `orders` are declared here"),
+        "the columns' label is drawn too: {stderr}"
+    );
+}
+
+#[test]
 fn warnings_are_shown_but_the_spec_passes() {
     let file = "tests/specs/invalid/http_base_url_with_credentials.yaml";
     let out = connector().args(["check", file]).output().expect("runs");
