@@ -129,20 +129,9 @@ impl Options {
 /// The items of a connector module for `spec`; every problem is reported at once.
 pub fn generate(spec: &ResolvedSpec, options: &Options) -> Result<TokenStream, Error> {
     let resources = &spec.resources;
+    // Spec problems were reported when the spec loaded; what is left are name clashes only
+    // the generated Rust has (two resources wanting one type or method name).
     let mut problems = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for r in resources {
-        if !seen.insert(r.name.as_str()) {
-            problems.push(
-                Problem::new(
-                    format!("resources.{}", r.name),
-                    format!("resource `{}` is defined twice", r.name),
-                )
-                .help("resource names must be unique")
-                .anchor(r.name.as_str()),
-            );
-        }
-    }
     let types_plan = types::plan(resources, &mut problems);
     let secret_fields = client::plan_secrets(spec, &mut problems);
     let methods = client::plan_methods(resources, &mut problems);

@@ -2,6 +2,7 @@
 //! [`PaginatorPlan`] with dlt's defaults. The one place a paginator default is written.
 
 use crate::model::*;
+use crate::resolved::paginator::defaults;
 use crate::resolved::*;
 use crate::selector::Selector;
 
@@ -49,7 +50,11 @@ pub(super) fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorP
     let page_size = |limit: Option<u64>, param: &Option<String>| {
         limit.map(|value| PageSize {
             value,
-            at: RequestField::Query(param.clone().unwrap_or_else(|| "limit".to_owned())),
+            at: RequestField::Query(
+                param
+                    .clone()
+                    .unwrap_or_else(|| defaults::LIMIT_PARAM.to_owned()),
+            ),
         })
     };
     Ok(match config {
@@ -62,7 +67,9 @@ pub(super) fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorP
                 base_page,
                 first_page: c.page.or(c.start_from_page).unwrap_or(base_page),
                 page_at: request_field(
-                    c.page_param.clone().unwrap_or_else(|| "page".to_owned()),
+                    c.page_param
+                        .clone()
+                        .unwrap_or_else(|| defaults::PAGE_PARAM.to_owned()),
                     c.page_body_path.as_deref(),
                 ),
                 limit: page_size(c.limit, &c.limit_param),
@@ -89,16 +96,20 @@ pub(super) fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorP
                 offset_at: request_field(
                     c.offset_param
                         .clone()
-                        .unwrap_or_else(|| "offset".to_owned()),
+                        .unwrap_or_else(|| defaults::OFFSET_PARAM.to_owned()),
                     c.offset_body_path.as_deref(),
                 ),
                 limit_at: request_field(
-                    c.limit_param.clone().unwrap_or_else(|| "limit".to_owned()),
+                    c.limit_param
+                        .clone()
+                        .unwrap_or_else(|| defaults::LIMIT_PARAM.to_owned()),
                     c.limit_body_path.as_deref(),
                 ),
                 total_path: match c.total_path.as_value() {
                     Some(p) => Some(parse(p)?),
-                    None if c.total_path.is_absent() => Some(Selector::from_keys(["total"])),
+                    None if c.total_path.is_absent() => {
+                        Some(Selector::from_keys([defaults::TOTAL_PATH]))
+                    }
                     None => None,
                 },
                 maximum_offset: c.maximum_offset,
@@ -110,11 +121,11 @@ pub(super) fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorP
             })
         }
         PaginatorConfig::Cursor(c) => PaginatorPlan::Cursor(CursorPlan {
-            cursor_path: parse(c.cursor_path.as_deref().unwrap_or("cursors.next"))?,
+            cursor_path: parse(c.cursor_path.as_deref().unwrap_or(defaults::CURSOR_PATH))?,
             cursor_at: request_field(
                 c.cursor_param
                     .clone()
-                    .unwrap_or_else(|| "cursor".to_owned()),
+                    .unwrap_or_else(|| defaults::CURSOR_PARAM.to_owned()),
                 c.cursor_body_path.as_deref(),
             ),
             limit: page_size(c.limit, &c.limit_param),
@@ -125,21 +136,28 @@ pub(super) fn paginator_plan(paginator: Option<&Paginator>) -> Result<PaginatorP
             )?,
         }),
         PaginatorConfig::JsonLink(c) => PaginatorPlan::JsonLink(JsonLinkPlan {
-            next_url_path: parse(c.next_url_path.as_deref().unwrap_or("next"))?,
+            next_url_path: parse(
+                c.next_url_path
+                    .as_deref()
+                    .unwrap_or(defaults::NEXT_URL_PATH),
+            )?,
             stop: stop_rules(c.stop_condition.as_ref(), None, false)?,
         }),
         PaginatorConfig::HeaderLink(c) => PaginatorPlan::HeaderLink(HeaderLinkPlan {
             links_next_key: c
                 .links_next_key
                 .clone()
-                .unwrap_or_else(|| HeaderLinkPlan::default().links_next_key),
+                .unwrap_or_else(|| defaults::LINKS_NEXT_KEY.to_owned()),
         }),
         PaginatorConfig::HeaderCursor(c) => PaginatorPlan::HeaderCursor(HeaderCursorPlan {
-            cursor_key: c.cursor_key.clone().unwrap_or_else(|| "next".to_owned()),
+            cursor_key: c
+                .cursor_key
+                .clone()
+                .unwrap_or_else(|| defaults::CURSOR_HEADER.to_owned()),
             cursor_param: c
                 .cursor_param
                 .clone()
-                .unwrap_or_else(|| "cursor".to_owned()),
+                .unwrap_or_else(|| defaults::CURSOR_PARAM.to_owned()),
         }),
     })
 }

@@ -10,7 +10,7 @@
 //! reads it back without a YAML library.
 
 mod auth;
-mod paginator;
+pub mod paginator;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

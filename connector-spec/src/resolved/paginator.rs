@@ -6,6 +6,29 @@ use serde_json::Value;
 
 use crate::selector::Selector;
 
+/// dlt's paginator defaults, written once: the resolver fills them in, and auto-detection
+/// builds its paginators with them.
+pub mod defaults {
+    /// Query parameter of the page number.
+    pub const PAGE_PARAM: &str = "page";
+    /// Query parameter of the page size.
+    pub const LIMIT_PARAM: &str = "limit";
+    /// Query parameter of the offset.
+    pub const OFFSET_PARAM: &str = "offset";
+    /// Path of the total (pages for page_number, records for offset).
+    pub const TOTAL_PATH: &str = "total";
+    /// Path of the next cursor in the body.
+    pub const CURSOR_PATH: &str = "cursors.next";
+    /// Query parameter of the cursor.
+    pub const CURSOR_PARAM: &str = "cursor";
+    /// Path of the next URL in the body.
+    pub const NEXT_URL_PATH: &str = "next";
+    /// `rel` of the next link in the `Link` header.
+    pub const LINKS_NEXT_KEY: &str = "next";
+    /// Response header carrying the next cursor.
+    pub const CURSOR_HEADER: &str = "next";
+}
+
 /// A paginator, resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,13 +137,14 @@ impl PageNumberPlan {
         }
     }
 
-    pub(crate) fn with_defaults() -> PageNumberPlan {
+    /// dlt's page-number paginator with nothing set.
+    pub fn with_defaults() -> PageNumberPlan {
         PageNumberPlan {
             base_page: 0,
             first_page: 0,
-            page_at: RequestField::Query("page".to_owned()),
+            page_at: RequestField::Query(defaults::PAGE_PARAM.to_owned()),
             limit: None,
-            total_path: Some(Selector::from_keys(["total"])),
+            total_path: Some(Selector::from_keys([defaults::TOTAL_PATH])),
             maximum_page: None,
             stop: StopRules {
                 stop_after_empty_page: true,
@@ -167,7 +191,7 @@ impl CursorPlan {
     pub fn detected(cursor_path: Selector) -> CursorPlan {
         CursorPlan {
             cursor_path,
-            cursor_at: RequestField::Query("cursor".to_owned()),
+            cursor_at: RequestField::Query(defaults::CURSOR_PARAM.to_owned()),
             limit: None,
             stop: StopRules::default(),
         }
@@ -203,7 +227,7 @@ pub struct HeaderLinkPlan {
 impl Default for HeaderLinkPlan {
     fn default() -> Self {
         HeaderLinkPlan {
-            links_next_key: "next".to_owned(),
+            links_next_key: defaults::LINKS_NEXT_KEY.to_owned(),
         }
     }
 }
