@@ -135,10 +135,8 @@ fn render(d: &Diagnostic, file: &str, source: &str) -> String {
     // Secondary places (the column a key names, ...), each under its own message.
     for label in &d.labels {
         if let Some((offset, len)) = token_span(source, label.line, label.column) {
-            diagnostic = diagnostic.and_label(LabeledSpan::at(
-                offset..offset + len,
-                label.message.clone(),
-            ));
+            diagnostic =
+                diagnostic.and_label(LabeledSpan::at(offset..offset + len, label.message.clone()));
         }
     }
     let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {

@@ -1,7 +1,7 @@
 //! Rustdoc text taken from the spec: what a resource fetches and how, what a column holds.
 
 use connector_spec::resolved::{PaginatorPlan, RequestField};
-use connector_spec::{Column, DataType, Disposition, Method, ResolvedResource, ResolvedSpec};
+use connector_spec::{Column, DataType, Method, ResolvedResource, ResolvedSpec};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -75,7 +75,7 @@ pub(crate) fn resource_doc(resource: &ResolvedResource) -> Vec<String> {
     }
     doc.push(format!(
         "- Write disposition: {}",
-        disposition_name(resource.disposition)
+        resource.disposition.as_str()
     ));
     doc
 }
@@ -136,16 +136,6 @@ pub(crate) fn data_type_name(data_type: DataType) -> &'static str {
         DataType::Wei => "wei",
         DataType::Binary => "binary",
         DataType::Json => "json",
-    }
-}
-
-/// dlt's name of a write disposition.
-pub(crate) fn disposition_name(disposition: Disposition) -> &'static str {
-    match disposition {
-        Disposition::Append => "append",
-        Disposition::Replace => "replace",
-        Disposition::Merge => "merge",
-        Disposition::Skip => "skip",
     }
 }
 

@@ -147,13 +147,3 @@ pub fn new_load_id() -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{}.{n:04}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"))
 }
-
-/// The disposition's word.
-pub(crate) fn disposition_name(disposition: Disposition) -> &'static str {
-    match disposition {
-        Disposition::Append => "append",
-        Disposition::Replace => "replace",
-        Disposition::Merge => "merge",
-        Disposition::Skip => "skip",
-    }
-}

@@ -118,6 +118,15 @@ fn flatten<R: Send + 'static>(pages: PageStream<R>) -> RecordStream<R> {
         .boxed()
 }
 
+/// What every run of a resource starts with: the incremental state it resumes from, seen
+/// in the stats from the first poll, and its tracing span.
+fn start_run(plan: &ResourcePlan, run: &RunOptions, stats: &StatsHandle) -> tracing::Span {
+    if plan.incremental.is_some() {
+        stats.set_incremental(run.incremental.clone().unwrap_or_default());
+    }
+    tracing::info_span!("resource", name = %plan.name)
+}
+
 /// Every record of a resource; a child resource fans out over its parent's records.
 pub(crate) fn resource_records<K: RecordType>(
     engine: Arc<Engine>,
@@ -125,10 +134,7 @@ pub(crate) fn resource_records<K: RecordType>(
     run: RunOptions,
     stats: StatsHandle,
 ) -> RecordStream<K::Record> {
-    if plan.incremental.is_some() {
-        stats.set_incremental(run.incremental.clone().unwrap_or_default());
-    }
-    let span = tracing::info_span!("resource", name = %plan.name);
+    let span = start_run(&plan, &run, &stats);
     match &plan.parent {
         None => {
             let prefetch_pages = engine.concurrency > 1;
@@ -178,10 +184,7 @@ pub(crate) fn child_records<K: RecordType>(
     run: RunOptions,
     stats: StatsHandle,
 ) -> RecordStream<K::Record> {
-    if plan.incremental.is_some() {
-        stats.set_incremental(run.incremental.clone().unwrap_or_default());
-    }
-    let span = tracing::info_span!("resource", name = %plan.name);
+    let span = start_run(&plan, &run, &stats);
     flatten(pages::<K>(child_sequence(
         engine,
         plan,

@@ -146,6 +146,18 @@ pub enum Disposition {
     Skip,
 }
 
+impl Disposition {
+    /// The word the spec writes (dlt's name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Append => "append",
+            Disposition::Replace => "replace",
+            Disposition::Merge => "merge",
+            Disposition::Skip => "skip",
+        }
+    }
+}
+
 /// Merge strategies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "yaml", derive(schemars::JsonSchema))]

@@ -1162,9 +1162,9 @@ impl Client {
         secrets: Secrets,
         options: ::connector_runtime::Options,
     ) -> ::std::result::Result<Client, ::connector_runtime::Error> {
-        let spec = ::connector_runtime::serde_json::from_str::<
-            ::connector_runtime::connector_spec::ResolvedSpec,
-        >(SPEC_JSON)
+        let spec = ::connector_runtime::connector_spec::ResolvedSpec::from_json(
+                SPEC_JSON,
+            )
             .map_err(|err| ::connector_runtime::Error::Config {
                 resource: ::std::string::String::from("client"),
                 message: ::std::format!(

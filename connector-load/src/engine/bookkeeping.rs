@@ -10,7 +10,7 @@ use super::columns::Schema;
 use super::connection::{now_rfc3339, text};
 use crate::backend::Backend;
 use crate::error::Result;
-use crate::plan::{disposition_name, ResourceLoadPlan};
+use crate::plan::ResourceLoadPlan;
 use crate::types::{LoadType, SqlValue};
 
 /// Column holding the load id of each row (dlt's `_dlt_load_id`).
@@ -173,7 +173,7 @@ pub(super) fn record_load_started<B: Backend>(
             text(&plan.connector),
             text(&plan.resource),
             text(&plan.table),
-            text(disposition_name(plan.disposition)),
+            text(plan.disposition.as_str()),
             text(started_at),
         ],
     )?;
@@ -201,7 +201,7 @@ pub(super) fn record_load_completed<B: Backend>(
             text(finished_at),
             SqlValue::Int(clamp(records)),
             SqlValue::Int(clamp(table_rows)),
-            text(disposition_name(disposition)),
+            text(disposition.as_str()),
             text(load_id),
             text(&plan.connector),
             text(&plan.resource),

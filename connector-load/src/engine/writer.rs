@@ -18,7 +18,7 @@ use super::staging::Staging;
 use crate::backend::Backend;
 use crate::destination::ResourceWriter;
 use crate::error::{Error, Result};
-use crate::plan::{disposition_name, LoadSummary, ResourceLoadPlan};
+use crate::plan::{LoadSummary, ResourceLoadPlan};
 use crate::types::SqlValue;
 
 /// The writer of one resource's load.
@@ -98,7 +98,7 @@ impl<B: Backend> SqlWriter<B> {
             resource: plan.resource.clone(),
             table: plan.table.clone(),
             load_id: self.load_id.clone(),
-            disposition: disposition_name(disposition).to_owned(),
+            disposition: disposition.as_str().to_owned(),
             records: self.records,
             table_rows,
             new_columns,

@@ -44,6 +44,12 @@ pub struct ResolvedSpec {
 }
 
 impl ResolvedSpec {
+    /// Reads a resolved spec written as JSON (what generated code embeds). Not generic, so the
+    /// deserializer is compiled once, here, not in every crate that embeds a connector.
+    pub fn from_json(json: &str) -> Result<ResolvedSpec, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
     /// One resource by name.
     pub fn resource(&self, name: &str) -> Option<&ResolvedResource> {
         self.resources.iter().find(|r| r.name == name)
