@@ -240,14 +240,15 @@ async fn child_records_carry_typed_parent_fields() {
 #[test]
 fn the_embedded_resolved_spec_and_secret_names() {
     let crm: connector_spec::ResolvedSpec =
-        serde_json::from_str(crm_analytics::SPEC_JSON).expect("embedded spec reads back");
+        connector_spec::ResolvedSpec::from_json(crm_analytics::SPEC_JSON)
+            .expect("embedded spec reads back");
     let names: Vec<&str> = crm.resources.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["clients", "company", "contacts"]);
     let contacts = crm.resource("contacts").unwrap();
     assert_eq!(contacts.primary_key, ["id"]);
     assert_eq!(contacts.disposition, connector_spec::Disposition::Merge);
     let meetings: connector_spec::ResolvedSpec =
-        serde_json::from_str(meetings_parent_fields::SPEC_JSON).unwrap();
+        connector_spec::ResolvedSpec::from_json(meetings_parent_fields::SPEC_JSON).unwrap();
     let child = meetings.resource("meetings").unwrap();
     assert_eq!(child.parent.as_ref().unwrap().resource, "users");
     let columns: Vec<&str> = child

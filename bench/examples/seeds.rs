@@ -19,7 +19,7 @@ pub mod meetings {}
 
 /// The resource names of a generated connector, from the resolved spec it embeds.
 fn resources(spec_json: &str) -> String {
-    match serde_json::from_str::<connector_spec::ResolvedSpec>(spec_json) {
+    match connector_spec::ResolvedSpec::from_json(spec_json) {
         Ok(spec) => spec.dependency_order.join(", "),
         Err(err) => format!("(embedded spec unreadable: {err})"),
     }
