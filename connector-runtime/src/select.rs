@@ -139,6 +139,23 @@ mod tests {
     }
 
     #[test]
+    fn recursive_descent_finds_records_at_any_depth() {
+        // dlt's jsonpath accepts `$..items`; so do `connector check` and the runtime.
+        let body = json!({"response": {"page": {"items": [{"id": 1}, {"id": 2}]}}});
+        let mut taken = body.clone();
+        assert_eq!(
+            sel("$..items").records(&body),
+            Some(vec![json!({"id": 1}), json!({"id": 2})])
+        );
+        assert_eq!(sel("$..items").count(&body), Some(2));
+        assert_eq!(
+            sel("$..items").take_records(&mut taken).map(|r| r.len()),
+            Some(2)
+        );
+        assert_eq!(sel("$..id").records(&body), Some(vec![json!(1), json!(2)]));
+    }
+
+    #[test]
     fn paths() {
         let body = json!({"a": {"b": [1, 2]}, "l": [{"x": 1}, {"x": 2}], "odd.key": 3});
         assert_eq!(sel("a.b").records(&body), Some(vec![json!(1), json!(2)]));

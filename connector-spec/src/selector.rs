@@ -3,8 +3,9 @@
 //! by the resolver; the runtime evaluates the parsed [`Selector`] and never parses text.
 //!
 //! Grammar: an optional `$`, then segments: `name` / `.name`, `.*` or `[*]` (every element of
-//! a list, every value of an object), `[N]` (one element) and `['key']` / `["key"]` (a key
-//! with dots or brackets in it). `$` alone selects the whole response.
+//! a list, every value of an object), `[N]` (one element), `['key']` / `["key"]` (a key with
+//! dots or brackets in it) and `..` (recursive descent: the segment after it matches at any
+//! depth, as in `$..id`). `$` alone selects the whole response.
 //!
 //! A selector that matches one list yields its elements as records; one object yields that
 //! object as the single record (the seeds' `company`: `data: {...}`); several matches yield
@@ -25,6 +26,9 @@ pub enum Segment {
     Every,
     /// One element of a list (`[N]`).
     Index(usize),
+    /// `..`: the value and every value below it, in document order; the next segment then
+    /// applies to each (`$..id` is every `id` at any depth).
+    Descendants,
 }
 
 /// Why a selector does not parse.
@@ -66,7 +70,8 @@ impl fmt::Display for Selector {
 ///     vec![Segment::Key("data".into()), Segment::Every, Segment::Key("items".into())]
 /// );
 /// assert_eq!(parse("a.*").unwrap(), vec![Segment::Key("a".into()), Segment::Every]);
-/// assert!(parse("data..items").is_err());
+/// assert_eq!(parse("$..id").unwrap(), vec![Segment::Descendants, Segment::Key("id".into())]);
+/// assert!(parse("data[?(@.x)]").is_err());
 /// ```
 pub fn parse(selector: &str) -> Result<Vec<Segment>, SelectorError> {
     Selector::parse(selector).map(|s| s.segments)
@@ -106,11 +111,18 @@ impl Selector {
                 b'.' if !expect_name => {
                     i += 1;
                     expect_name = true;
-                    if i >= bytes.len() {
-                        return Err(err(i - 1, "a selector cannot end with `.`"));
+                    if bytes.get(i) == Some(&b'.') {
+                        i += 1;
+                        segments.push(Segment::Descendants);
+                        if bytes.get(i) == Some(&b'.') {
+                            return Err(err(i, "`...` is not a selector segment; write `..`"));
+                        }
+                        if bytes.get(i) == Some(&b'[') {
+                            expect_name = false;
+                        }
                     }
-                    if bytes[i] == b'.' {
-                        return Err(err(i, "recursive descent (`..`) is not supported"));
+                    if i >= bytes.len() {
+                        return Err(err(i - 1, "a selector cannot end with `.` or `..`"));
                     }
                 }
                 b'[' => {
@@ -205,9 +217,11 @@ impl Selector {
         self.segments.is_empty()
     }
 
-    /// True when a segment may reach several values (`[*]`, `.*`).
+    /// True when a segment may reach several values (`[*]`, `.*`, `..`).
     pub fn has_wildcard(&self) -> bool {
-        self.segments.contains(&Segment::Every)
+        self.segments
+            .iter()
+            .any(|s| matches!(s, Segment::Every | Segment::Descendants))
     }
 
     /// The path as plain keys (`$` is none); `None` when it has an index or a wildcard.
@@ -216,13 +230,19 @@ impl Selector {
             .iter()
             .map(|segment| match segment {
                 Segment::Key(k) => Some(k.as_str()),
-                Segment::Index(_) | Segment::Every => None,
+                Segment::Index(_) | Segment::Every | Segment::Descendants => None,
             })
             .collect()
     }
 
-    /// True when one path leads into the other (either is a prefix of the other).
+    /// True when one path leads into the other (either is a prefix of the other); a path
+    /// with `..` may reach anything.
     pub fn overlaps(&self, other: &Selector) -> bool {
+        if self.segments.contains(&Segment::Descendants)
+            || other.segments.contains(&Segment::Descendants)
+        {
+            return true;
+        }
         self.segments
             .iter()
             .zip(&other.segments)
@@ -244,6 +264,7 @@ impl Selector {
                     (Segment::Index(i), Value::Array(items)) => next.extend(items.get(*i)),
                     (Segment::Every, Value::Array(items)) => next.extend(items.iter()),
                     (Segment::Every, Value::Object(map)) => next.extend(map.values()),
+                    (Segment::Descendants, v) => descendants(v, &mut next),
                     _ => {}
                 }
             }
@@ -298,6 +319,16 @@ impl Selector {
     }
 }
 
+/// `value` and every value below it, depth first in document order.
+fn descendants<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+    out.push(value);
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| descendants(v, out)),
+        Value::Object(map) => map.values().for_each(|v| descendants(v, out)),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +345,9 @@ mod tests {
             "a.*",
             "a.*.b",
             "a[0]",
+            "$..id",
+            "a..b",
+            "$..[*]",
             "['a.b'].c",
             "$[\"x y\"]",
             "[*]",
@@ -328,12 +362,12 @@ mod tests {
     fn rejects_the_rest() {
         for bad in [
             "",
-            "a..b",
+            "a...b",
+            "a..",
             "a.",
             "a[",
             "a[x]",
             "a b",
-            "$..x",
             "a[?(@.x)]",
             ".a",
             "a]",
@@ -355,6 +389,16 @@ mod tests {
         assert_eq!(sel("['odd.key']").first(&body), Some(&json!(3)));
         assert_eq!(sel("missing").first(&body), None);
         assert_eq!(sel("$").first(&body), Some(&body));
+        let nested = json!({"a": {"id": 1, "b": [{"id": 2}, {"c": {"id": 3}}]}, "id": 0});
+        assert_eq!(
+            sel("$..id").find(&nested),
+            vec![&json!(0), &json!(1), &json!(2), &json!(3)]
+        );
+        assert_eq!(
+            sel("a..id").find(&nested),
+            vec![&json!(1), &json!(2), &json!(3)]
+        );
+        assert_eq!(sel("$..b[0].id").first(&nested), Some(&json!(2)));
         assert_eq!(Selector::from_keys(["a", "b"]), sel("a.b"));
         assert!(Selector::root().is_root());
         assert_eq!(Selector::root(), sel("$"));

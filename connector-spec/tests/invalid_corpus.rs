@@ -168,7 +168,7 @@ resource_defaults:
     paginator: { type: page_numbr }
 resources:
   - name: a
-    endpoint: { path: /a, data_selector: 'x..y' }
+    endpoint: { path: /a, data_selector: 'x[?y]' }
     primary_key: id
     columns: { name: { data_type: txt } }
   - name: b
@@ -210,7 +210,7 @@ client:
   concurrency: 0
 resources:
   - name: a
-    endpoint: { path: '/a/{x}', data_selector: 'x..y' }
+    endpoint: { path: '/a/{x}', data_selector: 'x[?y]' }
     primary_key: id
     columns: { name: { data_type: text } }
   - name: a
