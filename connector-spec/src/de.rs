@@ -138,9 +138,10 @@ impl<'de> Deserialize<'de> for ParamValue {
                 (None, None) => Scalar::String(n.to_string()),
             })),
             Value::String(s) => Ok(ParamValue::Literal(Scalar::String(s))),
+            Value::Null => Ok(ParamValue::Null),
             other => Err(D::Error::custom(format!(
-                "expected a parameter value (string, number, boolean, `{{ secret: NAME }}` or \
-                 `{{ type: resolve, .. }}`), found {}",
+                "expected a parameter value (string, number, boolean, null, `{{ secret: NAME }}` \
+                 or `{{ type: resolve, .. }}`), found {}",
                 describe(&other)
             ))),
         }

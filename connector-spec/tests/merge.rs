@@ -269,3 +269,30 @@ fn defaults_without_resource_defaults_are_dlts() {
     assert!(t.selected);
     assert_eq!(t.paginator, None);
 }
+
+#[test]
+fn a_null_param_is_not_sent_and_removes_the_default() {
+    // dlt drops a param whose value is None; here `null` also takes a default away.
+    let s = spec(
+        "  endpoint:\n    params: { per_page: 50, sort: asc }",
+        "    endpoint:\n      path: /things\n      params: { sort: null, q: x }",
+    );
+    assert_eq!(things(&s).endpoint.params["sort"], ParamValue::Null);
+    let resolved = s.resolve().unwrap();
+    let names: Vec<&str> = resolved
+        .resource("things")
+        .unwrap()
+        .params
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(names, ["per_page", "q"]);
+    let others: Vec<&str> = resolved
+        .resource("others")
+        .unwrap()
+        .params
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(others, ["per_page", "sort"]);
+}

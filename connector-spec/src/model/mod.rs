@@ -187,6 +187,9 @@ pub enum ParamValue {
     Special(SpecialParam),
     /// A literal scalar; strings may hold `{resources.x.y}` / `{incremental.x}` placeholders.
     Literal(Scalar),
+    /// `null`: the parameter is not sent (dlt drops it); over a `resource_defaults` param it
+    /// removes that param for this resource.
+    Null,
 }
 
 /// A scalar parameter value.

@@ -169,6 +169,7 @@ impl Spec {
         let mut params = Vec::new();
         for (key, value) in &endpoint.params {
             let source = match value {
+                ParamValue::Null => continue, // dlt drops a null param
                 ParamValue::Secret(s) => ParamSource::Secret(s.secret.clone()),
                 ParamValue::Special(SpecialParam::Resolve(r)) => {
                     if parent.as_ref().is_some_and(|p| p.field_for(key).is_some()) {
