@@ -51,14 +51,69 @@ pub enum OAuth2ClientAuth {
 #[cfg_attr(feature = "yaml", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResponseAction {
-    /// Status to match.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Status to match: a number, or dlt's string form (`"404"`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "status_code"
+    )]
+    #[cfg_attr(feature = "yaml", schemars(schema_with = "status_code_schema"))]
     pub status_code: Option<u16>,
     /// Substring of the body to match (ANDed with status_code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// The action.
     pub action: ResponseActionKind,
+}
+
+/// A status code written as a number or as a string of digits (dlt configs write both).
+fn status_code<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u16>, D::Error> {
+    struct Code;
+    impl serde::de::Visitor<'_> for Code {
+        type Value = Option<u16>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an HTTP status code like 404 or \"404\"")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            u16::try_from(n)
+                .map(Some)
+                .map_err(|_| E::custom(format!("status code {n} is not an HTTP status (100-599)")))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            u64::try_from(n)
+                .map_err(|_| E::custom(format!("status code {n} is not an HTTP status (100-599)")))
+                .and_then(|n| self.visit_u64(n))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            match text.trim().parse::<u64>() {
+                Ok(n) => self.visit_u64(n),
+                Err(_) => Err(E::custom(format!(
+                    "status code `{text}` is not a number; write it like 404"
+                ))),
+            }
+        }
+    }
+    deserializer.deserialize_any(Code)
+}
+
+#[cfg(feature = "yaml")]
+fn status_code_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "Status to match: a number, or dlt's string form (`\"404\"`).",
+        "anyOf": [
+            { "type": "integer", "minimum": 100, "maximum": 599 },
+            { "type": "string", "pattern": "^\\s*[1-5][0-9][0-9]\\s*$" },
+            { "type": "null" }
+        ]
+    })
 }
 
 /// Response actions.

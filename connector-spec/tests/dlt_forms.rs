@@ -1,0 +1,51 @@
+//! Forms dlt's `rest_api_source` accepts that the spec accepts too, with what each means.
+
+use connector_spec::selector::Segment;
+use connector_spec::{parse_str, ResolvedSpec};
+
+fn resolved(resources: &str) -> ResolvedSpec {
+    let yaml = format!(
+        "name: t\nclient: {{ base_url: 'https://api.example.com' }}\nresources:\n{resources}"
+    );
+    match parse_str(&yaml, "t.yaml") {
+        Ok(loaded) => loaded.resolved,
+        Err(d) => panic!("{d:#?}\n{yaml}"),
+    }
+}
+
+#[test]
+fn a_status_code_written_as_a_string() {
+    let spec = resolved(
+        "  - name: a\n    endpoint:\n      path: /a\n      response_actions:\n        - { status_code: '404', action: ignore }\n        - { status_code: 503, action: retry }\n",
+    );
+    let codes: Vec<Option<u16>> = spec.resources[0]
+        .response_actions
+        .iter()
+        .map(|a| a.status_code)
+        .collect();
+    assert_eq!(codes, [Some(404), Some(503)]);
+}
+
+#[test]
+fn a_status_code_string_that_is_not_a_number_is_named() {
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: a\n    endpoint:\n      path: /a\n      response_actions: [{ status_code: 'four', action: ignore }]\n";
+    let errors = parse_str(yaml, "t.yaml").unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("status code `four` is not a number; write it like 404"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[0].line, 7, "{errors:?}");
+}
+
+#[test]
+fn recursive_descent_in_a_data_selector() {
+    let spec = resolved("  - name: a\n    endpoint: { path: /a, data_selector: '$..items' }\n");
+    let selector = spec.resources[0].data_selector.as_ref().unwrap();
+    assert_eq!(
+        selector.segments(),
+        [Segment::Descendants, Segment::Key("items".into())]
+    );
+}
