@@ -49,3 +49,16 @@ fn recursive_descent_in_a_data_selector() {
         [Segment::Descendants, Segment::Key("items".into())]
     );
 }
+
+#[test]
+fn an_empty_resources_list_loads_with_a_warning() {
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources: []\n";
+    let loaded = parse_str(yaml, "t.yaml").expect("dlt accepts it, so does the spec");
+    assert!(loaded.resolved.resources.is_empty());
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert_eq!(
+        loaded.warnings[0].message,
+        "`resources` is empty: this connector fetches nothing"
+    );
+    assert_eq!(loaded.warnings[0].line, 3);
+}

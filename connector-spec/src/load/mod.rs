@@ -303,12 +303,19 @@ impl<'a> Loader<'a> {
                     }
                 }
                 if entries.is_empty() && ok {
-                    self.error_value(
+                    // dlt accepts an empty list; a connector with nothing to fetch is allowed,
+                    // but never silently.
+                    let pos = self
+                        .index
+                        .locate_value("resources")
+                        .unwrap_or(Pos { line: 1, column: 1 });
+                    self.push_at(
+                        Severity::Warning,
+                        pos,
                         "resources",
-                        "`resources` is empty; a spec needs at least one resource".into(),
-                        None,
+                        "`resources` is empty: this connector fetches nothing".into(),
+                        Some("add a resource, e.g. `- name: users`".into()),
                     );
-                    ok = false;
                 }
                 Some(entries)
             }
@@ -379,8 +386,19 @@ impl<'a> Loader<'a> {
     }
 
     fn error_at(&mut self, pos: Pos, path: &str, message: String, help: Option<String>) {
+        self.push_at(Severity::Error, pos, path, message, help);
+    }
+
+    fn push_at(
+        &mut self,
+        severity: Severity,
+        pos: Pos,
+        path: &str,
+        message: String,
+        help: Option<String>,
+    ) {
         self.diagnostics.push(Diagnostic {
-            severity: Severity::Error,
+            severity,
             file: self.file.to_owned(),
             line: pos.line,
             column: pos.column,
