@@ -40,10 +40,13 @@ pub(super) fn placeholders_bound(spec: &Spec, res: &Res, all: &[Res], p: &mut Pr
                     incremental_value(res, &s.path, &ph.text, which, p);
                 }
                 PlaceholderKind::ParentId => {}
+                PlaceholderKind::Name(name) if name.contains('.') => {
+                    unknown_context(&s.path, name, p);
+                }
                 PlaceholderKind::Name(name) if s.is_path => {
                     path_name_bound(res, &s.path, &s.text, name, p);
                 }
-                PlaceholderKind::Name(_) => {}
+                PlaceholderKind::Name(name) => request_name_bound(res, &s.path, name, p),
             }
         }
     }
@@ -174,6 +177,37 @@ fn incremental_value(res: &Res, path: &str, text: &str, which: &str, p: &mut Pro
     }
 }
 
+/// `{<context>.<...>}` with a context other than `resources` and `incremental` (dlt's rule).
+fn unknown_context(path: &str, name: &str, p: &mut Problems) {
+    let context = name.split('.').next().unwrap_or_default();
+    p.error(
+        path,
+        format!(
+            "`{{{name}}}`: `{context}` is not a placeholder context; valid contexts: \
+             `resources`, `incremental`"
+        ),
+    )
+    .maybe_help(did_you_mean(context, &["resources", "incremental"]));
+}
+
+/// A bare `{name}` in a param, header or JSON body has a value only when a resolve param of
+/// that name binds it into the path (the runtime would fail the resource otherwise).
+fn request_name_bound(res: &Res, path: &str, name: &str, p: &mut Problems) {
+    let bound_in_path = res
+        .resolved
+        .endpoint
+        .params
+        .iter()
+        .any(|(k, v)| k == name && matches!(v, ParamValue::Special(SpecialParam::Resolve(_))));
+    if !bound_in_path {
+        p.error(path, format!("placeholder `{{{name}}}` has no value here"))
+            .help(
+                "write `{resources.<parent>.<field>}` for a parent's field or \
+                 `{incremental.start_value}` for the incremental window",
+            );
+    }
+}
+
 /// A bare `{name}` in the endpoint path is bound by a resolve param of that name.
 fn path_name_bound(res: &Res, path: &str, endpoint_path: &str, name: &str, p: &mut Problems) {
     let resolve_params: Vec<&str> = res
@@ -238,5 +272,27 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].message, "`X Bad` is not a valid HTTP header name");
         assert_eq!((found[0].line, found[0].column), (7, 18), "{found:?}");
+    }
+
+    #[test]
+    fn a_placeholder_with_an_unknown_context_is_a_check_error() {
+        // dlt rejects it; it used to pass `connector check` and fail at run time.
+        let found = errors(
+            "  - name: posts\n    endpoint:\n      path: /posts\n      params: { author: '{unknown.posts.id}' }\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].message,
+            "`{unknown.posts.id}`: `unknown` is not a placeholder context; valid contexts: \
+             `resources`, `incremental`"
+        );
+        assert_eq!(found[0].line, 7);
+        let found = errors(
+            "  - name: posts\n    endpoint:\n      path: /posts\n      headers: { X-Id: '{id}' }\n",
+        );
+        assert_eq!(
+            found[0].message, "placeholder `{id}` has no value here",
+            "{found:?}"
+        );
     }
 }
