@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use connector_spec::resolved::IncrementalPlan as Config;
-use connector_spec::{LastValueFunc, OnCursorValueMissing, RowOrder};
+use connector_spec::{LastValueFunc, OnCursorValueMissing, RangeBound, RowOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -130,7 +130,12 @@ impl IncrementalPlan {
             .row_order
             .map(|order| (order == RowOrder::Asc) == (self.func == LastValueFunc::Max));
         if let Some(start) = &window.start_value {
-            if forward(cursor, start) == Some(Ordering::Less) {
+            let before = match forward(cursor, start) {
+                Some(Ordering::Less) => true,
+                Some(Ordering::Equal) => self.config.range_start == RangeBound::Open,
+                _ => false,
+            };
+            if before {
                 return Ok(match toward_end {
                     Some(false) => Decision::Past,
                     _ => Decision::Drop,
@@ -138,10 +143,12 @@ impl IncrementalPlan {
             }
         }
         if let Some(end) = &window.end_value {
-            if matches!(
-                forward(cursor, end),
-                Some(Ordering::Greater | Ordering::Equal)
-            ) {
+            let after = match forward(cursor, end) {
+                Some(Ordering::Greater) => true,
+                Some(Ordering::Equal) => self.config.range_end == RangeBound::Open,
+                _ => false,
+            };
+            if after {
                 return Ok(match toward_end {
                     Some(true) => Decision::Past,
                     _ => Decision::Drop,
@@ -255,6 +262,8 @@ mod tests {
             on_cursor_value_missing: OnCursorValueMissing::Raise,
             lag: None,
             row_order: None,
+            range_start: RangeBound::Closed,
+            range_end: RangeBound::Open,
         }
     }
 
@@ -346,6 +355,35 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(p.window(Some(&saved), None).start_value, Some(json!(95)));
+    }
+
+    #[test]
+    fn range_bounds_say_whether_the_bound_itself_is_loaded() {
+        let closed = plan(LastValueFunc::Max);
+        let w = closed.window(None, None);
+        assert!(matches!(
+            closed.check(&json!({"updated_at": 10}), &w, "r").unwrap(),
+            Decision::Keep(Some(_))
+        ));
+        assert!(matches!(
+            closed.check(&json!({"updated_at": 100}), &w, "r").unwrap(),
+            Decision::Drop
+        ));
+        let open = IncrementalPlan::new(Config {
+            end_value: Some(json!(100)),
+            range_start: RangeBound::Open,
+            range_end: RangeBound::Closed,
+            ..config("updated_at", json!(10))
+        });
+        let w = open.window(None, None);
+        assert!(matches!(
+            open.check(&json!({"updated_at": 10}), &w, "r").unwrap(),
+            Decision::Drop
+        ));
+        assert!(matches!(
+            open.check(&json!({"updated_at": 100}), &w, "r").unwrap(),
+            Decision::Keep(Some(_))
+        ));
     }
 
     #[test]

@@ -151,6 +151,17 @@ pub enum Method {
     Delete,
 }
 
+/// Whether a window bound itself is inside the window (dlt's `range_start` / `range_end`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "yaml", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RangeBound {
+    /// The bound is excluded: `open` start skips records equal to the last value.
+    Open,
+    /// The bound is included.
+    Closed,
+}
+
 /// The order of records by their incremental cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "yaml", derive(schemars::JsonSchema))]

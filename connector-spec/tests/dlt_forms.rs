@@ -62,3 +62,30 @@ fn an_empty_resources_list_loads_with_a_warning() {
     );
     assert_eq!(loaded.warnings[0].line, 3);
 }
+
+#[test]
+fn incremental_range_bounds_and_keys_dlt_has() {
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: a\n    endpoint:\n      path: /a\n      incremental:\n        cursor_path: updated_at\n        initial_value: 0\n        range_start: open\n        primary_key: id\n        allow_external_schedulers: true\n";
+    let loaded = parse_str(yaml, "t.yaml").expect("loads");
+    let inc = loaded.resolved.resources[0].incremental.as_ref().unwrap();
+    assert_eq!(inc.range_start, connector_spec::RangeBound::Open);
+    assert_eq!(
+        inc.range_end,
+        connector_spec::RangeBound::Open,
+        "dlt's default"
+    );
+    let warnings: Vec<(usize, &str)> = loaded
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings[0].0, 11);
+    assert!(warnings[0]
+        .1
+        .contains("`incremental.primary_key` has no effect here yet"));
+    assert_eq!(warnings[1].0, 12);
+    assert!(warnings[1]
+        .1
+        .contains("`allow_external_schedulers` has no effect here"));
+}

@@ -258,6 +258,21 @@ pub struct Incremental {
     /// before the start value), as every later record would be dropped anyway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_order: Option<RowOrder>,
+    /// Whether a record equal to the start value is loaded (default `closed`: it is, as in
+    /// dlt; `open` skips it, so a record at the saved last value is not loaded twice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_start: Option<RangeBound>,
+    /// Whether a record equal to `end_value` is loaded (default `open`: it is not, as in dlt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_end: Option<RangeBound>,
+    /// dlt's deduplication key for records at the boundary; accepted, with a warning that
+    /// it has no effect here yet (use `range_start: open`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<Keys>,
+    /// dlt's hand-over of the window to Airflow; accepted, with a warning that it has no
+    /// effect here (`connector sync` takes no window from a scheduler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_external_schedulers: Option<bool>,
 }
 
 /// An endpoint: how to request one resource.

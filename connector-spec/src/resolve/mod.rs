@@ -257,6 +257,8 @@ impl Spec {
                         .unwrap_or(OnCursorValueMissing::Raise),
                     lag: i.lag,
                     row_order: i.row_order,
+                    range_start: i.range_start.unwrap_or(RangeBound::Closed),
+                    range_end: i.range_end.unwrap_or(RangeBound::Open),
                 })
             })
             .transpose()?;

@@ -210,6 +210,10 @@ pub struct IncrementalPlan {
     pub lag: Option<f64>,
     /// Order of records by cursor, when the API guarantees one.
     pub row_order: Option<RowOrder>,
+    /// Whether a record equal to the start value is inside the window (default closed).
+    pub range_start: RangeBound,
+    /// Whether a record equal to `end_value` is inside the window (default open).
+    pub range_end: RangeBound,
 }
 
 /// The retry policy, defaults filled (dlt's).

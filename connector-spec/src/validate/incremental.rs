@@ -25,6 +25,23 @@ pub(super) fn incremental(res: &Res, p: &mut Problems) {
         }
     }
     for (path, inc) in incs {
+        if inc.primary_key.is_some() {
+            p.warning(
+                format!("{path}.primary_key"),
+                "`incremental.primary_key` has no effect here yet: records at the boundary are \
+                 not deduplicated by it",
+            )
+            .help("set `range_start: open` to skip records equal to the saved last value")
+            .at_key();
+        }
+        if inc.allow_external_schedulers.is_some() {
+            p.warning(
+                format!("{path}.allow_external_schedulers"),
+                "`allow_external_schedulers` has no effect here: `connector sync` takes no \
+                 window from a scheduler",
+            )
+            .at_key();
+        }
         if inc.cursor_path.trim().is_empty() {
             p.error(format!("{path}.cursor_path"), "cursor_path is empty");
         } else if !r.columns.is_empty() && !declared(&r.columns, &inc.cursor_path) {
