@@ -113,3 +113,23 @@ resources:
         "204: no records, no further pages"
     );
 }
+
+#[tokio::test]
+async fn a_plain_param_bound_into_the_path_is_not_sent_as_query() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/repos/dlt-hub/dlt/issues"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!([{"id": 1}])),
+        )
+        .mount(&server)
+        .await;
+    let yaml = "name: t\nclient: { base_url: http://unused }\nresources:\n  - name: issues\n    endpoint: { path: '/repos/{org}/{repo}/issues', params: { org: dlt-hub, repo: dlt, state: open }, paginator: single_page }\n";
+    let c = common::connector(yaml, connector_runtime::Secrets::new(), &server.uri());
+    let (got, err) = common::collect(&c, "issues").await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        common::queries(&server, "/repos/dlt-hub/dlt/issues").await,
+        ["state=open"]
+    );
+}

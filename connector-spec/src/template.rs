@@ -186,6 +186,29 @@ impl Template {
         })
     }
 
+    /// The template with placeholder `{name}` replaced by `value` as literal text (a plain
+    /// `params` value bound into the path, as dlt binds it).
+    pub fn bind(&self, name: &str, value: &str) -> Template {
+        let mut parts: Vec<Part> = Vec::with_capacity(self.parts.len());
+        for part in &self.parts {
+            let text = match part {
+                Part::Placeholder(p) if p.kind == PlaceholderKind::Name(name.to_owned()) => {
+                    value.to_owned()
+                }
+                Part::Text(t) => t.clone(),
+                Part::Placeholder(_) => {
+                    parts.push(part.clone());
+                    continue;
+                }
+            };
+            match parts.last_mut() {
+                Some(Part::Text(previous)) => previous.push_str(&text),
+                _ => parts.push(Part::Text(text)),
+            }
+        }
+        Template { parts }
+    }
+
     /// The text when the template has no placeholder.
     pub fn as_literal(&self) -> Option<String> {
         let mut out = String::new();
@@ -441,6 +464,14 @@ mod tests {
         assert_eq!(t.source(), "/u/{resources.users.id}/x/{name}?{{lit}}é");
         let unbound = Template::parse("{nope}").unwrap();
         assert_eq!(unbound.render(&lookup, encode).unwrap_err().text, "nope");
+    }
+
+    #[test]
+    fn binding_a_name_makes_it_text() {
+        let t = Template::parse("/{org}/{repo}/issues/{resources.p.id}").unwrap();
+        let bound = t.bind("org", "dlt-hub").bind("repo", "dlt");
+        assert_eq!(bound.source(), "/dlt-hub/dlt/issues/{resources.p.id}");
+        assert_eq!(bound.parts().len(), 2, "adjacent text is one part");
     }
 
     #[test]

@@ -89,3 +89,15 @@ fn incremental_range_bounds_and_keys_dlt_has() {
         .1
         .contains("`allow_external_schedulers` has no effect here"));
 }
+
+#[test]
+fn a_plain_param_is_bound_into_the_path() {
+    // dlt: `path: "{org}/{repo}/issues"` with `params: { org: dlt-hub, repo: dlt }`.
+    let spec = resolved(
+        "  - name: issues\n    endpoint:\n      path: '{org}/{repo}/issues'\n      params: { org: dlt-hub, repo: dlt, state: open }\n",
+    );
+    let issues = &spec.resources[0];
+    assert_eq!(issues.path.source(), "dlt-hub/dlt/issues");
+    let query: Vec<&str> = issues.params.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(query, ["state"], "bound params are not also sent as query");
+}

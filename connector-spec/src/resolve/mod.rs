@@ -120,7 +120,19 @@ impl Spec {
             Selector::parse(text).map_err(|e| err(format!("{key}: `{text}`: {e}")))
         };
 
-        let path = template("endpoint.path", merged.path())?;
+        let mut path = template("endpoint.path", merged.path())?;
+        // A plain param named like a `{name}` of the path is bound into the path (dlt's
+        // `path.format(**params)`) and not sent as a query parameter.
+        let mut bound_into_path: Vec<&str> = Vec::new();
+        for (key, value) in &endpoint.params {
+            let in_path = path
+                .placeholders()
+                .any(|p| p.kind == crate::template::PlaceholderKind::Name(key.clone()));
+            if let (true, ParamValue::Literal(scalar)) = (in_path, value) {
+                path = path.bind(key, &scalar_text(scalar));
+                bound_into_path.push(key);
+            }
+        }
         let link = self.parent_of(&merged.name);
         let parent = match &link {
             None => {
@@ -168,6 +180,9 @@ impl Spec {
 
         let mut params = Vec::new();
         for (key, value) in &endpoint.params {
+            if bound_into_path.contains(&key.as_str()) {
+                continue;
+            }
             let source = match value {
                 ParamValue::Null => continue, // dlt drops a null param
                 ParamValue::Secret(s) => ParamSource::Secret(s.secret.clone()),
@@ -179,13 +194,7 @@ impl Spec {
                 }
                 ParamValue::Special(SpecialParam::Incremental(_)) => ParamSource::IncrementalStart,
                 ParamValue::Literal(scalar) => {
-                    let text = match scalar {
-                        Scalar::Bool(b) => b.to_string(),
-                        Scalar::Int(i) => i.to_string(),
-                        Scalar::Float(f) => f.to_string(),
-                        Scalar::String(s) => s.clone(),
-                    };
-                    ParamSource::Template(template(&format!("params.{key}"), &text)?)
+                    ParamSource::Template(template(&format!("params.{key}"), &scalar_text(scalar))?)
                 }
             };
             params.push((key.clone(), source));
@@ -307,6 +316,16 @@ impl Spec {
             max_table_nesting: merged.max_table_nesting,
             samples: merged.samples.clone(),
         })
+    }
+}
+
+/// A scalar param as the text a request carries.
+fn scalar_text(scalar: &Scalar) -> String {
+    match scalar {
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) => f.to_string(),
+        Scalar::String(s) => s.clone(),
     }
 }
 

@@ -218,12 +218,18 @@ fn path_name_bound(res: &Res, path: &str, endpoint_path: &str, name: &str, p: &m
         .filter(|(_, v)| matches!(v, ParamValue::Special(SpecialParam::Resolve(_))))
         .map(|(k, _)| k.as_str())
         .collect();
-    if resolve_params.contains(&name) {
+    let plain_param = res
+        .resolved
+        .endpoint
+        .params
+        .get(name)
+        .is_some_and(|v| matches!(v, ParamValue::Literal(_)));
+    if resolve_params.contains(&name) || plain_param {
         return;
     }
     let help = if resolve_params.is_empty() {
         format!(
-            "bind it with a param `{name}: {{ type: resolve, resource: <parent>, field: <field> }}`, or write `{{resources.<parent>.<field>}}`"
+            "give it a value with a param `{name}: <value>`, bind it to a parent with `{name}: {{ type: resolve, resource: <parent>, field: <field> }}`, or write `{{resources.<parent>.<field>}}`"
         )
     } else {
         format!("resolve params here: {}", list(&resolve_params))
