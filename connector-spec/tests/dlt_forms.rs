@@ -101,3 +101,43 @@ fn a_plain_param_is_bound_into_the_path() {
     let query: Vec<&str> = issues.params.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(query, ["state"], "bound params are not also sent as query");
 }
+
+#[test]
+fn a_resolve_param_the_path_does_not_use_is_sent_as_query_and_said() {
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: users\n    columns: { id: { data_type: bigint } }\n  - name: posts\n    endpoint:\n      path: /posts\n      params:\n        user: { type: resolve, resource: users, field: id }\n";
+    let loaded = parse_str(yaml, "t.yaml").expect("kept: users ask for it (dlt#1978)");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let warning = &loaded.warnings[0];
+    assert_eq!(warning.line, 10);
+    assert_eq!(
+        warning.message,
+        "resolve param `user` is not in the path: each request sends it as query parameter \
+         `user` (dlt rejects this form)"
+    );
+    let posts = loaded.resolved.resource("posts").unwrap();
+    assert!(matches!(
+        posts.params[0].1,
+        connector_spec::resolved::ParamSource::ParentField(_)
+    ));
+}
+
+#[test]
+fn dlt_resource_keys_without_effect_load_with_a_warning_each() {
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresource_defaults:\n  table_format: delta\nresources:\n  - name: a\n    schema_contract: { columns: freeze }\n    file_format: jsonl\n    references: []\n    nested_hints: {}\n";
+    let loaded = parse_str(yaml, "t.yaml").expect("dlt keys load");
+    let found: Vec<(usize, &str)> = loaded
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (4, "`table_format` has no effect here: the destinations here write their own tables"),
+            (7, "`schema_contract` has no effect here: columns evolve as records arrive; no contract is enforced yet"),
+            (8, "`file_format` has no effect here: no loader files are written; rows go straight to the destination"),
+            (9, "`references` has no effect here: no table references are recorded"),
+            (10, "`nested_hints` has no effect here: nested data is not split into child tables yet"),
+        ]
+    );
+}

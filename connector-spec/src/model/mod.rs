@@ -383,6 +383,24 @@ pub struct Resource {
     /// compile time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<String>,
+    /// dlt's `schema_contract`; accepted, with a warning that it has no effect here yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_contract: Option<Value>,
+    /// dlt's `table_format` (`delta`, `iceberg`); accepted, with a warning that it has no
+    /// effect on the destinations here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_format: Option<Value>,
+    /// dlt's `file_format` of its loader files; accepted, with a warning that it has no
+    /// effect here (no loader files are written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_format: Option<Value>,
+    /// dlt's table `references`; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Value>,
+    /// dlt's `nested_hints` for child tables; accepted, with a warning that it has no effect
+    /// here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_hints: Option<Value>,
 }
 
 /// `resource_defaults`: any resource setting except the name.
@@ -419,6 +437,24 @@ pub struct ResourceDefaults {
     /// Default max_table_nesting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_table_nesting: Option<u32>,
+    /// dlt's `schema_contract`; accepted, with a warning that it has no effect here yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_contract: Option<Value>,
+    /// dlt's `table_format` (`delta`, `iceberg`); accepted, with a warning that it has no
+    /// effect on the destinations here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_format: Option<Value>,
+    /// dlt's `file_format` of its loader files; accepted, with a warning that it has no
+    /// effect here (no loader files are written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_format: Option<Value>,
+    /// dlt's table `references`; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Value>,
+    /// dlt's `nested_hints` for child tables; accepted, with a warning that it has no effect
+    /// here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_hints: Option<Value>,
 }
 
 /// One key column or several.

@@ -24,6 +24,7 @@ mod endpoint;
 mod incremental;
 mod keys;
 mod names;
+mod no_effect;
 mod paginator;
 mod parents;
 mod placeholders;
@@ -174,6 +175,7 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
     parents::parents(spec, &resources, &mut p);
     secrets::secrets(spec, &mut p);
     client::insecure_base_url(spec, &mut p);
+    no_effect::dlt_keys_without_effect(spec, &mut p);
     p.0
 }
 

@@ -16,6 +16,26 @@ pub(super) fn resolve_params(res: &Res, all: &[Res], p: &mut Problems) {
         if let ParamValue::Special(SpecialParam::Resolve(resolve)) = value {
             let field = format!("params.{name}");
             let path = res.endpoint_origin(&field, |e| e.params.contains_key(name));
+            let in_path = crate::template::placeholders(r.path())
+                .iter()
+                .any(|p| p.text == *name);
+            if !in_path {
+                // dlt rejects a resolve param the path does not use; sending it as a query
+                // parameter is what users ask for (dlt#1978), so it is kept, and said.
+                p.warning(
+                    path.clone(),
+                    format!(
+                        "resolve param `{name}` is not in the path: each request sends it as \
+                         query parameter `{name}` (dlt rejects this form)"
+                    ),
+                )
+                .help(format!(
+                    "to put it in the path, write `{{{name}}}` there; to keep it as a query \
+                     parameter, `{name}: '{{resources.{}.{}}}'` says so in dlt's syntax",
+                    resolve.resource, resolve.field
+                ))
+                .at_key();
+            }
             match all.iter().find(|x| x.raw.name == resolve.resource) {
                 None => {
                     p.error(
