@@ -3,7 +3,8 @@
 //! A secret named `api_key` of connector `rmm` is looked up, in this order:
 //! 1. the environment variable `RMM__API_KEY` (connector and name upper-cased, joined by `__`),
 //! 2. dlt's spelling `SOURCES__RMM__API_KEY`,
-//! 3. a dlt-style `secrets.toml`, key `api_key` in table `[sources.rmm]`.
+//! 3. a dlt-style `secrets.toml`, key `api_key` in table `[sources.rmm]` (a name with `__`,
+//!    like `credentials__token`, is also found nested: `token` in `[sources.rmm.credentials]`).
 //!
 //! Values are wrapped in [`SecretString`], whose `Debug` and `Display` print `***`.
 
@@ -235,7 +236,13 @@ impl Secrets {
             return Ok(secrets);
         };
         for name in names {
-            match section.get(*name) {
+            // `credentials__token` is also dlt's nested `[sources.<c>.credentials] token`.
+            let nested = || {
+                let mut parts = name.split("__");
+                let first = section.get(parts.next()?)?;
+                parts.try_fold(first, |value, part| value.get(part))
+            };
+            match section.get(*name).or_else(nested) {
                 Some(toml::Value::String(s)) => secrets.insert(*name, s.clone()),
                 Some(toml::Value::Integer(i)) => secrets.insert(*name, i.to_string()),
                 Some(_) => {
@@ -290,6 +297,26 @@ mod tests {
         assert!(text.contains("DEMO_CONN__AA"), "{text}");
         let ok = Secrets::from_toml_file(&path, "demo_conn", &["client_id"]).unwrap();
         assert_eq!(ok.get("client_id").unwrap().expose(), "id-1");
+    }
+
+    #[test]
+    fn dlt_credentials_are_found_flat_nested_and_in_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.toml");
+        std::fs::write(
+            &path,
+            "[sources.nested_conn.credentials]\ntoken = \"t-1\"\n[sources.flat_conn]\ncredentials__token = \"t-2\"\n",
+        )
+        .unwrap();
+        let nested =
+            Secrets::from_toml_file(&path, "nested_conn", &["credentials__token"]).unwrap();
+        assert_eq!(nested.get("credentials__token").unwrap().expose(), "t-1");
+        let flat = Secrets::from_toml_file(&path, "flat_conn", &["credentials__token"]).unwrap();
+        assert_eq!(flat.get("credentials__token").unwrap().expose(), "t-2");
+        // dlt's environment spelling, exactly.
+        std::env::set_var("SOURCES__CRED_CONN__CREDENTIALS__API_KEY", "k");
+        let env = Secrets::from_env("cred_conn", &["credentials__api_key"]).unwrap();
+        assert_eq!(env.get("credentials__api_key").unwrap().expose(), "k");
     }
 
     #[test]

@@ -512,3 +512,33 @@ async fn redirects_are_followed_only_within_the_origin() {
         "the key never reaches another origin"
     );
 }
+
+#[tokio::test]
+async fn dlts_bare_auth_type_reads_its_credential_from_dlts_secret_name() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .and(header("authorization", "Bearer from-dlt-secrets"))
+        .respond_with(one_item())
+        .mount(&server)
+        .await;
+    let yaml = spec_with_auth("bearer");
+    let c = connector(
+        &yaml,
+        Secrets::new().with("credentials__token", "from-dlt-secrets"),
+        &server.uri(),
+    );
+    let (got, err) = collect(&c, "items").await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(got.len(), 1);
+    let err = connector_runtime::Connector::new(
+        common::spec(&yaml),
+        Secrets::new(),
+        connector_runtime::Options::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("missing secrets: credentials__token; set the environment variables T__CREDENTIALS__TOKEN"),
+        "{err}"
+    );
+}

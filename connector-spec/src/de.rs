@@ -299,9 +299,59 @@ struct HttpBasicFields {
     password: StringOrSecret,
 }
 
+/// The credential fields dlt fills from its config and secrets when a config leaves them out
+/// (`SOURCES__<SOURCE>__CREDENTIALS__TOKEN`, ...), by auth type.
+fn credential_fields(tag: &str) -> &'static [&'static str] {
+    match tag {
+        "bearer" => &["token"],
+        "api_key" => &["api_key"],
+        "http_basic" => &["username", "password"],
+        "oauth2_client_credentials" | "oauth2" | "oauth2_refresh_token" => {
+            &["client_id", "client_secret"]
+        }
+        _ => &[],
+    }
+}
+
+/// A credential field left out becomes the secret `credentials__<field>`: the environment
+/// variable `SOURCES__<CONNECTOR>__CREDENTIALS__<FIELD>` dlt reads, or `[sources.<connector>
+/// .credentials]` in secrets.toml.
+fn fill_credentials(tag: &str, rest: &mut Value) {
+    let Value::Mapping(map) = rest else { return };
+    for field in credential_fields(tag) {
+        let key = Value::String((*field).to_owned());
+        if !map.contains_key(&key) {
+            let mut secret = serde_yaml::Mapping::new();
+            secret.insert(
+                Value::String("secret".to_owned()),
+                Value::String(format!("credentials__{field}")),
+            );
+            map.insert(key, Value::Mapping(secret));
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Auth {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (tag, rest) = split_tag(Value::deserialize(deserializer)?, "auth")?;
+        let value = match Value::deserialize(deserializer)? {
+            // dlt's shorthand: the type alone (`auth: bearer`).
+            Value::String(tag) => {
+                let mut map = serde_yaml::Mapping::new();
+                map.insert(Value::String("type".to_owned()), Value::String(tag));
+                Value::Mapping(map)
+            }
+            // dlt's bearer form without `type`: `{ token: ... }`.
+            Value::Mapping(mut map) if !map.contains_key("type") && map.contains_key("token") => {
+                map.insert(
+                    Value::String("type".to_owned()),
+                    Value::String("bearer".to_owned()),
+                );
+                Value::Mapping(map)
+            }
+            other => other,
+        };
+        let (tag, mut rest) = split_tag(value, "auth")?;
+        fill_credentials(&tag, &mut rest);
         match tag.as_str() {
             "bearer" => sub(rest).map(|f: BearerFields| Auth::Bearer { token: f.token }),
             "api_key" => sub(rest).map(|f: ApiKeyFields| Auth::ApiKey {

@@ -38,9 +38,55 @@ pub fn json_schema() -> String {
     let schema = schemars::schema_for!(Spec);
     let mut value = serde_json::to_value(&schema).unwrap_or(Value::Null);
     add_aliases(&mut value);
+    add_auth_shorthands(&mut value);
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// dlt's auth shorthands, as the loader accepts them (`de.rs`): the type alone as a string,
+/// bearer without `type`, and credential fields left out (read from `credentials__<field>`
+/// secrets), so only `type` stays required.
+fn add_auth_shorthands(value: &mut Value) {
+    let Some(Value::Array(variants)) = value.pointer_mut("/$defs/Auth/oneOf") else {
+        return;
+    };
+    for variant in variants.iter_mut() {
+        let Some(map) = variant.as_object_mut() else {
+            continue;
+        };
+        let is_bearer = map
+            .get("properties")
+            .and_then(|p| p.get("type"))
+            .and_then(|t| t.get("const"))
+            == Some(&json!("bearer"));
+        if is_bearer {
+            map.remove("required");
+            map.insert(
+                "anyOf".into(),
+                json!([{ "required": ["type"] }, { "required": ["token"] }]),
+            );
+        } else {
+            map.insert("required".into(), json!(["type"]));
+        }
+    }
+    let mut names = Vec::new();
+    for variant in variants.iter() {
+        match variant.pointer("/properties/type") {
+            Some(t) if t.get("const").is_some() => names.push(t["const"].clone()),
+            Some(t) => {
+                if let Some(Value::Array(all)) = t.get("enum") {
+                    names.extend(all.iter().cloned());
+                }
+            }
+            None => {}
+        }
+    }
+    variants.push(json!({
+        "description": "The auth type alone (dlt's shorthand); its credentials come from the `credentials__<field>` secrets.",
+        "type": "string",
+        "enum": names,
+    }));
 }
 
 fn add_aliases(value: &mut Value) {

@@ -141,3 +141,54 @@ fn dlt_resource_keys_without_effect_load_with_a_warning_each() {
         ]
     );
 }
+
+fn client_auth(auth: &str) -> connector_spec::resolved::AuthPlan {
+    let yaml = format!(
+        "name: t\nclient:\n  base_url: 'https://api.example.com'\n  auth: {auth}\nresources: [a]\n"
+    );
+    let loaded = parse_str(&yaml, "t.yaml").unwrap_or_else(|d| panic!("{d:#?}"));
+    loaded.resolved.client.auth.expect("auth")
+}
+
+#[test]
+fn auth_shorthands_read_the_credentials_dlt_would_read() {
+    use connector_spec::resolved::{AuthPlan, TextSource};
+    let secret = |name: &str| TextSource::Secret(name.to_owned());
+    assert_eq!(
+        client_auth("bearer"),
+        AuthPlan::Bearer {
+            token: secret("credentials__token")
+        }
+    );
+    assert_eq!(
+        client_auth("{ token: { secret: my_token } }"),
+        AuthPlan::Bearer {
+            token: secret("my_token")
+        }
+    );
+    assert_eq!(
+        client_auth("{ type: api_key, name: X-Key }"),
+        AuthPlan::ApiKey {
+            name: "X-Key".into(),
+            api_key: secret("credentials__api_key"),
+            location: connector_spec::ApiKeyLocation::Header,
+        }
+    );
+    assert_eq!(
+        client_auth("http_basic"),
+        AuthPlan::HttpBasic {
+            username: secret("credentials__username"),
+            password: secret("credentials__password"),
+        }
+    );
+    let AuthPlan::OAuth2(o) =
+        client_auth("{ type: oauth2_client_credentials, access_token_url: /token }")
+    else {
+        panic!("oauth2")
+    };
+    assert_eq!(o.client_id, secret("credentials__client_id"));
+    assert_eq!(o.client_secret, secret("credentials__client_secret"));
+    let yaml = "name: t\nclient:\n  base_url: 'https://api.example.com'\n  auth: http_basic\nresources: [a]\n";
+    let secrets = parse_str(yaml, "t.yaml").unwrap().resolved.secrets;
+    assert_eq!(secrets, ["credentials__password", "credentials__username"]);
+}

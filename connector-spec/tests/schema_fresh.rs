@@ -28,3 +28,30 @@ fn schema_accepts_the_seed_aliases() {
         assert!(text.contains(alias), "schema lacks alias {alias}");
     }
 }
+
+#[test]
+fn schema_accepts_dlts_auth_shorthands() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&connector_spec::schema::json_schema()).expect("schema is JSON");
+    let variants = schema
+        .pointer("/$defs/Auth/oneOf")
+        .and_then(|v| v.as_array())
+        .expect("auth variants");
+    let shorthand = variants
+        .iter()
+        .find(|v| v["type"] == "string")
+        .expect("`auth: bearer` is in the schema");
+    assert!(shorthand["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("bearer")));
+    for variant in variants.iter().filter(|v| v["type"] != "string") {
+        let required = variant.get("required").cloned().unwrap_or_default();
+        assert!(
+            required
+                .as_array()
+                .is_none_or(|r| r.iter().all(|k| k == "type")),
+            "credential fields are optional (read from secrets): {variant}"
+        );
+    }
+}
