@@ -192,3 +192,16 @@ fn auth_shorthands_read_the_credentials_dlt_would_read() {
     let secrets = parse_str(yaml, "t.yaml").unwrap().resolved.secrets;
     assert_eq!(secrets, ["credentials__password", "credentials__username"]);
 }
+
+#[test]
+fn every_unknown_key_is_reported_in_one_run() {
+    // One real config needed three rounds of fixes when only the first was reported.
+    let yaml = "name: t\nclient:\n  base_url: 'https://api.example.com'\n  timeout: 5\nresources:\n  - name: a\n    endpoint:\n      path: /a\n      paramz: { x: 1 }\n      paginator: { type: offset, limit: 10, offst: 0 }\n    colums: {}\n";
+    let errors = parse_str(yaml, "t.yaml").unwrap_err();
+    let found: Vec<(usize, String)> = errors.iter().map(|d| (d.line, d.message.clone())).collect();
+    let lines: Vec<usize> = found.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [4, 9, 10, 11], "{found:#?}");
+    assert!(found[1].1.contains("`paramz`"), "{found:#?}");
+    assert!(found[2].1.contains("`offst`"), "{found:#?}");
+    assert!(found[3].1.contains("`colums`"), "{found:#?}");
+}

@@ -18,7 +18,7 @@ use serde_yaml::Value;
 use crate::de::{describe, join_paths, path_string, split_path_marker};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::model::{Client, ResourceDefaults, ResourceEntry, Spec};
-use crate::position::{Pos, SourceIndex};
+use crate::position::{parent_path, Pos, SourceIndex};
 use crate::resolved::ResolvedSpec;
 use crate::validate::{validate, Problem};
 
@@ -350,18 +350,41 @@ impl<'a> Loader<'a> {
     }
 
     /// Deserializes one section, turning a serde error into a positioned diagnostic.
-    fn section<T: DeserializeOwned>(&mut self, base: &str, value: Value) -> Option<T> {
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(v) => Some(v),
-            Err(err) => {
-                let outer = join_paths(base, &path_string(err.path()));
-                let message = err.into_inner().to_string();
-                let (inner, message) = split_path_marker(&message);
-                let path = join_paths(&outer, inner);
-                self.serde_error(&path, message);
-                None
+    /// Deserializes one section. serde stops at the first unknown key of a mapping, so each
+    /// one found is reported, taken out, and the section read again: every unknown key of
+    /// the spec is shown in one run, not one per round of fixes.
+    fn section<T: DeserializeOwned>(&mut self, base: &str, mut value: Value) -> Option<T> {
+        let mut unknown_keys = 0;
+        // A bound on the rounds: each takes one key out, and a spec has few.
+        for _ in 0..256 {
+            match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+                Ok(v) => return (unknown_keys == 0).then_some(v),
+                Err(err) => {
+                    let relative = path_string(err.path());
+                    let message = err.into_inner().to_string();
+                    let (inner, message) = split_path_marker(&message);
+                    let relative = join_paths(&relative, inner);
+                    self.serde_error(&join_paths(base, &relative), message);
+                    let Some(field) = unknown_field_name(message) else {
+                        return None;
+                    };
+                    let container = match relative.rsplit(['.', ']']).next() {
+                        Some(last) if last == field => {
+                            parent_path(&relative).unwrap_or_default().to_owned()
+                        }
+                        _ => relative.clone(),
+                    };
+                    let removed = value_at_mut(&mut value, &container)
+                        .and_then(Value::as_mapping_mut)
+                        .and_then(|map| map.remove(field));
+                    if removed.is_none() {
+                        return None;
+                    }
+                    unknown_keys += 1;
+                }
             }
         }
+        None
     }
 
     fn missing(&mut self, container: &str, field: &str) {
@@ -496,6 +519,34 @@ fn sort(diagnostics: &mut Vec<Diagnostic>) {
 }
 
 /// The value at a key path (`a.b[0].c`) of a YAML document.
+/// The key an "unknown field" message of serde names.
+fn unknown_field_name(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split_once('`').map(|(field, _)| field)
+}
+
+/// Like [`value_at`], mutably.
+fn value_at_mut<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+    let mut current = root;
+    if path.is_empty() {
+        return Some(current);
+    }
+    for part in path.split('.') {
+        let (key, indexes) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            current = current.get_mut(key)?;
+        }
+        for index in indexes.split('[').filter(|s| !s.is_empty()) {
+            let i: usize = index.trim_end_matches(']').parse().ok()?;
+            current = current.get_mut(i)?;
+        }
+    }
+    Some(current)
+}
+
 pub(crate) fn value_at<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
     let mut current = root;
     if path.is_empty() {
