@@ -542,3 +542,41 @@ async fn dlts_bare_auth_type_reads_its_credential_from_dlts_secret_name() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_oauth2_access_token_in_the_spec_is_sent_first_then_refreshed_on_401() {
+    let server = MockServer::start().await;
+    let count = Arc::new(AtomicUsize::new(0));
+    Mock::given(path("/oauth/token"))
+        .respond_with(token_server(count.clone(), 3600))
+        .mount(&server)
+        .await;
+    Mock::given(path("/items"))
+        .and(header("authorization", "Bearer given-first"))
+        .respond_with(one_item())
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/items"))
+        .and(header("authorization", "Bearer given-first"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(path("/items"))
+        .and(header("authorization", "Bearer t1"))
+        .respond_with(one_item())
+        .mount(&server)
+        .await;
+    let auth = "{ type: oauth2_client_credentials, client_id: { secret: id }, client_secret: { secret: secret }, access_token_url: /oauth/token, access_token: { secret: token } }";
+    let secrets = oauth_secrets().with("token", "given-first");
+    let c = connector(&spec_with_auth(auth), secrets, &server.uri());
+    assert_eq!(records(&c, "items").await.len(), 1);
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        0,
+        "the given token is used first"
+    );
+    // The given token is refused now: one token request, the request replayed.
+    assert_eq!(records(&c, "items").await.len(), 1);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}

@@ -371,6 +371,9 @@ pub(crate) fn auth_fields(auth: &Auth) -> Vec<(&'static str, &StringOrSecret)> {
             if let Some(refresh) = &o.refresh_token {
                 fields.push(("refresh_token", refresh));
             }
+            if let Some(access) = &o.access_token {
+                fields.push(("access_token", access));
+            }
             fields
         }
     }

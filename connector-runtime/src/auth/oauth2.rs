@@ -77,6 +77,18 @@ impl OAuth2Auth {
             .map(|(k, v)| Ok((k.clone(), value(v)?)))
             .collect::<Result<_, String>>()?;
         let refresh_token = config.refresh_token.as_ref().map(value).transpose()?;
+        // A token the spec already holds is used first, as if just fetched; a 401 or its
+        // lifetime ends it like any other.
+        let first_token = config
+            .access_token
+            .as_ref()
+            .map(value)
+            .transpose()?
+            .map(|token| Token {
+                value: token,
+                refresh_at: Instant::now() + Duration::from_secs(config.default_token_expiration),
+                generation: 0,
+            });
         Ok(OAuth2Auth {
             http: env.http.clone(),
             token_url,
@@ -90,7 +102,7 @@ impl OAuth2Auth {
             limiter: env.limiter.clone(),
             retry_scale: env.retry_scale,
             state: Mutex::new(State {
-                token: None,
+                token: first_token,
                 refresh_token,
             }),
             generations: AtomicU64::new(0),

@@ -137,6 +137,10 @@ pub struct OAuth2 {
     /// Refresh token: when given, the refresh-token grant is used instead of client credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<StringOrSecret>,
+    /// A token already obtained (dlt's `access_token`): sent first, until the API answers
+    /// 401 or `default_token_expiration` passes; then the grant fetches a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<StringOrSecret>,
     /// Scopes requested, joined by spaces.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,

@@ -363,6 +363,7 @@ fn auth_plan(auth: &Auth) -> Result<AuthPlan, String> {
                 client_id: text_source(&o.client_id),
                 client_secret: text_source(&o.client_secret),
                 refresh_token: o.refresh_token.as_ref().map(text_source),
+                access_token: o.access_token.as_ref().map(text_source),
                 scopes: o.scopes.clone(),
                 access_token_request_data: o
                     .access_token_request_data

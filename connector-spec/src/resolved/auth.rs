@@ -67,6 +67,8 @@ pub struct OAuth2Plan {
     pub client_secret: TextSource,
     /// Refresh token: when set, the refresh-token grant is used.
     pub refresh_token: Option<TextSource>,
+    /// A token already obtained, sent until a 401 or `default_token_expiration`.
+    pub access_token: Option<TextSource>,
     /// Scopes, joined by spaces in the request.
     pub scopes: Vec<String>,
     /// Extra form fields of the token request.

@@ -16,7 +16,7 @@ pub(super) fn auth_rules(auth: &Auth, base: &str, p: &mut Problems) {
     for (key, value) in auth_fields(auth) {
         let credential = matches!(
             key,
-            "token" | "api_key" | "password" | "client_secret" | "refresh_token"
+            "token" | "api_key" | "password" | "client_secret" | "refresh_token" | "access_token"
         );
         if let StringOrSecret::Literal(text) = value {
             if credential && looks_secret(text) {

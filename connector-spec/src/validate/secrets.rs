@@ -60,7 +60,7 @@ fn secret_role(path: &str) -> Option<&'static str> {
         "refresh_token" => "refresh token",
         "username" => "user name",
         "password" => "password",
-        "token" | "api_key" => "token",
+        "token" | "api_key" | "access_token" => "token",
         _ => return None,
     })
 }
