@@ -13,7 +13,7 @@ use url::Url;
 use crate::auth::Authenticator;
 use crate::rate_limit::Limiter;
 use crate::redact::Redactor;
-use crate::request::{Header, Request};
+use crate::request::{Body, Header, Request};
 use crate::retry::RetryPolicy;
 use crate::stats::StatsHandle;
 use crate::Error;
@@ -35,7 +35,7 @@ pub(crate) struct Call<'a> {
     pub(crate) method: reqwest::Method,
     pub(crate) request: &'a Request,
     pub(crate) headers: &'a [Header],
-    pub(crate) form: Option<&'a [(String, String)]>,
+    pub(crate) body: Option<&'a Body>,
     pub(crate) auth: Option<&'a Arc<dyn Authenticator>>,
     pub(crate) policy: &'a RetryPolicy,
     pub(crate) actions: &'a [ResponseAction],
@@ -95,8 +95,12 @@ impl Http {
             }
             if let Some(json) = &call.request.json {
                 builder = builder.json(json);
-            } else if let Some(form) = call.form {
-                builder = builder.form(form);
+            } else {
+                match call.body {
+                    Some(Body::Form(fields)) => builder = builder.form(fields),
+                    Some(Body::Raw(raw)) => builder = builder.body(raw.clone()),
+                    None => {}
+                }
             }
             let mut generation = 0;
             if let (Some(auth), true) = (call.auth, trusted) {

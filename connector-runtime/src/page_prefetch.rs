@@ -19,7 +19,7 @@ use crate::decode::{Direct, RecordType, Split};
 use crate::engine::Engine;
 use crate::paginate::Paginator;
 use crate::plan::ResourcePlan;
-use crate::request::{Header, Request};
+use crate::request::{Body, Header, Request};
 use crate::stats::StatsHandle;
 use crate::task::AbortOnDrop;
 use crate::Error;
@@ -45,7 +45,7 @@ pub(crate) struct Fetcher<'a> {
     pub(crate) engine: &'a Arc<Engine>,
     pub(crate) plan: &'a Arc<ResourcePlan>,
     pub(crate) headers: &'a [Header],
-    pub(crate) form: Option<&'a [(String, String)]>,
+    pub(crate) body: Option<&'a Body>,
     pub(crate) stats: &'a StatsHandle,
     /// Set when pages may be parsed straight into records (`decode::split`); done here so
     /// prefetched pages are parsed in parallel.
@@ -66,7 +66,7 @@ impl Fetcher<'_> {
                 method: plan.method.clone(),
                 request,
                 headers: self.headers,
-                form: self.form,
+                body: self.body,
                 auth: plan.auth.as_ref(),
                 policy: &plan.policy,
                 actions: &plan.actions,
@@ -95,7 +95,7 @@ impl Fetcher<'_> {
         let engine = Arc::clone(self.engine);
         let plan = Arc::clone(self.plan);
         let headers = self.headers.to_vec();
-        let form = self.form.map(<[_]>::to_vec);
+        let body = self.body.cloned();
         let stats = self.stats.clone();
         let direct = self.direct.cloned();
         AbortOnDrop(tokio::spawn(
@@ -104,7 +104,7 @@ impl Fetcher<'_> {
                     engine: &engine,
                     plan: &plan,
                     headers: &headers,
-                    form: form.as_deref(),
+                    body: body.as_ref(),
                     stats: &stats,
                     direct: direct.as_ref(),
                 };

@@ -17,7 +17,7 @@ use crate::incremental::{Decision, Window};
 use crate::page_prefetch::{Ahead, Fetched, Fetcher, Response};
 use crate::paginate::{Flow, Page, Paginator};
 use crate::plan::ResourcePlan;
-use crate::request::{self, Assembled, Header, Request};
+use crate::request::{self, Assembled, Body, Header, Request};
 use crate::select::{detect, Records, Selector};
 use crate::stats::StatsHandle;
 use crate::Error;
@@ -41,7 +41,7 @@ struct Started {
     paginator: Box<dyn Paginator>,
     request: Request,
     headers: Vec<Header>,
-    form: Option<Vec<(String, String)>>,
+    body: Option<Body>,
 }
 
 struct PageState<K: RecordType> {
@@ -63,7 +63,7 @@ impl Sequence {
         let Assembled {
             mut request,
             headers,
-            form,
+            body,
         } = request::assemble(
             &self.engine.http.base_url,
             &self.engine.http.redactor,
@@ -78,7 +78,7 @@ impl Sequence {
             paginator,
             request,
             headers,
-            form,
+            body,
         })
     }
 
@@ -394,7 +394,7 @@ fn fetcher<'a>(
         engine,
         plan,
         headers: &started.headers,
-        form: started.form.as_deref(),
+        body: started.body.as_ref(),
         stats,
         direct,
     }

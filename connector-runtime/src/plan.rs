@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use connector_spec::resolved::{
-    HeaderSource, IncludedField, PaginatorPlan, ParamSource, ParentPlan, ResolvedResource,
-    TextSource,
+    BodySource, IncludedField, PaginatorPlan, ParamSource, ParentPlan, ResolvedResource,
+    TemplateOrSecret,
 };
 use connector_spec::template::{JsonTemplate, Template};
 use connector_spec::{Method, ResponseAction};
@@ -25,9 +25,9 @@ pub(crate) struct ResourcePlan {
     pub(crate) method: reqwest::Method,
     pub(crate) path: Template,
     pub(crate) params: Vec<(String, ParamSource)>,
-    pub(crate) headers: Vec<(HeaderName, HeaderSource)>,
+    pub(crate) headers: Vec<(HeaderName, TemplateOrSecret)>,
     pub(crate) json: Option<JsonTemplate>,
-    pub(crate) form: Option<Vec<(String, TextSource)>>,
+    pub(crate) body: Option<BodySource>,
     pub(crate) selector: Option<Selector>,
     pub(crate) paginator: PaginatorPlan,
     /// A paginator of the caller's own (`Options::with_paginator`), used instead.
@@ -76,7 +76,7 @@ impl ResourcePlan {
         for (key, source) in &resolved.headers {
             let header = HeaderName::from_bytes(key.as_bytes())
                 .map_err(|_| config(format!("headers: `{key}` is not a valid header name")))?;
-            if let HeaderSource::Secret(s) = source {
+            if let TemplateOrSecret::Secret(s) = source {
                 if secrets.get(s).is_none() {
                     return Err(config(format!("header {header}: secret `{s}` is not set")));
                 }
@@ -89,7 +89,7 @@ impl ResourcePlan {
             params: resolved.params.clone(),
             headers,
             json: resolved.json.clone(),
-            form: resolved.form.clone(),
+            body: resolved.body.clone(),
             selector: resolved.data_selector.clone(),
             paginator: resolved.paginator.clone(),
             custom_paginator,

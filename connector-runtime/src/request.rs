@@ -2,7 +2,9 @@
 //! header and body filled from the parent record and the incremental window (the paginator
 //! then writes its own values into it), and how a request is shown in logs and errors.
 
-use connector_spec::resolved::{HeaderSource, ParamSource, ParentPlan, RequestField};
+use connector_spec::resolved::{
+    BodySource, ParamSource, ParentPlan, RequestField, TemplateOrSecret,
+};
 use connector_spec::template::{value_text, Placeholder, PlaceholderKind};
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
@@ -11,7 +13,7 @@ use url::Url;
 use crate::incremental::Window;
 use crate::plan::ResourcePlan;
 use crate::redact::Redactor;
-use crate::secrets::{value_of, Secrets};
+use crate::secrets::Secrets;
 use crate::select::set_path;
 use crate::urls::{encode_segment, join_url};
 use crate::Error;
@@ -91,11 +93,11 @@ pub(crate) struct Header {
     pub(crate) secret: bool,
 }
 
-/// A resource's first request, its headers and its form body.
+/// A resource's first request, its headers and its form or raw body.
 pub(crate) struct Assembled {
     pub(crate) request: Request,
     pub(crate) headers: Vec<Header>,
-    pub(crate) form: Option<Vec<(String, String)>>,
+    pub(crate) body: Option<Body>,
 }
 
 /// The first request of one request sequence (one parent record at most), every placeholder,
@@ -171,7 +173,7 @@ pub(crate) fn assemble(
     Ok(Assembled {
         request: Request { url, query, json },
         headers: headers(plan, &bindings, secrets)?,
-        form: form(plan, secrets)?,
+        body: body(plan, &bindings, secrets)?,
     })
 }
 
@@ -201,14 +203,14 @@ fn headers(
         .iter()
         .map(|(name, source)| {
             let (text, secret) = match source {
-                HeaderSource::Secret(s) => (
+                TemplateOrSecret::Secret(s) => (
                     secrets
                         .get(s)
                         .map(|v| v.expose().to_owned())
                         .ok_or_else(|| unbound(plan, s))?,
                     true,
                 ),
-                HeaderSource::Template(t) => (
+                TemplateOrSecret::Template(t) => (
                     t.render(&|p| bindings.lookup(p), |s| s.to_owned())
                         .map_err(|p| unbound(plan, &p.text))?,
                     false,
@@ -228,23 +230,47 @@ fn headers(
         .collect()
 }
 
-/// The form body, secrets filled.
-fn form(plan: &ResourcePlan, secrets: &Secrets) -> Result<Option<Vec<(String, String)>>, Error> {
-    plan.form
-        .as_ref()
-        .map(|form| {
-            form.iter()
-                .map(|(k, v)| {
-                    value_of(v, secrets)
-                        .map(|s| (k.clone(), s.expose().to_owned()))
-                        .map_err(|m| Error::Config {
-                            resource: plan.name.clone(),
-                            message: m,
-                        })
+/// A request body other than JSON, placeholders and secrets filled.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    /// Form fields, sent `application/x-www-form-urlencoded`.
+    Form(Vec<(String, String)>),
+    /// A raw body, sent as it is.
+    Raw(String),
+}
+
+/// The form or raw body of one request sequence.
+fn body(
+    plan: &ResourcePlan,
+    bindings: &Bindings<'_>,
+    secrets: &Secrets,
+) -> Result<Option<Body>, Error> {
+    let lookup = |p: &Placeholder| bindings.lookup(p);
+    Ok(match &plan.body {
+        None => None,
+        Some(BodySource::Raw(template)) => Some(Body::Raw(
+            template
+                .render(&lookup, |s| s.to_owned())
+                .map_err(|p| unbound(plan, &p.text))?,
+        )),
+        Some(BodySource::Form(fields)) => Some(Body::Form(
+            fields
+                .iter()
+                .map(|(key, source)| {
+                    let value = match source {
+                        TemplateOrSecret::Secret(s) => secrets
+                            .get(s)
+                            .map(|v| v.expose().to_owned())
+                            .ok_or_else(|| unbound(plan, s))?,
+                        TemplateOrSecret::Template(t) => t
+                            .render(&lookup, |s| s.to_owned())
+                            .map_err(|p| unbound(plan, &p.text))?,
+                    };
+                    Ok((key.clone(), value))
                 })
-                .collect()
-        })
-        .transpose()
+                .collect::<Result<_, Error>>()?,
+        )),
+    })
 }
 
 fn unbound(plan: &ResourcePlan, placeholder: &str) -> Error {

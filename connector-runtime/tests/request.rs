@@ -133,3 +133,29 @@ async fn a_plain_param_bound_into_the_path_is_not_sent_as_query() {
         ["state=open"]
     );
 }
+
+#[tokio::test]
+async fn data_as_pairs_and_as_a_raw_string_with_placeholders() {
+    // dlt's `data`: a list of key/value pairs (keys may repeat) or a raw string.
+    let server = MockServer::start().await;
+    Mock::given(path("/parents"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 7}])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/search"))
+        .and(body_string("tag=a&tag=b&parent=7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"hit": "form"}])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/raw"))
+        .and(body_string("parent_id=7;kind=raw"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"hit": "raw"}])))
+        .mount(&server)
+        .await;
+    let yaml = "name: t\nclient: { base_url: http://unused }\nresources:\n  - name: parents\n    endpoint: { path: /parents, paginator: single_page }\n  - name: search\n    endpoint:\n      path: /search\n      method: POST\n      paginator: single_page\n      data: [[tag, a], [tag, b], [parent, '{resources.parents.id}']]\n  - name: raw\n    endpoint:\n      path: /raw\n      method: POST\n      paginator: single_page\n      data: 'parent_id={resources.parents.id};kind=raw'\n";
+    let c = connector(yaml, Secrets::new(), &server.uri());
+    assert_eq!(records(&c, "search").await, [json!({"hit": "form"})]);
+    assert_eq!(records(&c, "raw").await, [json!({"hit": "raw"})]);
+}

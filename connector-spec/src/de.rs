@@ -148,6 +148,44 @@ impl<'de> Deserialize<'de> for ParamValue {
     }
 }
 
+impl<'de> Deserialize<'de> for RequestData {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(raw) => Ok(RequestData::Raw(raw)),
+            value @ Value::Mapping(_) => sub(value).map(RequestData::Fields),
+            Value::Sequence(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::Sequence(pair) if pair.len() == 2 => {
+                        let mut pair = pair.into_iter();
+                        let key = match pair.next() {
+                            Some(Value::String(key)) => key,
+                            _ => {
+                                return Err(D::Error::custom(format!(
+                                    "[at [{i}]] the key of a form pair is a string"
+                                )))
+                            }
+                        };
+                        let value = sub(pair.next().unwrap_or(Value::Null))
+                            .map_err(|e: D::Error| D::Error::custom(format!("[at [{i}]] {e}")))?;
+                        Ok((key, value))
+                    }
+                    other => Err(D::Error::custom(format!(
+                        "[at [{i}]] a form pair is a list `[key, value]`, found {}",
+                        describe(&other)
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(RequestData::Pairs),
+            other => Err(D::Error::custom(format!(
+                "`data` is a form (a mapping or `[key, value]` pairs) or a raw string, found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for EndpointEntry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Value::deserialize(deserializer)? {

@@ -199,7 +199,9 @@ fn merge_endpoint(defaults: &Endpoint, own: &Endpoint) -> Endpoint {
         params: merge_maps(&defaults.params, &own.params),
         json: own.json.clone().or(defaults.json.clone()),
         data: match (&defaults.data, &own.data) {
-            (Some(d), Some(o)) => Some(merge_maps(d, o)),
+            (Some(RequestData::Fields(d)), Some(RequestData::Fields(o))) => {
+                Some(RequestData::Fields(merge_maps(d, o)))
+            }
             (d, o) => o.clone().or(d.clone()),
         },
         headers: merge_maps(&defaults.headers, &own.headers),

@@ -60,6 +60,13 @@ pub enum Where {
         /// The text between the braces.
         placeholder: String,
     },
+    /// A `{placeholder}` inside the form or raw body (`data`).
+    Data {
+        /// The form field (empty for a raw body).
+        field: String,
+        /// The text between the braces.
+        placeholder: String,
+    },
     /// A `{placeholder}` inside a string of the JSON request body.
     Json {
         /// Dot path of the string in the body (`filter.user_id`, `ids[0]`).
@@ -285,6 +292,26 @@ pub(crate) fn parent_refs(resource: &MergedResource) -> Vec<ParentRef> {
             }
         }
     }
+    if let Some(data) = &endpoint.data {
+        let mut strings: Vec<(String, &str)> = Vec::new();
+        if let RequestData::Raw(raw) = data {
+            strings.push((String::new(), raw));
+        }
+        for (name, value) in data.fields() {
+            if let StringOrSecret::Literal(s) = value {
+                strings.push((name.to_owned(), s));
+            }
+        }
+        for (field, s) in strings {
+            for p in placeholders(s) {
+                let place = Where::Data {
+                    field: field.clone(),
+                    placeholder: p.text.clone(),
+                };
+                push_ref(&mut refs, &p.kind, place);
+            }
+        }
+    }
     if let Some(json) = &endpoint.json {
         let mut strings = Vec::new();
         json_strings(json, "", &mut strings);
@@ -330,7 +357,13 @@ fn endpoint_secrets<'a>(endpoint: &'a Endpoint, base: &str, out: &mut Vec<(Strin
         }
     }
     if let Some(data) = &endpoint.data {
-        map_secrets(data, &format!("{base}.data"), out);
+        for (i, (name, value)) in data.fields().into_iter().enumerate() {
+            let at = match data {
+                RequestData::Pairs(_) => format!("{base}.data[{i}]"),
+                _ => format!("{base}.data.{name}"),
+            };
+            one_secret(value, &at, out);
+        }
     }
     map_secrets(&endpoint.headers, &format!("{base}.headers"), out);
     if let Some(auth) = &endpoint.auth {

@@ -205,3 +205,25 @@ fn every_unknown_key_is_reported_in_one_run() {
     assert!(found[2].1.contains("`offst`"), "{found:#?}");
     assert!(found[3].1.contains("`colums`"), "{found:#?}");
 }
+
+#[test]
+fn data_as_a_raw_string_or_pairs_and_its_placeholders_are_checked() {
+    let spec = resolved(
+        "  - name: a\n    endpoint:\n      path: /a\n      method: POST\n      data: [[tag, x], [tag, y]]\n  - name: b\n    endpoint:\n      path: /b\n      method: POST\n      data: 'q=1'\n",
+    );
+    use connector_spec::resolved::BodySource;
+    let Some(BodySource::Form(fields)) = &spec.resources[0].body else {
+        panic!("a form")
+    };
+    let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["tag", "tag"], "repeated keys kept in order");
+    assert!(matches!(spec.resources[1].body, Some(BodySource::Raw(_))));
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: a\n    endpoint:\n      path: /a\n      method: POST\n      data: [[tag, '{nope.x}'], [n, 1, 2]]\n";
+    let errors = parse_str(yaml, "t.yaml").unwrap_err();
+    assert!(
+        errors[0]
+            .message
+            .contains("a form pair is a list `[key, value]`, found a list"),
+        "{errors:#?}"
+    );
+}

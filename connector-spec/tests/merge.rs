@@ -73,8 +73,21 @@ fn form_data_merges_key_by_key() {
         "    endpoint:\n      data: { b: '3' }",
     );
     let data = things(&s).endpoint.data.expect("data");
-    assert_eq!(data["a"], StringOrSecret::Literal("1".into()));
-    assert_eq!(data["b"], StringOrSecret::Literal("3".into()));
+    let lit = |s: &str| StringOrSecret::Literal(s.into());
+    assert_eq!(data.fields(), [("a", &lit("1")), ("b", &lit("3"))]);
+}
+
+#[test]
+fn a_raw_or_pairs_body_replaces_the_default_form_whole() {
+    let s = spec(
+        "  endpoint:\n    method: POST\n    data: { a: '1' }",
+        "    endpoint:\n      data: 'q=raw'",
+    );
+    assert_eq!(
+        things(&s).endpoint.data,
+        Some(connector_spec::RequestData::Raw("q=raw".into()))
+    );
+    assert!(others(&s).endpoint.data.is_some());
 }
 
 #[test]

@@ -40,7 +40,7 @@ pub const SPEC_JSON: &str = r#"{
       "params": [],
       "headers": [],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "api_key": {
           "name": "api_key",
@@ -135,7 +135,7 @@ pub const SPEC_JSON: &str = r#"{
       "params": [],
       "headers": [],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "api_key": {
           "name": "api_key",
@@ -230,7 +230,7 @@ pub const SPEC_JSON: &str = r#"{
       "params": [],
       "headers": [],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "api_key": {
           "name": "api_key",

@@ -25,6 +25,7 @@ pub const SPEC_JSON: &str = r#"{
         "refresh_token": {
           "secret": "refresh_token"
         },
+        "access_token": null,
         "scopes": [],
         "access_token_request_data": [],
         "default_token_expiration": 3600,
@@ -71,7 +72,7 @@ pub const SPEC_JSON: &str = r#"{
         ]
       ],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "o_auth2": {
           "token_url": {
@@ -86,6 +87,7 @@ pub const SPEC_JSON: &str = r#"{
           "refresh_token": {
             "secret": "refresh_token"
           },
+          "access_token": null,
           "scopes": [],
           "access_token_request_data": [],
           "default_token_expiration": 3600,
@@ -206,7 +208,7 @@ pub const SPEC_JSON: &str = r#"{
         ]
       ],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "o_auth2": {
           "token_url": {
@@ -221,6 +223,7 @@ pub const SPEC_JSON: &str = r#"{
           "refresh_token": {
             "secret": "refresh_token"
           },
+          "access_token": null,
           "scopes": [],
           "access_token_request_data": [],
           "default_token_expiration": 3600,
@@ -306,7 +309,7 @@ pub const SPEC_JSON: &str = r#"{
         ]
       ],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "o_auth2": {
           "token_url": {
@@ -321,6 +324,7 @@ pub const SPEC_JSON: &str = r#"{
           "refresh_token": {
             "secret": "refresh_token"
           },
+          "access_token": null,
           "scopes": [],
           "access_token_request_data": [],
           "default_token_expiration": 3600,

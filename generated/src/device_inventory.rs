@@ -23,6 +23,7 @@ pub const SPEC_JSON: &str = r#"{
           "secret": "password"
         },
         "refresh_token": null,
+        "access_token": null,
         "scopes": [],
         "access_token_request_data": [],
         "default_token_expiration": 3600,
@@ -49,7 +50,7 @@ pub const SPEC_JSON: &str = r#"{
       "params": [],
       "headers": [],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "o_auth2": {
           "token_url": {
@@ -62,6 +63,7 @@ pub const SPEC_JSON: &str = r#"{
             "secret": "password"
           },
           "refresh_token": null,
+          "access_token": null,
           "scopes": [],
           "access_token_request_data": [],
           "default_token_expiration": 3600,

@@ -295,9 +295,11 @@ pub struct Endpoint {
     /// JSON request body; string values may hold placeholders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<Value>,
-    /// Form request body (exclusive with `json`).
+    /// Request body other than JSON (exclusive with `json`): a form as a mapping or a list
+    /// of `[key, value]` pairs (repeated keys kept), or a raw string sent as it is (dlt's
+    /// `data`). String values may hold placeholders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<IndexMap<String, StringOrSecret>>,
+    pub data: Option<RequestData>,
     /// Headers for this endpoint, merged over the client's.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub headers: IndexMap<String, StringOrSecret>,
@@ -319,6 +321,29 @@ pub struct Endpoint {
     /// Retry policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_handler: Option<ErrorHandler>,
+}
+
+/// dlt's `data`: a form, or a raw body.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RequestData {
+    /// A form body as a mapping.
+    Fields(IndexMap<String, StringOrSecret>),
+    /// A form body as `[key, value]` pairs, in order, keys possibly repeated.
+    Pairs(Vec<(String, StringOrSecret)>),
+    /// A raw body, sent as it is.
+    Raw(String),
+}
+
+impl RequestData {
+    /// The form fields, in order (none for a raw body).
+    pub fn fields(&self) -> Vec<(&str, &StringOrSecret)> {
+        match self {
+            RequestData::Fields(map) => map.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            RequestData::Pairs(pairs) => pairs.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            RequestData::Raw(_) => Vec::new(),
+        }
+    }
 }
 
 /// An endpoint written as a path alone, or in full.

@@ -158,6 +158,7 @@ impl Spec {
                         Where::Path(p) => Some(p.clone()),
                         Where::Param { placeholder, .. }
                         | Where::Header { placeholder, .. }
+                        | Where::Data { placeholder, .. }
                         | Where::Json { placeholder, .. } => Some(placeholder.clone()),
                         Where::ResolveParam { name, in_path } => in_path.then(|| name.clone()),
                     };
@@ -210,9 +211,9 @@ impl Spec {
             .into_iter()
             .map(|(key, value)| {
                 let source = match value {
-                    StringOrSecret::Secret(s) => HeaderSource::Secret(s.secret),
+                    StringOrSecret::Secret(s) => TemplateOrSecret::Secret(s.secret),
                     StringOrSecret::Literal(s) => {
-                        HeaderSource::Template(template(&format!("headers.{key}"), &s)?)
+                        TemplateOrSecret::Template(template(&format!("headers.{key}"), &s)?)
                     }
                 };
                 Ok((key, source))
@@ -225,11 +226,24 @@ impl Spec {
             .map(JsonTemplate::parse)
             .transpose()
             .map_err(|(at, e)| err(format!("json.{at}: {e}")))?;
-        let form = endpoint.data.as_ref().map(|data| {
-            data.iter()
-                .map(|(k, v)| (k.clone(), text_source(v)))
-                .collect()
-        });
+        let body = match &endpoint.data {
+            None => None,
+            Some(RequestData::Raw(raw)) => Some(BodySource::Raw(template("data", raw)?)),
+            Some(data) => Some(BodySource::Form(
+                data.fields()
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let source = match value {
+                            StringOrSecret::Secret(s) => TemplateOrSecret::Secret(s.secret.clone()),
+                            StringOrSecret::Literal(s) => {
+                                TemplateOrSecret::Template(template(&format!("data.{key}"), s)?)
+                            }
+                        };
+                        Ok((key.to_owned(), source))
+                    })
+                    .collect::<Result<Vec<_>, ResolveError>>()?,
+            )),
+        };
 
         let auth = match &endpoint.auth {
             None => client_auth.cloned(),
@@ -297,7 +311,7 @@ impl Spec {
             params,
             headers,
             json,
-            form,
+            body,
             auth,
             paginator,
             data_selector,

@@ -92,11 +92,11 @@ pub struct ResolvedResource {
     /// Query parameters in spec order.
     pub params: Vec<(String, ParamSource)>,
     /// Request headers: the client's, then the endpoint's over them.
-    pub headers: Vec<(String, HeaderSource)>,
+    pub headers: Vec<(String, TemplateOrSecret)>,
     /// JSON request body.
     pub json: Option<JsonTemplate>,
-    /// Form request body.
-    pub form: Option<Vec<(String, TextSource)>>,
+    /// A form or raw request body (dlt's `data`).
+    pub body: Option<BodySource>,
     /// Effective authentication: the endpoint's, else the client's.
     pub auth: Option<AuthPlan>,
     /// The paginator (endpoint > resource_defaults > client > single-entity rule > auto).
@@ -148,14 +148,24 @@ pub enum ParamSource {
     IncrementalStart,
 }
 
-/// Where a header's value comes from.
+/// Where a header's or form field's value comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum HeaderSource {
+pub enum TemplateOrSecret {
     /// A literal or a template.
     Template(Template),
     /// A secret's value (sent marked sensitive).
     Secret(String),
+}
+
+/// A request body other than JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodySource {
+    /// Form fields in order (keys may repeat).
+    Form(Vec<(String, TemplateOrSecret)>),
+    /// A raw body, placeholders filled.
+    Raw(Template),
 }
 
 /// How a child binds to its parent.

@@ -1,7 +1,7 @@
 //! `{placeholder}`s in a resource's request: each one is something the runtime can fill.
 //!
-//! The strings that may hold placeholders (the path, literal params and headers, the JSON
-//! body) are collected once, each with where it was written; each is parsed with the one
+//! The strings that may hold placeholders (the path, literal params and headers, the form
+//! or raw body, the JSON body) are collected once, each with where it was written; each is parsed with the one
 //! template grammar the runtime renders (so `check` refuses what would fail at run time), then
 //! each placeholder is checked by its kind.
 
@@ -80,6 +80,29 @@ fn request_strings(spec: &Spec, res: &Res) -> Vec<RequestString> {
                 text: s.clone(),
                 is_path: false,
             });
+        }
+    }
+    if let Some(data) = &r.endpoint.data {
+        let base = res.endpoint_origin("data", |e| e.data.is_some());
+        if let RequestData::Raw(raw) = data {
+            strings.push(RequestString {
+                path: base.clone(),
+                text: raw.clone(),
+                is_path: false,
+            });
+        }
+        for (i, (name, value)) in data.fields().into_iter().enumerate() {
+            if let StringOrSecret::Literal(text) = value {
+                let path = match data {
+                    RequestData::Pairs(_) => format!("{base}[{i}][1]"),
+                    _ => format!("{base}.{name}"),
+                };
+                strings.push(RequestString {
+                    path,
+                    text: text.clone(),
+                    is_path: false,
+                });
+            }
         }
     }
     if let Some(json) = &r.endpoint.json {
