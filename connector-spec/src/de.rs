@@ -148,6 +148,34 @@ impl<'de> Deserialize<'de> for ParamValue {
     }
 }
 
+/// `columns`: a mapping by name, or dlt's list of columns each with a `name`.
+pub(crate) fn columns<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<indexmap::IndexMap<String, Column>, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::Sequence(items) => {
+            let mut out = indexmap::IndexMap::new();
+            for (i, item) in items.into_iter().enumerate() {
+                let column: Column =
+                    sub(item).map_err(|e: D::Error| D::Error::custom(format!("[at [{i}]] {e}")))?;
+                let Some(name) = column.name.clone() else {
+                    return Err(D::Error::custom(format!(
+                        "[at [{i}]] a column in a list needs `name`"
+                    )));
+                };
+                if out.insert(name.clone(), column).is_some() {
+                    return Err(D::Error::custom(format!(
+                        "[at [{i}].name] column `{name}` is listed twice"
+                    )));
+                }
+            }
+            Ok(out)
+        }
+        Value::Null => Ok(indexmap::IndexMap::new()),
+        value => sub(value),
+    }
+}
+
 impl<'de> Deserialize<'de> for RequestData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Value::deserialize(deserializer)? {

@@ -160,8 +160,16 @@ impl Spec {
                 .unwrap_or_else(|| resource.name.clone()),
             endpoint,
             paginator,
-            primary_key: keys(&resource.primary_key, &defaults.primary_key),
-            merge_key: keys(&resource.merge_key, &defaults.merge_key),
+            primary_key: or_hinted(
+                keys(&resource.primary_key, &defaults.primary_key),
+                &columns,
+                |c| c.primary_key,
+            ),
+            merge_key: or_hinted(
+                keys(&resource.merge_key, &defaults.merge_key),
+                &columns,
+                |c| c.merge_key,
+            ),
             disposition,
             merge_strategy,
             columns,
@@ -189,6 +197,23 @@ impl ResourceEntry {
             ResourceEntry::Full(r) => &r.name,
         }
     }
+}
+
+/// The key written on the resource, else the columns whose hint says they are part of it
+/// (dlt's `primary_key: true` / `merge_key: true` on a column).
+fn or_hinted(
+    written: Vec<String>,
+    columns: &IndexMap<String, Column>,
+    hint: impl Fn(&Column) -> Option<bool>,
+) -> Vec<String> {
+    if !written.is_empty() {
+        return written;
+    }
+    columns
+        .iter()
+        .filter(|(_, c)| hint(c) == Some(true))
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// `defaults` with `own` laid over it, key by key.

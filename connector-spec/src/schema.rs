@@ -89,6 +89,17 @@ fn add_auth_shorthands(value: &mut Value) {
     }));
 }
 
+/// `columns` in either form the loader reads (`de::columns`).
+pub(crate) fn columns(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let column = generator.subschema_for::<crate::Column>();
+    schemars::json_schema!({
+        "anyOf": [
+            { "type": "object", "additionalProperties": column },
+            { "type": "array", "items": column }
+        ]
+    })
+}
+
 fn add_aliases(value: &mut Value) {
     match value {
         Value::Object(map) => {

@@ -261,6 +261,77 @@ pub struct Column {
     /// For `data_type: json` holding an object: its fields.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub fields: IndexMap<String, Column>,
+    /// The column's name (dlt's `name`); required when `columns` is a list, and equal to its
+    /// key in the mapping form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Part of the primary key (dlt's column hint), used when the resource sets no `primary_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<bool>,
+    /// Part of the merge key (dlt's column hint), used when the resource sets no `merge_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_key: Option<bool>,
+    /// dlt's `unique` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<bool>,
+    /// dlt's `sort` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<bool>,
+    /// dlt's `partition` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<bool>,
+    /// dlt's `cluster` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<bool>,
+    /// dlt's `timezone` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<bool>,
+    /// dlt's `hard_delete` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hard_delete: Option<bool>,
+    /// dlt's `dedup_sort` hint (`asc` / `desc`); accepted, with a warning that it has no
+    /// effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_sort: Option<String>,
+    /// dlt's `row_key` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_key: Option<bool>,
+    /// dlt's `parent_key` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_key: Option<bool>,
+    /// dlt's `root_key` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key: Option<bool>,
+    /// dlt's `variant` hint; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<bool>,
+}
+
+impl Column {
+    /// dlt's column hints set on this column that have no effect here, by name.
+    pub fn hints_without_effect(&self) -> Vec<&'static str> {
+        let flags = [
+            ("unique", self.unique),
+            ("sort", self.sort),
+            ("partition", self.partition),
+            ("cluster", self.cluster),
+            ("timezone", self.timezone),
+            ("hard_delete", self.hard_delete),
+            ("row_key", self.row_key),
+            ("parent_key", self.parent_key),
+            ("root_key", self.root_key),
+            ("variant", self.variant),
+        ];
+        let mut found: Vec<&'static str> = flags
+            .into_iter()
+            .filter(|(_, set)| set.is_some())
+            .map(|(name, _)| name)
+            .collect();
+        if self.dedup_sort.is_some() {
+            found.push("dedup_sort");
+        }
+        found
+    }
 }
 
 /// dlt data types.

@@ -227,3 +227,49 @@ fn data_as_a_raw_string_or_pairs_and_its_placeholders_are_checked() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn columns_as_a_list_and_key_hints_on_columns() {
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: a\n    columns:\n      - { name: id, data_type: bigint, nullable: false, primary_key: true }\n      - { name: region, merge_key: true }\n      - { name: at, data_type: timestamp, timezone: true, sort: true }\n";
+    let loaded = parse_str(yaml, "t.yaml").unwrap_or_else(|d| panic!("{d:#?}"));
+    let a = &loaded.resolved.resources[0];
+    let names: Vec<&str> = a.columns.keys().map(String::as_str).collect();
+    assert_eq!(names, ["id", "region", "at"]);
+    assert_eq!(a.primary_key, ["id"], "from the column hint");
+    assert_eq!(a.merge_key, ["region"]);
+    let warnings: Vec<&str> = loaded.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "column hint `sort` has no effect here: tables are created without it",
+            "column hint `timezone` has no effect here: tables are created without it",
+        ]
+    );
+}
+
+#[test]
+fn a_column_list_entry_without_a_name_or_a_name_unlike_its_key_is_an_error() {
+    let head =
+        "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: a\n";
+    let errors = parse_str(
+        &format!("{head}    columns: [{{ data_type: bigint }}]\n"),
+        "t.yaml",
+    )
+    .unwrap_err();
+    assert!(
+        errors[0]
+            .message
+            .contains("a column in a list needs `name`"),
+        "{errors:#?}"
+    );
+    let errors = parse_str(
+        &format!("{head}    columns:\n      id: {{ name: ident }}\n"),
+        "t.yaml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors[0].message,
+        "column `id` says `name: ident`; in a mapping the key is the name"
+    );
+    assert_eq!(errors[0].line, 6);
+}

@@ -45,7 +45,7 @@ pub const SPEC_JSON: &str = r#"{
         ]
       ],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "bearer": {
           "token": {
@@ -211,7 +211,7 @@ pub const SPEC_JSON: &str = r#"{
         ]
       ],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "bearer": {
           "token": {
@@ -337,7 +337,7 @@ pub const SPEC_JSON: &str = r#"{
         ]
       ],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "bearer": {
           "token": {
@@ -405,7 +405,7 @@ pub const SPEC_JSON: &str = r#"{
         ]
       ],
       "json": null,
-      "form": null,
+      "body": null,
       "auth": {
         "bearer": {
           "token": {

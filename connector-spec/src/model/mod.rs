@@ -389,8 +389,14 @@ pub struct Resource {
     /// append | replace | merge, or dlt's dict form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_disposition: Option<WriteDisposition>,
-    /// Column hints; they drive the generated record struct and the table.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    /// Column hints; they drive the generated record struct and the table. A mapping by
+    /// column name, or dlt's list of columns each with a `name`.
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "crate::de::columns"
+    )]
+    #[schemars(schema_with = "crate::schema::columns")]
     pub columns: IndexMap<String, Column>,
     /// Parent resource for the seeds' bare `{parent_id}` placeholder, when it cannot be inferred
     /// (dlt's `{resources.<parent>.<field>}` and `resolve` params name the parent themselves).
@@ -451,8 +457,13 @@ pub struct ResourceDefaults {
     /// Default write disposition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_disposition: Option<WriteDisposition>,
-    /// Default column hints, merged column by column.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    /// Default column hints, merged column by column (a mapping, or a list with names).
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "crate::de::columns"
+    )]
+    #[schemars(schema_with = "crate::schema::columns")]
     pub columns: IndexMap<String, Column>,
     /// Default include_from_parent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

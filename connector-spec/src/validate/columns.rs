@@ -1,4 +1,5 @@
-//! Column hints: nested shapes only on JSON columns, scale only on decimals.
+//! Column hints: nested shapes only on JSON columns, scale only on decimals, a `name` that
+//! matches its key, and dlt's table hints that have no effect here said so.
 
 use crate::vocabulary::*;
 
@@ -6,7 +7,23 @@ use super::{Problems, Res};
 
 pub(super) fn columns(res: &Res, p: &mut Problems) {
     for (name, column) in &res.raw.columns {
-        column_rules(column, &format!("{}.columns.{name}", res.path()), p);
+        let path = format!("{}.columns.{name}", res.path());
+        if let Some(written) = column.name.as_deref().filter(|n| n != name) {
+            p.error(
+                format!("{path}.name"),
+                format!("column `{name}` says `name: {written}`; in a mapping the key is the name"),
+            )
+            .help(format!("rename the key to `{written}`, or remove `name`"));
+        }
+        for hint in column.hints_without_effect() {
+            p.warning(
+                format!("{path}.{hint}"),
+                format!("column hint `{hint}` has no effect here: tables are created without it"),
+            )
+            .help("remove it, or keep it for dlt; the spec loads either way")
+            .at_key();
+        }
+        column_rules(column, &path, p);
     }
 }
 
