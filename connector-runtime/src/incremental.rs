@@ -41,6 +41,8 @@ pub(crate) struct Window {
     pub(crate) initial_value: Option<Value>,
     pub(crate) last_value: Option<Value>,
     pub(crate) end_value: Option<Value>,
+    /// The other `{incremental.<setting>}` values: the spec's settings, as dlt binds them.
+    pub(crate) settings: Vec<(&'static str, Value)>,
 }
 
 impl Window {
@@ -50,9 +52,18 @@ impl Window {
             "initial_value" => self.initial_value.as_ref(),
             "last_value" => self.last_value.as_ref(),
             "end_value" => self.end_value.as_ref(),
-            _ => None,
+            other => self
+                .settings
+                .iter()
+                .find(|(setting, _)| *setting == other)
+                .map(|(_, value)| value),
         }
     }
+}
+
+/// A setting as its spec word (`max`, `open`, ...).
+fn word<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 impl IncrementalPlan {
@@ -89,6 +100,30 @@ impl IncrementalPlan {
             initial_value: self.config.initial_value.clone(),
             last_value: start,
             end_value: self.config.end_value.clone(),
+            settings: {
+                let c = &self.config;
+                let mut settings = vec![
+                    ("cursor_path", Value::String(c.cursor_path.to_string())),
+                    ("last_value_func", word(c.last_value_func)),
+                    ("on_cursor_value_missing", word(c.on_cursor_value_missing)),
+                    ("range_start", word(c.range_start)),
+                    ("range_end", word(c.range_end)),
+                ];
+                if let Some(lag) = c.lag {
+                    // `lag: 2` is written back as `2`, not `2.0`.
+                    let whole = lag.fract() == 0.0 && lag.abs() < 1e15;
+                    let value = if whole {
+                        Value::from(lag as i64)
+                    } else {
+                        Value::from(lag)
+                    };
+                    settings.push(("lag", value));
+                }
+                if let Some(order) = c.row_order {
+                    settings.push(("row_order", word(order)));
+                }
+                settings
+            },
         }
     }
 

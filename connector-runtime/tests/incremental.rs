@@ -309,3 +309,25 @@ async fn min_cursor_reverses_what_past_means() {
     assert_eq!(ids, (1..=5).collect::<Vec<_>>());
     assert_eq!(requested, pages(2));
 }
+
+#[tokio::test]
+async fn every_incremental_setting_is_a_placeholder() {
+    // dlt binds the incremental object's attributes: `{incremental.lag}` and the rest.
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/events"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!([{"id": 1, "at": 5}])),
+        )
+        .mount(&server)
+        .await;
+    let yaml = "name: t\nclient: { base_url: http://unused }\nresources:\n  - name: events\n    endpoint:\n      path: /events\n      paginator: single_page\n      params: { since: '{incremental.start_value}', lag: '{incremental.lag}', by: '{incremental.cursor_path}', f: '{incremental.last_value_func}', bounds: '{incremental.range_start}-{incremental.range_end}' }\n      incremental: { cursor_path: at, initial_value: 1, lag: 2 }\n";
+    let c = common::connector(yaml, connector_runtime::Secrets::new(), &server.uri());
+    let (got, err) = common::collect(&c, "events").await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        common::queries(&server, "/events").await,
+        ["since=1&lag=2&by=at&f=max&bounds=closed-open"]
+    );
+}

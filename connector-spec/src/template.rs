@@ -29,9 +29,21 @@ pub enum PlaceholderKind {
     Name(String),
 }
 
-/// Names allowed after `incremental.`.
-pub const INCREMENTAL_PLACEHOLDERS: &[&str] =
-    &["start_value", "initial_value", "last_value", "end_value"];
+/// Names allowed after `incremental.`: the window's values, and every setting of the
+/// resource's `incremental` (dlt binds the incremental object's attributes).
+pub const INCREMENTAL_PLACEHOLDERS: &[&str] = &[
+    "start_value",
+    "initial_value",
+    "last_value",
+    "end_value",
+    "cursor_path",
+    "lag",
+    "last_value_func",
+    "on_cursor_value_missing",
+    "range_start",
+    "range_end",
+    "row_order",
+];
 
 /// One placeholder of a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

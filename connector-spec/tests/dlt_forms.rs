@@ -273,3 +273,14 @@ fn a_column_list_entry_without_a_name_or_a_name_unlike_its_key_is_an_error() {
     );
     assert_eq!(errors[0].line, 6);
 }
+
+#[test]
+fn an_incremental_setting_placeholder_needs_the_setting() {
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: a\n    endpoint:\n      path: /a\n      params: { lag: '{incremental.lag}', by: '{incremental.cursor_path}' }\n      incremental: { cursor_path: at, initial_value: 1 }\n";
+    let errors = parse_str(yaml, "t.yaml").unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(
+        errors[0].message,
+        "`{incremental.lag}` has no value: `incremental.lag` is not set"
+    );
+}

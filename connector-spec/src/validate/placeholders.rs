@@ -186,6 +186,27 @@ fn incremental_value(res: &Res, path: &str, text: &str, which: &str, p: &mut Pro
         .maybe_help(did_you_mean(which, INCREMENTAL_PLACEHOLDERS));
         return;
     }
+    let incremental = r.endpoint.incremental.as_ref().or_else(|| {
+        r.endpoint.params.values().find_map(|v| match v {
+            ParamValue::Special(SpecialParam::Incremental(i)) => Some(i),
+            _ => None,
+        })
+    });
+    if let Some(inc) = incremental {
+        let unset = match which {
+            "lag" => inc.lag.is_none(),
+            "row_order" => inc.row_order.is_none(),
+            _ => false,
+        };
+        if unset {
+            p.error(
+                path,
+                format!("`{{{text}}}` has no value: `incremental.{which}` is not set"),
+            )
+            .help(format!("set `{which}` in the endpoint's `incremental`"));
+        }
+        return;
+    }
     let has_incremental =
         r.endpoint.incremental.is_some() || r.endpoint.params.values().any(is_incremental_param);
     if !has_incremental {
