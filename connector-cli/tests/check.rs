@@ -73,6 +73,31 @@ fn invalid_spec_exits_1_with_rustc_style_diagnostic() {
 }
 
 #[test]
+fn the_dlt_style_corpus_checks_clean() {
+    let dir = root().join("tests/specs/dlt");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| p.strip_prefix(root()).unwrap().display().to_string())
+        .collect();
+    files.sort();
+    let out = connector()
+        .arg("check")
+        .args(&files)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), files.len(), "{stdout}");
+    assert!(
+        stderr.contains("`table_format` has no effect here"),
+        "warnings are shown: {stderr}"
+    );
+}
+
+#[test]
 fn a_secondary_place_is_drawn_with_its_message() {
     let file = "tests/specs/invalid/primary_key_not_a_column.yaml";
     let out = connector().args(["check", file]).output().expect("runs");

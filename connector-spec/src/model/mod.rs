@@ -436,6 +436,9 @@ pub struct Resource {
     /// here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nested_hints: Option<Value>,
+    /// dlt's `parent_table_name`; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_table_name: Option<Value>,
 }
 
 /// `resource_defaults`: any resource setting except the name.
@@ -495,6 +498,9 @@ pub struct ResourceDefaults {
     /// here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nested_hints: Option<Value>,
+    /// dlt's `parent_table_name`; accepted, with a warning that it has no effect here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_table_name: Option<Value>,
 }
 
 /// One key column or several.

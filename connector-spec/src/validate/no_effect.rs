@@ -14,7 +14,8 @@ fn keys(
     file_format: &Option<Value>,
     references: &Option<Value>,
     nested_hints: &Option<Value>,
-) -> [(&'static str, bool, &'static str); 5] {
+    parent_table_name: &Option<Value>,
+) -> [(&'static str, bool, &'static str); 6] {
     [
         (
             "schema_contract",
@@ -41,6 +42,11 @@ fn keys(
             nested_hints.is_some(),
             "nested data is not split into child tables yet",
         ),
+        (
+            "parent_table_name",
+            parent_table_name.is_some(),
+            "each resource loads into its own table",
+        ),
     ]
 }
 
@@ -55,6 +61,7 @@ pub(super) fn dlt_keys_without_effect(spec: &Spec, p: &mut Problems) {
                 &d.file_format,
                 &d.references,
                 &d.nested_hints,
+                &d.parent_table_name,
             ),
         ));
     }
@@ -68,6 +75,7 @@ pub(super) fn dlt_keys_without_effect(spec: &Spec, p: &mut Problems) {
                     &r.file_format,
                     &r.references,
                     &r.nested_hints,
+                    &r.parent_table_name,
                 ),
             ));
         }
