@@ -99,9 +99,10 @@ fn the_dlt_style_corpus_checks_clean() {
 
 #[test]
 fn a_secondary_place_is_drawn_with_its_message() {
+    // A warning (dlt allows the key), drawn with both places.
     let file = "tests/specs/invalid/primary_key_not_a_column.yaml";
     let out = connector().args(["check", file]).output().expect("runs");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("{file}:29:5")), "{stderr}");
     assert!(

@@ -59,23 +59,28 @@ pub(crate) fn plan(resources: &[ResolvedResource], problems: &mut Vec<Problem>) 
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        if columns.is_empty() {
-            // No columns: the primary key still gets a field so the record has its identity,
-            // as untyped JSON since nothing says whether it is a number or a string (a guess
-            // would fail every record of the other kind); everything else goes to `extra`.
-            for key_column in &resource.primary_key {
-                columns.push((
-                    key_column.clone(),
-                    Column {
-                        data_type: Some(DataType::Json),
-                        nullable: Some(false),
-                        description: Some(format!(
-                            "Primary key column `{key_column}`; its type is not declared."
-                        )),
-                        ..Column::default()
-                    },
-                ));
-            }
+        // A primary key column the spec does not declare (no columns at all, or dlt's
+        // key beside a few hinted columns) still gets a field so the record has its
+        // identity, as untyped JSON since nothing says whether it is a number or a string
+        // (a guess would fail every record of the other kind).
+        let undeclared: Vec<String> = resource
+            .primary_key
+            .iter()
+            .filter(|key| !resource.columns.contains_key(*key) && !key.contains('.'))
+            .cloned()
+            .collect();
+        for key_column in &undeclared {
+            columns.push((
+                key_column.clone(),
+                Column {
+                    data_type: Some(DataType::Json),
+                    nullable: Some(false),
+                    description: Some(format!(
+                        "Primary key column `{key_column}`; its type is not declared."
+                    )),
+                    ..Column::default()
+                },
+            ));
         }
         let mut fields = Vec::new();
         let mut nested = Vec::new();

@@ -235,3 +235,19 @@ fn macro_expansion_never_panics() {
         assert!(ok, "{text:?}: {out}");
     }
 }
+
+#[test]
+fn a_primary_key_the_columns_do_not_declare_still_gets_a_field() {
+    // dlt allows `primary_key: id` beside a few hinted columns (the spec warns).
+    let yaml = format!(
+        "{HEAD}  - name: things\n    primary_key: id\n    columns:\n      label: {{ data_type: text }}\n"
+    );
+    let code = generate(&spec(&yaml), &Options::default())
+        .unwrap()
+        .to_string();
+    assert!(
+        code.contains("pub id : :: connector_runtime :: serde_json :: Value"),
+        "{code}"
+    );
+    assert!(code.contains("pub label :"), "{code}");
+}

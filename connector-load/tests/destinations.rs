@@ -223,6 +223,36 @@ fn merge_upsert(kind: Kind) {
     merge_three_loads(kind, MergeStrategy::Upsert);
 }
 
+/// dlt allows a primary key the columns do not declare: its column comes from the records.
+fn merge_on_an_undeclared_key(kind: Kind) {
+    for strategy in [MergeStrategy::DeleteInsert, MergeStrategy::Upsert] {
+        let db = db(kind);
+        let plan = ResourceLoadPlan::new("demo", "users")
+            .with_column("name", col(DataType::Text))
+            .with_disposition(Disposition::Merge)
+            .with_merge_strategy(strategy)
+            .with_primary_key(["id"]);
+        load(
+            &*db.dest,
+            &plan,
+            &[json!([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])],
+            None,
+        );
+        let summary = load(
+            &*db.dest,
+            &plan,
+            &[json!([{"id": 2, "name": "b2"}, {"id": 3, "name": "c"}])],
+            None,
+        );
+        assert_eq!(summary.table_rows, 3, "{strategy:?}");
+        assert_eq!(
+            id_name(&*db.dest, "users"),
+            pairs(&[(1, "a"), (2, "b2"), (3, "c")]),
+            "{strategy:?}"
+        );
+    }
+}
+
 fn merge_compound_key(kind: Kind) {
     for strategy in [MergeStrategy::DeleteInsert, MergeStrategy::Upsert] {
         let db = db(kind);
@@ -869,6 +899,7 @@ macro_rules! all_destination_tests {
             merge_delete_insert,
             merge_upsert,
             merge_compound_key,
+            merge_on_an_undeclared_key,
             merge_key_replaces_partition,
             merge_without_key_appends,
             merged_rows_keep_arrival_order,

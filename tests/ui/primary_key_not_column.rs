@@ -1,3 +1,7 @@
+// dlt allows a primary key that is not a declared column, so it is a spec warning; with
+// `deny(warnings)` it fails the build like any other.
+#![deny(warnings)]
+
 #[connector::connector(yaml = r#"
 name: demo
 client:

@@ -6,8 +6,9 @@ use crate::vocabulary::*;
 
 use super::{column_names, declared, Problems, Res};
 
-/// Each primary / merge key names a declared column. The problem is where the key is written
-/// (in `resource_defaults` when it came from there); the columns are the secondary place.
+/// Each primary / merge key should name a declared column; dlt allows one that does not, so it
+/// is a warning. It is reported where the key is written (in `resource_defaults` when it came
+/// from there); the columns are the secondary place.
 pub(super) fn keys_among_columns(res: &Res, p: &mut Problems) {
     let r = &res.resolved;
     if r.columns.is_empty() {
@@ -21,10 +22,13 @@ pub(super) fn keys_among_columns(res: &Res, p: &mut Problems) {
         for key in keys {
             if !declared(&r.columns, key) {
                 let from = if own { "" } else { " (from resource_defaults)" };
-                p.error(
+                // dlt allows it (columns may hint a few fields only); said, since a typo here
+                // makes every record fail its key check.
+                p.warning(
                     res.origin(field, own),
                     format!(
-                        "{field} `{key}`{from} is not a declared column of `{}`; columns: {}",
+                        "{field} `{key}`{from} is not a declared column of `{}`; columns: {} \
+                         (the key is read from the records, untyped)",
                         r.name,
                         list(&names)
                     ),
@@ -114,6 +118,12 @@ mod tests {
         parse_str(yaml, "keys.yaml").expect_err("the spec is invalid")
     }
 
+    fn warnings(yaml: &str) -> Vec<Diagnostic> {
+        parse_str(yaml, "keys.yaml")
+            .expect("the spec loads")
+            .warnings
+    }
+
     #[test]
     fn a_nullable_primary_key_column_is_an_error_at_the_key_with_the_column_as_label() {
         let d = &errors(
@@ -183,7 +193,7 @@ resources:
 
     #[test]
     fn an_undeclared_primary_key_from_resource_defaults_is_reported_at_the_defaults_key() {
-        let d = &errors(
+        let d = &warnings(
             "\
 name: shop
 client: { base_url: 'https://api.example.com' }
@@ -198,7 +208,7 @@ resources:
         )[0];
         assert_eq!(
             d.message,
-            "primary_key `order_id` (from resource_defaults) is not a declared column of `orders`; columns: id"
+            "primary_key `order_id` (from resource_defaults) is not a declared column of `orders`; columns: id (the key is read from the records, untyped)"
         );
         assert_eq!((d.line, d.column), (4, 3));
         assert_eq!(d.key_path, "resource_defaults.primary_key");
@@ -212,7 +222,7 @@ resources:
 
     #[test]
     fn an_undeclared_own_primary_key_is_reported_at_its_key() {
-        let d = &errors(
+        let d = &warnings(
             "\
 name: shop
 client: { base_url: 'https://api.example.com' }
