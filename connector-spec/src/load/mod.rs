@@ -365,21 +365,16 @@ impl<'a> Loader<'a> {
                     let (inner, message) = split_path_marker(&message);
                     let relative = join_paths(&relative, inner);
                     self.serde_error(&join_paths(base, &relative), message);
-                    let Some(field) = unknown_field_name(message) else {
-                        return None;
-                    };
+                    let field = unknown_field_name(message)?;
                     let container = match relative.rsplit(['.', ']']).next() {
                         Some(last) if last == field => {
                             parent_path(&relative).unwrap_or_default().to_owned()
                         }
                         _ => relative.clone(),
                     };
-                    let removed = value_at_mut(&mut value, &container)
+                    value_at_mut(&mut value, &container)
                         .and_then(Value::as_mapping_mut)
-                        .and_then(|map| map.remove(field));
-                    if removed.is_none() {
-                        return None;
-                    }
+                        .and_then(|map| map.remove(field))?;
                     unknown_keys += 1;
                 }
             }

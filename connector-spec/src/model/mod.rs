@@ -211,6 +211,8 @@ pub enum Scalar {
 }
 
 /// Legacy dlt parameter forms tagged by `type`.
+// Boxing would change the public shape every helper matches on; specs are small.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SpecialParam {
