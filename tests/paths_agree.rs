@@ -94,7 +94,7 @@ fn builder_reports_every_bad_spec_with_positions() {
     let bad = dir.path().join("bad.yaml");
     std::fs::write(
         &bad,
-        "name: bad\nclient:\n  base_url: https://x.test\nresources:\n  - name: a\n    primary_key: nope\n    columns:\n      id: { data_type: text }\n",
+        "name: bad\nclient:\n  base_url: https://x.test\nresources:\n  - name: a\n    endpoint: { path: /a, paginator: { type: nope } }\n    columns:\n      id: { data_type: text }\n",
     )
     .unwrap();
     let missing = dir.path().join("missing.yaml");
