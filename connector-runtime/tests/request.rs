@@ -159,3 +159,17 @@ async fn data_as_pairs_and_as_a_raw_string_with_placeholders() {
     assert_eq!(records(&c, "search").await, [json!({"hit": "form"})]);
     assert_eq!(records(&c, "raw").await, [json!({"hit": "raw"})]);
 }
+
+#[tokio::test]
+async fn a_null_param_is_not_sent_and_a_string_status_code_matches() {
+    // dlt drops a None param; dlt configs write status codes as strings too.
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let yaml = "name: t\nclient: { base_url: http://unused }\nresource_defaults:\n  endpoint:\n    params: { sort: asc, page_size: 10 }\nresources:\n  - name: items\n    endpoint:\n      path: /items\n      paginator: single_page\n      params: { sort: null }\n      response_actions: [{ status_code: '404', action: ignore }]\n";
+    let c = connector(yaml, Secrets::new(), &server.uri());
+    assert!(records(&c, "items").await.is_empty(), "the 404 is ignored");
+    assert_eq!(common::queries(&server, "/items").await, ["page_size=10"]);
+}

@@ -284,3 +284,45 @@ fn an_incremental_setting_placeholder_needs_the_setting() {
         "`{incremental.lag}` has no value: `incremental.lag` is not set"
     );
 }
+
+/// The first error message of a spec with `resource` as its only resource.
+fn first_error(resource: &str) -> String {
+    let yaml = format!(
+        "name: t\nclient: {{ base_url: 'https://api.example.com' }}\nresources:\n{resource}"
+    );
+    parse_str(&yaml, "t.yaml").unwrap_err()[0].message.clone()
+}
+
+#[test]
+fn each_new_form_names_what_is_wrong() {
+    let cases = [
+        (
+            "  - name: a\n    endpoint: { path: /a, method: POST, data: [[1, x]] }\n",
+            "the key of a form pair is a string",
+        ),
+        (
+            "  - name: a\n    endpoint: { path: /a, method: POST, data: 5 }\n",
+            "`data` is a form (a mapping or `[key, value]` pairs) or a raw string, found a number",
+        ),
+        (
+            "  - name: a\n    columns: [{ name: id }, { name: id }]\n",
+            "column `id` is listed twice",
+        ),
+        (
+            "  - name: a\n    endpoint: { path: /a, data_selector: 'a...b' }\n",
+            "`...` is not a selector segment; write `..`",
+        ),
+        (
+            "  - name: a\n    endpoint: { path: /a, data_selector: 'a..' }\n",
+            "a selector cannot end with `.` or `..`",
+        ),
+        (
+            "  - name: a\n    endpoint: { path: /a, response_actions: [{ status_code: 70000, action: ignore }] }\n",
+            "status code 70000 is not an HTTP status (100-599)",
+        ),
+    ];
+    for (resource, expected) in cases {
+        let message = first_error(resource);
+        assert!(message.contains(expected), "{resource}: {message}");
+    }
+}
