@@ -5,6 +5,7 @@
 
 mod check;
 mod generate;
+mod logging;
 mod progress;
 mod schema;
 mod sync;
@@ -25,6 +26,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: logging::Args,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,10 +44,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(&cli.log);
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Generate(args) => generate::run(args),
-        Command::Sync(args) => sync::run(args),
+        Command::Sync(args) => sync::run(args, &cli.log),
     }
 }

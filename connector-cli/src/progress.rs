@@ -42,6 +42,7 @@ impl Display {
         };
         let multi = (mode == Mode::Bars)
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        crate::logging::draw_above(multi.clone());
         Display {
             mode,
             multi,
@@ -104,6 +105,12 @@ impl SyncObserver for Display {
             }
             _ => {}
         }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        crate::logging::draw_above(None);
     }
 }
 

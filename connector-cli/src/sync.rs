@@ -18,7 +18,7 @@ use connector_load::sync::{sync_observed, Sink, SyncOptions, SyncReport};
 use connector_load::{open_destination, DestinationUrl};
 use connector_runtime::{Connector, Options, Secrets};
 
-use crate::progress;
+use crate::{logging, progress};
 
 /// Arguments of `connector sync`.
 #[derive(Debug, clap::Args)]
@@ -71,7 +71,7 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(code)
 }
 
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args, log: &logging::Args) -> ExitCode {
     let file = args.spec.display().to_string();
     let source = match std::fs::read_to_string(&args.spec) {
         Ok(source) => source,
@@ -140,7 +140,12 @@ pub fn run(args: Args) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(2, format_args!("cannot start the async runtime: {e}")),
     };
-    let display = progress::Display::new(args.progress);
+    let mode = if log.quiet {
+        progress::Mode::Quiet
+    } else {
+        args.progress
+    };
+    let display = progress::Display::new(mode);
     let report = runtime.block_on(sync_observed(&connector, sink, &sync_options, &display));
     // The bars are done before the summary is printed.
     drop(display);

@@ -79,6 +79,14 @@ impl Http {
             self.redactor.url(&u)
         };
         let trusted = self.same_origin(&url);
+        if !trusted {
+            tracing::info!(
+                resource = call.resource,
+                url = %shown_url,
+                base_url = %self.redactor.url(&self.base_url),
+                "request to another origin than base_url: sent without the spec's credentials"
+            );
+        }
         let mut attempt: u32 = 0;
         let mut refreshed = false;
         loop {
@@ -115,7 +123,6 @@ impl Http {
                 url = %shown_url,
                 attempt,
                 status = tracing::field::Empty,
-                elapsed_ms = tracing::field::Empty,
             );
             let started = Instant::now();
             let result = async {
@@ -127,7 +134,6 @@ impl Http {
             }
             .instrument(span.clone())
             .await;
-            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
 
             let reason = match result {
                 Err(e) => {
@@ -137,7 +143,13 @@ impl Http {
                 }
                 Ok((status, headers, body)) => {
                     span.record("status", status);
-                    tracing::debug!(parent: &span, status, "response");
+                    // Method, URL and status are the span's fields.
+                    tracing::debug!(
+                        parent: &span,
+                        bytes = body.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "response"
+                    );
                     // A 401 to a cached token: fetch a new one once and replay the request.
                     if let (401, Some(auth), true) = (status, call.auth, trusted) {
                         if refreshed {
@@ -151,6 +163,13 @@ impl Http {
                             });
                         }
                         if auth.invalidate(generation).await {
+                            tracing::info!(
+                                parent: &span,
+                                url = %shown_url,
+                                "401 to the cached credentials; fetching new ones and sending the request again"
+                            );
+                            // The replay is a retry in the counts, not an attempt of the policy.
+                            call.stats.add_refresh();
                             refreshed = true;
                             attempt -= 1;
                             continue;
@@ -212,12 +231,7 @@ impl Http {
                 }
                 RetryReason::Transport(_) => call.policy.delay(retries_done, None),
             };
-            tracing::info!(
-                parent: &span,
-                wait_ms = wait.as_millis() as u64,
-                status = match &reason { RetryReason::Status { status, .. } => Some(*status), RetryReason::Transport(_) => None },
-                "retrying"
-            );
+            log_retry(&span, &call, &shown_url, &reason, attempt, wait);
             sleep(wait).await;
         }
     }
@@ -238,6 +252,52 @@ impl Http {
             attempts,
             body: self.redactor.excerpt(body, BODY_EXCERPT),
         }
+    }
+}
+
+/// Waits at least this long are warnings (shown without `-v`): the run looks stuck otherwise.
+const LONG_WAIT: Duration = Duration::from_secs(5);
+
+/// Says why a request is retried and how long the wait is.
+fn log_retry(
+    span: &tracing::Span,
+    call: &Call<'_>,
+    url: &str,
+    reason: &RetryReason,
+    attempt: u32,
+    wait: Duration,
+) {
+    let why = match reason {
+        RetryReason::Status {
+            status, headers, ..
+        } => {
+            match headers
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+            {
+                Some(after) => format!("status {status}, Retry-After: {after}"),
+                None => format!("status {status}"),
+            }
+        }
+        RetryReason::Transport(message) => message.clone(),
+    };
+    let max = call.policy.max_retries;
+    let wait_s = wait.as_secs_f64();
+    if wait >= LONG_WAIT {
+        tracing::warn!(
+            parent: span,
+            resource = call.resource,
+            "waiting {wait_s:.0} s before retry {attempt} of {max} of {} {url} ({why}); \
+             lower `max_retry_delay` in the spec's `retry` to wait less",
+            call.method,
+        );
+    } else {
+        tracing::info!(
+            parent: span,
+            resource = call.resource,
+            "retry {attempt} of {max} of {} {url} in {wait_s:.1} s ({why})",
+            call.method,
+        );
     }
 }
 

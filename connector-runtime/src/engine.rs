@@ -142,7 +142,8 @@ impl Engine {
                 },
             };
             let paginator = options.paginators.get(&resolved.name).cloned();
-            let plan = ResourcePlan::new(resolved, auth, paginator, &secrets, scale)?;
+            let custom_auth = options.authenticators.contains_key(&resolved.name);
+            let plan = ResourcePlan::new(resolved, auth, custom_auth, paginator, &secrets, scale)?;
             plans.insert(resolved.name.clone(), Arc::new(plan));
         }
 

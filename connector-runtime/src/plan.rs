@@ -35,6 +35,9 @@ pub(crate) struct ResourcePlan {
     pub(crate) policy: RetryPolicy,
     pub(crate) actions: Vec<ResponseAction>,
     pub(crate) auth: Option<Arc<dyn Authenticator>>,
+    /// The auth scheme's spec name (`none`, or `custom` for `Options::with_authenticator`), for
+    /// the log.
+    pub(crate) auth_kind: &'static str,
     pub(crate) incremental: Option<IncrementalPlan>,
     pub(crate) parent: Option<ParentPlan>,
     pub(crate) include_from_parent: Vec<IncludedField>,
@@ -62,6 +65,7 @@ impl ResourcePlan {
     pub(crate) fn new(
         resolved: &ResolvedResource,
         auth: Option<Arc<dyn Authenticator>>,
+        custom_auth: bool,
         custom_paginator: Option<PaginatorFactory>,
         secrets: &Secrets,
         retry_scale: f64,
@@ -95,6 +99,12 @@ impl ResourcePlan {
             custom_paginator,
             policy: RetryPolicy::new(&resolved.retry, retry_scale),
             actions: resolved.response_actions.clone(),
+            auth_kind: match (&auth, &resolved.auth) {
+                (None, _) => "none",
+                (Some(_), _) if custom_auth => "custom",
+                (Some(_), Some(plan)) => plan.type_name(),
+                (Some(_), None) => "custom",
+            },
             auth,
             incremental: resolved.incremental.clone().map(IncrementalPlan::new),
             parent: resolved.parent.clone(),

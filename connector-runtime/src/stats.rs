@@ -34,7 +34,8 @@ impl StatsHandle {
         self.inner.requests.load(Ordering::Relaxed)
     }
 
-    /// Requests that were retries of an earlier attempt.
+    /// Requests that were retries of an earlier attempt, including requests sent again with
+    /// fresh credentials after a 401.
     pub fn retries(&self) -> u64 {
         self.inner.retries.load(Ordering::Relaxed)
     }
@@ -59,6 +60,11 @@ impl StatsHandle {
         if retry {
             self.inner.retries.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// A request is sent again with fresh credentials after a 401.
+    pub(crate) fn add_refresh(&self) {
+        self.inner.retries.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn add_record(&self) {

@@ -124,7 +124,32 @@ fn start_run(plan: &ResourcePlan, run: &RunOptions, stats: &StatsHandle) -> trac
     if plan.incremental.is_some() {
         stats.set_incremental(run.incremental.clone().unwrap_or_default());
     }
-    tracing::info_span!("resource", name = %plan.name)
+    tracing::info_span!("resource", resource = %plan.name)
+}
+
+/// Says at `-v` what a resource will do: its paginator, selector, auth and first URL.
+fn log_plan(engine: &Engine, plan: &ResourcePlan, span: &tracing::Span) {
+    let path = plan.path.source();
+    let url = crate::urls::join_url(&engine.http.base_url, &path)
+        .map(|u| engine.http.redactor.url(&u))
+        .unwrap_or(path);
+    let paginator = match plan.custom_paginator {
+        Some(_) => "custom",
+        None => plan.paginator.type_name(),
+    };
+    let selector = plan
+        .selector
+        .as_ref()
+        .map_or_else(|| "auto".to_owned(), |s| s.to_string());
+    tracing::info!(
+        parent: span,
+        paginator,
+        data_selector = %selector,
+        auth = plan.auth_kind,
+        url = %url,
+        parent_resource = plan.parent.as_ref().map(|p| p.resource.as_str()),
+        "starting"
+    );
 }
 
 /// Every record of a resource; a child resource fans out over its parent's records.
@@ -135,6 +160,7 @@ pub(crate) fn resource_records<K: RecordType>(
     stats: StatsHandle,
 ) -> RecordStream<K::Record> {
     let span = start_run(&plan, &run, &stats);
+    log_plan(&engine, &plan, &span);
     match &plan.parent {
         None => {
             let prefetch_pages = engine.concurrency > 1;

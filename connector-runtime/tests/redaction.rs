@@ -74,10 +74,10 @@ async fn secrets_never_reach_errors_debug_or_logs() {
 
     let logs = captured.text();
     for expected in [
-        "resource{name=items}",
+        "resource{resource=items}",
         "request{method=GET",
         "status=503",
-        "retrying",
+        "retry 1 of 1 of GET",
         "attempt=2",
     ] {
         assert!(logs.contains(expected), "logs have `{expected}`: {logs}");

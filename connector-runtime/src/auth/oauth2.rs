@@ -225,6 +225,7 @@ impl OAuth2Auth {
             })
             .filter(|s| s.is_finite() && *s >= 0.0)
             .unwrap_or(self.default_lifetime as f64);
+        tracing::info!(url = %url, expires_in_s = lifetime, "fetched an OAuth2 access token");
         // Refresh a little early: 10 % of the lifetime, at most a minute.
         let margin = (lifetime * 0.1).min(60.0);
         Ok(Token {
