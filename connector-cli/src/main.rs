@@ -4,6 +4,7 @@
 //! the command line was wrong.
 
 mod check;
+mod completions;
 mod generate;
 mod progress;
 mod schema;
@@ -37,6 +38,8 @@ enum Command {
     Generate(generate::Args),
     /// Run a spec and load its records into a destination.
     Sync(sync::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(completions::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +49,6 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Sync(args) => sync::run(args),
+        Command::Completions(args) => completions::run::<Cli>(args),
     }
 }
