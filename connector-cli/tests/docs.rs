@@ -131,6 +131,45 @@ fn link_targets(line: &str) -> Vec<String> {
     targets
 }
 
+/// The ids mdBook gives the headings of a chapter: the text lower-cased, spaces made `-`,
+/// everything but letters, digits, `-` and `_` dropped.
+fn heading_ids(text: &str) -> BTreeSet<String> {
+    prose_lines_keeping_code(text)
+        .iter()
+        .filter_map(|line| {
+            line.trim_start_matches('#')
+                .strip_prefix(' ')
+                .filter(|_| line.starts_with('#'))
+        })
+        .map(|heading| {
+            heading
+                .trim()
+                .to_lowercase()
+                .chars()
+                .filter_map(|c| match c {
+                    ' ' => Some('-'),
+                    c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The lines outside fenced code blocks, inline code kept (headings name keys in it).
+fn prose_lines_keeping_code(text: &str) -> Vec<String> {
+    let mut in_block = false;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+        } else if !in_block {
+            lines.push(line.to_owned());
+        }
+    }
+    lines
+}
+
 /// `path` with `.` and `..` folded away, without touching the file system.
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -258,21 +297,34 @@ fn every_relative_link_points_to_a_file_in_the_repository() {
         let dir = file.parent().expect("a file has a directory");
         for (line, prose) in prose_lines(&read(&file)) {
             for target in link_targets(&prose) {
+                if let Some(anchor) = target.strip_prefix('#') {
+                    if !heading_ids(&read(&file)).contains(anchor) {
+                        broken.push(format!(
+                            "{}:{line}: `{target}`: no heading has the id `{anchor}`",
+                            shown(&file)
+                        ));
+                    }
+                    continue;
+                }
                 if target.is_empty()
-                    || target.starts_with('#')
                     || target.starts_with("http://")
                     || target.starts_with("https://")
                     || target.starts_with("mailto:")
                 {
                     continue;
                 }
-                let path = target.split('#').next().unwrap_or_default();
+                let (path, anchor) = target.split_once('#').unwrap_or((&target, ""));
                 let resolved = normalize(&dir.join(path));
                 let place = format!("{}:{line}: `{target}`", shown(&file));
                 if !resolved.starts_with(&root) {
                     broken.push(format!("{place} points outside the repository"));
                 } else if !resolved.exists() {
                     broken.push(format!("{place} does not exist"));
+                } else if !anchor.is_empty()
+                    && resolved.extension().is_some_and(|e| e == "md")
+                    && !heading_ids(&read(&resolved)).contains(anchor)
+                {
+                    broken.push(format!("{place}: no heading has the id `{anchor}`"));
                 }
             }
         }
@@ -461,4 +513,9 @@ fn the_block_and_link_scanners_read_markdown_as_mdbook_does() {
         .flat_map(|(_, l)| link_targets(l))
         .collect();
     assert_eq!(links, ["x.md", "w.md"]);
+    let ids = heading_ids("# Intro\n## `row_order`: stop early\n```sh\n# not a heading\n```\n");
+    assert_eq!(
+        ids.into_iter().collect::<Vec<_>>(),
+        ["intro", "row_order-stop-early"]
+    );
 }
