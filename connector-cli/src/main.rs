@@ -4,6 +4,7 @@
 //! the command line was wrong.
 
 mod check;
+mod completions;
 mod generate;
 mod logging;
 mod progress;
@@ -40,6 +41,8 @@ enum Command {
     Generate(generate::Args),
     /// Run a spec and load its records into a destination.
     Sync(sync::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(completions::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +53,6 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Sync(args) => sync::run(args, &cli.log),
+        Command::Completions(args) => completions::run::<Cli>(args),
     }
 }
