@@ -7,6 +7,7 @@ mod check;
 mod generate;
 mod progress;
 mod schema;
+mod state;
 mod sync;
 
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ enum Command {
     Generate(generate::Args),
     /// Run a spec and load its records into a destination.
     Sync(sync::Args),
+    /// Show what a destination stores about a spec's resources, or reset their incremental
+    /// state (`connector state reset SPEC`).
+    State(state::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +50,6 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Sync(args) => sync::run(args),
+        Command::State(args) => state::run(args),
     }
 }
