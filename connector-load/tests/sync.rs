@@ -284,7 +284,7 @@ async fn report_and_summary_table() {
     assert_eq!(json["resources"][0]["status"], json!("ok"));
     assert_eq!(json["resources"][0]["table_rows"], json!(250));
     assert!(json["resources"][0].get("state_before").is_none());
-    let cursor = "2024-01-10T21:00:00Z";
+    let cursor = "2024-01-01T04:10:00Z";
     assert_eq!(
         json["resources"][0]["state"]["last_value"],
         json!(cursor),
