@@ -9,6 +9,7 @@ mod generate;
 mod logging;
 mod progress;
 mod schema;
+mod state;
 mod sync;
 
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Command {
     Generate(generate::Args),
     /// Run a spec and load its records into a destination.
     Sync(sync::Args),
+    /// Show what a destination stores about a spec's resources, or reset their incremental
+    /// state (`connector state reset SPEC`).
+    State(state::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     Completions(completions::Args),
 }
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Sync(args) => sync::run(args, &cli.log),
+        Command::State(args) => state::run(args),
         Command::Completions(args) => completions::run::<Cli>(args),
     }
 }

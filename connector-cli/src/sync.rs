@@ -6,16 +6,21 @@
 //! - 1: the spec is invalid, or a resource failed (HTTP error, unreachable host, a record that
 //!   does not fit its table); failed resources are rolled back to their last committed state,
 //!   the others are committed;
-//! - 2: the command cannot start: unreadable spec file, missing secrets, bad destination,
-//!   unknown resource name, bad arguments.
+//! - 2: the command cannot start: unreadable spec file, missing secrets, bad destination
+//!   (read-only file included), unknown resource name, bad arguments, another run of the
+//!   same connector loading into the destination (after `--wait-lock`), a table not made by
+//!   connector (without `--adopt-tables`). Nothing is fetched, and no database file is
+//!   created by a run that cannot start.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use connector_load::sync::{sync_observed, Sink, SyncOptions, SyncReport};
-use connector_load::{open_destination, DestinationUrl};
+use std::time::Duration;
+
+use connector_load::sync::{resources_to_sync, sync_observed, Sink, SyncOptions, SyncReport};
+use connector_load::{check_destination, open_destination_waiting, DestinationUrl};
 use connector_runtime::{Connector, Options, Secrets};
 
 use crate::{logging, progress};
@@ -27,7 +32,8 @@ use crate::{logging, progress};
 SOURCES__<CONNECTOR>__<NAME>), then from --secrets, ./secrets.toml or ./.dlt/secrets.toml \
 ([sources.<connector>] name = \"...\").\n\nExit codes: 0 all resources loaded; 1 invalid spec or a \
 resource failed (the others are committed); 2 cannot start (unreadable spec, missing secrets, bad \
-destination, unknown resource)."
+or read-only destination, unknown resource, another run of this connector holds the destination, \
+a table not made by connector)."
 )]
 pub struct Args {
     /// The spec file (YAML).
@@ -61,6 +67,14 @@ pub struct Args {
     /// Resources loaded at once.
     #[arg(long, default_value_t = 4, value_name = "N")]
     concurrency: usize,
+    /// When another run of this connector is loading into the destination: wait this long
+    /// for it to finish, then give up (exit 2, naming the other run). 0: give up at once.
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    wait_lock: u64,
+    /// Load into tables that already exist but were not made by connector (their rows may be
+    /// replaced or merged per the write disposition). Without it such a table stops the run.
+    #[arg(long, conflicts_with = "jsonl")]
+    adopt_tables: bool,
     /// Progress display on stderr.
     #[arg(long, value_enum, default_value_t = progress::Mode::Auto)]
     progress: progress::Mode,
@@ -95,19 +109,17 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
     let spec = loaded.resolved;
     let name = spec.name.clone();
 
-    let sink = if args.jsonl {
-        let stdout: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
-        Sink::JsonLines(stdout)
-    } else {
-        let url = args
-            .destination
+    // Checked now, opened (and so created) only once nothing else can stop the run.
+    let url = (!args.jsonl).then(|| {
+        args.destination
             .clone()
-            .unwrap_or_else(|| format!("sqlite:{name}.db"));
-        match open_destination(&url) {
-            Ok(destination) => Sink::Destination(Arc::from(destination)),
-            Err(e) => return fail(2, e),
+            .unwrap_or_else(|| default_destination(&name))
+    });
+    if let Some(url) = &url {
+        if let Err(e) = check_destination(url) {
+            return fail(2, e);
         }
-    };
+    }
 
     let refs: Vec<&str> = spec.secrets.iter().map(String::as_str).collect();
     let toml = args.secrets.clone().or_else(default_secrets_file);
@@ -127,10 +139,26 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
         Err(e) => return fail(2, e),
     };
 
+    if let Err(e) = resources_to_sync(&connector, args.resources.as_deref()) {
+        return fail(2, e);
+    }
+    let lock_wait = Duration::from_secs(args.wait_lock);
+    let sink = match &url {
+        None => {
+            let stdout: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
+            Sink::JsonLines(stdout)
+        }
+        Some(url) => match open_destination_waiting(url, lock_wait) {
+            Ok(destination) => Sink::Destination(Arc::from(destination)),
+            Err(e) => return fail(2, e),
+        },
+    };
     let sync_options = SyncOptions {
         resources: args.resources.clone(),
         full_refresh: args.full_refresh,
         concurrency: args.concurrency.max(1),
+        lock_wait,
+        adopt_tables: args.adopt_tables,
         ..SyncOptions::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -153,6 +181,9 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
         Ok(report) => report,
         Err(e) => return fail(2, e),
     };
+    for recovered in &report.recovered {
+        eprintln!("note: {recovered}");
+    }
     print_summary(&args, &report);
     if let Some(path) = &args.report {
         if let Err(e) = write_report(path, &report) {
@@ -184,6 +215,11 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
             ),
         )
     }
+}
+
+/// The destination when `--destination` is not given: `sqlite:<connector name>.db`.
+pub fn default_destination(connector: &str) -> String {
+    format!("sqlite:{connector}.db")
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -39,6 +39,10 @@ pub(crate) trait Dialect: Sync {
     /// in column order; no rows when the table does not exist.
     fn list_columns_sql(&self) -> &'static str;
 
+    /// A query without parameters returning the name of every table in the database's
+    /// current schema (one column).
+    fn list_tables_sql(&self) -> &'static str;
+
     /// Whether the final table gets an index on its primary key (it speeds merges up in
     /// SQLite; DuckDB refuses `ALTER TABLE ADD COLUMN` on indexed tables, so it gets none).
     fn key_index(&self) -> bool;
@@ -167,6 +171,10 @@ impl Dialect for Sqlite {
         "SELECT name, type FROM pragma_table_info(?) ORDER BY cid"
     }
 
+    fn list_tables_sql(&self) -> &'static str {
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    }
+
     fn key_index(&self) -> bool {
         true
     }
@@ -258,6 +266,10 @@ impl Dialect for DuckDb {
     fn list_columns_sql(&self) -> &'static str {
         "SELECT column_name, data_type FROM information_schema.columns \
          WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position"
+    }
+
+    fn list_tables_sql(&self) -> &'static str {
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
     }
 
     fn key_index(&self) -> bool {

@@ -33,7 +33,19 @@ pub(crate) fn open(
         path: path.to_owned(),
         reason,
     };
-    let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+    let conn = Connection::open(path).map_err(|e| {
+        let message = e.to_string();
+        if message.contains("Could not set lock on file") {
+            Error::InUse {
+                kind: "duckdb",
+                path: path.to_owned(),
+                holder: lock_holder(&message),
+                waited_secs: 0,
+            }
+        } else {
+            open_error(message)
+        }
+    })?;
     for (name, value) in settings {
         conn.execute_batch(&format!("SET {name} = '{value}'"))
             .map_err(|e| open_error(format!("setting {name}={value}: {e}")))?;
@@ -42,6 +54,15 @@ pub(crate) fn open(
         Error::Database { message, .. } => open_error(message),
         other => other,
     })
+}
+
+/// ` (PID n)` from DuckDB's "Conflicting lock is held in PROGRAM (PID n) by user U" message.
+fn lock_holder(message: &str) -> String {
+    message
+        .split_once("(PID ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(pid, _)| format!(" (PID {pid})"))
+        .unwrap_or_default()
 }
 
 /// `SqlValue` bound as a DuckDB parameter (a newtype: both traits and types are foreign to

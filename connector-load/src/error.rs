@@ -39,6 +39,70 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The database file exists but this process may not write it.
+    #[error(
+        "cannot load into {kind} destination `{path}`: the file is read-only (check its \
+         permissions and owner, or load into another file)"
+    )]
+    ReadOnly {
+        /// `sqlite` or `duckdb`.
+        kind: &'static str,
+        /// The database file.
+        path: PathBuf,
+    },
+    /// Another process has the database file open and the database allows one writer process
+    /// (DuckDB's file lock).
+    #[error(
+        "{kind} destination `{path}` is in use by another process{holder} (another `connector \
+         sync`?); waited {waited_secs}s (`--wait-lock SECONDS` waits longer)"
+    )]
+    InUse {
+        /// `duckdb`.
+        kind: &'static str,
+        /// The database file.
+        path: PathBuf,
+        /// ` (PID n)` when the database names it, else empty.
+        holder: String,
+        /// How long the open was retried.
+        waited_secs: u64,
+    },
+    /// Another run of the same connector holds the connector's lock in this destination.
+    #[error(
+        "another run is loading connector `{connector}` into this destination: {holder}; waited \
+         {waited_secs}s (`--wait-lock SECONDS` waits longer; a killed run's lock is taken over \
+         by the next run on its host)"
+    )]
+    Locked {
+        /// Connector name.
+        connector: String,
+        /// The holder: load id, pid, host, start time.
+        holder: String,
+        /// How long the lock was waited for.
+        waited_secs: u64,
+    },
+    /// The destination table exists but was not made by connector.
+    #[error(
+        "table `{table}` already exists and was not made by connector (it is not in \
+         `_connector_columns`); refusing to add columns to it or replace, merge or append its \
+         rows. Pass `--adopt-tables` to load into it anyway, or set the resource's `table_name`"
+    )]
+    ForeignTable {
+        /// Destination table.
+        table: String,
+    },
+    /// The staging table does not hold the records the run wrote into it.
+    #[error(
+        "staging table `{table}` holds {staged} rows but this run staged {records} records; \
+         nothing was applied (was it changed by something else?)"
+    )]
+    StagingMismatch {
+        /// Staging table.
+        table: String,
+        /// Records staged by the writer.
+        records: u64,
+        /// Rows found.
+        staged: u64,
+    },
     /// A record value does not fit the column's type.
     #[error(
         "type conflict in table `{table}`, column `{column}`: the column is {column_type} but a \

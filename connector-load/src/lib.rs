@@ -43,12 +43,21 @@
 //! - `skip` loads nothing but still commits the state.
 //!
 //! # Crash safety
-//! Records are staged per batch in `_connector_staging__<connector>__<resource>` (one
-//! transaction per batch). [`ResourceWriter::commit`] applies them to the final table, records
+//! Records are staged per batch in the run's own staging table,
+//! `_connector_staging__<connector>__<resource>__<load id>` (one transaction per batch). [`ResourceWriter::commit`] applies them to the final table, records
 //! the column types in `_connector_columns`, the incremental state in `_connector_state` and the
 //! load in `_connector_loads`, all in ONE transaction. Whatever happens before that commit
 //! (an error, a dropped writer, a killed process), the final table and the state are as the
 //! previous commit left them, and re-running from the stored state loads the rest exactly once.
+//! A commit also checks that the staging table holds every record staged.
+//!
+//! # Overlapping runs
+//! A sync run takes its connector's lock in the destination ([`Destination::lock`]) before
+//! anything else, so two runs of one connector never load into one destination at once: the
+//! second waits, or fails with [`Error::Locked`] naming the holder. The next run after a
+//! killed one marks the killed run's loads `abandoned` and drops its staging tables. A table
+//! that exists but was not made by connector is refused ([`Error::ForeignTable`]) unless the
+//! plan adopts it.
 
 mod backend;
 mod destination;
@@ -63,9 +72,13 @@ pub mod sync;
 mod types;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-pub use destination::{Destination, ResourceWriter};
-pub use engine::{COLUMNS_TABLE, LOADED_AT_COLUMN, LOADS_TABLE, LOAD_ID_COLUMN, STATE_TABLE};
+pub use destination::{Destination, ResourceWriter, RunLock};
+pub use engine::{
+    host_name, LoadRecord, LockHolder, RecoveredLoad, StoredResource, COLUMNS_TABLE,
+    LOADED_AT_COLUMN, LOADS_TABLE, LOAD_ID_COLUMN, LOCKS_TABLE, STATE_TABLE,
+};
 pub use error::{Error, Result};
 pub use plan::{new_load_id, LoadSummary, ResourceLoadPlan};
 pub use types::{LoadType, SqlValue};
@@ -141,12 +154,84 @@ impl DestinationUrl {
 /// Opens the destination a URL names: `sqlite:PATH` or `duckdb:PATH`. The file is created
 /// when missing; its directory must exist.
 pub fn open_destination(url: &str) -> Result<Box<dyn Destination>> {
-    match DestinationUrl::parse(url)? {
-        DestinationUrl::Sqlite(path) => {
-            check_path("sqlite", &path)?;
-            Ok(Box::new(sqlite::open(&path, url)?))
+    open_destination_waiting(url, Duration::ZERO)
+}
+
+/// [`open_destination`], retrying for up to `wait` while another process has a DuckDB file
+/// open (DuckDB allows one writing process per file): [`Error::InUse`] when it still has.
+pub fn open_destination_waiting(url: &str, wait: Duration) -> Result<Box<dyn Destination>> {
+    let started = Instant::now();
+    loop {
+        let result = match DestinationUrl::parse(url)? {
+            DestinationUrl::Sqlite(path) => {
+                check_path("sqlite", &path)?;
+                check_writable("sqlite", &path)?;
+                sqlite::open(&path, url).map(|d| Box::new(d) as Box<dyn Destination>)
+            }
+            DestinationUrl::DuckDb { path, settings } => open_duckdb(url, &path, &settings),
+        };
+        match result {
+            Err(Error::InUse { .. }) if started.elapsed() < wait => {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(Error::InUse {
+                kind, path, holder, ..
+            }) => {
+                return Err(Error::InUse {
+                    kind,
+                    path,
+                    holder,
+                    waited_secs: wait.as_secs(),
+                })
+            }
+            other => return other,
         }
-        DestinationUrl::DuckDb { path, settings } => open_duckdb(url, &path, &settings),
+    }
+}
+
+/// Checks everything about a destination that can be checked without creating or changing
+/// its file: the URL, that its kind is compiled in, that its directory exists, and that an
+/// existing file is writable. A run calls it before anything else can fail, and opens the
+/// destination only once nothing else can.
+pub fn check_destination(url: &str) -> Result<()> {
+    let (kind, path) = match DestinationUrl::parse(url)? {
+        DestinationUrl::Sqlite(path) => ("sqlite", path),
+        DestinationUrl::DuckDb { path, .. } => {
+            if !cfg!(feature = "duckdb") {
+                return Err(Error::FeatureDisabled {
+                    url: url.to_owned(),
+                    feature: "duckdb",
+                });
+            }
+            ("duckdb", path)
+        }
+    };
+    check_path(kind, &path)?;
+    check_writable(kind, &path)
+}
+
+/// An existing database file this process cannot open for writing is [`Error::ReadOnly`]
+/// (SQLite would otherwise open it read-only without a word and fail at the first write).
+fn check_writable(kind: &'static str, path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::PermissionDenied
+                || e.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
+        {
+            Err(Error::ReadOnly {
+                kind,
+                path: path.to_owned(),
+            })
+        }
+        Err(e) => Err(Error::Open {
+            kind,
+            path: path.to_owned(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -180,6 +265,7 @@ fn open_duckdb(
     settings: &[(String, String)],
 ) -> Result<Box<dyn Destination>> {
     check_path("duckdb", path)?;
+    check_writable("duckdb", path)?;
     Ok(Box::new(duckdb::open(path, url, settings)?))
 }
 

@@ -31,6 +31,9 @@ pub struct ResourceLoadPlan {
     pub load_id: Option<String>,
     /// Replace the table's contents whatever the disposition (the CLI's `--full-refresh`).
     pub full_refresh: bool,
+    /// Load into the table even when it exists and was not made by connector (the CLI's
+    /// `--adopt-tables`); otherwise such a table is [`crate::Error::ForeignTable`].
+    pub adopt_table: bool,
 }
 
 impl ResourceLoadPlan {
@@ -48,6 +51,7 @@ impl ResourceLoadPlan {
             merge_strategy: MergeStrategy::DeleteInsert,
             load_id: None,
             full_refresh: false,
+            adopt_table: false,
         }
     }
 
@@ -64,6 +68,7 @@ impl ResourceLoadPlan {
             merge_strategy: resource.merge_strategy,
             load_id: None,
             full_refresh: false,
+            adopt_table: false,
         }
     }
 
@@ -106,6 +111,12 @@ impl ResourceLoadPlan {
     /// Sets the load id.
     pub fn with_load_id(mut self, load_id: impl Into<String>) -> Self {
         self.load_id = Some(load_id.into());
+        self
+    }
+
+    /// Lets the load take over a table that exists but was not made by connector.
+    pub fn with_adopt_table(mut self, adopt: bool) -> Self {
+        self.adopt_table = adopt;
         self
     }
 

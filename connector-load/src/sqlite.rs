@@ -27,6 +27,14 @@ pub(crate) fn open(path: &Path, url: &str) -> Result<SqlDestination<SqliteBacken
         reason,
     };
     let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+    // SQLite falls back to read-only when it may not write the file; say so now rather than
+    // fail at the first write.
+    if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+        return Err(Error::ReadOnly {
+            kind: "sqlite",
+            path: path.to_owned(),
+        });
+    }
     // WAL keeps readers working during a load; NORMAL sync is still crash-consistent (a power
     // cut may lose the last commits, never half of one).
     conn.execute_batch(

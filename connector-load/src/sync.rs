@@ -17,7 +17,7 @@ mod report;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
 use connector_runtime::{Connector, IncrementalState, RunOptions, StatsHandle};
@@ -26,9 +26,9 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 pub use observer::{SyncEvent, SyncObserver};
-pub use report::{ResourceReport, ResourceStatus, SyncReport};
+pub use report::{cursor_text, ResourceReport, ResourceStatus, SyncReport};
 
-use crate::destination::{Destination, ResourceWriter};
+use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
 use crate::plan::{new_load_id, LoadSummary, ResourceLoadPlan};
 
@@ -43,6 +43,12 @@ pub struct SyncOptions {
     pub concurrency: usize,
     /// Records per staged batch (default 1000).
     pub batch_size: usize,
+    /// How long to wait for another run of the same connector to release the destination's
+    /// lock (default 0: fail at once with [`Error::Locked`]).
+    pub lock_wait: Duration,
+    /// Load into tables that exist but were not made by connector (default false: such a
+    /// table is [`Error::ForeignTable`] and the run does not start).
+    pub adopt_tables: bool,
 }
 
 impl Default for SyncOptions {
@@ -52,6 +58,8 @@ impl Default for SyncOptions {
             full_refresh: false,
             concurrency: 4,
             batch_size: 1000,
+            lock_wait: Duration::ZERO,
+            adopt_tables: false,
         }
     }
 }
@@ -99,7 +107,9 @@ pub fn resources_to_sync(connector: &Connector, wanted: Option<&[String]>) -> Re
 }
 
 /// Runs `connector`'s resources into `sink`. Resource failures are in the report (its `ok` is
-/// false); `Err` only for a run that cannot start (an unknown resource name).
+/// false); `Err` only for a run that cannot start: an unknown resource name, another run
+/// holding the connector's lock ([`Error::Locked`]), a table not made by connector
+/// ([`Error::ForeignTable`]). Nothing is fetched then.
 ///
 /// Reports nothing while it runs; [`sync_observed`] does.
 pub async fn sync(connector: &Connector, sink: Sink, options: &SyncOptions) -> Result<SyncReport> {
@@ -118,6 +128,17 @@ pub async fn sync_observed(
     let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let names = resources_to_sync(connector, options.resources.as_deref())?;
     let load_id = new_load_id();
+    // Held until every resource has committed or failed; released on drop.
+    let run_lock = match &sink {
+        Sink::Destination(destination) => {
+            Some(take_lock(connector, destination, options, &names, &load_id).await?)
+        }
+        Sink::JsonLines(_) => None,
+    };
+    let recovered = run_lock
+        .as_ref()
+        .map(|l| l.recovered().to_vec())
+        .unwrap_or_default();
 
     // Level = number of ancestors: a level starts once the one above has finished, so parents
     // are committed before their children.
@@ -151,7 +172,11 @@ pub async fn sync_observed(
         }
     }
     let resources: Vec<ResourceReport> = names.iter().filter_map(|n| reports.remove(n)).collect();
+    if let Some(run_lock) = run_lock {
+        let _ = blocking(move || drop(run_lock)).await;
+    }
     Ok(SyncReport {
+        recovered,
         connector: connector.spec().name.clone(),
         destination: sink.label(),
         load_id,
@@ -160,6 +185,44 @@ pub async fn sync_observed(
         ok: resources.iter().all(|r| r.status == ResourceStatus::Ok),
         resources,
     })
+}
+
+/// Takes the connector's lock in `destination` (waiting as the options say), then checks
+/// every table the run will load is connector's own, before anything is fetched.
+async fn take_lock(
+    connector: &Connector,
+    destination: &Arc<dyn Destination>,
+    options: &SyncOptions,
+    names: &[String],
+    load_id: &str,
+) -> Result<RunLock> {
+    let spec = connector.spec();
+    let plans: Vec<ResourceLoadPlan> = names
+        .iter()
+        .filter_map(|name| spec.resource(name))
+        .map(|r| {
+            ResourceLoadPlan::from_resource(&spec.name, r).with_adopt_table(options.adopt_tables)
+        })
+        .collect();
+    let (dest, connector_name, load_id, wait) = (
+        Arc::clone(destination),
+        spec.name.clone(),
+        load_id.to_owned(),
+        options.lock_wait,
+    );
+    tokio::task::spawn_blocking(move || {
+        let run_lock = dest.lock(&connector_name, &load_id, wait)?;
+        for plan in &plans {
+            dest.check_table(plan)?;
+        }
+        Ok(run_lock)
+    })
+    .await
+    .map_err(|e| Error::Database {
+        dialect: "loader",
+        context: "taking the run lock".to_owned(),
+        message: e.to_string(),
+    })?
 }
 
 fn depth(connector: &Connector, name: &str) -> usize {
@@ -204,9 +267,17 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
         .resource(&name)
         .map_or_else(|| name.clone(), |r| r.table_name.clone());
     let mut stats = None;
+    let mut state_before = None;
     let outcome = match context.sink {
         Sink::Destination(destination) => {
-            load_resource(context, Arc::clone(destination), &name, &mut stats).await
+            load_resource(
+                context,
+                Arc::clone(destination),
+                &name,
+                &mut stats,
+                &mut state_before,
+            )
+            .await
         }
         Sink::JsonLines(out) => write_lines(context, Arc::clone(out), &name, &mut stats)
             .await
@@ -239,6 +310,7 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
             .incremental_state()
             .and_then(|s| serde_json::to_value(s).ok())
             .filter(|_| error.is_none()),
+        state_before,
         error,
     };
     context
@@ -294,6 +366,7 @@ async fn load_resource(
     destination: Arc<dyn Destination>,
     name: &str,
     stats_out: &mut Option<StatsHandle>,
+    state_before: &mut Option<serde_json::Value>,
 ) -> std::result::Result<Option<LoadSummary>, String> {
     let connector = context.connector;
     let spec = connector.spec();
@@ -302,7 +375,8 @@ async fn load_resource(
         .ok_or_else(|| format!("unknown resource `{name}`"))?;
     let plan = ResourceLoadPlan::from_resource(&spec.name, resolved)
         .with_load_id(context.load_id)
-        .with_full_refresh(context.options.full_refresh);
+        .with_full_refresh(context.options.full_refresh)
+        .with_adopt_table(context.options.adopt_tables);
 
     let mut run = RunOptions::new();
     if !context.options.full_refresh {
@@ -312,6 +386,7 @@ async fn load_resource(
             .await?
             .map_err(|e| e.to_string())?;
         if let Some(stored) = stored.filter(|v| !v.is_null()) {
+            *state_before = Some(stored.clone());
             let state: IncrementalState = serde_json::from_value(stored).map_err(|e| {
                 format!("the stored state is not incremental state ({e}); run with --full-refresh")
             })?;

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use connector_load::{open_destination, Destination, Error, LoadSummary, ResourceLoadPlan};
 use connector_spec::{Column, DataType, Disposition, MergeStrategy};
@@ -820,7 +821,32 @@ fn killed_process_leaves_last_commit(kind: Kind) {
         "SELECT COUNT(*) FROM _connector_loads WHERE status = 'running'",
     );
     assert_eq!(running[0][0], json!(1));
-    // The re-run from the stored state replaces the abandoned staging and loads everything once.
+    // The next run's lock finds the killed load: marked abandoned, its staging dropped.
+    let run_lock = dest.lock("demo", "rerun", Duration::ZERO).unwrap();
+    let recovered = run_lock.recovered();
+    assert_eq!(recovered.len(), 1, "{recovered:?}");
+    assert_eq!(recovered[0].resources, ["users"]);
+    assert_eq!(recovered[0].dropped_tables.len(), 1, "{recovered:?}");
+    let staging = &recovered[0].dropped_tables[0];
+    assert_eq!(
+        staging,
+        &format!("_connector_staging__demo__users__{}", recovered[0].load_id)
+    );
+    assert_eq!(
+        recovered[0].to_string(),
+        format!(
+            "load {} did not finish (killed?); marked `abandoned` in _connector_loads: users; \
+             dropped its staging tables: {staging}",
+            recovered[0].load_id
+        )
+    );
+    let abandoned = rows(
+        &*dest,
+        "SELECT COUNT(*) FROM _connector_loads WHERE status = 'abandoned'",
+    );
+    assert_eq!(abandoned[0][0], json!(1));
+    drop(run_lock);
+    // The re-run from the stored state loads everything once.
     load(
         &*dest,
         &plan,
@@ -832,6 +858,129 @@ fn killed_process_leaves_last_commit(kind: Kind) {
         dest.state("demo", "users").unwrap(),
         Some(json!({"last_value": 2}))
     );
+}
+
+/// One run of a connector at a time: a second lock names the holder, waits, and gets the lock
+/// once the first is released; a dropped lock leaves no row.
+fn run_lock_names_the_holder_and_waits(kind: Kind) {
+    let db = db(kind);
+    let first = db.dest.lock("demo", "load-a", Duration::ZERO).unwrap();
+    assert!(first.recovered().is_empty());
+    let err = db
+        .dest
+        .lock("demo", "load-b", Duration::from_millis(300))
+        .unwrap_err();
+    assert!(matches!(err, Error::Locked { .. }), "{err:?}");
+    let message = err.to_string();
+    let expected = format!(
+        "another run is loading connector `demo` into this destination: load load-a (pid {} on {}, started ",
+        std::process::id(),
+        connector_load::host_name()
+    );
+    assert!(message.starts_with(&expected), "{message}");
+    assert!(
+        message.contains("; waited 0s (`--wait-lock SECONDS` waits longer"),
+        "{message}"
+    );
+    // Another connector is not held up.
+    drop(db.dest.lock("other", "load-c", Duration::ZERO).unwrap());
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(400));
+            drop(first);
+        });
+        let second = db
+            .dest
+            .lock("demo", "load-b", Duration::from_secs(10))
+            .unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(350));
+        drop(second);
+    });
+    assert_eq!(
+        rows(&*db.dest, "SELECT COUNT(*) FROM _connector_locks")[0][0],
+        json!(0)
+    );
+}
+
+/// A table the loader did not make is refused, named, untouched; adopting it works.
+fn foreign_table_is_refused_unless_adopted(kind: Kind) {
+    let db = db(kind);
+    // A table connector has no record of, as one made by another tool: a loaded table whose
+    // `_connector_columns` rows are deleted (`query_rows` runs any statement).
+    load(
+        &*db.dest,
+        &users_plan(),
+        &[json!([{"id": 1, "name": "x"}])],
+        None,
+    );
+    rows(
+        &*db.dest,
+        "DELETE FROM _connector_columns WHERE table_name = 'users'",
+    );
+    let err = db.dest.begin(&users_plan()).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "table `users` already exists and was not made by connector (it is not in \
+         `_connector_columns`); refusing to add columns to it or replace, merge or append its \
+         rows. Pass `--adopt-tables` to load into it anyway, or set the resource's `table_name`"
+    );
+    assert!(db.dest.check_table(&users_plan()).is_err());
+    assert_eq!(count(&*db.dest, "users"), 1);
+    let adopted = users_plan().with_adopt_table(true);
+    db.dest.check_table(&adopted).unwrap();
+    load(
+        &*db.dest,
+        &adopted,
+        &[json!([{"id": 2, "name": "y"}])],
+        None,
+    );
+    assert_eq!(count(&*db.dest, "users"), 2);
+    db.dest.check_table(&users_plan()).unwrap();
+}
+
+/// `stored_state` lists the last load and state; `reset_state` clears the state only.
+fn stored_state_and_reset(kind: Kind) {
+    let db = db(kind);
+    let plan = users_plan();
+    load(
+        &*db.dest,
+        &plan,
+        &[json!([{"id": 1, "name": "a"}])],
+        Some(json!({"last_value": 1})),
+    );
+    let s = load(
+        &*db.dest,
+        &plan,
+        &[json!([{"id": 2, "name": "b"}])],
+        Some(json!({"last_value": 2, "per_parent": {"p1": 2}})),
+    );
+    let stored = db.dest.stored_state("demo").unwrap();
+    assert_eq!(stored.len(), 1);
+    let last = stored[0].last_load.as_ref().unwrap();
+    assert_eq!(
+        (
+            last.load_id.as_str(),
+            last.status.as_str(),
+            last.records,
+            last.table_rows
+        ),
+        (s.load_id.as_str(), "completed", 1, 2)
+    );
+    assert_eq!(
+        stored[0].state,
+        Some(json!({"last_value": 2, "per_parent": {"p1": 2}}))
+    );
+    assert_eq!(
+        db.dest
+            .reset_state("demo", Some(&["other".to_owned()]))
+            .unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(db.dest.reset_state("demo", None).unwrap(), ["users"]);
+    assert_eq!(db.dest.state("demo", "users").unwrap(), None);
+    assert_eq!(db.dest.stored_state("demo").unwrap()[0].state, None);
+    assert_eq!(count(&*db.dest, "users"), 2);
 }
 
 /// Rows land in the order they arrived, each deduplicated key where its last version came:
@@ -915,6 +1064,9 @@ macro_rules! all_destination_tests {
             skip_and_full_refresh,
             concurrent_writers,
             killed_process_leaves_last_commit,
+            run_lock_names_the_holder_and_waits,
+            foreign_table_is_refused_unless_adopted,
+            stored_state_and_reset,
         );
     };
 }

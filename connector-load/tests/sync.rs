@@ -282,17 +282,41 @@ async fn report_and_summary_table() {
     assert_eq!(json["resources"][0]["records"], json!(250));
     assert_eq!(json["resources"][0]["pages"], json!(3));
     assert_eq!(json["resources"][0]["status"], json!("ok"));
+    assert_eq!(json["resources"][0]["table_rows"], json!(250));
+    assert!(json["resources"][0].get("state_before").is_none());
+    let cursor = "2024-01-01T04:10:00Z";
+    assert_eq!(
+        json["resources"][0]["state"]["last_value"],
+        json!(cursor),
+        "{json}"
+    );
     let table = report.summary_table();
     let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[0].starts_with("resource"), "{table}");
-    assert!(
-        lines[0].contains("rows") && lines[0].contains("pages") && lines[0].contains("requests")
+    let header: Vec<&str> = lines[0].split("  ").filter(|c| !c.is_empty()).collect();
+    let header: Vec<&str> = header.iter().map(|c| c.trim()).collect();
+    assert_eq!(
+        header,
+        [
+            "resource", "fetched", "in table", "pages", "requests", "retries", "seconds", "status",
+            "cursor"
+        ],
+        "{table}"
     );
+    let cells: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(&cells[..3], ["resource_name", "250", "250"], "{table}");
     assert!(
-        lines[2].starts_with("resource_name") && lines[2].contains("250"),
+        lines[2].ends_with(&format!("ok      start -> {cursor}")),
         "{table}"
     );
     assert!(lines[4].starts_with("total"), "{table}");
+
+    // A second run starts from the stored cursor; a new record moves it.
+    server.configure(|c| c.rmm_resources += 1);
+    let report = run(&connector, &destination, &SyncOptions::default()).await;
+    let table = report.summary_table();
+    let row = table.lines().nth(2).unwrap();
+    assert!(row.contains(&format!("{cursor} -> ")), "{table}");
+    assert_eq!(report.resources[0].table_rows, 251, "{table}");
     server.shutdown().await;
 }
 

@@ -23,6 +23,8 @@ pub const LOADS_TABLE: &str = "_connector_loads";
 pub const STATE_TABLE: &str = "_connector_state";
 /// Table recording each loaded table's column types.
 pub const COLUMNS_TABLE: &str = "_connector_columns";
+/// Table holding each connector's run lock: who loads into this destination now.
+pub const LOCKS_TABLE: &str = "_connector_locks";
 
 /// Creates the bookkeeping tables when missing.
 pub(super) fn create_meta_tables<B: Backend>(b: &mut B) -> Result<()> {
@@ -39,7 +41,9 @@ pub(super) fn create_meta_tables<B: Backend>(b: &mut B) -> Result<()> {
          CREATE TABLE IF NOT EXISTS {STATE_TABLE} (connector {text}, resource {text}, state {json}, \
          updated_at {ts}, last_load_id {text}, last_records {int}, table_rows {int});
          CREATE TABLE IF NOT EXISTS {COLUMNS_TABLE} (table_name {text}, column_name {text}, \
-         data_type {text}, \"precision\" {int}, scale {int}, nullable {boolean});"
+         data_type {text}, \"precision\" {int}, scale {int}, nullable {boolean});
+         CREATE TABLE IF NOT EXISTS {LOCKS_TABLE} (connector {text}, load_id {text}, pid {int}, \
+         host {text}, started_at {ts});"
     ))
 }
 

@@ -39,6 +39,21 @@ pub(super) fn existing_columns<B: Backend>(b: &mut B, table: &str) -> Result<Sch
     Ok(schema)
 }
 
+/// Fails with [`Error::ForeignTable`] when `plan`'s table exists but connector never recorded
+/// its columns (it was made by someone else), unless the plan adopts it.
+pub(super) fn check_owned<B: Backend>(b: &mut B, plan: &ResourceLoadPlan) -> Result<()> {
+    if plan.adopt_table || plan.disposition == connector_spec::Disposition::Skip {
+        return Ok(());
+    }
+    let physical = b.query(b.dialect().list_columns_sql(), &[text(&plan.table)])?;
+    if physical.is_empty() || !recorded_columns(b, &plan.table)?.is_empty() {
+        return Ok(());
+    }
+    Err(Error::ForeignTable {
+        table: plan.table.clone(),
+    })
+}
+
 /// The columns a load of `plan` starts with: the table's existing ones, then the declared
 /// ones it lacks, then the metadata columns. A declared column whose type differs from the
 /// table's is [`Error::SchemaConflict`]; primary key columns are `NOT NULL`.

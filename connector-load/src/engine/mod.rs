@@ -19,24 +19,31 @@ mod columns;
 mod connection;
 mod disposition;
 mod evolve;
+mod inspect;
+mod lock;
 mod staging;
 mod writer;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use connector_spec::{Disposition, MergeStrategy};
 use serde_json::Value;
 
-pub use bookkeeping::{COLUMNS_TABLE, LOADED_AT_COLUMN, LOADS_TABLE, LOAD_ID_COLUMN, STATE_TABLE};
+pub use bookkeeping::{
+    COLUMNS_TABLE, LOADED_AT_COLUMN, LOADS_TABLE, LOAD_ID_COLUMN, LOCKS_TABLE, STATE_TABLE,
+};
+pub use inspect::{LoadRecord, StoredResource};
+pub use lock::{host_name, LockHolder, RecoveredLoad};
 
 use crate::backend::Backend;
-use crate::destination::{Destination, ResourceWriter};
+use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
 use crate::plan::{new_load_id, ResourceLoadPlan};
 use crate::types::SqlValue;
 use bookkeeping::{create_meta_tables, read_state, record_load_started};
 use connection::{in_transaction, lock, now_rfc3339};
-use evolve::starting_schema;
+use evolve::{check_owned, starting_schema};
 use staging::Staging;
 use writer::SqlWriter;
 
@@ -83,10 +90,11 @@ impl<B: Backend> Destination for SqlDestination<B> {
             return Err(invalid("merge strategy `upsert` needs a primary_key"));
         }
         let mut conn = lock(&self.conn);
+        check_owned(&mut *conn, plan)?;
         let schema = starting_schema(&mut *conn, plan)?;
         let load_id = plan.load_id.clone().unwrap_or_else(new_load_id);
         let loaded_at = now_rfc3339();
-        let staging = Staging::new(plan, schema);
+        let staging = Staging::new(plan, &load_id, schema);
         in_transaction(&mut *conn, |b| {
             if plan.disposition != Disposition::Skip {
                 staging.create_table(b)?;
@@ -114,6 +122,36 @@ impl<B: Backend> Destination for SqlDestination<B> {
                 })
             })
             .transpose()
+    }
+
+    fn lock(&self, connector: &str, load_id: &str, wait: Duration) -> Result<RunLock> {
+        let holder = LockHolder::this_process(load_id);
+        let recovered = lock::acquire(&self.conn, connector, &holder, wait)?;
+        let conn = Arc::clone(&self.conn);
+        let (connector, load_id) = (connector.to_owned(), load_id.to_owned());
+        Ok(RunLock::new(
+            recovered,
+            Box::new(move || {
+                // Failing to delete the row only leaves a lock the next run takes over (its
+                // holder is no longer alive by then).
+                let _ = lock::release(&mut *lock(&conn), &connector, &load_id);
+            }),
+        ))
+    }
+
+    fn check_table(&self, plan: &ResourceLoadPlan) -> Result<()> {
+        check_owned(&mut *lock(&self.conn), plan)
+    }
+
+    fn stored_state(&self, connector: &str) -> Result<Vec<StoredResource>> {
+        inspect::stored_state(&mut *lock(&self.conn), connector)
+    }
+
+    fn reset_state(&self, connector: &str, resources: Option<&[String]>) -> Result<Vec<String>> {
+        let mut conn = lock(&self.conn);
+        in_transaction(&mut *conn, |b| {
+            inspect::reset_state(b, connector, resources)
+        })
     }
 
     fn query_rows(&self, sql: &str) -> Result<Vec<Vec<Value>>> {

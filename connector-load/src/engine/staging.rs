@@ -15,6 +15,12 @@ use crate::types::{json_type_name, LoadType, SqlValue};
 /// Staging column ordering records, so duplicates resolve last-wins.
 pub(super) const SEQ_COLUMN: &str = "_connector_seq";
 
+/// The staging table of one run's load of a resource. The load id makes it the run's own: two
+/// runs of the same resource never share (and so never empty) each other's staging.
+pub(super) fn staging_table_name(connector: &str, resource: &str, load_id: &str) -> String {
+    format!("_connector_staging__{connector}__{resource}__{load_id}")
+}
+
 /// One load's staging table and the columns its rows have.
 pub(super) struct Staging {
     /// Unquoted staging table name.
@@ -29,9 +35,9 @@ pub(super) struct Staging {
 
 impl Staging {
     /// The staging of `plan`'s load, starting with `schema`'s columns (no table is made yet).
-    pub(super) fn new(plan: &ResourceLoadPlan, schema: Schema) -> Staging {
+    pub(super) fn new(plan: &ResourceLoadPlan, load_id: &str, schema: Schema) -> Staging {
         Staging {
-            name: format!("_connector_staging__{}__{}", plan.connector, plan.resource),
+            name: staging_table_name(&plan.connector, &plan.resource, load_id),
             staged_columns: schema.columns.len(),
             schema,
             seq: 0,
@@ -57,6 +63,29 @@ impl Staging {
             "DROP TABLE IF EXISTS {staging}; CREATE TABLE {staging} ({});",
             columns.join(", ")
         ))
+    }
+
+    /// Fails unless the staging table holds exactly `records` rows: a commit never applies a
+    /// partial load silently (e.g. a staging table emptied by something else).
+    pub(super) fn check_count<B: Backend>(&self, b: &mut B, records: u64) -> Result<()> {
+        let staging = b.dialect().quote(&self.name);
+        let staged = match b
+            .query(&format!("SELECT COUNT(*) FROM {staging}"), &[])?
+            .first()
+            .and_then(|r| r.first())
+        {
+            Some(SqlValue::Int(n)) => u64::try_from(*n).unwrap_or(0),
+            _ => 0,
+        };
+        if staged == records {
+            Ok(())
+        } else {
+            Err(Error::StagingMismatch {
+                table: self.name.clone(),
+                records,
+                staged,
+            })
+        }
     }
 
     /// Drops the staging table.

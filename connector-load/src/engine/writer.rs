@@ -66,6 +66,7 @@ impl<B: Backend> SqlWriter<B> {
         if disposition != Disposition::Skip {
             new_columns = prepare_table(b, plan, &self.staging.schema)?;
             record_columns(b, &plan.table, &self.staging.schema)?;
+            self.staging.check_count(b, self.records)?;
             apply_disposition(b, plan, disposition, &self.staging, self.records)?;
             self.staging.drop_table(b)?;
             table_rows = count_rows(b, &plan.table)?;

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::engine::RecoveredLoad;
+
 /// How a resource's load ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,6 +41,10 @@ pub struct ResourceReport {
     /// The incremental state committed with the data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<Value>,
+    /// The incremental state the run started from (what the previous run committed; `None`
+    /// on a first run, a full refresh, or without incremental loading).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_before: Option<Value>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -61,6 +67,9 @@ pub struct SyncReport {
     pub ok: bool,
     /// One entry per resource, in dependency order.
     pub resources: Vec<ResourceReport>,
+    /// Runs found unfinished (killed) when this one took the lock, and cleaned up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recovered: Vec<RecoveredLoad>,
 }
 
 impl SyncReport {
@@ -71,53 +80,76 @@ impl SyncReport {
             .filter_map(|r| r.error.as_deref().map(|e| (r.resource.as_str(), e)))
     }
 
-    /// The summary table: resource, rows, pages, requests, retries, seconds, status.
+    /// The summary table: resource, records fetched, rows in the table after the run, pages,
+    /// requests, retries, seconds, status, and (when a resource loads incrementally) its
+    /// cursor before and after the run.
     pub fn summary_table(&self) -> String {
-        let header = [
-            "resource", "rows", "pages", "requests", "retries", "seconds", "status",
+        let to_table = self.destination != "jsonl";
+        let with_cursor = self
+            .resources
+            .iter()
+            .any(|r| r.state.is_some() || r.state_before.is_some());
+        let mut header = vec![
+            "resource", "fetched", "in table", "pages", "requests", "retries", "seconds", "status",
         ];
-        let mut lines: Vec<[String; 7]> = vec![header.map(str::to_owned)];
+        if with_cursor {
+            header.push("cursor");
+        }
+        // Names, status and cursor left-aligned, numbers right-aligned.
+        let left = |i: usize| i == 0 || i >= 7;
+        let status = |ok: bool| if ok { "ok" } else { "FAILED" }.to_owned();
+        let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
         for r in &self.resources {
-            lines.push([
+            let mut line = vec![
                 r.resource.clone(),
                 r.records.to_string(),
+                if to_table {
+                    r.table_rows.to_string()
+                } else {
+                    "-".to_owned()
+                },
                 r.pages.to_string(),
                 r.requests.to_string(),
                 r.retries.to_string(),
                 format!("{:.2}", r.seconds),
-                match r.status {
-                    ResourceStatus::Ok => "ok".to_owned(),
-                    ResourceStatus::Failed => "FAILED".to_owned(),
-                },
-            ]);
+                status(r.status == ResourceStatus::Ok),
+            ];
+            if with_cursor {
+                line.push(r.cursor_change());
+            }
+            lines.push(line);
         }
         let totals =
             |f: fn(&ResourceReport) -> u64| self.resources.iter().map(f).sum::<u64>().to_string();
-        lines.push([
+        let mut total = vec![
             "total".to_owned(),
             totals(|r| r.records),
+            if to_table {
+                totals(|r| r.table_rows)
+            } else {
+                "-".to_owned()
+            },
             totals(|r| r.pages),
             totals(|r| r.requests),
             totals(|r| r.retries),
             format!("{:.2}", self.seconds),
-            if self.ok {
-                "ok".to_owned()
-            } else {
-                "FAILED".to_owned()
-            },
-        ]);
-        let mut widths = [0usize; 7];
+            status(self.ok),
+        ];
+        if with_cursor {
+            total.push(String::new());
+        }
+        lines.push(total);
+        let mut widths = vec![0usize; header.len()];
         for line in &lines {
             for (w, cell) in widths.iter_mut().zip(line) {
                 *w = (*w).max(cell.chars().count());
             }
         }
-        let render = |line: &[String; 7]| {
+        let render = |line: &[String]| {
             line.iter()
                 .enumerate()
                 .map(|(i, cell)| {
-                    // Names and status left-aligned, numbers right-aligned.
-                    if i == 0 || i == 6 {
+                    if left(i) {
                         format!("{cell:<width$}", width = widths[i])
                     } else {
                         format!("{cell:>width$}", width = widths[i])
@@ -145,4 +177,45 @@ impl SyncReport {
         text.push('\n');
         text
     }
+}
+
+impl ResourceReport {
+    /// The cursor before and after the run, for the summary: `2024-01-01 -> 2024-02-01`,
+    /// `start -> 250` on a first run, `250 (unchanged: failed)` when the run failed, `-`
+    /// without incremental loading.
+    pub fn cursor_change(&self) -> String {
+        let before = self.state_before.as_ref().map(cursor_text);
+        match (&self.state, before) {
+            (Some(after), before) => format!(
+                "{} -> {}",
+                before.unwrap_or_else(|| "start".to_owned()),
+                cursor_text(after)
+            ),
+            (None, Some(before)) if self.status == ResourceStatus::Failed => {
+                format!("{before} (kept: failed)")
+            }
+            (None, Some(before)) => before,
+            (None, None) => "-".to_owned(),
+        }
+    }
+}
+
+/// An incremental state's cursor (`last_value`) for people: strings unquoted, long values
+/// shortened, and a child resource's count of per-parent marks.
+pub fn cursor_text(state: &Value) -> String {
+    let mut text = match state.get("last_value") {
+        None | Some(Value::Null) => "none".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    if let Some((cut, _)) = text.char_indices().nth(40) {
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    if let Some(marks) = state.get("per_parent").and_then(Value::as_object) {
+        if !marks.is_empty() {
+            text.push_str(&format!(" ({} parent marks)", marks.len()));
+        }
+    }
+    text
 }

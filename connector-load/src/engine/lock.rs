@@ -1,0 +1,340 @@
+//! The per-connector run lock and the recovery of runs that never finished.
+//!
+//! SQLite and DuckDB have no session-scoped advisory locks, so the lock is a row of
+//! `_connector_locks` (one per connector) naming its holder: load id, pid, host, start time.
+//! A holder is alive while its process is (checked on the same host; a holder on another host
+//! is taken as alive). Taking the lock from a dead holder, or finding `running` loads while
+//! holding it, means a run was killed: its loads are marked `abandoned` and its staging tables
+//! dropped. A PostgreSQL destination would take `pg_try_advisory_lock` on the connector's name
+//! instead (released by the server when the session ends) and keep the row only to name the
+//! holder; [`crate::Destination::lock`] is the seam.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::bookkeeping::{LOADS_TABLE, LOCKS_TABLE};
+use super::connection::{in_transaction, lock, now_rfc3339, text};
+use super::staging::staging_table_name;
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::types::{LoadType, SqlValue};
+
+/// Who holds (or held) a connector's lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockHolder {
+    /// The holder's load id.
+    pub load_id: String,
+    /// Its process id.
+    pub pid: u32,
+    /// Its host name.
+    pub host: String,
+    /// When it took the lock (RFC 3339, UTC).
+    pub started_at: String,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "load {} (pid {} on {}, started {})",
+            self.load_id, self.pid, self.host, self.started_at
+        )
+    }
+}
+
+/// A run that never finished (killed, or its machine stopped), cleaned up when the next run
+/// of the same connector took the lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecoveredLoad {
+    /// Its load id.
+    pub load_id: String,
+    /// Its lock row, when it still had one.
+    pub holder: Option<LockHolder>,
+    /// The resources whose load was `running`, now marked `abandoned`.
+    pub resources: Vec<String>,
+    /// The staging tables dropped.
+    pub dropped_tables: Vec<String>,
+}
+
+impl std::fmt::Display for RecoveredLoad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.holder {
+            Some(holder) => write!(f, "{holder}")?,
+            None => write!(f, "load {}", self.load_id)?,
+        }
+        write!(f, " did not finish (killed?)")?;
+        if !self.resources.is_empty() {
+            write!(
+                f,
+                "; marked `abandoned` in {LOADS_TABLE}: {}",
+                self.resources.join(", ")
+            )?;
+        }
+        if self.dropped_tables.is_empty() {
+            write!(f, "; no staging tables were left")
+        } else {
+            write!(
+                f,
+                "; dropped its staging tables: {}",
+                self.dropped_tables.join(", ")
+            )
+        }
+    }
+}
+
+/// What one attempt at the lock found.
+enum Attempt {
+    Acquired(Vec<RecoveredLoad>),
+    Busy(LockHolder),
+}
+
+/// Takes `connector`'s lock for `holder`, polling until `wait` has passed (the connection is
+/// free between attempts). On success returns the runs found unfinished (and cleaned up);
+/// when still held, [`Error::Locked`] naming the holder.
+pub(super) fn acquire<B: Backend>(
+    conn: &Mutex<B>,
+    connector: &str,
+    holder: &LockHolder,
+    wait: Duration,
+) -> Result<Vec<RecoveredLoad>> {
+    let started = Instant::now();
+    loop {
+        let attempt = in_transaction(&mut *lock(conn), |b| try_acquire(b, connector, holder))?;
+        match attempt {
+            Attempt::Acquired(recovered) => return Ok(recovered),
+            Attempt::Busy(current) => {
+                let waited = started.elapsed();
+                if waited >= wait {
+                    return Err(Error::Locked {
+                        connector: connector.to_owned(),
+                        holder: current.to_string(),
+                        waited_secs: wait.as_secs(),
+                    });
+                }
+                std::thread::sleep((wait - waited).min(Duration::from_millis(250)));
+            }
+        }
+    }
+}
+
+fn try_acquire<B: Backend>(b: &mut B, connector: &str, holder: &LockHolder) -> Result<Attempt> {
+    let d = b.dialect();
+    let current = b.query(
+        &format!("SELECT load_id, pid, host, started_at FROM {LOCKS_TABLE} WHERE connector = ?"),
+        &[text(connector)],
+    )?;
+    let mut stale = None;
+    if let Some(row) = current.into_iter().next() {
+        let current = holder_from_row(&row);
+        if holder_alive(&current) {
+            return Ok(Attempt::Busy(current));
+        }
+        b.execute(
+            &format!("DELETE FROM {LOCKS_TABLE} WHERE connector = ?"),
+            &[text(connector)],
+        )?;
+        stale = Some(current);
+    }
+    b.execute(
+        &format!(
+            "INSERT INTO {LOCKS_TABLE} (connector, load_id, pid, host, started_at) VALUES (?, ?, ?, ?, {})",
+            d.cast("?", LoadType::Timestamp)
+        ),
+        &[
+            text(connector),
+            text(&holder.load_id),
+            SqlValue::Int(holder.pid.into()),
+            text(&holder.host),
+            text(&holder.started_at),
+        ],
+    )?;
+    Ok(Attempt::Acquired(recover(b, connector, holder, stale)?))
+}
+
+/// Marks every `running` load of `connector` but `ours` `abandoned` and drops the staging
+/// tables those loads (or a previous version's fixed-name staging) left behind. Only called
+/// with the lock held, so none of them belongs to a live run.
+fn recover<B: Backend>(
+    b: &mut B,
+    connector: &str,
+    ours: &LockHolder,
+    stale: Option<LockHolder>,
+) -> Result<Vec<RecoveredLoad>> {
+    let d = b.dialect();
+    let running = b.query(
+        &format!(
+            "SELECT load_id, resource FROM {LOADS_TABLE} WHERE connector = ? AND status = 'running' \
+             AND load_id <> ? ORDER BY load_id, resource"
+        ),
+        &[text(connector), text(&ours.load_id)],
+    )?;
+    let resources = b.query(
+        &format!("SELECT DISTINCT resource FROM {LOADS_TABLE} WHERE connector = ?"),
+        &[text(connector)],
+    )?;
+    let tables: Vec<String> = b
+        .query(d.list_tables_sql(), &[])?
+        .into_iter()
+        .filter_map(|row| match row.into_iter().next() {
+            Some(SqlValue::Text(name)) => Some(name),
+            _ => None,
+        })
+        .collect();
+    let as_text = |v: &SqlValue| match v {
+        SqlValue::Text(s) => s.clone(),
+        other => other.to_json().to_string(),
+    };
+    let mut recovered: Vec<RecoveredLoad> = Vec::new();
+    if let Some(stale) = stale {
+        recovered.push(RecoveredLoad {
+            load_id: stale.load_id.clone(),
+            holder: Some(stale),
+            resources: Vec::new(),
+            dropped_tables: Vec::new(),
+        });
+    }
+    let entry = |recovered: &mut Vec<RecoveredLoad>, load_id: &str| -> usize {
+        match recovered.iter().position(|r| r.load_id == load_id) {
+            Some(i) => i,
+            None => {
+                recovered.push(RecoveredLoad {
+                    load_id: load_id.to_owned(),
+                    holder: None,
+                    resources: Vec::new(),
+                    dropped_tables: Vec::new(),
+                });
+                recovered.len() - 1
+            }
+        }
+    };
+    for row in &running {
+        let (load_id, resource) = (as_text(&row[0]), as_text(&row[1]));
+        let i = entry(&mut recovered, &load_id);
+        let staging = staging_table_name(connector, &resource, &load_id);
+        if tables.contains(&staging) {
+            drop_table(b, &staging)?;
+            recovered[i].dropped_tables.push(staging);
+        }
+        recovered[i].resources.push(resource);
+    }
+    // Staging of the stale holder's resources that had not been recorded yet, and the
+    // fixed-name staging tables of versions before per-run names.
+    for row in &resources {
+        let resource = as_text(&row[0]);
+        let mut names = vec![(None, format!("_connector_staging__{connector}__{resource}"))];
+        for r in &recovered {
+            names.push((
+                Some(r.load_id.clone()),
+                staging_table_name(connector, &resource, &r.load_id),
+            ));
+        }
+        for (load_id, name) in names {
+            let already = recovered.iter().any(|r| r.dropped_tables.contains(&name));
+            if already || !tables.contains(&name) {
+                continue;
+            }
+            drop_table(b, &name)?;
+            let i = entry(&mut recovered, load_id.as_deref().unwrap_or("(unknown)"));
+            recovered[i].dropped_tables.push(name);
+        }
+    }
+    b.execute(
+        &format!(
+            "UPDATE {LOADS_TABLE} SET status = 'abandoned', finished_at = {} \
+             WHERE connector = ? AND status = 'running' AND load_id <> ?",
+            d.cast("?", LoadType::Timestamp)
+        ),
+        &[text(&now_rfc3339()), text(connector), text(&ours.load_id)],
+    )?;
+    Ok(recovered)
+}
+
+fn drop_table<B: Backend>(b: &mut B, name: &str) -> Result<()> {
+    let quoted = b.dialect().quote(name);
+    b.execute_batch(&format!("DROP TABLE IF EXISTS {quoted}"))
+}
+
+/// Releases `connector`'s lock if `load_id` still holds it.
+pub(super) fn release<B: Backend>(b: &mut B, connector: &str, load_id: &str) -> Result<()> {
+    b.execute(
+        &format!("DELETE FROM {LOCKS_TABLE} WHERE connector = ? AND load_id = ?"),
+        &[text(connector), text(load_id)],
+    )?;
+    Ok(())
+}
+
+fn holder_from_row(row: &[SqlValue]) -> LockHolder {
+    let text_at = |i: usize| match row.get(i) {
+        Some(SqlValue::Text(s)) => s.clone(),
+        Some(SqlValue::Null) | None => String::new(),
+        Some(other) => other.to_json().to_string(),
+    };
+    LockHolder {
+        load_id: text_at(0),
+        pid: match row.get(1) {
+            Some(SqlValue::Int(i)) => u32::try_from(*i).unwrap_or(0),
+            _ => 0,
+        },
+        host: text_at(2),
+        started_at: text_at(3),
+    }
+}
+
+impl LockHolder {
+    /// This process, holding the lock for `load_id` from now.
+    pub fn this_process(load_id: &str) -> LockHolder {
+        LockHolder {
+            load_id: load_id.to_owned(),
+            pid: std::process::id(),
+            host: host_name(),
+            started_at: now_rfc3339(),
+        }
+    }
+}
+
+/// Whether the lock's holder still runs. On another host there is no way to tell from here,
+/// so it is taken as alive (the message names the host).
+fn holder_alive(holder: &LockHolder) -> bool {
+    if holder.host != host_name() {
+        return true;
+    }
+    holder.pid == std::process::id() || process_alive(holder.pid)
+}
+
+/// Whether process `pid` runs (a zombie, killed but not yet reaped, does not).
+fn process_alive(pid: u32) -> bool {
+    if pid == 0 {
+        return false;
+    }
+    if cfg!(target_os = "linux") {
+        return match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            // The state letter follows the parenthesised command name.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+            Err(_) => false,
+        };
+    }
+    if cfg!(unix) {
+        return std::process::Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    }
+    true
+}
+
+/// This machine's name, as lock rows record it.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .or_else(|| std::env::var("COMPUTERNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "localhost".to_owned())
+}
