@@ -132,7 +132,10 @@ pub(crate) fn build(auth: &AuthPlan, env: &AuthEnv<'_>) -> Result<Arc<dyn Authen
             Arc::new(auth)
         }
         AuthPlan::HttpBasic { username, password } => {
-            Arc::new(basic::BasicAuth::new(value(username)?, value(password)?))
+            let (username, password) = (value(username)?, value(password)?);
+            env.redactor
+                .add_basic_pair(username.expose(), password.expose());
+            Arc::new(basic::BasicAuth::new(username, password))
         }
         AuthPlan::OAuth2(o) => Arc::new(OAuth2Auth::new(o, env, &value)?),
     })

@@ -89,11 +89,17 @@ impl OAuth2Auth {
                 refresh_at: Instant::now() + Duration::from_secs(config.default_token_expiration),
                 generation: 0,
             });
+        let client_id = value(&config.client_id)?;
+        let client_secret = value(&config.client_secret)?;
+        if config.client_auth == OAuth2ClientAuth::Basic {
+            env.redactor
+                .add_basic_pair(client_id.expose(), client_secret.expose());
+        }
         Ok(OAuth2Auth {
             http: env.http.clone(),
             token_url,
-            client_id: value(&config.client_id)?,
-            client_secret: value(&config.client_secret)?,
+            client_id,
+            client_secret,
             scopes: config.scopes.clone(),
             extra,
             default_lifetime: config.default_token_expiration,
