@@ -40,6 +40,8 @@ pub(crate) struct Call<'a> {
     pub(crate) policy: &'a RetryPolicy,
     pub(crate) actions: &'a [ResponseAction],
     pub(crate) stats: &'a StatsHandle,
+    /// What to check when the API answers 401 or 403 (the secrets behind the credentials).
+    pub(crate) credential_hint: &'a str,
 }
 
 /// A successful response, or one a response action said to ignore.
@@ -59,7 +61,11 @@ enum RetryReason {
         headers: HeaderMap,
         body: Bytes,
     },
-    Transport(String),
+    Transport {
+        message: String,
+        /// The connection could not be made (refused, unknown host).
+        connect: bool,
+    },
 }
 
 impl Http {
@@ -133,7 +139,10 @@ impl Http {
                 Err(e) => {
                     let message = crate::error::describe_transport(&e);
                     tracing::debug!(parent: &span, error = %message, "request failed");
-                    RetryReason::Transport(message)
+                    RetryReason::Transport {
+                        message,
+                        connect: e.is_connect(),
+                    }
                 }
                 Ok((status, headers, body)) => {
                     span.record("status", status);
@@ -145,8 +154,10 @@ impl Http {
                                 resource: call.resource.to_owned(),
                                 url: shown_url,
                                 status: Some(status),
-                                message: "the API answered 401 again after a fresh token"
-                                    .to_owned(),
+                                message: format!(
+                                    "the API answered 401 again after a fresh token; {}",
+                                    call.credential_hint
+                                ),
                                 body: self.redactor.excerpt(&body, BODY_EXCERPT),
                             });
                         }
@@ -171,6 +182,20 @@ impl Http {
                             headers,
                             body,
                         },
+                        None if (300..400).contains(&status) => {
+                            if let Some(location) = self.foreign_location(&url, &headers) {
+                                return Err(Error::Redirect {
+                                    resource: call.resource.to_owned(),
+                                    method: call.method.to_string(),
+                                    url: shown_url,
+                                    status,
+                                    location,
+                                });
+                            }
+                            return Err(
+                                self.status_error(&call, &shown_url, status, attempt, &body)
+                            );
+                        }
                         None if (200..300).contains(&status) => {
                             return Ok(Outcome::Page {
                                 status,
@@ -197,12 +222,17 @@ impl Http {
                     RetryReason::Status { status, body, .. } => {
                         self.status_error(&call, &shown_url, status, attempt, &body)
                     }
-                    RetryReason::Transport(message) => Error::Transport {
+                    RetryReason::Transport { message, connect } => Error::Transport {
                         resource: call.resource.to_owned(),
                         method: call.method.to_string(),
                         url: shown_url,
                         message,
                         attempts: attempt,
+                        hint: if connect {
+                            crate::error::CONNECT_HINT.to_owned()
+                        } else {
+                            String::new()
+                        },
                     },
                 });
             }
@@ -210,16 +240,32 @@ impl Http {
                 RetryReason::Status { headers, .. } => {
                     call.policy.delay(retries_done, Some(headers))
                 }
-                RetryReason::Transport(_) => call.policy.delay(retries_done, None),
+                RetryReason::Transport { .. } => call.policy.delay(retries_done, None),
             };
-            tracing::info!(
+            let why = match &reason {
+                RetryReason::Status { status, .. } => format!("status {status}"),
+                RetryReason::Transport { message, .. } => message.clone(),
+            };
+            // Retries are never silent: a run waiting on an unreachable host says so.
+            tracing::warn!(
                 parent: &span,
                 wait_ms = wait.as_millis() as u64,
-                status = match &reason { RetryReason::Status { status, .. } => Some(*status), RetryReason::Transport(_) => None },
-                "retrying"
+                "resource `{}`: {} {shown_url}: {why}; retrying ({} of {}) in {:.1} s",
+                call.resource,
+                call.method,
+                retries_done + 1,
+                call.policy.max_retries,
+                wait.as_secs_f64(),
             );
             sleep(wait).await;
         }
+    }
+
+    /// The redacted `Location` of a redirect to another origin than `url`'s.
+    fn foreign_location(&self, url: &Url, headers: &HeaderMap) -> Option<String> {
+        let location = headers.get(reqwest::header::LOCATION)?.to_str().ok()?;
+        let target = url.join(location).ok()?;
+        (target.origin() != url.origin()).then(|| self.redactor.url(&target))
     }
 
     fn status_error(
@@ -236,6 +282,10 @@ impl Http {
             url: url.to_owned(),
             status,
             attempts,
+            hint: match status {
+                401 | 403 => call.credential_hint.to_owned(),
+                _ => String::new(),
+            },
             body: self.redactor.excerpt(body, BODY_EXCERPT),
         }
     }
