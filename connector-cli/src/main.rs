@@ -5,8 +5,10 @@
 
 mod check;
 mod generate;
+mod logging;
 mod progress;
 mod schema;
+mod spec_file;
 mod sync;
 
 use std::process::ExitCode;

@@ -18,7 +18,7 @@ use connector_load::sync::{sync_observed, Sink, SyncOptions, SyncReport};
 use connector_load::{open_destination, DestinationUrl};
 use connector_runtime::{Connector, Options, Secrets};
 
-use crate::progress;
+use crate::{logging, progress, spec_file};
 
 /// Arguments of `connector sync`.
 #[derive(Debug, clap::Args)]
@@ -73,7 +73,8 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
 
 pub fn run(args: Args) -> ExitCode {
     let file = args.spec.display().to_string();
-    let source = match std::fs::read_to_string(&args.spec) {
+    logging::init();
+    let source = match spec_file::read(&args.spec) {
         Ok(source) => source,
         Err(e) => return fail(2, format_args!("cannot read spec `{file}`: {e}")),
     };
