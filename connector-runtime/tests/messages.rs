@@ -135,3 +135,20 @@ async fn a_redirect_to_another_origin_says_it_was_not_followed_and_where_it_went
     );
     assert!(other.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_start_value_with_no_initial_value_and_no_state_says_to_set_initial_value() {
+    let server = MockServer::start().await;
+    let yaml = "name: msg\nclient:\n  base_url: http://unused\nresources:\n  - name: items\n    endpoint:\n      path: /items\n      paginator: single_page\n      incremental: { cursor_path: updated_at }\n      params: { since: '{incremental.start_value}' }\n";
+    let c = connector(yaml, Secrets::new(), &server.uri());
+    let err = collect(&c, "items")
+        .await
+        .1
+        .expect("no start value")
+        .to_string();
+    assert_eq!(
+        err,
+        "resource `items`: placeholder `{incremental.start_value}` has no value: no cursor is saved yet and `incremental.initial_value` is not set; set `initial_value` in the endpoint's `incremental`"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
