@@ -28,8 +28,7 @@ fn echo_server() -> String {
             let mut request = Vec::new();
             let mut buf = [0u8; 8192];
             // Headers, then the body its Content-Length announces.
-            loop {
-                let Ok(n) = stream.read(&mut buf) else { break };
+            while let Ok(n) = stream.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
