@@ -44,14 +44,14 @@ pub fn run(args: Args) -> ExitCode {
     let mut reports = Vec::new();
     for path in &args.files {
         let file = path.display().to_string();
-        let (source, outcome) = match std::fs::read(path) {
-            Err(err) => (String::new(), Outcome::Unreadable(err.to_string())),
-            Ok(bytes) => {
-                let outcome = match connector_spec::parse_bytes(&bytes, &file) {
+        let (source, outcome) = match crate::spec_file::read(path) {
+            Err(err) => (String::new(), Outcome::Unreadable(err)),
+            Ok(source) => {
+                let outcome = match connector_spec::parse_str(&source, &file) {
                     Ok(loaded) => Outcome::Valid(Box::new(loaded)),
                     Err(diagnostics) => Outcome::Invalid(diagnostics),
                 };
-                (String::from_utf8_lossy(&bytes).into_owned(), outcome)
+                (source, outcome)
             }
         };
         code = code.max(match outcome {

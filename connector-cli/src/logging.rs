@@ -10,7 +10,10 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Mutex, OnceLock};
 
 use indicatif::MultiProgress;
-use tracing_subscriber::fmt::MakeWriter;
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields};
+use tracing_subscriber::fmt::{FmtContext, FormattedFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written: the `--log-format` values.
@@ -73,7 +76,7 @@ pub fn init(args: &Args) {
         .with_target(false);
     // A second subscriber (there is none in the binary) would be a bug, not a user error.
     let _ = match args.log_format {
-        Format::Text => builder.without_time().try_init(),
+        Format::Text => builder.event_format(Human).try_init(),
         Format::Json => builder
             .json()
             .flatten_event(true)
@@ -81,6 +84,50 @@ pub fn init(args: &Args) {
             .with_span_list(false)
             .try_init(),
     };
+}
+
+/// Text lines as the rest of the command line writes them: `warning: ...`, `error: ...`,
+/// then the event's fields, then where it happened (the resource, and at `-vv` the request)
+/// in brackets.
+struct Human;
+
+impl<S, N> FormatEvent<S, N> for Human
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: format::Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let level = match *event.metadata().level() {
+            Level::ERROR => "error",
+            Level::WARN => "warning",
+            Level::INFO => "info",
+            Level::DEBUG => "debug",
+            Level::TRACE => "trace",
+        };
+        write!(writer, "{level}: ")?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        if let Some(scope) = ctx.event_scope() {
+            let mut first = true;
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                let Some(fields) = extensions.get::<FormattedFields<N>>() else {
+                    continue;
+                };
+                write!(writer, "{}", if first { " [" } else { " " })?;
+                first = false;
+                write!(writer, "{}{{{fields}}}", span.name())?;
+            }
+            if !first {
+                write!(writer, "]")?;
+            }
+        }
+        writeln!(writer)
+    }
 }
 
 /// The bars being drawn, if any: log lines are printed above them.

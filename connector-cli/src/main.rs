@@ -9,6 +9,7 @@ mod generate;
 mod logging;
 mod progress;
 mod schema;
+mod spec_file;
 mod state;
 mod sync;
 

@@ -141,8 +141,11 @@ impl ResourceProgress {
                 "done: {} records, {} pages, {} rows in table, {:.1} s",
                 report.records, report.pages, report.table_rows, report.seconds
             ),
-            (ResourceStatus::Failed, Some(error)) => format!("FAILED: {error}"),
-            (ResourceStatus::Failed, None) => "FAILED".to_owned(),
+            // The error itself is printed once, with the others, when the run ends.
+            (ResourceStatus::Failed, _) => format!(
+                "FAILED after {} records, {} pages (error below)",
+                report.records, report.pages
+            ),
         };
         if let Some(bar) = self.bar {
             bar.finish_with_message(message);

@@ -23,7 +23,7 @@ use connector_load::sync::{resources_to_sync, sync_observed, Sink, SyncOptions, 
 use connector_load::{check_destination, open_destination_waiting, DestinationUrl};
 use connector_runtime::{Connector, Options, Secrets};
 
-use crate::{logging, progress};
+use crate::{logging, progress, spec_file};
 
 /// Arguments of `connector sync`.
 #[derive(Debug, clap::Args)]
@@ -87,7 +87,7 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
 
 pub fn run(args: Args, log: &logging::Args) -> ExitCode {
     let file = args.spec.display().to_string();
-    let source = match std::fs::read_to_string(&args.spec) {
+    let source = match spec_file::read(&args.spec) {
         Ok(source) => source,
         Err(e) => return fail(2, format_args!("cannot read spec `{file}`: {e}")),
     };

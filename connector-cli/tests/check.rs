@@ -158,13 +158,15 @@ fn unreadable_file_exits_2_even_beside_invalid_ones() {
 }
 
 #[test]
-fn binary_file_is_invalid_not_a_crash() {
+fn binary_file_cannot_be_read_not_a_crash() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("logo.yaml");
     std::fs::write(&path, [0x89, b'P', b'N', b'G', 0, 0xff, 0xfe]).expect("write");
     let out = connector().arg("check").arg(&path).output().expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a text file"));
+    // Not text: "cannot read", exit 2, like a missing file (main.rs's exit codes).
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("not UTF-8 (invalid byte at offset 0); a spec is a YAML text file"));
 }
 
 #[test]

@@ -74,17 +74,19 @@ fn default_shows_warnings_only_and_v_shows_the_plan_and_the_token() {
 
     let quiet_by_default = stderr(&sync(&server, dir.path(), &[], &[]));
     assert!(
-        lines_with(&quiet_by_default, "INFO").is_empty(),
+        lines_with(&quiet_by_default, "info: ").is_empty(),
         "{quiet_by_default}"
     );
 
     // One 500 on the first page: retried at once after a short wait, said at `-v`.
     server.set_faults(vec![Fault::statuses(RESOURCE_PATH, &[500])]);
     let v = stderr(&sync(&server, dir.path(), &["-v"], &[]));
-    let retries = lines_with(&v, "retry 1 of 3 of GET");
+    let retries = lines_with(&v, "retrying (1 of 3) in");
     assert_eq!(retries.len(), 1, "{v}");
     assert!(
-        retries[0].contains(RESOURCE_PATH) && retries[0].contains("(status 500)"),
+        retries[0].starts_with("info: resource `computers`: GET ")
+            && retries[0].contains(RESOURCE_PATH)
+            && retries[0].contains(": status 500; retrying"),
         "{v}"
     );
     let plan = lines_with(&v, "starting");
@@ -105,7 +107,7 @@ fn default_shows_warnings_only_and_v_shows_the_plan_and_the_token() {
         1,
         "one token for the whole run:\n{v}"
     );
-    assert!(lines_with(&v, "DEBUG").is_empty(), "{v}");
+    assert!(lines_with(&v, "debug: ").is_empty(), "{v}");
 }
 
 #[test]
@@ -176,12 +178,11 @@ fn a_long_wait_is_a_warning_a_401_refresh_is_a_retry_and_q_hides_both() {
     let dir = tempfile::tempdir().unwrap();
     let out = sync(&server, dir.path(), &[], &[]);
     let text = stderr(&out);
-    let waits = lines_with(&text, "WARN");
+    let waits = lines_with(&text, "warning: ");
     assert_eq!(waits.len(), 1, "{text}");
     assert!(
-        waits[0].contains("waiting 5 s before retry 1 of")
-            && waits[0].contains("(status 429, Retry-After: 5)")
-            && waits[0].contains("max_retry_delay"),
+        waits[0].contains("status 429, Retry-After: 5; retrying (1 of 3) in 5.0 s")
+            && waits[0].contains("`error_handler.max_retry_delay` caps the wait"),
         "{text}"
     );
 

@@ -40,6 +40,8 @@ pub(crate) struct Call<'a> {
     pub(crate) policy: &'a RetryPolicy,
     pub(crate) actions: &'a [ResponseAction],
     pub(crate) stats: &'a StatsHandle,
+    /// What to check when the API answers 401 or 403 (the secrets behind the credentials).
+    pub(crate) credential_hint: &'a str,
 }
 
 /// A successful response, or one a response action said to ignore.
@@ -59,7 +61,11 @@ enum RetryReason {
         headers: HeaderMap,
         body: Bytes,
     },
-    Transport(String),
+    Transport {
+        message: String,
+        /// The connection could not be made (refused, unknown host).
+        connect: bool,
+    },
 }
 
 impl Http {
@@ -139,7 +145,10 @@ impl Http {
                 Err(e) => {
                     let message = crate::error::describe_transport(&e);
                     tracing::debug!(parent: &span, error = %message, "request failed");
-                    RetryReason::Transport(message)
+                    RetryReason::Transport {
+                        message,
+                        connect: e.is_connect(),
+                    }
                 }
                 Ok((status, headers, body)) => {
                     span.record("status", status);
@@ -157,8 +166,10 @@ impl Http {
                                 resource: call.resource.to_owned(),
                                 url: shown_url,
                                 status: Some(status),
-                                message: "the API answered 401 again after a fresh token"
-                                    .to_owned(),
+                                message: format!(
+                                    "the API answered 401 again after a fresh token; {}",
+                                    call.credential_hint
+                                ),
                                 body: self.redactor.excerpt(&body, BODY_EXCERPT),
                             });
                         }
@@ -190,6 +201,20 @@ impl Http {
                             headers,
                             body,
                         },
+                        None if (300..400).contains(&status) => {
+                            if let Some(location) = self.foreign_location(&url, &headers) {
+                                return Err(Error::Redirect {
+                                    resource: call.resource.to_owned(),
+                                    method: call.method.to_string(),
+                                    url: shown_url,
+                                    status,
+                                    location,
+                                });
+                            }
+                            return Err(
+                                self.status_error(&call, &shown_url, status, attempt, &body)
+                            );
+                        }
                         None if (200..300).contains(&status) => {
                             return Ok(Outcome::Page {
                                 status,
@@ -216,12 +241,17 @@ impl Http {
                     RetryReason::Status { status, body, .. } => {
                         self.status_error(&call, &shown_url, status, attempt, &body)
                     }
-                    RetryReason::Transport(message) => Error::Transport {
+                    RetryReason::Transport { message, connect } => Error::Transport {
                         resource: call.resource.to_owned(),
                         method: call.method.to_string(),
                         url: shown_url,
                         message,
                         attempts: attempt,
+                        hint: if connect {
+                            crate::error::CONNECT_HINT.to_owned()
+                        } else {
+                            String::new()
+                        },
                     },
                 });
             }
@@ -229,11 +259,18 @@ impl Http {
                 RetryReason::Status { headers, .. } => {
                     call.policy.delay(retries_done, Some(headers))
                 }
-                RetryReason::Transport(_) => call.policy.delay(retries_done, None),
+                RetryReason::Transport { .. } => call.policy.delay(retries_done, None),
             };
             log_retry(&span, &call, &shown_url, &reason, attempt, wait);
             sleep(wait).await;
         }
+    }
+
+    /// The redacted `Location` of a redirect to another origin than `url`'s.
+    fn foreign_location(&self, url: &Url, headers: &HeaderMap) -> Option<String> {
+        let location = headers.get(reqwest::header::LOCATION)?.to_str().ok()?;
+        let target = url.join(location).ok()?;
+        (target.origin() != url.origin()).then(|| self.redactor.url(&target))
     }
 
     fn status_error(
@@ -250,6 +287,10 @@ impl Http {
             url: url.to_owned(),
             status,
             attempts,
+            hint: match status {
+                401 | 403 => call.credential_hint.to_owned(),
+                _ => String::new(),
+            },
             body: self.redactor.excerpt(body, BODY_EXCERPT),
         }
     }
@@ -258,7 +299,9 @@ impl Http {
 /// Waits at least this long are warnings (shown without `-v`): the run looks stuck otherwise.
 const LONG_WAIT: Duration = Duration::from_secs(5);
 
-/// Says why a request is retried and how long the wait is.
+/// Says why a request is retried and how long the wait is: a warning when the API could not
+/// be reached (a wrong `base_url` should not retry in silence) or the wait is long, else
+/// information (`-v`).
 fn log_retry(
     span: &tracing::Span,
     call: &Call<'_>,
@@ -267,36 +310,38 @@ fn log_retry(
     attempt: u32,
     wait: Duration,
 ) {
-    let why = match reason {
+    let (why, unreachable) = match reason {
         RetryReason::Status {
             status, headers, ..
         } => {
-            match headers
+            let after = headers
                 .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-            {
+                .and_then(|v| v.to_str().ok());
+            let why = match after {
                 Some(after) => format!("status {status}, Retry-After: {after}"),
                 None => format!("status {status}"),
-            }
+            };
+            (why, false)
         }
-        RetryReason::Transport(message) => message.clone(),
+        RetryReason::Transport { message, .. } => (message.clone(), true),
     };
-    let max = call.policy.max_retries;
+    let (resource, method, max) = (call.resource, &call.method, call.policy.max_retries);
     let wait_s = wait.as_secs_f64();
     if wait >= LONG_WAIT {
         tracing::warn!(
             parent: span,
-            resource = call.resource,
-            "waiting {wait_s:.0} s before retry {attempt} of {max} of {} {url} ({why}); \
-             lower `max_retry_delay` in the spec's `retry` to wait less",
-            call.method,
+            "resource `{resource}`: {method} {url}: {why}; retrying ({attempt} of {max}) in \
+             {wait_s:.1} s (`error_handler.max_retry_delay` caps the wait)"
+        );
+    } else if unreachable {
+        tracing::warn!(
+            parent: span,
+            "resource `{resource}`: {method} {url}: {why}; retrying ({attempt} of {max}) in {wait_s:.1} s"
         );
     } else {
         tracing::info!(
             parent: span,
-            resource = call.resource,
-            "retry {attempt} of {max} of {} {url} in {wait_s:.1} s ({why})",
-            call.method,
+            "resource `{resource}`: {method} {url}: {why}; retrying ({attempt} of {max}) in {wait_s:.1} s"
         );
     }
 }

@@ -9,7 +9,7 @@ use connector_spec::resolved::{AuthPlan, ResolvedSpec};
 
 use crate::auth::{self, AuthEnv, Authenticator};
 use crate::client::Http;
-use crate::plan::ResourcePlan;
+use crate::plan::{Custom, ResourcePlan};
 use crate::rate_limit::Limiter;
 use crate::redact::Redactor;
 use crate::{Error, Options, Secrets};
@@ -90,6 +90,7 @@ impl Engine {
 
         let limiter = Limiter::new(spec.client.rate_limit.as_ref()).map_err(client_error)?;
         let env = AuthEnv {
+            connector_name: &spec.name,
             secrets: &secrets,
             http: &client,
             base_url: &base_url,
@@ -142,8 +143,12 @@ impl Engine {
                 },
             };
             let paginator = options.paginators.get(&resolved.name).cloned();
-            let custom_auth = options.authenticators.contains_key(&resolved.name);
-            let plan = ResourcePlan::new(resolved, auth, custom_auth, paginator, &secrets, scale)?;
+            let custom = Custom {
+                connector_name: &spec.name,
+                paginator,
+                authenticator: options.authenticators.contains_key(&resolved.name),
+            };
+            let plan = ResourcePlan::new(resolved, auth, custom, &secrets, scale)?;
             plans.insert(resolved.name.clone(), Arc::new(plan));
         }
 

@@ -48,8 +48,8 @@ pub enum Error {
 
     /// The server answered with a status that is an error for this endpoint, or kept
     /// answering with a retryable status until the retries ran out.
-    #[error("resource `{resource}`: {method} {url} failed with status {status}{after}{body}",
-        after = Attempts(*attempts), body = BodyExcerpt(body))]
+    #[error("resource `{resource}`: {method} {url} failed with status {status}{after}{hint}{body}",
+        after = Attempts(*attempts), hint = Hint(hint), body = BodyExcerpt(body))]
     Status {
         /// The resource.
         resource: String,
@@ -61,14 +61,32 @@ pub enum Error {
         status: u16,
         /// Attempts made (1 when the status is not retryable).
         attempts: u32,
+        /// What to check (for 401 and 403: the secrets behind the credentials), or empty.
+        hint: String,
         /// Start of the response body, secrets redacted.
         body: String,
     },
 
+    /// The server redirected to another origin. Such a redirect is not followed: the
+    /// request's credentials are meant for base_url's origin only.
+    #[error("resource `{resource}`: {method} {url} redirected (status {status}) to another origin, {location}; the redirect was not followed, as credentials are sent to base_url's origin only (if the API has moved, point `base_url` in the spec, or `--base-url`, at the new origin)")]
+    Redirect {
+        /// The resource.
+        resource: String,
+        /// HTTP method.
+        method: String,
+        /// The request URL, secrets redacted.
+        url: String,
+        /// The redirect status (301, 302, 303, 307, 308).
+        status: u16,
+        /// Where the server redirected to, secrets redacted.
+        location: String,
+    },
+
     /// The request could not be sent or its response not read (connection refused or reset,
     /// timeout), after every retry.
-    #[error("resource `{resource}`: {method} {url}: {message}{after}",
-        after = Attempts(*attempts))]
+    #[error("resource `{resource}`: {method} {url}: {message}{after}{hint}",
+        after = Attempts(*attempts), hint = Hint(hint))]
     Transport {
         /// The resource.
         resource: String,
@@ -80,6 +98,8 @@ pub enum Error {
         message: String,
         /// Attempts made.
         attempts: u32,
+        /// What to check (for a failed connection: the base URL), or empty.
+        hint: String,
     },
 
     /// Authentication failed: the token endpoint refused the credentials, or the API answered
@@ -141,7 +161,9 @@ impl Error {
     /// The HTTP status behind this error, if a response was received.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Status { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Status { status, .. }
+            | Error::Redirect { status, .. }
+            | Error::Decode { status, .. } => Some(*status),
             Error::Auth { status, .. } => *status,
             _ => None,
         }
@@ -153,6 +175,7 @@ impl Error {
             Error::UnknownResource { resource, .. }
             | Error::Config { resource, .. }
             | Error::Status { resource, .. }
+            | Error::Redirect { resource, .. }
             | Error::Transport { resource, .. }
             | Error::Auth { resource, .. }
             | Error::Decode { resource, .. }
@@ -174,6 +197,22 @@ impl fmt::Display for Attempts {
     }
 }
 
+struct Hint<'a>(&'a str);
+
+impl fmt::Display for Hint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, "; {}", self.0)
+        }
+    }
+}
+
+/// The hint of a request that could not connect.
+pub(crate) const CONNECT_HINT: &str =
+    "is the API running there? Check `base_url` in the spec, or `--base-url`";
+
 struct BodyExcerpt<'a>(&'a str);
 
 impl fmt::Display for BodyExcerpt<'_> {
@@ -187,6 +226,7 @@ impl fmt::Display for BodyExcerpt<'_> {
 }
 
 /// What went wrong in a reqwest error, without the URL (which may carry a secret).
+/// [`reqwest::Error::is_connect`] tells whether [`CONNECT_HINT`] applies.
 pub(crate) fn describe_transport(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"

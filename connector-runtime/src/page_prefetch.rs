@@ -71,6 +71,7 @@ impl Fetcher<'_> {
                 policy: &plan.policy,
                 actions: &plan.actions,
                 stats: self.stats,
+                credential_hint: &plan.credential_hint,
             })
             .await?;
         let (status, headers, body) = match outcome {

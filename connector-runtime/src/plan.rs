@@ -41,6 +41,16 @@ pub(crate) struct ResourcePlan {
     pub(crate) incremental: Option<IncrementalPlan>,
     pub(crate) parent: Option<ParentPlan>,
     pub(crate) include_from_parent: Vec<IncludedField>,
+    /// What to check when the API answers 401 or 403.
+    pub(crate) credential_hint: String,
+}
+
+/// What the caller gave of its own for a resource, and the connector's name (for hints).
+pub(crate) struct Custom<'a> {
+    pub(crate) connector_name: &'a str,
+    pub(crate) paginator: Option<PaginatorFactory>,
+    /// An authenticator of the caller's own replaces the spec's `auth`.
+    pub(crate) authenticator: bool,
 }
 
 fn method(m: Method) -> reqwest::Method {
@@ -65,8 +75,7 @@ impl ResourcePlan {
     pub(crate) fn new(
         resolved: &ResolvedResource,
         auth: Option<Arc<dyn Authenticator>>,
-        custom_auth: bool,
-        custom_paginator: Option<PaginatorFactory>,
+        custom: Custom,
         secrets: &Secrets,
         retry_scale: f64,
     ) -> Result<ResourcePlan, Error> {
@@ -87,7 +96,23 @@ impl ResourcePlan {
             }
             headers.push((header, source.clone()));
         }
+        let secret_headers: Vec<&str> = resolved
+            .headers
+            .iter()
+            .filter_map(|(_, source)| match source {
+                TemplateOrSecret::Secret(s) => Some(s.as_str()),
+                TemplateOrSecret::Template(_) => None,
+            })
+            .collect();
+        let credential_hint = crate::auth::credential_hint(
+            custom.connector_name,
+            resolved.auth.as_ref(),
+            custom.authenticator,
+            &secret_headers,
+        );
+        let custom_paginator = custom.paginator;
         Ok(ResourcePlan {
+            credential_hint,
             method: method(resolved.method),
             path: resolved.path.clone(),
             params: resolved.params.clone(),
@@ -101,7 +126,7 @@ impl ResourcePlan {
             actions: resolved.response_actions.clone(),
             auth_kind: match (&auth, &resolved.auth) {
                 (None, _) => "none",
-                (Some(_), _) if custom_auth => "custom",
+                (Some(_), _) if custom.authenticator => "custom",
                 (Some(_), Some(plan)) => plan.type_name(),
                 (Some(_), None) => "custom",
             },

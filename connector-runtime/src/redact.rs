@@ -1,9 +1,24 @@
-//! Keeps secrets out of errors and logs: known secret values (from the secrets store, and
-//! tokens fetched at run time) and the values of credential-like query parameters become `***`.
+//! Keeps secrets out of errors, reports and logs: known secret values (from the secrets store,
+//! and tokens fetched at run time) and the values of credential-like query parameters become
+//! `***`.
+//!
+//! A secret rarely appears as written: an API echoes the request URL (percent-encoded), a
+//! JSON body escapes quotes and may escape non-ASCII, an `Authorization: Basic` header is
+//! base64. Each known value is therefore matched in every form it can take:
+//! - raw, and percent-encoded in any mix: each byte as itself or `%XX` (either case of hex),
+//!   a space also as `+` (query and form encoders differ in what they escape);
+//! - JSON-escaped: `\"`, `\\`, `\/`, `\n`..., or `\uXXXX` for any character (serde_json
+//!   writes non-ASCII raw, Python's `json.dumps` escapes it);
+//! - base64, standard and URL-safe, with or without padding, alone or inside a longer
+//!   base64 text (`user:password` of HTTP Basic, whose pair is also registered whole).
 
 use std::sync::{Arc, RwLock};
 
 use url::Url;
+
+mod forms;
+
+use forms::Known;
 
 /// Query parameter names whose values are always hidden, whatever they hold.
 const SENSITIVE_PARAMS: &[&str] = &[
@@ -24,24 +39,32 @@ const SENSITIVE_PARAMS: &[&str] = &[
 /// Shared by everything of one connector; cheap to clone.
 #[derive(Clone, Default)]
 pub(crate) struct Redactor {
-    values: Arc<RwLock<Vec<String>>>,
+    values: Arc<RwLock<Vec<Known>>>,
     params: Arc<RwLock<Vec<String>>>,
 }
 
 impl Redactor {
-    /// Hides `value` wherever it appears from now on. Very short values are ignored: hiding
-    /// every `1` in a message would make it unreadable and protect nothing.
+    /// Hides `value`, in every form it can take, wherever it appears from now on. Very short
+    /// values are ignored: hiding every `1` in a message would make it unreadable and protect
+    /// nothing.
     pub(crate) fn add_value(&self, value: &str) {
         if value.len() < 3 {
             return;
         }
         if let Ok(mut values) = self.values.write() {
-            if !values.iter().any(|v| v == value) {
-                values.push(value.to_owned());
+            if !values.iter().any(|v| v.raw() == value) {
+                values.push(Known::new(value));
                 // Longest first, so a secret containing another is hidden whole.
-                values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+                values.sort_by_key(|v| std::cmp::Reverse(v.raw().len()));
             }
         }
+    }
+
+    /// Hides the HTTP Basic pair `user:password` whole (its base64 is what a server echoes);
+    /// each part is hidden on its own only if it is a secret (registered with
+    /// [`Redactor::add_value`]), as a literal user name is not.
+    pub(crate) fn add_basic_pair(&self, user: &str, password: &str) {
+        self.add_value(&format!("{user}:{password}"));
     }
 
     /// Hides the value of query parameter `name` (e.g. the api_key's parameter).
@@ -51,14 +74,12 @@ impl Redactor {
         }
     }
 
-    /// Text with every known secret value replaced by `***`.
+    /// Text with every known secret value, in any of its forms, replaced by `***`.
     pub(crate) fn text(&self, text: &str) -> String {
         let mut out = text.to_owned();
         if let Ok(values) = self.values.read() {
             for value in values.iter() {
-                if out.contains(value.as_str()) {
-                    out = out.replace(value.as_str(), "***");
-                }
+                out = value.hide(&out);
             }
         }
         out
@@ -107,26 +128,4 @@ impl Redactor {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hides_credential_params_and_known_values() {
-        let r = Redactor::default();
-        r.add_value("topsecretvalue");
-        r.add_param("x-key");
-        let url = Url::parse("https://h/p?api_key=abc&page=2&x-key=zzz&q=topsecretvalue").unwrap();
-        let shown = r.url(&url);
-        assert_eq!(shown, "https://h/p?api_key=***&page=2&x-key=***&q=***");
-        assert_eq!(r.text("Bearer topsecretvalue!"), "Bearer ***!");
-    }
-
-    #[test]
-    fn excerpt_is_cut_and_redacted() {
-        let r = Redactor::default();
-        r.add_value("hunter2");
-        assert_eq!(r.excerpt(b"  error hunter2 and more  ", 11), "error *** a…");
-        assert_eq!(r.excerpt(b"error hunte", 100), "error hunte");
-        assert_eq!(r.excerpt(b"xx hunter2", 5), "xx **…");
-    }
-}
+mod tests;

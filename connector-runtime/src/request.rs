@@ -274,6 +274,20 @@ fn body(
 }
 
 fn unbound(plan: &ResourcePlan, placeholder: &str) -> Error {
+    if matches!(
+        placeholder,
+        "incremental.start_value" | "incremental.initial_value" | "incremental.last_value"
+    ) {
+        // No saved cursor yet and nothing to start from (`connector check` says so too).
+        return Error::Config {
+            resource: plan.name.clone(),
+            message: format!(
+                "placeholder `{{{placeholder}}}` has no value: no cursor is saved yet and \
+                 `incremental.initial_value` is not set; set `initial_value` in the endpoint's \
+                 `incremental`"
+            ),
+        };
+    }
     Error::Config {
         resource: plan.name.clone(),
         message: format!(

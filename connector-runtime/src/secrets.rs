@@ -257,6 +257,28 @@ impl Secrets {
     }
 }
 
+/// "check secret `api_key` (environment variable RMM__API_KEY, or `api_key` in
+/// [sources.rmm] of the secrets.toml)": where to look when credentials built from `names` are
+/// refused. Empty when `names` is.
+pub(crate) fn check_hint(connector_name: &str, names: &[&str]) -> String {
+    let vars: Vec<String> = names
+        .iter()
+        .map(|n| Secrets::env_var_names(connector_name, n)[0].clone())
+        .collect();
+    match names {
+        [] => String::new(),
+        [one] => format!(
+            "check secret `{one}` (environment variable {}, or `{one}` in [sources.{connector_name}] of the secrets.toml)",
+            vars[0]
+        ),
+        many => format!(
+            "check secrets {} (environment variables {}, or the same names in [sources.{connector_name}] of the secrets.toml)",
+            many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            vars.join(", ")
+        ),
+    }
+}
+
 /// The value of a spec string that may name a secret. A missing secret is caught by
 /// `Connector::new`; here it is an error naming it, never a panic.
 pub(crate) fn value_of(

@@ -77,7 +77,7 @@ async fn secrets_never_reach_errors_debug_or_logs() {
         "resource{resource=items}",
         "request{method=GET",
         "status=503",
-        "retry 1 of 1 of GET",
+        "retrying (1 of 1) in",
         "attempt=2",
     ] {
         assert!(logs.contains(expected), "logs have `{expected}`: {logs}");

@@ -335,7 +335,10 @@ async fn refused_connection_gives_up_with_a_transport_error() {
         )),
         "{err}"
     );
-    assert!(err.ends_with("after 2 attempts"), "{err}");
+    assert!(
+        err.ends_with("after 2 attempts; is the API running there? Check `base_url` in the spec, or `--base-url`"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

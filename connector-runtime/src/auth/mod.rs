@@ -104,6 +104,8 @@ pub trait Authenticator: Send + Sync {
 
 /// What an authenticator needs from the connector.
 pub(crate) struct AuthEnv<'a> {
+    /// For hints naming where secrets are read from.
+    pub(crate) connector_name: &'a str,
     pub(crate) secrets: &'a Secrets,
     pub(crate) http: &'a reqwest::Client,
     pub(crate) base_url: &'a Url,
@@ -112,6 +114,56 @@ pub(crate) struct AuthEnv<'a> {
     pub(crate) limiter: &'a Limiter,
     /// `Options::retry_delay_scale`, for token request retries.
     pub(crate) retry_scale: f64,
+}
+
+/// The secret names behind an `auth`'s credentials, in spec order.
+pub(crate) fn secret_names(auth: &AuthPlan) -> Vec<&str> {
+    let sources: Vec<&TextSource> = match auth {
+        AuthPlan::Bearer { token } => vec![token],
+        AuthPlan::ApiKey { api_key, .. } => vec![api_key],
+        AuthPlan::HttpBasic { username, password } => vec![username, password],
+        AuthPlan::OAuth2(o) => [&o.client_id, &o.client_secret]
+            .into_iter()
+            .chain(o.refresh_token.as_ref())
+            .chain(o.access_token.as_ref())
+            .chain(o.access_token_request_data.iter().map(|(_, v)| v))
+            .collect(),
+    };
+    let mut names = Vec::new();
+    for source in sources {
+        if let TextSource::Secret(name) = source {
+            if !names.contains(&name.as_str()) {
+                names.push(name.as_str());
+            }
+        }
+    }
+    names
+}
+
+/// What to check when the API answers 401 or 403: the secrets behind the resource's `auth`
+/// and secret headers, else what sends the credentials.
+pub(crate) fn credential_hint(
+    connector_name: &str,
+    auth: Option<&AuthPlan>,
+    custom: bool,
+    secret_headers: &[&str],
+) -> String {
+    if custom {
+        return "check the credentials of the resource's own authenticator (Options::with_authenticator)".to_owned();
+    }
+    let mut names = auth.map(secret_names).unwrap_or_default();
+    for h in secret_headers {
+        if !names.contains(h) {
+            names.push(h);
+        }
+    }
+    if !names.is_empty() {
+        return crate::secrets::check_hint(connector_name, &names);
+    }
+    match auth {
+        Some(a) => format!("check the credentials of the `{}` auth in the spec", a.type_name()),
+        None => "the request carries no credentials: does the API need an `auth` in the spec's client or endpoint?".to_owned(),
+    }
 }
 
 /// Builds the authenticator of a resolved `auth`.
@@ -132,8 +184,14 @@ pub(crate) fn build(auth: &AuthPlan, env: &AuthEnv<'_>) -> Result<Arc<dyn Authen
             Arc::new(auth)
         }
         AuthPlan::HttpBasic { username, password } => {
-            Arc::new(basic::BasicAuth::new(value(username)?, value(password)?))
+            let (username, password) = (value(username)?, value(password)?);
+            env.redactor
+                .add_basic_pair(username.expose(), password.expose());
+            Arc::new(basic::BasicAuth::new(username, password))
         }
-        AuthPlan::OAuth2(o) => Arc::new(OAuth2Auth::new(o, env, &value)?),
+        AuthPlan::OAuth2(o) => {
+            let hint = crate::secrets::check_hint(env.connector_name, &secret_names(auth));
+            Arc::new(OAuth2Auth::new(o, env, &value, hint)?)
+        }
     })
 }

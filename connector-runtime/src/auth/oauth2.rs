@@ -51,6 +51,8 @@ pub(crate) struct OAuth2Auth {
     redactor: Redactor,
     limiter: Limiter,
     retry_scale: f64,
+    /// Which secrets to check when the token endpoint refuses them.
+    hint: String,
     state: Mutex<State>,
     generations: AtomicU64,
 }
@@ -60,6 +62,7 @@ impl OAuth2Auth {
         config: &OAuth2Plan,
         env: &AuthEnv<'_>,
         value: &dyn Fn(&TextSource) -> Result<SecretString, String>,
+        hint: String,
     ) -> Result<OAuth2Auth, String> {
         let url_text = match env.token_url_override {
             Some(u) => u.to_owned(),
@@ -89,11 +92,17 @@ impl OAuth2Auth {
                 refresh_at: Instant::now() + Duration::from_secs(config.default_token_expiration),
                 generation: 0,
             });
+        let client_id = value(&config.client_id)?;
+        let client_secret = value(&config.client_secret)?;
+        if config.client_auth == OAuth2ClientAuth::Basic {
+            env.redactor
+                .add_basic_pair(client_id.expose(), client_secret.expose());
+        }
         Ok(OAuth2Auth {
             http: env.http.clone(),
             token_url,
-            client_id: value(&config.client_id)?,
-            client_secret: value(&config.client_secret)?,
+            client_id,
+            client_secret,
             scopes: config.scopes.clone(),
             extra,
             default_lifetime: config.default_token_expiration,
@@ -101,6 +110,7 @@ impl OAuth2Auth {
             redactor: env.redactor.clone(),
             limiter: env.limiter.clone(),
             retry_scale: env.retry_scale,
+            hint,
             state: Mutex::new(State {
                 token: first_token,
                 refresh_token,
@@ -174,8 +184,13 @@ impl OAuth2Auth {
                         return Err(fail(
                             None,
                             format!(
-                                "token request failed after {attempt} attempts: {}",
-                                crate::error::describe_transport(&e)
+                                "token request failed after {attempt} attempts: {}{}",
+                                crate::error::describe_transport(&e),
+                                if e.is_connect() {
+                                    "; is the token endpoint running there? Check `auth.token_url` in the spec, or `--token-url`"
+                                } else {
+                                    ""
+                                }
                             ),
                             b"",
                         ))
@@ -183,13 +198,30 @@ impl OAuth2Auth {
                 }
             }
             let wait = 0.5 * 2f64.powi(attempt as i32 - 1) * self.retry_scale;
+            let why = match &result {
+                Ok((status, _)) => format!("status {status}"),
+                Err(e) => crate::error::describe_transport(e),
+            };
+            tracing::warn!(
+                "resource `{resource}`: oauth2 token request to {url}: {why}; retrying ({attempt} of {}) in {wait:.1} s",
+                TOKEN_ATTEMPTS - 1
+            );
             tokio::time::sleep(Duration::from_secs_f64(wait.max(0.0))).await;
         };
         if !(200..300).contains(&status) {
             let message = if status == 429 || status >= 500 {
                 format!("the token endpoint kept failing after {attempt} attempts")
-            } else {
+            } else if matches!(status, 404 | 405 | 410) {
+                // Not a refusal of the credentials: nothing answers token requests there.
+                "the token URL was not found: check `auth.token_url` in the spec, or `--token-url`"
+                    .to_owned()
+            } else if self.hint.is_empty() {
                 "the token endpoint refused the client credentials".to_owned()
+            } else {
+                format!(
+                    "the token endpoint refused the client credentials; {}",
+                    self.hint
+                )
             };
             return Err(fail(Some(status), message, &body));
         }

@@ -21,6 +21,7 @@ mod auth;
 mod client;
 mod columns;
 mod endpoint;
+mod foreign_refs;
 mod incremental;
 mod keys;
 mod names;
@@ -174,6 +175,7 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
     }
     parents::parents(spec, &resources, &mut p);
     secrets::secrets(spec, &mut p);
+    foreign_refs::foreign_secret_refs(spec, &mut p);
     client::insecure_base_url(spec, &mut p);
     no_effect::dlt_keys_without_effect(spec, &mut p);
     p.0

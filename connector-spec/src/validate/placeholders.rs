@@ -193,6 +193,17 @@ fn incremental_value(res: &Res, path: &str, text: &str, which: &str, p: &mut Pro
         })
     });
     if let Some(inc) = incremental {
+        // The window starts at initial_value until a run has saved a cursor.
+        if matches!(which, "start_value" | "initial_value" | "last_value")
+            && inc.initial_value.is_none()
+        {
+            p.error(
+                path,
+                format!("`{{{text}}}` has no value on the first run: `incremental.initial_value` is not set"),
+            )
+            .help("set `initial_value` in the endpoint's `incremental`: the cursor value the first run starts from");
+            return;
+        }
         let unset = match which {
             "lag" => inc.lag.is_none(),
             "row_order" => inc.row_order.is_none(),
