@@ -43,6 +43,11 @@ pub struct SyncOptions {
     pub concurrency: usize,
     /// Records per staged batch (default 1000).
     pub batch_size: usize,
+    /// At most this many records per resource (the CLI's `--limit`, dlt's `add_limit`), for
+    /// trying a spec: fetching stops once they are in. A limited resource commits its records
+    /// but not its incremental state (the stored state stays), since the pages fetched ran
+    /// ahead of what was loaded; its report says `limited_to`.
+    pub limit: Option<u64>,
 }
 
 impl Default for SyncOptions {
@@ -52,6 +57,7 @@ impl Default for SyncOptions {
             full_refresh: false,
             concurrency: 4,
             batch_size: 1000,
+            limit: None,
         }
     }
 }
@@ -204,14 +210,25 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
         .resource(&name)
         .map_or_else(|| name.clone(), |r| r.table_name.clone());
     let mut stats = None;
+    let mut limited = false;
     let outcome = match context.sink {
         Sink::Destination(destination) => {
-            load_resource(context, Arc::clone(destination), &name, &mut stats).await
-        }
-        Sink::JsonLines(out) => write_lines(context, Arc::clone(out), &name, &mut stats)
+            load_resource(
+                context,
+                Arc::clone(destination),
+                &name,
+                &mut stats,
+                &mut limited,
+            )
             .await
-            .map(|()| None),
+        }
+        Sink::JsonLines(out) => {
+            write_lines(context, Arc::clone(out), &name, &mut stats, &mut limited)
+                .await
+                .map(|()| None)
+        }
     };
+    let limited_to = context.options.limit.filter(|_| limited);
     let stats = stats.unwrap_or_default();
     let (status, summary, error) = match outcome {
         Ok(summary) => (ResourceStatus::Ok, summary, None),
@@ -225,7 +242,8 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
             table
         },
         status,
-        records: stats.records(),
+        // A limited resource read whole pages, but loaded `limit` records.
+        records: limited_to.unwrap_or_else(|| stats.records()),
         table_rows: summary.as_ref().map_or(0, |s| s.table_rows),
         pages: stats.pages(),
         requests: stats.requests(),
@@ -238,7 +256,9 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
         state: stats
             .incremental_state()
             .and_then(|s| serde_json::to_value(s).ok())
-            .filter(|_| error.is_none()),
+            .filter(|_| error.is_none() && limited_to.is_none()),
+        warnings: stats.warnings(),
+        limited_to,
         error,
     };
     context
@@ -294,6 +314,7 @@ async fn load_resource(
     destination: Arc<dyn Destination>,
     name: &str,
     stats_out: &mut Option<StatsHandle>,
+    limited: &mut bool,
 ) -> std::result::Result<Option<LoadSummary>, String> {
     let connector = context.connector;
     let spec = connector.spec();
@@ -330,14 +351,18 @@ async fn load_resource(
     let mut batch = Vec::with_capacity(batch_size);
     let mut idle = Some(writer);
     let mut busy: Option<Write_> = None;
+    let limit = context.options.limit.unwrap_or(u64::MAX);
+    let mut received: u64 = 0;
     loop {
         match stream.next().await {
             Some(Ok(record)) => {
                 batch.push(record);
+                received += 1;
+                *limited = received >= limit;
                 if batch.len() % 100 == 0 {
                     context.fetched(name, &stats);
                 }
-                if batch.len() < batch_size {
+                if batch.len() < batch_size && !*limited {
                     continue;
                 }
             }
@@ -355,10 +380,20 @@ async fn load_resource(
             (writer, result)
         }));
         context.fetched(name, &stats);
+        if *limited {
+            // Dropping the stream stops fetching (prefetched pages are abandoned).
+            break;
+        }
     }
+    drop(stream);
     let mut writer = settle(&mut idle, &mut busy).await?;
+    if let Some(first) = stats.warnings().into_iter().next() {
+        writer.refuse_emptying_replace(first);
+    }
+    // A limited run keeps the stored state: its pages ran ahead of the records loaded.
     let state = stats
         .incremental_state()
+        .filter(|_| !*limited)
         .map(serde_json::to_value)
         .transpose()
         .map_err(|e| format!("incremental state is not JSON: {e}"))?;
@@ -377,12 +412,20 @@ async fn write_lines(
     out: Arc<Mutex<dyn Write + Send>>,
     name: &str,
     stats_out: &mut Option<StatsHandle>,
+    limited: &mut bool,
 ) -> std::result::Result<(), String> {
     let mut stream = context.connector.stream(name, RunOptions::new());
     let stats = stream.stats();
     *stats_out = Some(stats.clone());
     let mut buffer = Vec::new();
-    while let Some(item) = stream.next().await {
+    let limit = context.options.limit.unwrap_or(u64::MAX);
+    let mut written: u64 = 0;
+    while !*limited {
+        let Some(item) = stream.next().await else {
+            break;
+        };
+        written += 1;
+        *limited = written >= limit;
         let record = item.map_err(|e| e.to_string())?;
         let line = json!({"resource": name, "record": record});
         serde_json::to_writer(&mut buffer, &line).map_err(|e| e.to_string())?;

@@ -76,6 +76,7 @@ mod request;
 
 mod client;
 mod paginate;
+mod suspicious;
 
 mod options;
 
@@ -95,7 +96,7 @@ pub use connector::Connector;
 pub use error::Error;
 pub use incremental::IncrementalState;
 pub use options::{Options, RunOptions};
-pub use paginate::{Flow, Page, Paginator};
+pub use paginate::{Flow, Page, Paginator, StopReason};
 pub use request::Request as PageRequest;
 pub use secrets::{SecretString, Secrets};
 pub use stats::StatsHandle;

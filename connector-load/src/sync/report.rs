@@ -39,6 +39,13 @@ pub struct ResourceReport {
     /// The incremental state committed with the data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<Value>,
+    /// What looked wrong while fetching (the runtime's warnings: a stop that may have lost
+    /// pages, a selector that matched nothing, an empty body), in the order seen.
+    pub warnings: Vec<String>,
+    /// Set when `--limit` cut the resource short: the limit. Its incremental state was then
+    /// not saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited_to: Option<u64>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -85,9 +92,12 @@ impl SyncReport {
                 r.requests.to_string(),
                 r.retries.to_string(),
                 format!("{:.2}", r.seconds),
-                match r.status {
-                    ResourceStatus::Ok => "ok".to_owned(),
-                    ResourceStatus::Failed => "FAILED".to_owned(),
+                match (r.status, r.limited_to, r.warnings.len()) {
+                    (ResourceStatus::Failed, _, _) => "FAILED".to_owned(),
+                    (ResourceStatus::Ok, Some(limit), _) => format!("ok (--limit {limit})"),
+                    (ResourceStatus::Ok, None, 0) => "ok".to_owned(),
+                    (ResourceStatus::Ok, None, 1) => "ok, 1 warning".to_owned(),
+                    (ResourceStatus::Ok, None, n) => format!("ok, {n} warnings"),
                 },
             ]);
         }
