@@ -284,7 +284,8 @@ impl<K: RecordType> PageState<K> {
         let records = selector
             .and_then(|s| s.take_records(&mut envelope))
             .unwrap_or_default();
-        if let Some(message) = self.repeated(&records) {
+        // A token seen twice (in `pending`) already ends the sequence with its own message.
+        if let Some(message) = self.pending.is_none().then(|| self.repeated(&records)).flatten() {
             self.done = true;
             self.pending = None;
             self.ahead.clear();
