@@ -43,10 +43,15 @@ fn server(mode: u8) -> Server {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
             let body = match m.load(Ordering::SeqCst) {
-                ROWS_30 => json!({"data": (0..30).map(|i| json!({"id": i})).collect::<Vec<_>>()}).to_string(),
+                ROWS_30 => json!({"data": (0..30).map(|i| json!({"id": i})).collect::<Vec<_>>()})
+                    .to_string(),
                 EMPTY_BODY => String::new(),
                 _ => {
-                    let next = if at + 50 < 300 { json!((at + 50).to_string()) } else { Value::Null };
+                    let next = if at + 50 < 300 {
+                        json!((at + 50).to_string())
+                    } else {
+                        Value::Null
+                    };
                     json!({"data": (at..at + 50).map(|i| json!({"id": i})).collect::<Vec<_>>(), "links": {"next": next}}).to_string()
                 }
             };
@@ -57,7 +62,11 @@ fn server(mode: u8) -> Server {
             let _ = stream.write_all(reply.as_bytes());
         }
     });
-    Server { url, mode, requests }
+    Server {
+        url,
+        mode,
+        requests,
+    }
 }
 
 fn write_spec(dir: &Path, endpoint: &str) -> std::path::PathBuf {
@@ -93,7 +102,10 @@ fn sync(dir: &Path, spec: &Path, server: &Server, extra: &[&str]) -> (Option<i32
 
 fn rows(dir: &Path) -> Value {
     let destination = open_destination(&format!("sqlite:{}", dir.join("t.db").display())).unwrap();
-    destination.query_rows("SELECT COUNT(*) FROM items").unwrap()[0][0].clone()
+    destination
+        .query_rows("SELECT COUNT(*) FROM items")
+        .unwrap()[0][0]
+        .clone()
 }
 
 #[test]
@@ -112,7 +124,10 @@ fn an_empty_body_does_not_replace_a_table_of_rows_with_nothing() {
                    as no records; if this endpoint should return records, check its path and \
                    params (a `response_actions` entry `{status_code: 200, action: ignore}` says \
                    an empty answer is expected)";
-    assert!(stderr.contains(&format!("warning: {warning}\n")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("warning: {warning}\n")),
+        "{stderr}"
+    );
     assert!(
         stderr.contains(&format!(
             "error: table `items`: refusing to replace its 30 rows with none, because the \
@@ -141,7 +156,10 @@ fn warnings_are_shown_and_strict_fails_the_resource() {
         &["--report", report.to_str().unwrap()],
     );
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    assert!(stderr.contains(&format!("warning: {warning}\n")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("warning: {warning}\n")),
+        "{stderr}"
+    );
     assert!(stdout.contains("ok, 1 warning"), "{stdout}");
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(report["resources"][0]["warnings"], json!([warning]));
@@ -155,7 +173,11 @@ fn warnings_are_shown_and_strict_fails_the_resource() {
         )),
         "{stderr}"
     );
-    assert_eq!(rows(dir.path()), json!(50), "the strict run committed nothing");
+    assert_eq!(
+        rows(dir.path()),
+        json!(50),
+        "the strict run committed nothing"
+    );
 }
 
 #[test]
@@ -176,7 +198,10 @@ fn limit_loads_that_many_records_and_stops_fetching() {
         ),
         "{stderr}"
     );
-    assert!(server.requests.load(Ordering::SeqCst) <= 2, "stopped fetching early");
+    assert!(
+        server.requests.load(Ordering::SeqCst) <= 2,
+        "stopped fetching early"
+    );
 }
 
 #[test]

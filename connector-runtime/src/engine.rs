@@ -155,9 +155,7 @@ impl Engine {
             .concurrency
             .unwrap_or(spec.client.concurrency)
             .max(1);
-        let max_body_bytes = options
-            .max_body_bytes
-            .unwrap_or(spec.client.max_body_bytes);
+        let max_body_bytes = options.max_body_bytes.unwrap_or(spec.client.max_body_bytes);
         Ok(Engine {
             follow_cross_origin: spec.client.follow_cross_origin_links,
             strict: options.strict || spec.strict,

@@ -240,8 +240,7 @@ impl<K: RecordType> PageState<K> {
                 let reason = started.paginator.stop_reason();
                 if !matches!(reason, StopReason::Rule | StopReason::Unknown) {
                     let reads = started.paginator.body_paths().unwrap_or_default();
-                    let signals =
-                        next_signals(&headers, &envelope, &reads, &engine.http.redactor);
+                    let signals = next_signals(&headers, &envelope, &reads, &engine.http.redactor);
                     concerns.extend(stop_warning(Stop {
                         page: self.pages,
                         records: count.unwrap_or(0),
@@ -285,7 +284,12 @@ impl<K: RecordType> PageState<K> {
             .and_then(|s| s.take_records(&mut envelope))
             .unwrap_or_default();
         // A token seen twice (in `pending`) already ends the sequence with its own message.
-        if let Some(message) = self.pending.is_none().then(|| self.repeated(&records)).flatten() {
+        if let Some(message) = self
+            .pending
+            .is_none()
+            .then(|| self.repeated(&records))
+            .flatten()
+        {
             self.done = true;
             self.pending = None;
             self.ahead.clear();
@@ -377,7 +381,9 @@ impl<K: RecordType> PageState<K> {
             self.done = true;
             self.ahead.clear();
         } else {
-            self.seq.stats.warn(format!("resource `{resource}`: {message}"));
+            self.seq
+                .stats
+                .warn(format!("resource `{resource}`: {message}"));
         }
     }
 
@@ -394,11 +400,12 @@ impl<K: RecordType> PageState<K> {
             .is_some_and(|(n, f, l)| *n == records.len() && f == first && l == last);
         if same {
             let plan = &self.seq.plan;
-            let paginator = plan
-                .custom_paginator
-                .is_none()
-                .then_some(&plan.paginator);
-            return Some(suspicious::same_records(self.pages, records.len(), paginator));
+            let paginator = plan.custom_paginator.is_none().then_some(&plan.paginator);
+            return Some(suspicious::same_records(
+                self.pages,
+                records.len(),
+                paginator,
+            ));
         }
         self.last_page = Some((records.len(), first.clone(), last.clone()));
         None

@@ -106,21 +106,26 @@ pub(crate) fn next_signals(
             let (mut keys, mut text) = path_of(key);
             // `next: {href: ...}` (HAL and friends).
             let value = match value {
-                Value::Object(inner) => match ["href", "url"].iter().find(|k| inner.contains_key(**k)) {
-                    Some(sub) => {
-                        keys.push(sub);
-                        text = format!("{text}.{sub}");
-                        &inner[*sub]
+                Value::Object(inner) => {
+                    match ["href", "url"].iter().find(|k| inner.contains_key(**k)) {
+                        Some(sub) => {
+                            keys.push(sub);
+                            text = format!("{text}.{sub}");
+                            &inner[*sub]
+                        }
+                        None => continue,
                     }
-                    None => continue,
-                },
+                }
                 other => other,
             };
             if is_blank(value) || !(value.is_string() || value.is_number()) || is_read(&keys) {
                 continue;
             }
-            let raw = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-            let url = raw.starts_with("http://") || raw.starts_with("https://") || raw.starts_with('/');
+            let raw = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            let url =
+                raw.starts_with("http://") || raw.starts_with("https://") || raw.starts_with('/');
             found.push(Signal::Next {
                 path: text,
                 value: quote(&redactor.text(&raw)),
@@ -237,8 +242,14 @@ fn fix(key: Option<&'static str>, signals: &[Signal]) -> String {
     }
     match key {
         Some(key) => {
-            let what = if key.contains("cursor") { "cursor" } else { "link" };
-            format!("if the API has more pages, set `{key}` to where the response has the next {what}")
+            let what = if key.contains("cursor") {
+                "cursor"
+            } else {
+                "link"
+            };
+            format!(
+                "if the API has more pages, set `{key}` to where the response has the next {what}"
+            )
         }
         None => "if the API has more pages, set a paginator".to_owned(),
     }
@@ -360,7 +371,10 @@ mod tests {
                 signals,
             })
         };
-        assert_eq!(stop(&StopReason::Rule, 1, 50, vec![Signal::LinkHeader]), None);
+        assert_eq!(
+            stop(&StopReason::Rule, 1, 50, vec![Signal::LinkHeader]),
+            None
+        );
         assert_eq!(stop(&missing(false), 1, 50, vec![]), None);
         assert_eq!(stop(&missing(true), 3, 10, vec![]), None);
         let next = Signal::Next {

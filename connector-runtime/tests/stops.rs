@@ -22,8 +22,14 @@ fn items(range: std::ops::Range<u64>) -> Vec<Value> {
     range.map(|i| json!({"id": i})).collect()
 }
 
-async fn serve(server: &MockServer, f: impl Fn(&Request) -> ResponseTemplate + Send + Sync + 'static) {
-    Mock::given(path("/items")).respond_with(f).mount(server).await;
+async fn serve(
+    server: &MockServer,
+    f: impl Fn(&Request) -> ResponseTemplate + Send + Sync + 'static,
+) {
+    Mock::given(path("/items"))
+        .respond_with(f)
+        .mount(server)
+        .await;
 }
 
 /// One resource `items` at /items with these endpoint lines (indented by the caller).
@@ -34,7 +40,11 @@ fn spec(endpoint: &str) -> String {
 }
 
 /// The records, the error and the warnings of one run of `items`.
-async fn run(yaml: &str, server: &MockServer, strict: bool) -> (Vec<Value>, Option<Error>, Vec<String>) {
+async fn run(
+    yaml: &str,
+    server: &MockServer,
+    strict: bool,
+) -> (Vec<Value>, Option<Error>, Vec<String>) {
     let c = Connector::new(
         common::spec(yaml),
         Secrets::new(),
@@ -61,8 +71,13 @@ async fn run(yaml: &str, server: &MockServer, strict: bool) -> (Vec<Value>, Opti
 async fn links_next_api() -> MockServer {
     let server = MockServer::start().await;
     serve(&server, |req: &Request| {
-        let at: u64 = query(req, "cursor").map_or(0, |c| c.trim_start_matches('c').parse().unwrap());
-        let next = if at + 50 < 300 { json!(format!("c{}", at + 50)) } else { Value::Null };
+        let at: u64 =
+            query(req, "cursor").map_or(0, |c| c.trim_start_matches('c').parse().unwrap());
+        let next = if at + 50 < 300 {
+            json!(format!("c{}", at + 50))
+        } else {
+            Value::Null
+        };
         ResponseTemplate::new(200)
             .set_body_json(json!({"data": items(at..at + 50), "links": {"next": next}}))
     })
@@ -102,7 +117,10 @@ async fn json_link_on_a_link_header_api_warns_to_use_header_link() {
         let mut t = ResponseTemplate::new(200)
             .set_body_json(json!({"data": items(start..start + 25), "has_more": more}));
         if more {
-            t = t.insert_header("Link", format!("<{uri}/items?page={}>; rel=\"next\"", page + 1).as_str());
+            t = t.insert_header(
+                "Link",
+                format!("<{uri}/items?page={}>; rel=\"next\"", page + 1).as_str(),
+            );
         }
         t
     })
@@ -113,11 +131,18 @@ async fn json_link_on_a_link_header_api_warns_to_use_header_link() {
     assert_eq!(records.len(), 25);
     assert_eq!(
         warnings,
-        ["resource `items`: pagination stopped after page 1 (25 records) because the response \
+        [
+            "resource `items`: pagination stopped after page 1 (25 records) because the response \
           has no `next` (paginator `next_url_path`), but the response has a `Link` header with \
-          rel=\"next\" and `has_more: true`; to load the rest, use `paginator: header_link`"]
+          rel=\"next\" and `has_more: true`; to load the rest, use `paginator: header_link`"
+        ]
     );
-    let (records, _, warnings) = run(&spec("      data_selector: data\n      paginator: header_link\n"), &server, false).await;
+    let (records, _, warnings) = run(
+        &spec("      data_selector: data\n      paginator: header_link\n"),
+        &server,
+        false,
+    )
+    .await;
     assert_eq!((records.len(), warnings.len()), (300, 0), "{warnings:?}");
 }
 
@@ -126,8 +151,13 @@ async fn a_wrong_data_selector_warns_once_with_the_detected_path() {
     let server = MockServer::start().await;
     serve(&server, |req: &Request| {
         let page: u64 = query(req, "page").map_or(1, |p| p.parse().unwrap());
-        let next = if page < 12 { json!(page + 1) } else { Value::Null };
-        ResponseTemplate::new(200).set_body_json(json!({"data": items(page * 10..page * 10 + 10), "next": next}))
+        let next = if page < 12 {
+            json!(page + 1)
+        } else {
+            Value::Null
+        };
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": items(page * 10..page * 10 + 10), "next": next}))
     })
     .await;
     let yaml = spec("      data_selector: records\n      paginator: { type: cursor, cursor_path: next, cursor_param: page }\n");
@@ -169,7 +199,10 @@ async fn an_empty_body_a_204_and_a_null_selector_are_warned_about() {
     ];
     for (response, expected) in cases {
         let server = MockServer::start().await;
-        Mock::given(path("/items")).respond_with(response).mount(&server).await;
+        Mock::given(path("/items"))
+            .respond_with(response)
+            .mount(&server)
+            .await;
         let yaml = spec("      data_selector: data\n      paginator: single_page\n");
         let (records, error, warnings) = run(&yaml, &server, false).await;
         assert!(error.is_none(), "{error:?}");
@@ -185,7 +218,9 @@ async fn an_empty_list_is_not_a_warning() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [], "next": null})))
         .mount(&server)
         .await;
-    let yaml = spec("      data_selector: data\n      paginator: { type: json_link, next_url_path: next }\n");
+    let yaml = spec(
+        "      data_selector: data\n      paginator: { type: json_link, next_url_path: next }\n",
+    );
     let (records, error, warnings) = run(&yaml, &server, false).await;
     assert!(error.is_none() && records.is_empty());
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -217,10 +252,12 @@ async fn an_api_that_ignores_the_cursor_is_a_loop_or_hits_the_page_cap() {
     let calls = std::sync::atomic::AtomicU64::new(0);
     serve(&server, move |_: &Request| {
         let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        ResponseTemplate::new(200).set_body_json(json!({"data": items(0..3), "next": format!("c{n}")}))
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": items(0..3), "next": format!("c{n}")}))
     })
     .await;
-    let yaml = spec("      data_selector: data\n      paginator: { type: cursor, cursor_path: next }\n");
+    let yaml =
+        spec("      data_selector: data\n      paginator: { type: cursor, cursor_path: next }\n");
     let (records, error, _) = run(&yaml, &server, false).await;
     assert_eq!(records.len(), 3);
     let error = error.expect("loop").to_string();
@@ -229,9 +266,11 @@ async fn an_api_that_ignores_the_cursor_is_a_loop_or_hits_the_page_cap() {
         "{error}"
     );
     assert!(
-        error.ends_with(": page 2 has the same 3 records as page 1: the API is not moving to the \
+        error.ends_with(
+            ": page 2 has the same 3 records as page 1: the API is not moving to the \
                          next page with what the paginator sends; check `cursor_param` / \
-                         `cursor_body_path` (where the cursor is sent) and `cursor_path`"),
+                         `cursor_body_path` (where the cursor is sent) and `cursor_path`"
+        ),
         "{error}"
     );
 
@@ -239,7 +278,8 @@ async fn an_api_that_ignores_the_cursor_is_a_loop_or_hits_the_page_cap() {
     let server = MockServer::start().await;
     serve(&server, |req: &Request| {
         let n: u64 = query(req, "cursor").map_or(0, |c| c.parse().unwrap());
-        ResponseTemplate::new(200).set_body_json(json!({"data": items(n * 2..n * 2 + 2), "next": n + 1}))
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": items(n * 2..n * 2 + 2), "next": n + 1}))
     })
     .await;
     let yaml = spec("      data_selector: data\n      max_pages: 25\n      paginator: { type: cursor, cursor_path: next }\n");
@@ -247,10 +287,12 @@ async fn an_api_that_ignores_the_cursor_is_a_loop_or_hits_the_page_cap() {
     assert_eq!(records.len(), 50);
     let error = error.expect("cap").to_string();
     assert!(
-        error.ends_with("reached the page cap of 25 pages and the API still reports more pages; \
+        error.ends_with(
+            "reached the page cap of 25 pages and the API still reports more pages; \
                          if it really has more, raise `max_pages` on the endpoint (or in \
                          resource_defaults.endpoint) or pass `connector sync --max-pages N`; if \
-                         not, the paginator is not moving on: check its settings"),
+                         not, the paginator is not moving on: check its settings"
+        ),
         "{error}"
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 25);
@@ -304,7 +346,11 @@ fn gzip_bomb(zeros: u64) -> Vec<u8> {
 #[tokio::test]
 async fn a_gzip_bomb_stops_at_the_body_cap() {
     let bomb = gzip_bomb(300 * 1024 * 1024);
-    assert!(bomb.len() < 3 * 1024 * 1024, "{} bytes compressed", bomb.len());
+    assert!(
+        bomb.len() < 3 * 1024 * 1024,
+        "{} bytes compressed",
+        bomb.len()
+    );
     let server = MockServer::start().await;
     Mock::given(path("/items"))
         .respond_with(
@@ -315,20 +361,31 @@ async fn a_gzip_bomb_stops_at_the_body_cap() {
         )
         .mount(&server)
         .await;
-    let yaml = format!(
-        "name: t\nclient: {{ base_url: http://unused, max_body_bytes: 1048576 }}\nresources:\n  - name: items\n    endpoint:\n      path: /items\n      params: {{ api_key: s3cr3t }}\n"
-    );
+    let yaml = "name: t\nclient: { base_url: http://unused, max_body_bytes: 1048576 }\nresources:\n  - name: items\n    endpoint:\n      path: /items\n      params: { api_key: s3cr3t }\n";
     let started = std::time::Instant::now();
-    let (records, error, _) = run(&yaml, &server, false).await;
+    let (records, error, _) = run(yaml, &server, false).await;
     assert!(records.is_empty());
     let error = error.expect("cap").to_string();
     assert!(
-        error.ends_with("(status 200): the response body is larger than the cap of 1048576 bytes \
+        error.ends_with(
+            "(status 200): the response body is larger than the cap of 1048576 bytes \
                          after decompression; if that is expected, raise `client.max_body_bytes` \
-                         in the spec or `connector sync --max-body-bytes N`"),
+                         in the spec or `connector sync --max-body-bytes N`"
+        ),
         "{error}"
     );
-    assert!(error.contains("/items?api_key=***"), "URL shown, key redacted: {error}");
-    assert!(started.elapsed().as_secs() < 20, "stopped early: {:?}", started.elapsed());
-    assert_eq!(server.received_requests().await.unwrap().len(), 1, "not retried");
+    assert!(
+        error.contains("/items?api_key=***"),
+        "URL shown, key redacted: {error}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "stopped early: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "not retried"
+    );
 }

@@ -69,7 +69,9 @@ impl<B: Backend> SqlWriter<B> {
         if disposition != Disposition::Skip {
             new_columns = prepare_table(b, plan, &self.staging.schema)?;
             record_columns(b, &plan.table, &self.staging.schema)?;
-            if let (Disposition::Replace, 0, Some(why)) = (disposition, self.records, &self.untrusted) {
+            if let (Disposition::Replace, 0, Some(why)) =
+                (disposition, self.records, &self.untrusted)
+            {
                 refuse_emptying(plan, count_rows(b, &plan.table)?, why)?;
             }
             apply_disposition(b, plan, disposition, &self.staging, self.records)?;

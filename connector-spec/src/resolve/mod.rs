@@ -87,10 +87,7 @@ impl Spec {
                 .map_or(DEFAULT_CONCURRENCY, |c| c as usize)
                 .max(1),
             follow_cross_origin_links: self.client.follow_cross_origin_links.unwrap_or(true),
-            max_body_bytes: self
-                .client
-                .max_body_bytes
-                .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            max_body_bytes: self.client.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
         };
         let resources = self
             .merged_resources()

@@ -27,10 +27,7 @@ pub(super) fn client(client: &Client, p: &mut Problems) {
         }
     }
     if client.max_body_bytes == Some(0) {
-        p.error(
-            "client.max_body_bytes",
-            "max_body_bytes must be at least 1",
-        );
+        p.error("client.max_body_bytes", "max_body_bytes must be at least 1");
     }
     if let Some(rate) = &client.rate_limit {
         let rates = [
