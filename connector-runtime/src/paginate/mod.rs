@@ -17,8 +17,11 @@
 //! (dlt#1414). A page shorter than `limit` does not stop pagination by itself: APIs that cap
 //! the page size below the requested limit would otherwise lose data.
 //!
-//! The page loop (in `pages.rs`) adds two guards for every paginator: a cursor, link or page
-//! token seen twice is an error naming it, and `Options::max_pages` is a hard cap that errors.
+//! The page loop (in `pages.rs`) adds guards for every paginator: a cursor, link or page
+//! token seen twice is an error naming it; a page with the same records as the one before is
+//! a loop error (pages read as JSON); the page cap (the endpoint's `max_pages`, default
+//! 10000, or `Options::max_pages`) is a hard cap that errors. After a stop it checks
+//! [`Paginator::stop_reason`] and warns about a stop that looks wrong (see `suspicious.rs`).
 
 mod auto;
 mod cursor;
