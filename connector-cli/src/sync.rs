@@ -75,6 +75,22 @@ pub struct Args {
     /// replaced or merged per the write disposition). Without it such a table stops the run.
     #[arg(long, conflicts_with = "jsonl")]
     adopt_tables: bool,
+    /// Fail a resource on any warning about its responses (a stop that may have lost pages, a
+    /// selector that matched nothing, an empty body), as the spec's `strict: true` does.
+    #[arg(long)]
+    strict: bool,
+    /// Load at most N records per resource, to try a spec; fetching stops there and the
+    /// incremental state is not saved.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
+    /// Most pages per request sequence, replacing the spec's `max_pages` (default 10000);
+    /// reaching it while the API reports more pages fails the resource.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_pages: Option<u64>,
+    /// Largest response body in bytes after decompression, replacing the spec's
+    /// `client.max_body_bytes` (default 268435456, 256 MiB).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_body_bytes: Option<u64>,
     /// Progress display on stderr.
     #[arg(long, value_enum, default_value_t = progress::Mode::Auto)]
     progress: progress::Mode,
@@ -134,6 +150,13 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
     if let Some(token_url) = &args.token_url {
         options = options.with_token_url(token_url);
     }
+    if let Some(max_pages) = args.max_pages {
+        options = options.with_max_pages(max_pages);
+    }
+    if let Some(max_body_bytes) = args.max_body_bytes {
+        options = options.with_max_body_bytes(max_body_bytes);
+    }
+    options = options.with_strict(args.strict);
     let connector = match Connector::new(spec, secrets, options) {
         Ok(connector) => connector,
         Err(e) => return fail(2, e),
@@ -159,6 +182,7 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
         concurrency: args.concurrency.max(1),
         lock_wait,
         adopt_tables: args.adopt_tables,
+        limit: args.limit,
         ..SyncOptions::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -239,6 +263,7 @@ fn default_secrets_file() -> Option<PathBuf> {
 }
 
 fn print_summary(args: &Args, report: &SyncReport) {
+    print_warnings(report);
     let table = report.summary_table();
     // With --jsonl, stdout carries records only.
     if args.jsonl {
@@ -265,6 +290,21 @@ fn print_summary(args: &Args, report: &SyncReport) {
                 }
                 Err(_) => {}
             }
+        }
+    }
+}
+
+/// Every resource's warnings, and what `--limit` left out, on stderr before the summary.
+fn print_warnings(report: &SyncReport) {
+    for r in &report.resources {
+        for warning in &r.warnings {
+            eprintln!("warning: {warning}");
+        }
+        if let Some(limit) = r.limited_to {
+            eprintln!(
+                "note: `{}` stopped at --limit {limit} records; its incremental state was not saved",
+                r.resource
+            );
         }
     }
 }

@@ -68,6 +68,8 @@ fn every_seed_syncs_into_sqlite_with_a_summary_and_a_report() {
         assert!(stdout.starts_with("resource"), "{stdout}");
         assert!(stdout.contains("query it: sqlite3"), "{stdout}");
         assert!(stderr.contains("started"), "{stderr}");
+        // Correct specs on a correct API: no stop, selector or body looks wrong.
+        assert!(!stderr.contains("warning: resource"), "{seed:?}\n{stderr}");
 
         let report: Value =
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();

@@ -74,6 +74,14 @@ pub trait ResourceWriter: Send {
     /// Records staged so far.
     fn records(&self) -> u64;
 
+    /// Makes [`commit`](ResourceWriter::commit) refuse a replace that would leave a table
+    /// holding rows empty (no record staged): `why` says why the fetched data is not trusted
+    /// (the first of the runtime's warnings). The loader calls it when the fetch gave
+    /// warnings; the default ignores it, a destination that can count its rows should not.
+    fn refuse_emptying_replace(&mut self, why: String) {
+        let _ = why;
+    }
+
     /// Applies the staged records and stores `state` atomically. `None` keeps the state
     /// stored before (for resources without incremental loading).
     fn commit(self: Box<Self>, state: Option<Value>) -> Result<LoadSummary>;

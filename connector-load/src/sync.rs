@@ -49,6 +49,11 @@ pub struct SyncOptions {
     /// Load into tables that exist but were not made by connector (default false: such a
     /// table is [`Error::ForeignTable`] and the run does not start).
     pub adopt_tables: bool,
+    /// At most this many records per resource (the CLI's `--limit`, dlt's `add_limit`), for
+    /// trying a spec: fetching stops once they are in. A limited resource commits its records
+    /// but not its incremental state (the stored state stays), since the pages fetched ran
+    /// ahead of what was loaded; its report says `limited_to`.
+    pub limit: Option<u64>,
 }
 
 impl Default for SyncOptions {
@@ -60,6 +65,7 @@ impl Default for SyncOptions {
             batch_size: 1000,
             lock_wait: Duration::ZERO,
             adopt_tables: false,
+            limit: None,
         }
     }
 }
@@ -268,6 +274,7 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
         .map_or_else(|| name.clone(), |r| r.table_name.clone());
     let mut stats = None;
     let mut state_before = None;
+    let mut limited = false;
     let outcome = match context.sink {
         Sink::Destination(destination) => {
             load_resource(
@@ -276,13 +283,17 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
                 &name,
                 &mut stats,
                 &mut state_before,
+                &mut limited,
             )
             .await
         }
-        Sink::JsonLines(out) => write_lines(context, Arc::clone(out), &name, &mut stats)
-            .await
-            .map(|()| None),
+        Sink::JsonLines(out) => {
+            write_lines(context, Arc::clone(out), &name, &mut stats, &mut limited)
+                .await
+                .map(|()| None)
+        }
     };
+    let limited_to = context.options.limit.filter(|_| limited);
     let stats = stats.unwrap_or_default();
     let (status, summary, error) = match outcome {
         Ok(summary) => (ResourceStatus::Ok, summary, None),
@@ -296,7 +307,8 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
             table
         },
         status,
-        records: stats.records(),
+        // A limited resource read whole pages, but loaded `limit` records.
+        records: limited_to.unwrap_or_else(|| stats.records()),
         table_rows: summary.as_ref().map_or(0, |s| s.table_rows),
         pages: stats.pages(),
         requests: stats.requests(),
@@ -309,8 +321,10 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
         state: stats
             .incremental_state()
             .and_then(|s| serde_json::to_value(s).ok())
-            .filter(|_| error.is_none()),
+            .filter(|_| error.is_none() && limited_to.is_none()),
         state_before,
+        warnings: stats.warnings(),
+        limited_to,
         error,
     };
     context
@@ -367,6 +381,7 @@ async fn load_resource(
     name: &str,
     stats_out: &mut Option<StatsHandle>,
     state_before: &mut Option<serde_json::Value>,
+    limited: &mut bool,
 ) -> std::result::Result<Option<LoadSummary>, String> {
     let connector = context.connector;
     let spec = connector.spec();
@@ -405,14 +420,18 @@ async fn load_resource(
     let mut batch = Vec::with_capacity(batch_size);
     let mut idle = Some(writer);
     let mut busy: Option<Write_> = None;
+    let limit = context.options.limit.unwrap_or(u64::MAX);
+    let mut received: u64 = 0;
     loop {
         match stream.next().await {
             Some(Ok(record)) => {
                 batch.push(record);
+                received += 1;
+                *limited = received >= limit;
                 if batch.len() % 100 == 0 {
                     context.fetched(name, &stats);
                 }
-                if batch.len() < batch_size {
+                if batch.len() < batch_size && !*limited {
                     continue;
                 }
             }
@@ -430,10 +449,20 @@ async fn load_resource(
             (writer, result)
         }));
         context.fetched(name, &stats);
+        if *limited {
+            // Dropping the stream stops fetching (prefetched pages are abandoned).
+            break;
+        }
     }
+    drop(stream);
     let mut writer = settle(&mut idle, &mut busy).await?;
+    if let Some(first) = stats.warnings().into_iter().next() {
+        writer.refuse_emptying_replace(first);
+    }
+    // A limited run keeps the stored state: its pages ran ahead of the records loaded.
     let state = stats
         .incremental_state()
+        .filter(|_| !*limited)
         .map(serde_json::to_value)
         .transpose()
         .map_err(|e| format!("incremental state is not JSON: {e}"))?;
@@ -452,12 +481,20 @@ async fn write_lines(
     out: Arc<Mutex<dyn Write + Send>>,
     name: &str,
     stats_out: &mut Option<StatsHandle>,
+    limited: &mut bool,
 ) -> std::result::Result<(), String> {
     let mut stream = context.connector.stream(name, RunOptions::new());
     let stats = stream.stats();
     *stats_out = Some(stats.clone());
     let mut buffer = Vec::new();
-    while let Some(item) = stream.next().await {
+    let limit = context.options.limit.unwrap_or(u64::MAX);
+    let mut written: u64 = 0;
+    while !*limited {
+        let Some(item) = stream.next().await else {
+            break;
+        };
+        written += 1;
+        *limited = written >= limit;
         let record = item.map_err(|e| e.to_string())?;
         let line = json!({"resource": name, "record": record});
         serde_json::to_writer(&mut buffer, &line).map_err(|e| e.to_string())?;

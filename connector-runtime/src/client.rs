@@ -27,6 +27,8 @@ pub(crate) struct Http {
     pub(crate) base_url: Url,
     pub(crate) limiter: Limiter,
     pub(crate) redactor: Redactor,
+    /// Largest response body, bytes after decompression.
+    pub(crate) max_body_bytes: u64,
 }
 
 /// Everything one logical request needs (its retries included).
@@ -135,7 +137,7 @@ impl Http {
                 let response = builder.send().await?;
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                let body = response.bytes().await?;
+                let body = read_capped(response, self.max_body_bytes).await?;
                 Ok::<_, reqwest::Error>((status, headers, body))
             }
             .instrument(span.clone())
@@ -150,7 +152,21 @@ impl Http {
                         connect: e.is_connect(),
                     }
                 }
-                Ok((status, headers, body)) => {
+                Ok((status, _, None)) => {
+                    return Err(Error::Decode {
+                        resource: call.resource.to_owned(),
+                        url: shown_url,
+                        status,
+                        message: format!(
+                            "the response body is larger than the cap of {} bytes after \
+                             decompression; if that is expected, raise `client.max_body_bytes` \
+                             in the spec or `connector sync --max-body-bytes N`",
+                            self.max_body_bytes
+                        ),
+                        body: String::new(),
+                    });
+                }
+                Ok((status, headers, Some(body))) => {
                     span.record("status", status);
                     // Method, URL and status are the span's fields.
                     tracing::debug!(
@@ -344,6 +360,33 @@ fn log_retry(
             "resource `{resource}`: {method} {url}: {why}; retrying ({attempt} of {max}) in {wait_s:.1} s"
         );
     }
+}
+
+/// The body, read chunk by chunk (decompressed as it arrives), or `None` as soon as it passes
+/// `cap` bytes: a small gzip body can expand to gigabytes, so it is never read whole first.
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: u64,
+) -> Result<Option<Bytes>, reqwest::Error> {
+    // A body that arrives in one chunk is kept as it is, without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut total: u64 = 0;
+    while let Some(chunk) = response.chunk().await? {
+        total += chunk.len() as u64;
+        if total > cap {
+            return Ok(None);
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            None => joined.extend_from_slice(&chunk),
+            Some(earlier) => {
+                joined.extend_from_slice(&earlier);
+                joined.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(Some(first.unwrap_or_else(|| Bytes::from(joined))))
 }
 
 async fn sleep(wait: Duration) {

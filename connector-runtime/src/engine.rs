@@ -21,8 +21,11 @@ pub(crate) struct Engine {
     pub(crate) secrets: Secrets,
     pub(crate) plans: BTreeMap<String, Arc<ResourcePlan>>,
     pub(crate) concurrency: usize,
+    /// The caller's page cap, over each resource's `max_pages`.
     pub(crate) max_pages: Option<u64>,
     pub(crate) follow_cross_origin: bool,
+    /// Warnings about stops that look wrong are errors.
+    pub(crate) strict: bool,
 }
 
 fn client_error(message: String) -> Error {
@@ -158,14 +161,17 @@ impl Engine {
             .concurrency
             .unwrap_or(spec.client.concurrency)
             .max(1);
+        let max_body_bytes = options.max_body_bytes.unwrap_or(spec.client.max_body_bytes);
         Ok(Engine {
             follow_cross_origin: spec.client.follow_cross_origin_links,
+            strict: options.strict || spec.strict,
             spec,
             http: Http {
                 client,
                 base_url,
                 limiter,
                 redactor,
+                max_body_bytes,
             },
             secrets,
             plans,

@@ -155,6 +155,16 @@ pub enum Error {
         /// The cursor path.
         cursor_path: String,
     },
+
+    /// A warning about a response that looks wrong (see [`crate::StatsHandle::warnings`]),
+    /// made an error by strict mode.
+    #[error("resource `{resource}`: {message} (strict mode makes this warning an error: `strict: true` in the spec, or `connector sync --strict`)")]
+    Strict {
+        /// The resource.
+        resource: String,
+        /// The warning.
+        message: String,
+    },
 }
 
 impl Error {
@@ -180,7 +190,8 @@ impl Error {
             | Error::Auth { resource, .. }
             | Error::Decode { resource, .. }
             | Error::Pagination { resource, .. }
-            | Error::MissingCursor { resource, .. } => Some(resource),
+            | Error::MissingCursor { resource, .. }
+            | Error::Strict { resource, .. } => Some(resource),
             Error::MissingSecrets { .. } | Error::SecretsFile { .. } => None,
         }
     }

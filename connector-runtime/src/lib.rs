@@ -37,8 +37,13 @@
 //! total reached (`total_path`, default `total`; a missing total is only an error when no other
 //! rule can stop; a total seen once is kept); 5. `maximum_page` / `maximum_offset` (as in dlt,
 //! the first value not requested); 6. no next cursor / link. A page shorter than `limit` does not stop by itself. A
-//! cursor, link or page seen twice is an [`Error::Pagination`], and so is passing
-//! [`Options::max_pages`].
+//! cursor, link or page seen twice is an [`Error::Pagination`], and so are a page repeating
+//! the previous page's records and passing the page cap (`max_pages`, default 10000, or
+//! [`Options::max_pages`]). A stop that looks wrong (a full page, then no next cursor where the
+//! paginator looks; a `Link: rel="next"`, `has_more: true` or `next` key it does not read), a
+//! selector that matched nothing and an empty first body are warnings in
+//! [`StatsHandle::warnings`], errors with strict mode. A body past `client.max_body_bytes`
+//! (default 256 MiB, after decompression) is an error, found while it streams in.
 //!
 //! # Retries
 //! Statuses in `retry_on_status_codes` (default 429 and 5xx), connection errors, timeouts and
@@ -76,6 +81,7 @@ mod request;
 
 mod client;
 mod paginate;
+mod suspicious;
 
 mod options;
 
@@ -95,7 +101,7 @@ pub use connector::Connector;
 pub use error::Error;
 pub use incremental::IncrementalState;
 pub use options::{Options, RunOptions};
-pub use paginate::{Flow, Page, Paginator};
+pub use paginate::{Flow, Page, Paginator, StopReason};
 pub use request::Request as PageRequest;
 pub use secrets::{SecretString, Secrets};
 pub use stats::StatsHandle;

@@ -21,9 +21,17 @@ pub struct Options {
     /// many page requests in flight (records still come in page order); 1 makes every
     /// resource strictly sequential.
     pub concurrency: Option<usize>,
-    /// Most pages one paginated request sequence may fetch; passing it is an error, not a
-    /// silent stop (a guard against a paginator that never ends).
+    /// Most pages one paginated request sequence may fetch, replacing the spec's `max_pages`
+    /// (default [`connector_spec::resolved::DEFAULT_MAX_PAGES`]); passing it is an error, not
+    /// a silent stop (a guard against a paginator that never ends).
     pub max_pages: Option<u64>,
+    /// Largest response body, bytes after decompression, replacing the spec's
+    /// `client.max_body_bytes` (default [`connector_spec::resolved::DEFAULT_MAX_BODY_BYTES`]).
+    /// A larger body is an error, found while it streams in.
+    pub max_body_bytes: Option<u64>,
+    /// Makes every warning about a stop that looks wrong an error that fails the resource,
+    /// as the spec's `strict: true` does (either one is enough).
+    pub strict: bool,
     /// Per-request timeout; default `client.timeout_seconds`, else 60 s.
     pub timeout: Option<Duration>,
     /// Multiplies every retry wait (backoff and Retry-After); `0.001` makes a test's
@@ -45,6 +53,8 @@ impl std::fmt::Debug for Options {
             .field("token_url", &self.token_url)
             .field("concurrency", &self.concurrency)
             .field("max_pages", &self.max_pages)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("strict", &self.strict)
             .field("timeout", &self.timeout)
             .field("retry_delay_scale", &self.retry_delay_scale)
             .field("user_agent", &self.user_agent)
@@ -84,6 +94,18 @@ impl Options {
     /// Sets [`Options::max_pages`].
     pub fn with_max_pages(mut self, max_pages: u64) -> Options {
         self.max_pages = Some(max_pages);
+        self
+    }
+
+    /// Sets [`Options::max_body_bytes`].
+    pub fn with_max_body_bytes(mut self, max_body_bytes: u64) -> Options {
+        self.max_body_bytes = Some(max_body_bytes);
+        self
+    }
+
+    /// Sets [`Options::strict`].
+    pub fn with_strict(mut self, strict: bool) -> Options {
+        self.strict = strict;
         self
     }
 

@@ -15,11 +15,12 @@ use crate::decode::{Direct, RecordType};
 use crate::engine::Engine;
 use crate::incremental::{Decision, Window};
 use crate::page_prefetch::{Ahead, Fetched, Fetcher, Response};
-use crate::paginate::{Flow, Page, Paginator};
+use crate::paginate::{Flow, Page, Paginator, StopReason};
 use crate::plan::ResourcePlan;
 use crate::request::{self, Assembled, Body, Header, Request};
 use crate::select::{detect, Records, Selector};
 use crate::stats::StatsHandle;
+use crate::suspicious::{self, next_signals, stop_warning, Stop};
 use crate::Error;
 
 /// A stream of pages, each its records.
@@ -55,6 +56,11 @@ struct PageState<K: RecordType> {
     ahead: Ahead<K::Record>,
     /// Records on the last page, the room made for the next one.
     last_count: usize,
+    /// The last page's record count, first and last record (pages read as JSON): a page
+    /// equal to the one before is a loop.
+    last_page: Option<(usize, Value, Value)>,
+    /// Kinds of page warnings given in this sequence: each once, not once per page.
+    warned: Vec<&'static str>,
 }
 
 impl Sequence {
@@ -130,6 +136,8 @@ pub(crate) fn pages<K: RecordType>(seq: Sequence) -> PageStream<K::Record> {
         pending: None,
         ahead: Ahead::default(),
         last_count: 0,
+        last_page: None,
+        warned: Vec::new(),
     };
     stream::try_unfold(state, |mut st| async move {
         if let Some(e) = st.pending.take() {
@@ -199,10 +207,7 @@ impl<K: RecordType> PageState<K> {
             (None, Some(selector)) => selector.count(&envelope),
             (None, None) => Some(0),
         };
-        if count.is_none() {
-            let selector = self.known_selector().map(ToString::to_string);
-            tracing::warn!(data_selector = ?selector, "data_selector matched nothing; page has no records");
-        }
+        let concerns = self.page_concerns(&body, status, &envelope, count, parsed.is_some());
         self.seq.stats.add_page();
         self.pages += 1;
         self.last_count = count.unwrap_or(0);
@@ -223,6 +228,7 @@ impl<K: RecordType> PageState<K> {
             url: url.clone(),
             message,
         };
+        let mut concerns = concerns;
         match started
             .paginator
             .next(&page, &mut started.request)
@@ -231,15 +237,25 @@ impl<K: RecordType> PageState<K> {
             Flow::Stop => {
                 self.done = true;
                 self.ahead.clear();
+                let reason = started.paginator.stop_reason();
+                if !matches!(reason, StopReason::Rule | StopReason::Unknown) {
+                    let reads = started.paginator.body_paths().unwrap_or_default();
+                    let signals = next_signals(&headers, &envelope, &reads, &engine.http.redactor);
+                    concerns.extend(stop_warning(Stop {
+                        page: self.pages,
+                        records: count.unwrap_or(0),
+                        reason: &reason,
+                        page_size: started.paginator.page_size(),
+                        signals,
+                    }));
+                }
             }
             Flow::Next { token } => {
                 self.pending = self
                     .guard(&engine, &token, &started.request)
                     .map(pagination_error);
                 if self.pending.is_none() {
-                    let budget = engine
-                        .max_pages
-                        .map_or(u64::MAX, |max| max.saturating_sub(self.pages));
+                    let budget = self.max_pages().saturating_sub(self.pages);
                     let direct = self.direct_path(started.paginator.as_ref());
                     self.ahead.fill::<K>(
                         &fetcher(&engine, &plan, &started, &self.seq.stats, direct.as_ref()),
@@ -255,6 +271,9 @@ impl<K: RecordType> PageState<K> {
                 self.started = Some(started);
             }
         }
+        for concern in concerns {
+            self.suspicious(concern);
+        }
         if let Some(records) = parsed {
             let records = records.unwrap_or_default();
             self.seq.stats.add_records(records.len() as u64);
@@ -264,6 +283,18 @@ impl<K: RecordType> PageState<K> {
         let records = selector
             .and_then(|s| s.take_records(&mut envelope))
             .unwrap_or_default();
+        // A token seen twice (in `pending`) already ends the sequence with its own message.
+        if let Some(message) = self
+            .pending
+            .is_none()
+            .then(|| self.repeated(&records))
+            .flatten()
+        {
+            self.done = true;
+            self.pending = None;
+            self.ahead.clear();
+            return Err(pagination_error(message));
+        }
         let (records, past) = self.seq.shape(records)?;
         if past && !self.done {
             tracing::debug!(
@@ -295,6 +326,89 @@ impl<K: RecordType> PageState<K> {
             path: keys.into_iter().map(str::to_owned).collect(),
             expected: self.last_count,
         })
+    }
+
+    /// The page cap: the caller's, else the resource's `max_pages`.
+    fn max_pages(&self) -> u64 {
+        self.seq.engine.max_pages.unwrap_or(self.seq.plan.max_pages)
+    }
+
+    /// What looks wrong about the page just read, before the paginator sees it: an empty
+    /// body or a 204 on the first page, a selector that matched nothing in a body that is not
+    /// empty, a selector holding `null` on the first page. Each kind once per sequence.
+    fn page_concerns(
+        &mut self,
+        body: &[u8],
+        status: u16,
+        envelope: &Value,
+        count: Option<usize>,
+        parsed: bool,
+    ) -> Vec<String> {
+        let page = self.pages + 1;
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        let selector = self.known_selector().cloned();
+        let (kind, message) = if page == 1 && (blank || status == 204) {
+            ("empty body", suspicious::empty_body(page, status))
+        } else if count.is_none() && !envelope.is_null() {
+            (
+                "selector unmatched",
+                suspicious::selector_unmatched(page, selector.as_ref(), envelope),
+            )
+        } else if let (1, false, Some(0), Some(selector)) = (page, parsed, count, &selector) {
+            if !selector.is_root() && selector.first(envelope).is_some_and(Value::is_null) {
+                ("selector null", suspicious::selector_null(page, selector))
+            } else {
+                return Vec::new();
+            }
+        } else {
+            return Vec::new();
+        };
+        if self.warned.contains(&kind) {
+            return Vec::new();
+        }
+        self.warned.push(kind);
+        vec![message]
+    }
+
+    /// A warning about this sequence; with strict mode the error that ends it (after this
+    /// page's records).
+    fn suspicious(&mut self, message: String) {
+        let resource = self.seq.plan.name.clone();
+        if self.seq.engine.strict {
+            if self.pending.is_none() {
+                self.pending = Some(Error::Strict { resource, message });
+            }
+            self.done = true;
+            self.ahead.clear();
+        } else {
+            self.seq
+                .stats
+                .warn(format!("resource `{resource}`: {message}"));
+        }
+    }
+
+    /// The loop error when `records` are the previous page's again (same count, same first
+    /// and last record); remembers this page for the next check.
+    fn repeated(&mut self, records: &[Value]) -> Option<String> {
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            self.last_page = None;
+            return None;
+        };
+        let same = self
+            .last_page
+            .as_ref()
+            .is_some_and(|(n, f, l)| *n == records.len() && f == first && l == last);
+        if same {
+            let plan = &self.seq.plan;
+            let paginator = plan.custom_paginator.is_none().then_some(&plan.paginator);
+            return Some(suspicious::same_records(
+                self.pages,
+                records.len(),
+                paginator,
+            ));
+        }
+        self.last_page = Some((records.len(), first.clone(), last.clone()));
+        None
     }
 
     /// The selector from the spec, or the one detected on the first page.
@@ -367,9 +481,13 @@ impl<K: RecordType> PageState<K> {
                 engine.http.redactor.text(token)
             ));
         }
-        if let Some(max) = engine.max_pages.filter(|max| self.pages >= *max) {
+        let max = self.max_pages();
+        if self.pages >= max {
             return Some(format!(
-                "reached Options.max_pages ({max}) and the API still reports more pages"
+                "reached the page cap of {max} pages and the API still reports more pages; if \
+                 it really has more, raise `max_pages` on the endpoint (or in \
+                 resource_defaults.endpoint) or pass `connector sync --max-pages N`; if not, \
+                 the paginator is not moving on: check its settings"
             ));
         }
         if !engine.follow_cross_origin && !engine.http.same_origin(&next.url) {

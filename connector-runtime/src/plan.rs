@@ -41,6 +41,8 @@ pub(crate) struct ResourcePlan {
     pub(crate) incremental: Option<IncrementalPlan>,
     pub(crate) parent: Option<ParentPlan>,
     pub(crate) include_from_parent: Vec<IncludedField>,
+    /// The spec's page cap of one request sequence.
+    pub(crate) max_pages: u64,
     /// What to check when the API answers 401 or 403.
     pub(crate) credential_hint: String,
 }
@@ -134,6 +136,7 @@ impl ResourcePlan {
             incremental: resolved.incremental.clone().map(IncrementalPlan::new),
             parent: resolved.parent.clone(),
             include_from_parent: resolved.include_from_parent.clone(),
+            max_pages: resolved.max_pages,
             name,
         })
     }

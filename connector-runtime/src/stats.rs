@@ -21,7 +21,13 @@ struct Inner {
     retries: AtomicU64,
     records: AtomicU64,
     incremental: Mutex<Option<IncrementalState>>,
+    warnings: Mutex<Vec<String>>,
+    warnings_dropped: AtomicU64,
 }
+
+/// Warnings kept per stream: a child resource can repeat one warning for every parent, and
+/// the report needs the first few, not thousands.
+const KEPT_WARNINGS: usize = 20;
 
 impl StatsHandle {
     /// Pages received (responses whose records were read).
@@ -49,6 +55,36 @@ impl StatsHandle {
     /// the stream has ended; the caller persists it together with the data.
     pub fn incremental_state(&self) -> Option<IncrementalState> {
         self.inner.incremental.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// What looked wrong while fetching (a stop that may have lost pages, a selector that
+    /// matched nothing, an empty body), in the order seen: the first 20, then a line saying
+    /// how many more there were. Each is also logged with `tracing::warn!`. With
+    /// `strict` (spec) or [`crate::Options::strict`] each is an error instead.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = self
+            .inner
+            .warnings
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default();
+        let dropped = self.inner.warnings_dropped.load(Ordering::Relaxed);
+        if dropped > 0 {
+            out.push(format!("{dropped} more warnings like these not shown"));
+        }
+        out
+    }
+
+    /// Logs `message` and keeps it for [`StatsHandle::warnings`].
+    pub(crate) fn warn(&self, message: String) {
+        tracing::warn!("{message}");
+        if let Ok(mut kept) = self.inner.warnings.lock() {
+            if kept.len() < KEPT_WARNINGS {
+                kept.push(message);
+                return;
+            }
+        }
+        self.inner.warnings_dropped.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn add_page(&self) {

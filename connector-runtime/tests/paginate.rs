@@ -141,8 +141,9 @@ async fn has_more_false_stops() {
 #[tokio::test]
 async fn maximum_page_caps_even_when_has_more_is_true() {
     let server = MockServer::start().await;
-    serve(&server, "/items", |_: &Request| {
-        ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": 1}], "has_more": true}))
+    serve(&server, "/items", |req: &Request| {
+        let id = query(req, "page");
+        ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": id}], "has_more": true}))
     })
     .await;
     let c = connector(
@@ -332,7 +333,8 @@ async fn declarative_stop_condition() {
         } else {
             json!({"next": "p2"})
         };
-        ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": 1}], "links": links}))
+        let id = if second { 2 } else { 1 };
+        ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": id}], "links": links}))
     })
     .await;
     let c = connector(
@@ -397,7 +399,8 @@ async fn header_link_with_several_rels() {
 async fn header_cursor() {
     let server = MockServer::start().await;
     serve(&server, "/items", |req: &Request| {
-        let t = ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": 1}]}));
+        let id = query(req, "cursor");
+        let t = ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": id}]}));
         match query(req, "cursor") {
             None => t.insert_header("X-Next", "abc"),
             Some(_) => t,
@@ -465,7 +468,10 @@ async fn max_pages_option_is_an_error_not_a_silent_stop() {
     let (got, err) = collect(&c, "items").await;
     assert_eq!(got.len(), 3);
     let err = err.expect("cap").to_string();
-    assert!(err.contains("Options.max_pages (3)"), "{err}");
+    assert!(
+        err.contains("reached the page cap of 3 pages and the API still reports more pages; if it really has more, raise `max_pages` on the endpoint (or in resource_defaults.endpoint) or pass `connector sync --max-pages N`"),
+        "{err}"
+    );
     assert_eq!(queries(&server, "/items").await.len(), 3);
 }
 

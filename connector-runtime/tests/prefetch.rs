@@ -132,7 +132,7 @@ async fn the_page_cap_bounds_prefetched_requests() {
     let (records, error) = common::collect(&c, "items").await;
     assert_eq!(ids(&records), (1..=30).collect::<Vec<_>>());
     let error = error.expect("passing max_pages is an error").to_string();
-    assert!(error.contains("max_pages (3)"), "{error}");
+    assert!(error.contains("the page cap of 3 pages"), "{error}");
     assert_eq!(
         server.stats().requests(ITEMS),
         3,

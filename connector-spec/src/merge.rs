@@ -240,6 +240,7 @@ fn merge_endpoint(defaults: &Endpoint, own: &Endpoint) -> Endpoint {
             own.response_actions.clone()
         },
         error_handler: own.error_handler.clone().or(defaults.error_handler.clone()),
+        max_pages: own.max_pages.or(defaults.max_pages),
     }
 }
 

@@ -23,7 +23,8 @@ pub const SPEC_JSON: &str = r#"{
     "timeout_seconds": 60.0,
     "rate_limit": null,
     "concurrency": 8,
-    "follow_cross_origin_links": true
+    "follow_cross_origin_links": true,
+    "max_body_bytes": 268435456
   },
   "resources": [
     {
@@ -119,7 +120,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     },
     {
       "name": "assets",
@@ -214,7 +216,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     },
     {
       "name": "members",
@@ -309,7 +312,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     }
   ],
   "dependency_order": [
@@ -319,7 +323,8 @@ pub const SPEC_JSON: &str = r#"{
   ],
   "secrets": [
     "api_key"
-  ]
+  ],
+  "strict": false
 }"#;
 
 /// Record types of the `asset_management` connector: one per resource, one per nested object.

@@ -35,7 +35,8 @@ pub const SPEC_JSON: &str = r#"{
     "timeout_seconds": 60.0,
     "rate_limit": null,
     "concurrency": 8,
-    "follow_cross_origin_links": true
+    "follow_cross_origin_links": true,
+    "max_body_bytes": 268435456
   },
   "resources": [
     {
@@ -172,7 +173,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     },
     {
       "name": "company",
@@ -273,7 +275,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     },
     {
       "name": "contacts",
@@ -412,7 +415,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     }
   ],
   "dependency_order": [
@@ -425,7 +429,8 @@ pub const SPEC_JSON: &str = r#"{
     "client_id",
     "client_secret",
     "refresh_token"
-  ]
+  ],
+  "strict": false
 }"#;
 
 /// Record types of the `crm_analytics` connector: one per resource, one per nested object.

@@ -33,7 +33,8 @@ pub const SPEC_JSON: &str = r#"{
     "timeout_seconds": 60.0,
     "rate_limit": null,
     "concurrency": 8,
-    "follow_cross_origin_links": true
+    "follow_cross_origin_links": true,
+    "max_body_bytes": 268435456
   },
   "resources": [
     {
@@ -152,7 +153,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     },
     {
       "name": "meetings",
@@ -274,7 +276,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     }
   ],
   "dependency_order": [
@@ -285,7 +288,8 @@ pub const SPEC_JSON: &str = r#"{
     "authorization_endpoint",
     "client_id",
     "client_secret"
-  ]
+  ],
+  "strict": false
 }"#;
 
 /// Record types of the `meetings` connector: one per resource, one per nested object.

@@ -23,7 +23,8 @@ pub const SPEC_JSON: &str = r#"{
     "timeout_seconds": 60.0,
     "rate_limit": null,
     "concurrency": 8,
-    "follow_cross_origin_links": true
+    "follow_cross_origin_links": true,
+    "max_body_bytes": 268435456
   },
   "resources": [
     {
@@ -123,7 +124,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     }
   ],
   "dependency_order": [
@@ -131,7 +133,8 @@ pub const SPEC_JSON: &str = r#"{
   ],
   "secrets": [
     "api_key"
-  ]
+  ],
+  "strict": false
 }"#;
 
 /// Record types of the `rmm` connector: one per resource, one per nested object.

@@ -21,7 +21,8 @@ pub const SPEC_JSON: &str = r#"{
     "timeout_seconds": 60.0,
     "rate_limit": null,
     "concurrency": 8,
-    "follow_cross_origin_links": true
+    "follow_cross_origin_links": true,
+    "max_body_bytes": 268435456
   },
   "resources": [
     {
@@ -173,7 +174,8 @@ pub const SPEC_JSON: &str = r#"{
       "max_table_nesting": null,
       "samples": [
         "samples/repos.json"
-      ]
+      ],
+      "max_pages": 10000
     },
     {
       "name": "issues",
@@ -314,7 +316,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     },
     {
       "name": "events",
@@ -369,7 +372,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     },
     {
       "name": "resources",
@@ -463,7 +467,8 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
-      "samples": []
+      "samples": [],
+      "max_pages": 10000
     }
   ],
   "dependency_order": [
@@ -475,7 +480,8 @@ pub const SPEC_JSON: &str = r#"{
   "secrets": [
     "tenant_id",
     "token"
-  ]
+  ],
+  "strict": false
 }"#;
 
 /// Record types of the `features` connector: one per resource, one per nested object.

@@ -18,6 +18,22 @@ pub(super) fn effective_disposition(plan: &ResourceLoadPlan) -> Disposition {
     }
 }
 
+/// The error for a replace that would empty a table of `rows` rows with no record, when the
+/// responses looked wrong (`why`: the first warning): an empty body or a wrong selector
+/// must not wipe a table.
+pub(super) fn refuse_emptying(plan: &ResourceLoadPlan, rows: u64, why: &str) -> Result<()> {
+    if rows == 0 {
+        return Ok(());
+    }
+    Err(Error::InvalidPlan {
+        table: plan.table.clone(),
+        reason: format!(
+            "refusing to replace its {rows} rows with none, because the responses looked \
+             wrong ({why}); the table and its state are unchanged"
+        ),
+    })
+}
+
 /// Applies `staging`'s rows to `plan`'s table (which has every staged column) as
 /// `disposition` says. `records` is how many records were staged.
 pub(super) fn apply_disposition<B: Backend>(

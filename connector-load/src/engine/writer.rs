@@ -12,7 +12,7 @@ use super::bookkeeping::{
     read_state, record_columns, record_load_completed, record_load_failed, write_state,
 };
 use super::connection::{in_transaction, lock, now_rfc3339};
-use super::disposition::{apply_disposition, effective_disposition};
+use super::disposition::{apply_disposition, effective_disposition, refuse_emptying};
 use super::evolve::prepare_table;
 use super::staging::Staging;
 use crate::backend::Backend;
@@ -32,6 +32,8 @@ pub(super) struct SqlWriter<B: Backend> {
     records: u64,
     failed: bool,
     finished: bool,
+    /// Why a replace must not empty the table (see `refuse_emptying_replace`).
+    untrusted: Option<String>,
 }
 
 impl<B: Backend> SqlWriter<B> {
@@ -54,6 +56,7 @@ impl<B: Backend> SqlWriter<B> {
             records: 0,
             failed: false,
             finished: false,
+            untrusted: None,
         }
     }
 
@@ -67,6 +70,11 @@ impl<B: Backend> SqlWriter<B> {
             new_columns = prepare_table(b, plan, &self.staging.schema)?;
             record_columns(b, &plan.table, &self.staging.schema)?;
             self.staging.check_count(b, self.records)?;
+            if let (Disposition::Replace, 0, Some(why)) =
+                (disposition, self.records, &self.untrusted)
+            {
+                refuse_emptying(plan, count_rows(b, &plan.table)?, why)?;
+            }
             apply_disposition(b, plan, disposition, &self.staging, self.records)?;
             self.staging.drop_table(b)?;
             table_rows = count_rows(b, &plan.table)?;
@@ -154,6 +162,10 @@ impl<B: Backend> ResourceWriter for SqlWriter<B> {
 
     fn records(&self) -> u64 {
         self.records
+    }
+
+    fn refuse_emptying_replace(&mut self, why: String) {
+        self.untrusted = Some(why);
     }
 
     fn commit(mut self: Box<Self>, state: Option<Value>) -> Result<LoadSummary> {

@@ -45,6 +45,13 @@ pub struct ResourceReport {
     /// on a first run, a full refresh, or without incremental loading).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_before: Option<Value>,
+    /// What looked wrong while fetching (the runtime's warnings: a stop that may have lost
+    /// pages, a selector that matched nothing, an empty body), in the order seen.
+    pub warnings: Vec<String>,
+    /// Set when `--limit` cut the resource short: the limit. Its incremental state was then
+    /// not saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited_to: Option<u64>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -112,7 +119,13 @@ impl SyncReport {
                 r.requests.to_string(),
                 r.retries.to_string(),
                 format!("{:.2}", r.seconds),
-                status(r.status == ResourceStatus::Ok),
+                match (r.status, r.limited_to, r.warnings.len()) {
+                    (ResourceStatus::Failed, _, _) => "FAILED".to_owned(),
+                    (ResourceStatus::Ok, Some(limit), _) => format!("ok (--limit {limit})"),
+                    (ResourceStatus::Ok, None, 0) => "ok".to_owned(),
+                    (ResourceStatus::Ok, None, 1) => "ok, 1 warning".to_owned(),
+                    (ResourceStatus::Ok, None, n) => format!("ok, {n} warnings"),
+                },
             ];
             if with_cursor {
                 line.push(r.cursor_change());

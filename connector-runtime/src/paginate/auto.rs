@@ -10,7 +10,7 @@ use super::header_link::{find_link, HeaderLink};
 use super::json_link::JsonLink;
 use super::page_number::PageNumber;
 use super::single::SinglePage;
-use super::{is_blank, Flow, Page, Paginator, Request};
+use super::{is_blank, Flow, Page, Paginator, Request, StopReason};
 use crate::select::Selector;
 
 #[derive(Default)]
@@ -122,6 +122,16 @@ impl Paginator for Auto {
 
     fn body_paths(&self) -> Option<Vec<&Selector>> {
         self.chosen.as_ref().and_then(|p| p.body_paths())
+    }
+
+    fn stop_reason(&self) -> StopReason {
+        self.chosen
+            .as_ref()
+            .map_or(StopReason::Unknown, |p| p.stop_reason())
+    }
+
+    fn page_size(&self) -> Option<u64> {
+        self.chosen.as_ref().and_then(|p| p.page_size())
     }
 
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String> {

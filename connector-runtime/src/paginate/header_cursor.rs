@@ -2,12 +2,13 @@
 
 use connector_spec::resolved::HeaderCursorPlan;
 
-use super::{Flow, Page, Paginator, Request};
+use super::{Flow, Page, Paginator, Request, StopReason};
 use crate::select::Selector;
 
 pub(crate) struct HeaderCursor {
     header: String,
     param: String,
+    stopped: StopReason,
 }
 
 impl HeaderCursor {
@@ -15,6 +16,7 @@ impl HeaderCursor {
         HeaderCursor {
             header: plan.cursor_key.clone(),
             param: plan.cursor_param.clone(),
+            stopped: StopReason::Unknown,
         }
     }
 }
@@ -40,7 +42,18 @@ impl Paginator for HeaderCursor {
                     token: format!("cursor `{c}`"),
                 })
             }
-            None => Ok(Flow::Stop),
+            None => {
+                self.stopped = StopReason::Missing {
+                    key: "cursor_key",
+                    looked_for: format!("a `{}` header", self.header),
+                    absent: !page.headers.contains_key(self.header.as_str()),
+                };
+                Ok(Flow::Stop)
+            }
         }
+    }
+
+    fn stop_reason(&self) -> StopReason {
+        self.stopped.clone()
     }
 }

@@ -5,17 +5,19 @@ use connector_spec::resolved::HeaderLinkPlan;
 use reqwest::header::{HeaderMap, LINK};
 
 use super::json_link::follow;
-use super::{Flow, Page, Paginator, Request};
+use super::{Flow, Page, Paginator, Request, StopReason};
 use crate::select::Selector;
 
 pub(crate) struct HeaderLink {
     rel: String,
+    stopped: StopReason,
 }
 
 impl HeaderLink {
     pub(crate) fn new(plan: &HeaderLinkPlan) -> HeaderLink {
         HeaderLink {
             rel: plan.links_next_key.clone(),
+            stopped: StopReason::Unknown,
         }
     }
 }
@@ -30,8 +32,19 @@ impl Paginator for HeaderLink {
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String> {
         match find_link(page.headers, &self.rel) {
             Some(link) => follow(request, &link),
-            None => Ok(Flow::Stop),
+            None => {
+                self.stopped = StopReason::Missing {
+                    key: "links_next_key",
+                    looked_for: format!("a `Link` header with rel=\"{}\"", self.rel),
+                    absent: !page.headers.contains_key(LINK),
+                };
+                Ok(Flow::Stop)
+            }
         }
+    }
+
+    fn stop_reason(&self) -> StopReason {
+        self.stopped.clone()
     }
 }
 

@@ -3,12 +3,13 @@
 
 use connector_spec::resolved::JsonLinkPlan;
 
-use super::{token_at, Flow, Page, Paginator, Request, StopRules};
+use super::{missing_in_body, token_at, Flow, Page, Paginator, Request, StopReason, StopRules};
 use crate::select::Selector;
 
 pub(crate) struct JsonLink {
     path: Selector,
     rules: StopRules,
+    stopped: StopReason,
 }
 
 impl JsonLink {
@@ -16,6 +17,7 @@ impl JsonLink {
         JsonLink {
             path: plan.next_url_path.clone(),
             rules: StopRules::new(&plan.stop),
+            stopped: StopReason::Unknown,
         }
     }
 }
@@ -41,15 +43,23 @@ impl Paginator for JsonLink {
         )
     }
 
+    fn stop_reason(&self) -> StopReason {
+        self.stopped.clone()
+    }
+
     fn init(&mut self, _request: &mut Request) {}
 
     fn next(&mut self, page: &Page<'_>, request: &mut Request) -> Result<Flow, String> {
         if self.rules.stop(page) {
+            self.stopped = StopReason::Rule;
             return Ok(Flow::Stop);
         }
         match token_at(&self.path, page.body) {
             Some(link) => follow(request, &link),
-            None => Ok(Flow::Stop),
+            None => {
+                self.stopped = missing_in_body("next_url_path", &self.path, page.body);
+                Ok(Flow::Stop)
+            }
         }
     }
 }

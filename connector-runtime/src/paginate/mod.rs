@@ -17,8 +17,11 @@
 //! (dlt#1414). A page shorter than `limit` does not stop pagination by itself: APIs that cap
 //! the page size below the requested limit would otherwise lose data.
 //!
-//! The page loop (in `pages.rs`) adds two guards for every paginator: a cursor, link or page
-//! token seen twice is an error naming it, and `Options::max_pages` is a hard cap that errors.
+//! The page loop (in `pages.rs`) adds guards for every paginator: a cursor, link or page
+//! token seen twice is an error naming it; a page with the same records as the one before is
+//! a loop error (pages read as JSON); the page cap (the endpoint's `max_pages`, default
+//! 10000, or `Options::max_pages`) is a hard cap that errors. After a stop it checks
+//! [`Paginator::stop_reason`] and warns about a stop that looks wrong (see `suspicious.rs`).
 
 mod auto;
 mod cursor;
@@ -28,6 +31,8 @@ mod json_link;
 mod offset;
 mod page_number;
 mod single;
+
+pub(crate) use header_link::find_link;
 
 use connector_spec::resolved::{PaginatorPlan, StopRule, StopRules as StopRulesPlan};
 use connector_spec::template::value_text;
@@ -60,6 +65,33 @@ pub enum Flow {
         /// What identifies the next page.
         token: String,
     },
+}
+
+/// Why a paginator's last [`Paginator::next`] said [`Flow::Stop`]. The runtime reads it to
+/// warn about a stop that may have lost pages (a full page, then no next cursor where the
+/// paginator looks for one; a next signal in the response the paginator does not read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// A rule said there are no more pages: `stop_condition`, `has_more_path` false, an empty
+    /// page, the total or the maximum reached. Nothing is checked.
+    Rule,
+    /// The next cursor or link was not in the response.
+    Missing {
+        /// The paginator setting that says where it is looked for (`cursor_path`,
+        /// `next_url_path`, `links_next_key`, `cursor_key`).
+        key: &'static str,
+        /// Where that is, for a message: `` `cursors.next` `` or
+        /// ``a `Link` header with rel="next"``.
+        looked_for: String,
+        /// True when the response has no such key or header at all; false when it is there
+        /// but blank (`null`, `""`): the API said "no more" in the expected place.
+        absent: bool,
+    },
+    /// The paginator never pages (single_page).
+    OnePage,
+    /// Not known (the default: a paginator of your own); nothing is checked.
+    Unknown,
 }
 
 /// One pagination scheme: the spec's paginators implement it, and so can yours (dlt's
@@ -148,6 +180,27 @@ pub trait Paginator: Send {
     /// them.
     fn body_paths(&self) -> Option<Vec<&Selector>> {
         None
+    }
+
+    /// Why the last [`Paginator::next`] said stop (default [`StopReason::Unknown`]: the
+    /// runtime then checks nothing about the stop).
+    fn stop_reason(&self) -> StopReason {
+        StopReason::Unknown
+    }
+
+    /// The page size the requests ask for (`limit`), when known: a stop right after a page
+    /// this full looks like lost pages.
+    fn page_size(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// [`StopReason::Missing`] for a cursor or link looked for at `path` in `body`.
+pub(crate) fn missing_in_body(key: &'static str, path: &Selector, body: &Value) -> StopReason {
+    StopReason::Missing {
+        key,
+        looked_for: format!("`{path}`"),
+        absent: path.first(body).is_none(),
     }
 }
 

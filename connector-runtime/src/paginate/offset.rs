@@ -3,7 +3,7 @@
 use connector_spec::resolved::OffsetPlan;
 use serde_json::Value;
 
-use super::{number_at, Flow, Page, Paginator, Request, StopRules};
+use super::{number_at, Flow, Page, Paginator, Request, StopReason, StopRules};
 use crate::select::Selector;
 
 pub(crate) struct Offset {
@@ -42,6 +42,15 @@ impl Paginator for Offset {
                 .chain(self.rules.body_paths())
                 .collect(),
         )
+    }
+
+    fn stop_reason(&self) -> StopReason {
+        // Every stop of these paginators is a rule: an empty page, a total, a maximum.
+        StopReason::Rule
+    }
+
+    fn page_size(&self) -> Option<u64> {
+        Some(self.plan.limit)
     }
 
     fn init(&mut self, request: &mut Request) {

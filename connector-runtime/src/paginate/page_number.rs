@@ -3,7 +3,7 @@
 use connector_spec::resolved::PageNumberPlan;
 use serde_json::Value;
 
-use super::{number_at, Flow, Page, Paginator, Request, StopRules};
+use super::{number_at, Flow, Page, Paginator, Request, StopReason, StopRules};
 use crate::select::Selector;
 
 pub(crate) struct PageNumber {
@@ -44,6 +44,15 @@ impl Paginator for PageNumber {
                 .chain(self.rules.body_paths())
                 .collect(),
         )
+    }
+
+    fn stop_reason(&self) -> StopReason {
+        // Every stop of these paginators is a rule: an empty page, a total, a maximum.
+        StopReason::Rule
+    }
+
+    fn page_size(&self) -> Option<u64> {
+        self.plan.limit.as_ref().map(|l| l.value)
     }
 
     fn init(&mut self, request: &mut Request) {

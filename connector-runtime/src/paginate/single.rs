@@ -1,6 +1,6 @@
 //! One request, no pagination.
 
-use super::{Flow, Page, Paginator, Request};
+use super::{Flow, Page, Paginator, Request, StopReason};
 use crate::select::Selector;
 
 pub(crate) struct SinglePage;
@@ -8,6 +8,10 @@ pub(crate) struct SinglePage;
 impl Paginator for SinglePage {
     fn body_paths(&self) -> Option<Vec<&Selector>> {
         Some(Vec::new())
+    }
+
+    fn stop_reason(&self) -> StopReason {
+        StopReason::OnePage
     }
 
     fn init(&mut self, _request: &mut Request) {}

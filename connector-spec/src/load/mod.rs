@@ -40,6 +40,7 @@ const ROOT_FIELDS: &[&str] = &[
     "client",
     "resource_defaults",
     "resources",
+    "strict",
 ];
 
 /// Parses and validates spec text; `file` names it in diagnostics.
@@ -335,6 +336,19 @@ impl<'a> Loader<'a> {
                 None
             }
         };
+        let strict = match get("strict") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(strict)) => Some(strict),
+            Some(other) => {
+                self.error_value(
+                    "strict",
+                    format!("`strict` is true or false, found {}", describe(&other)),
+                    None,
+                );
+                ok = false;
+                None
+            }
+        };
         match (name, client, resource_defaults, resources) {
             (Some(name), Some(client), Some(resource_defaults), Some(resources)) if ok => {
                 Some(Spec {
@@ -343,6 +357,7 @@ impl<'a> Loader<'a> {
                     client,
                     resource_defaults,
                     resources,
+                    strict,
                 })
             }
             _ => None,

@@ -37,6 +37,12 @@ pub struct Spec {
     /// The resources (tables) this API offers. A bare string is a resource whose name is also
     /// its path.
     pub resources: Vec<ResourceEntry>,
+    /// Treat every warning of a run about a stop that looks wrong (a full page then no next
+    /// cursor, a next signal the paginator does not read, a selector that matched nothing, an
+    /// empty body) as an error that fails the resource. Default false (`connector sync
+    /// --strict` turns it on too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
 }
 
 /// The HTTP client shared by every resource.
@@ -67,6 +73,10 @@ pub struct Client {
     /// such a link is an error. Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_cross_origin_links: Option<bool>,
+    /// Largest response body accepted, in bytes after decompression (default 256 MiB); a
+    /// larger body fails the resource instead of filling memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<u64>,
 }
 
 /// A value that is either written in the spec or names a secret resolved at run time.
@@ -323,6 +333,10 @@ pub struct Endpoint {
     /// Retry policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_handler: Option<ErrorHandler>,
+    /// Most pages one request sequence may fetch (default 10000); reaching it while the API
+    /// still reports more pages fails the resource instead of stopping silently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pages: Option<u64>,
 }
 
 /// dlt's `data`: a form, or a raw body.

@@ -87,6 +87,7 @@ impl Spec {
                 .map_or(DEFAULT_CONCURRENCY, |c| c as usize)
                 .max(1),
             follow_cross_origin_links: self.client.follow_cross_origin_links.unwrap_or(true),
+            max_body_bytes: self.client.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
         };
         let resources = self
             .merged_resources()
@@ -100,6 +101,7 @@ impl Spec {
             resources,
             dependency_order: self.dependency_order(),
             secrets: self.secret_names(),
+            strict: self.strict.unwrap_or(false),
         })
     }
 
@@ -329,6 +331,7 @@ impl Spec {
             parallelized: merged.parallelized,
             max_table_nesting: merged.max_table_nesting,
             samples: merged.samples.clone(),
+            max_pages: endpoint.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
         })
     }
 }

@@ -41,6 +41,9 @@ pub struct ResolvedSpec {
     pub dependency_order: Vec<String>,
     /// Every secret the spec references, sorted, each once.
     pub secrets: Vec<String>,
+    /// Whether warnings about stops that look wrong fail the resource (default false).
+    #[serde(default)]
+    pub strict: bool,
 }
 
 impl ResolvedSpec {
@@ -71,12 +74,30 @@ pub struct ResolvedClient {
     pub concurrency: usize,
     /// Whether next links to another origin are followed, without credentials (default true).
     pub follow_cross_origin_links: bool,
+    /// Largest response body accepted, bytes after decompression
+    /// (default [`DEFAULT_MAX_BODY_BYTES`]).
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
 }
 
 /// Default request timeout, seconds (dlt's `request_timeout`).
 pub const DEFAULT_TIMEOUT_SECONDS: f64 = 60.0;
 /// Default number of requests of one resource in flight.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Default cap on one response body, bytes after decompression (256 MiB): far above any page
+/// of records, far below what takes a machine down (a small gzip body can expand to GiBs).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
+/// Default cap on the pages of one request sequence: generous for real APIs, yet it ends a
+/// paginator that never stops (an API ignoring the cursor) within minutes.
+pub const DEFAULT_MAX_PAGES: u64 = 10_000;
+
+fn default_max_body_bytes() -> u64 {
+    DEFAULT_MAX_BODY_BYTES
+}
+
+fn default_max_pages() -> u64 {
+    DEFAULT_MAX_PAGES
+}
 
 /// One resource, resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +152,9 @@ pub struct ResolvedResource {
     pub max_table_nesting: Option<u32>,
     /// Sample response files, relative to the spec.
     pub samples: Vec<String>,
+    /// Most pages one request sequence may fetch (default [`DEFAULT_MAX_PAGES`]).
+    #[serde(default = "default_max_pages")]
+    pub max_pages: u64,
 }
 
 /// Where a query parameter's value comes from.

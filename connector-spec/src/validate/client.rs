@@ -26,6 +26,9 @@ pub(super) fn client(client: &Client, p: &mut Problems) {
             );
         }
     }
+    if client.max_body_bytes == Some(0) {
+        p.error("client.max_body_bytes", "max_body_bytes must be at least 1");
+    }
     if let Some(rate) = &client.rate_limit {
         let rates = [
             ("requests_per_second", rate.requests_per_second),

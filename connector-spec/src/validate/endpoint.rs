@@ -38,6 +38,9 @@ pub(super) fn written_endpoints(spec: &Spec, p: &mut Problems) {
         if let Some(handler) = &endpoint.error_handler {
             error_handler(handler, &format!("{base}.error_handler"), p);
         }
+        if endpoint.max_pages == Some(0) {
+            p.error(format!("{base}.max_pages"), "max_pages must be at least 1");
+        }
         for (i, action) in endpoint.response_actions.iter().enumerate() {
             let path = format!("{base}.response_actions[{i}]");
             if action.status_code.is_none() && action.content.is_none() {
