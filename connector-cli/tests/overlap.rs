@@ -418,12 +418,19 @@ fn rmm_spec() -> PathBuf {
         .join(format!("{}.yaml", Seed::Rmm.name()))
 }
 
+/// Arguments, environment variables, the start of the expected message.
+type Case = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 #[test]
 fn a_run_that_cannot_start_creates_no_database_file() {
     let server = DemoServer::start_in_thread(DemoConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let base = server.seed_url(Seed::Rmm);
-    let cases: [(&[&str], &[(&str, &str)], &str); 3] = [
+    let cases: [Case; 3] = [
         (&[], &[], "error: missing secrets: api_key"),
         (
             &["--resources", "nope"],

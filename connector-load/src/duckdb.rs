@@ -56,12 +56,18 @@ pub(crate) fn open(
     })
 }
 
-/// ` (PID n)` from DuckDB's "Conflicting lock is held in PROGRAM (PID n) by user U" message.
+/// ` (PID n)` from DuckDB's "Conflicting lock is held in PROGRAM (PID n) by user U" message
+/// (`PID n` alone when it cannot read the program's name).
 fn lock_holder(message: &str) -> String {
     message
-        .split_once("(PID ")
-        .and_then(|(_, rest)| rest.split_once(')'))
-        .map(|(pid, _)| format!(" (PID {pid})"))
+        .split_once("PID ")
+        .map(|(_, rest)| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .filter(|pid| !pid.is_empty())
+        .map(|pid| format!(" (PID {pid})"))
         .unwrap_or_default()
 }
 
