@@ -264,9 +264,9 @@ impl Http {
                         message,
                         attempts: attempt,
                         hint: if connect {
-                            crate::error::CONNECT_HINT.to_owned()
+                            crate::error::CONNECT_HINT.into()
                         } else {
-                            String::new()
+                            "".into()
                         },
                     },
                 });
@@ -304,8 +304,8 @@ impl Http {
             status,
             attempts,
             hint: match status {
-                401 | 403 => call.credential_hint.to_owned(),
-                _ => String::new(),
+                401 | 403 => call.credential_hint.into(),
+                _ => "".into(),
             },
             body: self.redactor.excerpt(body, BODY_EXCERPT),
         }

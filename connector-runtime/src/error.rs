@@ -62,7 +62,8 @@ pub enum Error {
         /// Attempts made (1 when the status is not retryable).
         attempts: u32,
         /// What to check (for 401 and 403: the secrets behind the credentials), or empty.
-        hint: String,
+        /// Boxed: the error stays small enough to return by value.
+        hint: Box<str>,
         /// Start of the response body, secrets redacted.
         body: String,
     },
@@ -99,7 +100,7 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
         /// What to check (for a failed connection: the base URL), or empty.
-        hint: String,
+        hint: Box<str>,
     },
 
     /// Authentication failed: the token endpoint refused the credentials, or the API answered
