@@ -15,7 +15,7 @@ const SEED: Seed = Seed::DeviceInventory;
 const RESOURCE_PATH: &str = "/device_inventory/api/v1/computers-inventory";
 
 /// `connector sync` of the device inventory spec (OAuth2 client credentials) into a fresh
-/// SQLite file, with `args` before the spec.
+/// SQLite file, with `args` after the others (the log flags are global: they go anywhere).
 fn sync(server: &DemoServer, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let spec: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
@@ -29,7 +29,6 @@ fn sync(server: &DemoServer, dir: &Path, args: &[&str], env: &[(&str, &str)]) ->
     let mut cmd = Command::cargo_bin("connector").expect("binary builds");
     cmd.current_dir(dir)
         .env_remove("RUST_LOG")
-        .args(args)
         .arg("sync")
         .arg(spec)
         .arg("--base-url")
@@ -40,7 +39,8 @@ fn sync(server: &DemoServer, dir: &Path, args: &[&str], env: &[(&str, &str)]) ->
         .arg(format!("sqlite:{}", dir.join("logs.db").display()))
         .args(["--progress", "lines"])
         .env("DEVICE_INVENTORY__USERNAME", DEMO_CLIENT_ID)
-        .env("DEVICE_INVENTORY__PASSWORD", DEMO_CLIENT_SECRET);
+        .env("DEVICE_INVENTORY__PASSWORD", DEMO_CLIENT_SECRET)
+        .args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -189,21 +189,17 @@ fn a_long_wait_is_a_warning_a_401_refresh_is_a_retry_and_q_hides_both() {
     // A 401 to the cached token: a new token, the request sent again, counted as a retry.
     server.set_faults(vec![Fault::status(RESOURCE_PATH, 401)]);
     let dir = tempfile::tempdir().unwrap();
-    let out = sync(&server, dir.path(), &["-q"], &[]);
+    let report = dir.path().join("report.json");
+    let report_arg = report.display().to_string();
+    let out = sync(&server, dir.path(), &["-q", "--report", &report_arg], &[]);
     let quiet = stderr(&out);
     assert!(
         quiet.trim().is_empty(),
         "-q prints nothing on success:\n{quiet}"
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let row = stdout
-        .lines()
-        .find(|l| l.starts_with("computers"))
-        .unwrap_or_else(|| panic!("{stdout}"));
-    let cells: Vec<&str> = row.split_whitespace().collect();
-    // resource, rows, pages, requests, retries, ...
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(
-        cells[4], "1",
-        "the replay after the 401 is a retry:\n{stdout}"
+        report["resources"][0]["retries"], 1,
+        "the replay after the 401 is a retry:\n{report:#}"
     );
 }
