@@ -6,10 +6,11 @@ use crate::vocabulary::*;
 
 use super::Problems;
 
-/// A literal that looks like a credential rather than a placeholder or a made-up example.
+/// A literal that looks like a credential rather than a placeholder or a made-up example (or
+/// another tool's secret reference, an error of its own).
 fn looks_secret(value: &str) -> bool {
     let v = value.trim();
-    !v.is_empty() && !v.contains('{') && !v.contains(' ')
+    !v.is_empty() && !v.contains('{') && !v.contains(' ') && !super::foreign_refs::is_reference(v)
 }
 
 pub(super) fn auth_rules(auth: &Auth, base: &str, p: &mut Problems) {

@@ -36,6 +36,12 @@ pub(super) fn foreign_secret_refs(spec: &Spec, p: &mut Problems) {
     }
 }
 
+/// Whether `text` is another tool's secret reference (reported by [`foreign_secret_refs`], so
+/// other rules need not report it again).
+pub(super) fn is_reference(text: &str) -> bool {
+    reference(text).is_some()
+}
+
 fn walk(value: &Value, path: String, out: &mut Vec<(String, String)>) {
     match value {
         Value::String(s) => out.push((path, s.clone())),
