@@ -53,6 +53,13 @@ pub(crate) trait Dialect: Sync {
         false
     }
 
+    /// The statement changing `column` of `table` (both quoted) to `db_type`, or `None` when
+    /// the database needs none (SQLite's columns hold any type).
+    fn alter_type_sql(&self, table: &str, column: &str, db_type: &str) -> Option<String> {
+        let _ = (table, column, db_type);
+        None
+    }
+
     /// Statement that opens a write transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"
@@ -274,6 +281,12 @@ impl Dialect for DuckDb {
 
     fn key_index(&self) -> bool {
         false
+    }
+
+    fn alter_type_sql(&self, table: &str, column: &str, db_type: &str) -> Option<String> {
+        Some(format!(
+            "ALTER TABLE {table} ALTER COLUMN {column} SET DATA TYPE {db_type}"
+        ))
     }
 
     fn inserts_in_scan_order(&self) -> bool {

@@ -66,6 +66,7 @@ mod dialect;
 mod duckdb;
 mod engine;
 mod error;
+mod normalize;
 mod plan;
 mod sqlite;
 pub mod sync;
@@ -76,10 +77,13 @@ use std::time::{Duration, Instant};
 
 pub use destination::{Destination, ResourceWriter, RunLock};
 pub use engine::{
-    host_name, LoadRecord, LockHolder, RecoveredLoad, StoredResource, COLUMNS_TABLE,
-    LOADED_AT_COLUMN, LOADS_TABLE, LOAD_ID_COLUMN, LOCKS_TABLE, STATE_TABLE,
+    host_name, LoadRecord, LockHolder, RecoveredLoad, StoredResource, COLUMNS_TABLE, LOADS_TABLE,
+    LOCKS_TABLE, STATE_TABLE, TABLES_TABLE,
 };
 pub use error::{Error, Result};
+pub use normalize::{
+    ID_COLUMN, LIST_INDEX_COLUMN, LOAD_ID_COLUMN, PARENT_ID_COLUMN, ROOT_ID_COLUMN,
+};
 pub use plan::{new_load_id, LoadSummary, ResourceLoadPlan};
 pub use types::{LoadType, SqlValue};
 

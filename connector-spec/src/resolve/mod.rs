@@ -330,6 +330,9 @@ impl Spec {
             selected: merged.selected,
             parallelized: merged.parallelized,
             max_table_nesting: merged.max_table_nesting,
+            naming: self.naming.unwrap_or_default(),
+            schema_contract: merged.schema_contract,
+            lines: Default::default(),
             samples: merged.samples.clone(),
             max_pages: endpoint.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
         })
