@@ -130,14 +130,19 @@ fn dlt_resource_keys_without_effect_load_with_a_warning_each() {
         .iter()
         .map(|w| (w.line, w.message.as_str()))
         .collect();
+    let events = loaded.resolved.resource("a").unwrap();
+    assert_eq!(
+        events.schema_contract.columns,
+        connector_spec::ContractMode::Freeze
+    );
+    assert_eq!(events.lines.get("schema_contract"), Some(&7));
     assert_eq!(
         found,
         [
             (4, "`table_format` has no effect here: the destinations here write their own tables"),
-            (7, "`schema_contract` has no effect here: columns evolve as records arrive; no contract is enforced yet"),
             (8, "`file_format` has no effect here: no loader files are written; rows go straight to the destination"),
             (9, "`references` has no effect here: no table references are recorded"),
-            (10, "`nested_hints` has no effect here: nested data is not split into child tables yet"),
+            (10, "`nested_hints` has no effect here: nested data follows max_table_nesting and the column hints"),
         ]
     );
 }
