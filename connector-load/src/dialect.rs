@@ -85,13 +85,15 @@ pub(crate) trait Dialect: Sync {
     }
 
     /// Statements that update the rows of `target` matching a row of `source` on `keys` and
-    /// insert the rest (`source` holds one row per key, `columns` every column to write).
+    /// insert the rest (`source` holds one row per key, `columns` every column to write, and
+    /// `order` a column of `source` the inserted rows are ordered by).
     fn upsert_sql(
         &self,
         target: &str,
         source: &str,
         keys: &[String],
         columns: &[String],
+        order: &str,
     ) -> Vec<String> {
         let q = |c: &String| self.quote(c);
         let matches = |left: &str, right: &str| {
@@ -119,10 +121,12 @@ pub(crate) trait Dialect: Sync {
                 matches(target, "s")
             ));
         }
+        // The anti-join does not keep the source's order in every database: say it.
         statements.push(format!(
             "INSERT INTO {target} ({list}) SELECT {select} FROM {source} AS s \
-             WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {})",
-            matches("t", "s")
+             WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {}) ORDER BY s.{}",
+            matches("t", "s"),
+            self.quote(order)
         ));
         statements
     }

@@ -182,7 +182,7 @@ pub struct LoadSummary {
     pub records: u64,
     /// Rows in the table after the commit.
     pub table_rows: u64,
-    /// Rows loaded into each child table (`users__tags`), in table order.
+    /// Each child table (`users__tags`) and the rows it has after the commit, in table order.
     pub child_tables: Vec<(String, u64)>,
     /// Columns added to the tables by this load (schema evolution); a child table's as
     /// `table.column`.

@@ -119,7 +119,7 @@ impl Backend for SqliteBackend {
             .conn
             .prepare_cached(&sql)
             .map_err(|e| db_error(&sql, e))?;
-        let columns: Vec<Values<'_>> = batch.columns().iter().map(|c| Values::of(c)).collect();
+        let columns: Vec<Values<'_>> = batch.columns().iter().map(Values::of).collect();
         for row in 0..batch.num_rows() {
             for (i, column) in columns.iter().enumerate() {
                 statement

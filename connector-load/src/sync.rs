@@ -26,7 +26,7 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 pub use observer::{SyncEvent, SyncObserver};
-pub use report::{cursor_text, ResourceReport, ResourceStatus, SyncReport};
+pub use report::{cursor_text, ChildTable, ResourceReport, ResourceStatus, SyncReport};
 
 use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
@@ -318,12 +318,30 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
             .as_ref()
             .map(|s| s.new_columns.clone())
             .unwrap_or_default(),
+        child_tables: summary
+            .as_ref()
+            .map(|s| {
+                s.child_tables
+                    .iter()
+                    .map(|(table, table_rows)| ChildTable {
+                        table: table.clone(),
+                        table_rows: *table_rows,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        discarded_rows: summary.as_ref().map_or(0, |s| s.discarded_rows),
+        discarded_values: summary.as_ref().map_or(0, |s| s.discarded_values),
         state: stats
             .incremental_state()
             .and_then(|s| serde_json::to_value(s).ok())
             .filter(|_| error.is_none() && limited_to.is_none()),
         state_before,
-        warnings: stats.warnings(),
+        warnings: stats
+            .warnings()
+            .into_iter()
+            .chain(summary.iter().flat_map(load_warnings))
+            .collect(),
         limited_to,
         error,
     };
@@ -331,6 +349,19 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
         .observer
         .on_event(SyncEvent::ResourceFinished { report: &report });
     report
+}
+
+/// What the load itself noticed: naming collisions, and what the schema contract discarded.
+fn load_warnings(summary: &LoadSummary) -> Vec<String> {
+    let mut warnings = summary.warnings.clone();
+    if summary.discarded_rows > 0 || summary.discarded_values > 0 {
+        warnings.push(format!(
+            "table `{}`: the schema contract discarded {} record(s) and {} value(s) that did \
+             not fit the table",
+            summary.table, summary.discarded_rows, summary.discarded_values
+        ));
+    }
+    warnings
 }
 
 /// Runs blocking database work off the async threads.

@@ -221,12 +221,13 @@ pub(super) fn apply_disposition<B: Backend>(
             let upsert = plan.merge_strategy == MergeStrategy::Upsert;
             if upsert {
                 let names = root.schema.names();
+                let seq = d.quote(SEQ_COLUMN);
                 let source = format!(
-                    "(SELECT {} FROM {} AS s)",
+                    "(SELECT s.{seq}, {} FROM {} AS s)",
                     root.typed(&root.schema.columns),
                     kept
                 );
-                for statement in d.upsert_sql(&root.table, &source, pk, &names) {
+                for statement in d.upsert_sql(&root.table, &source, pk, &names, SEQ_COLUMN) {
                     b.execute_batch(&statement)?;
                 }
             } else {

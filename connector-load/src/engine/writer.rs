@@ -119,6 +119,15 @@ impl<B: Backend> SqlWriter<B> {
             table_rows,
         )?;
         let (discarded_rows, discarded_values) = self.normalizer.discarded();
+        let mut child_tables = Vec::new();
+        if disposition != Disposition::Skip {
+            for (i, table) in tables.iter().enumerate().skip(1) {
+                let staged = self.staging.tables.get(i).is_some_and(Option::is_some);
+                if table.existed || staged {
+                    child_tables.push((table.name.clone(), count_rows(b, &table.name)?));
+                }
+            }
+        }
         Ok(LoadSummary {
             connector: plan.connector.clone(),
             resource: plan.resource.clone(),
@@ -127,12 +136,7 @@ impl<B: Backend> SqlWriter<B> {
             disposition: disposition.as_str().to_owned(),
             records: self.records,
             table_rows,
-            child_tables: tables
-                .iter()
-                .skip(1)
-                .filter(|t| t.rows_total > 0)
-                .map(|t| (t.name.clone(), t.rows_total))
-                .collect(),
+            child_tables,
             new_columns,
             discarded_rows,
             discarded_values,

@@ -22,6 +22,7 @@ pub(crate) mod schema;
 mod table;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use connector_spec::{Column as ColumnHint, ContractMode, DataType, SchemaContract};
@@ -30,7 +31,7 @@ use serde_json::{Map, Value};
 use naming::Convention;
 use schema::Schema;
 pub(crate) use table::{Declared, Table, SEQ_COLUMN};
-use table::{Discards, Placed};
+use table::{Discards, Placed, Rules};
 
 use crate::error::{Error, Result};
 use crate::types::{json_type_name, Cell, LoadType};
@@ -67,8 +68,9 @@ pub(crate) struct Normalizer {
     settings: Settings,
     tables: Vec<Table>,
     by_name: HashMap<String, usize>,
-    /// Field name -> identifier, so each name is converted once.
-    names: HashMap<String, String>,
+    /// Column prefix ("" at the top of a row) -> field name -> column, so each name is
+    /// converted and joined once per load.
+    columns: HashMap<Arc<str>, HashMap<String, Arc<str>>>,
     /// Declared columns of child tables not created yet, by table name.
     declared_later: HashMap<String, HashMap<String, Declared>>,
     warnings: Vec<String>,
@@ -76,9 +78,9 @@ pub(crate) struct Normalizer {
 }
 
 /// A field of a flattened row: column, the name as sent, the value.
-type Field<'a> = (String, &'a str, &'a Value);
+type Field<'a> = (Arc<str>, &'a str, &'a Value);
 /// A list found while flattening: its column path, its items.
-type List<'a> = (String, &'a [Value]);
+type List<'a> = (Arc<str>, &'a [Value]);
 
 impl Normalizer {
     /// A normalizer whose root table is `tables[0]`; the other tables are the root's child
@@ -97,7 +99,7 @@ impl Normalizer {
             settings,
             tables,
             by_name,
-            names: HashMap::new(),
+            columns: HashMap::new(),
             declared_later,
             warnings: Vec::new(),
             discards: Discards::default(),
@@ -149,21 +151,23 @@ impl Normalizer {
     /// Normalizes records into rows. A failure leaves the batch half-built: the caller
     /// abandons the load.
     pub(crate) fn push(&mut self, records: &[Value]) -> Result<()> {
+        let load_id = self.settings.load_id.clone();
         for record in records {
             let object = record.as_object().ok_or_else(|| Error::NotAnObject {
                 table: self.tables[0].name.clone(),
                 found: json_type_name(record),
             })?;
-            self.push_record(object)?;
+            self.push_record(object, &load_id)?;
         }
         Ok(())
     }
 
-    fn push_record(&mut self, object: &Map<String, Value>) -> Result<()> {
+    fn push_record<'a>(&mut self, object: &'a Map<String, Value>, load_id: &'a str) -> Result<()> {
         let level = self.settings.max_nesting;
         let mut fields = Vec::with_capacity(object.len());
         let mut lists = Vec::new();
-        self.flatten(0, object, None, level, &mut fields, &mut lists);
+        let top: Arc<str> = Arc::from("");
+        self.flatten(0, object, &top, level, &mut fields, &mut lists);
         let root_id = ids::unique_id(
             &self.settings.load_id,
             &self.tables[0].name,
@@ -171,10 +175,7 @@ impl Normalizer {
         );
         let meta = vec![
             (ID_COLUMN, Cell::Str(root_id.clone().into())),
-            (
-                LOAD_ID_COLUMN,
-                Cell::Str(self.settings.load_id.clone().into()),
-            ),
+            (LOAD_ID_COLUMN, Cell::Str(load_id.into())),
         ];
         if self.emit(0, fields, meta)? {
             let root = self.settings.root_key.then_some(root_id.as_str());
@@ -183,14 +184,23 @@ impl Normalizer {
         Ok(())
     }
 
-    /// The identifier for a field name (cached).
-    fn identifier(&mut self, name: &str) -> String {
-        if let Some(known) = self.names.get(name) {
-            return known.clone();
+    /// The column for field `name` under `prefix` ("" at the top of a row), cached.
+    fn column(&mut self, prefix: &Arc<str>, name: &str) -> Arc<str> {
+        if let Some(known) = self.columns.get(prefix).and_then(|m| m.get(name)) {
+            return Arc::clone(known);
         }
-        let made = self.settings.naming.identifier(name);
-        self.names.insert(name.to_owned(), made.clone());
-        made
+        let naming = self.settings.naming;
+        let identifier = naming.identifier(name);
+        let column: Arc<str> = if prefix.is_empty() {
+            identifier.into()
+        } else {
+            naming.join(prefix, &identifier).into()
+        };
+        self.columns
+            .entry(Arc::clone(prefix))
+            .or_default()
+            .insert(name.to_owned(), Arc::clone(&column));
+        column
     }
 
     fn is_json(&self, table: usize, column: &str) -> bool {
@@ -206,20 +216,16 @@ impl Normalizer {
         &mut self,
         table: usize,
         object: &'a Map<String, Value>,
-        prefix: Option<&str>,
+        prefix: &Arc<str>,
         level: u32,
         fields: &mut Vec<Field<'a>>,
         lists: &mut Vec<List<'a>>,
     ) {
         for (key, value) in object {
-            let name = self.identifier(key);
-            let column = match prefix {
-                None => name,
-                Some(prefix) => self.settings.naming.join(prefix, &name),
-            };
+            let column = self.column(prefix, key);
             match value {
                 Value::Object(inner) if level > 0 && !self.is_json(table, &column) => {
-                    self.flatten(table, inner, Some(&column), level - 1, fields, lists);
+                    self.flatten(table, inner, &column, level - 1, fields, lists);
                 }
                 Value::Array(items) if level > 0 && !self.is_json(table, &column) => {
                     lists.push((column, items));
@@ -236,9 +242,12 @@ impl Normalizer {
         fields: Vec<Field<'a>>,
         meta: Vec<(&'static str, Cell<'a>)>,
     ) -> Result<bool> {
-        let contract = self.settings.contract;
-        let line = self.settings.contract_line;
-        let naming = self.settings.naming;
+        let rules = Rules {
+            contract: self.settings.contract,
+            contract_line: self.settings.contract_line,
+            naming: self.settings.naming,
+        };
+        let (contract, line) = (rules.contract, rules.contract_line);
         let t = &mut self.tables[table];
         if !t.existed && t.rows_total == 0 && contract.tables != ContractMode::Evolve {
             if contract.tables == ContractMode::Freeze {
@@ -254,15 +263,7 @@ impl Normalizer {
         }
         let mut cells = Vec::with_capacity(fields.len() + meta.len());
         for (column, source, value) in fields {
-            match t.place(
-                &column,
-                source,
-                value,
-                &contract,
-                line,
-                naming,
-                &mut self.warnings,
-            )? {
+            match t.place(&column, source, value, &rules, &mut self.warnings)? {
                 Placed::Value(index, cell) => cells.push((index, cell)),
                 Placed::Nothing => {}
                 Placed::Discarded => self.discards.values += 1,
@@ -317,11 +318,12 @@ impl Normalizer {
                 let mut lists = Vec::new();
                 match item {
                     Value::Object(object) => {
-                        self.flatten(child, object, None, level, &mut fields, &mut lists);
+                        let top: Arc<str> = Arc::from("");
+                        self.flatten(child, object, &top, level, &mut fields, &mut lists);
                     }
                     // A list in a list: dlt's intermediate row with the inner list as `list`.
-                    Value::Array(inner) if level > 0 => lists.push(("list".to_owned(), inner)),
-                    scalar => fields.push((VALUE_COLUMN.to_owned(), VALUE_COLUMN, scalar)),
+                    Value::Array(inner) if level > 0 => lists.push((Arc::from("list"), inner)),
+                    scalar => fields.push((Arc::from(VALUE_COLUMN), VALUE_COLUMN, scalar)),
                 }
                 let mut meta = vec![
                     (PARENT_ID_COLUMN, Cell::Str(parent_id.to_owned().into())),

@@ -27,6 +27,15 @@ pub(crate) struct Declared {
     pub(crate) line: Option<usize>,
 }
 
+/// The load-wide rules a value is placed by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules {
+    pub(crate) contract: SchemaContract,
+    /// The spec line of `schema_contract`, when known.
+    pub(crate) contract_line: Option<usize>,
+    pub(crate) naming: Convention,
+}
+
 /// What the rules decided for one value.
 pub(crate) enum Placed<'a> {
     /// Into column `index`, as `cell`.
@@ -68,6 +77,8 @@ pub(crate) struct Table {
     seq: Vec<i64>,
     /// Rows put in the table over the whole load.
     pub(crate) rows_total: u64,
+    /// Per column, where the row being pushed has its value (reused between rows).
+    slots: Vec<Option<usize>>,
 }
 
 impl Table {
@@ -88,6 +99,7 @@ impl Table {
             values,
             seq: Vec::new(),
             rows_total: 0,
+            slots: Vec::new(),
         }
     }
 
@@ -109,11 +121,10 @@ impl Table {
         column: &str,
         source: &str,
         value: &'a Value,
-        contract: &SchemaContract,
-        contract_line: Option<usize>,
-        naming: Convention,
+        rules: &Rules,
         warnings: &mut Vec<String>,
     ) -> Result<Placed<'a>> {
+        let (contract, contract_line) = (&rules.contract, rules.contract_line);
         let index = match self.schema.find(column) {
             Some(index) => {
                 self.check_collision(index, source, warnings);
@@ -168,7 +179,7 @@ impl Table {
                 }
             }
         }
-        let variant = naming.join(&name, &format!("v_{}", incoming.name()));
+        let variant = rules.naming.join(&name, &format!("v_{}", incoming.name()));
         let variant_index = match self.schema.find(&variant) {
             Some(i) => i,
             None => self.add_column(variant, incoming, true),
@@ -242,7 +253,9 @@ impl Table {
         required: &[(&str, &'static str)],
     ) -> Result<()> {
         let width = self.schema.columns.len();
-        let mut row: Vec<Option<usize>> = vec![None; width];
+        let mut row = std::mem::take(&mut self.slots);
+        row.clear();
+        row.resize(width, None);
         for (at, (index, _)) in cells.iter().enumerate() {
             row[*index] = Some(at);
         }
@@ -269,6 +282,7 @@ impl Table {
         self.rows_total += 1;
         self.seq.push(self.rows_total as i64);
         cells.clear();
+        self.slots = row;
         Ok(())
     }
 

@@ -36,8 +36,18 @@ pub struct ResourceReport {
     pub retries: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
-    /// Columns this run added to the table.
+    /// Columns this run added to the table (a child table's as `table.column`).
     pub new_columns: Vec<String>,
+    /// The resource's child tables (its nested lists) with the rows each has after the
+    /// commit, in table order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub child_tables: Vec<ChildTable>,
+    /// Records the schema contract discarded (`discard_row`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub discarded_rows: u64,
+    /// Values the schema contract discarded (`discard_value`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub discarded_values: u64,
     /// The incremental state committed with the data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<Value>,
@@ -55,6 +65,19 @@ pub struct ResourceReport {
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A child table of a resource and the rows it has.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChildTable {
+    /// Table name (`users__tags`).
+    pub table: String,
+    /// Rows in the table after the commit.
+    pub table_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The machine-readable report of a whole run.
@@ -131,6 +154,15 @@ impl SyncReport {
                 line.push(r.cursor_change());
             }
             lines.push(line);
+            // Child tables under their resource: rows in table, nothing fetched of their own.
+            for child in &r.child_tables {
+                let mut line = vec![String::new(); header.len()];
+                line[0] = format!("  {}", child.table);
+                line[1] = "-".to_owned();
+                line[2] = child.table_rows.to_string();
+                line[7] = "child table".to_owned();
+                lines.push(line);
+            }
         }
         let totals =
             |f: fn(&ResourceReport) -> u64| self.resources.iter().map(f).sum::<u64>().to_string();
