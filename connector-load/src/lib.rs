@@ -35,7 +35,9 @@
 //! - `merge` with the default `delete-insert` strategy deletes the rows whose primary key (and
 //!   merge key, when given) occurs in the load, with their child rows, then inserts the load's
 //!   rows, one per primary key, the last one received winning; `upsert` updates matching rows in place and inserts
-//!   the rest. Merge without any key appends (as in dlt); upsert needs a primary key.
+//!   the rest; `insert-only` inserts the records whose primary key the table lacks; `scd2`
+//!   keeps history in `_dlt_valid_from` / `_dlt_valid_to`. Merge without any key appends
+//!   (as in dlt); upsert and insert-only need a primary key.
 //! - `skip` loads nothing but still commits the state.
 //!
 //! # Crash safety
@@ -80,6 +82,7 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use normalize::{
     ID_COLUMN, LIST_INDEX_COLUMN, LOAD_ID_COLUMN, PARENT_ID_COLUMN, ROOT_ID_COLUMN,
+    VALID_FROM_COLUMN, VALID_TO_COLUMN,
 };
 pub use plan::{new_load_id, LoadSummary, ResourceLoadPlan};
 pub use types::{LoadType, SqlValue};

@@ -337,6 +337,111 @@ fn merge_and_replace_reach_child_tables(kind: Kind) {
     }
 }
 
+fn insert_only_keeps_existing_rows(kind: Kind) {
+    let db = db(kind);
+    let plan = ResourceLoadPlan::new("demo", "users")
+        .with_primary_key(["id"])
+        .with_disposition(Disposition::Merge)
+        .with_merge_strategy(MergeStrategy::InsertOnly);
+    load(
+        &db,
+        &plan,
+        &[json!([{"id": 1, "name": "a", "tags": ["x"]}])],
+    );
+    load(
+        &db,
+        &plan,
+        &[json!([
+            {"id": 1, "name": "b", "tags": ["y"]},
+            {"id": 2, "name": "c", "tags": ["z"]},
+            {"id": 2, "name": "d", "tags": ["w"]}
+        ])],
+    );
+    let got = rows(
+        &db,
+        "SELECT u.id, u.name, t.value FROM users AS u JOIN users__tags AS t \
+         ON t._dlt_root_id = u._dlt_id ORDER BY u.id",
+    );
+    assert_eq!(
+        got,
+        vec![
+            vec![json!(1), json!("a"), json!("x")],
+            vec![json!(2), json!("c"), json!("z")]
+        ]
+    );
+    assert_eq!(
+        rows(&db, "SELECT COUNT(*) FROM users__tags"),
+        vec![vec![json!(2)]]
+    );
+    let err = db
+        .dest
+        .begin(&plan.clone().with_primary_key(Vec::<String>::new()))
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "table `users`: merge strategy `insert-only` needs a primary_key"
+    );
+}
+
+fn scd2_keeps_history_over_three_runs(kind: Kind) {
+    let db = db(kind);
+    let plan = ResourceLoadPlan::new("demo", "users")
+        .with_disposition(Disposition::Merge)
+        .with_merge_strategy(MergeStrategy::Scd2);
+    let run = |batch: Value| {
+        let s = load(&db, &plan, &[batch]);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        s
+    };
+    run(json!([{"id": 1, "v": "a", "tags": ["t1"]}, {"id": 2, "v": "b"}]));
+    run(json!([{"id": 1, "v": "a2", "tags": ["t2"]}, {"id": 2, "v": "b"}]));
+    run(json!([{"id": 2, "v": "b"}]));
+    let got = rows(
+        &db,
+        "SELECT id, v, _dlt_valid_to IS NULL FROM users ORDER BY id, _dlt_valid_from",
+    );
+    let current = |v: &Value| v.as_bool().unwrap_or_else(|| v.as_i64() == Some(1));
+    let got: Vec<(i64, String, bool)> = got
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_i64().unwrap(),
+                r[1].as_str().unwrap().to_owned(),
+                current(&r[2]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "a".to_owned(), false),
+            (1, "a2".to_owned(), false),
+            (2, "b".to_owned(), true)
+        ]
+    );
+    // Each version keeps its children; the unchanged record was never copied.
+    let tags = rows(
+        &db,
+        "SELECT u.v, t.value FROM users AS u JOIN users__tags AS t \
+         ON t._dlt_parent_id = u._dlt_id ORDER BY u._dlt_valid_from",
+    );
+    assert_eq!(
+        tags,
+        vec![
+            vec![json!("a"), json!("t1")],
+            vec![json!("a2"), json!("t2")]
+        ]
+    );
+    // A retired row's `_dlt_valid_to` is the `_dlt_valid_from` of the run that retired it.
+    let boundaries = rows(
+        &db,
+        "SELECT COUNT(*) FROM users AS old JOIN users AS new \
+         ON old._dlt_valid_to = new._dlt_valid_from WHERE old.id = 1 AND new.id = 1",
+    );
+    assert_eq!(boundaries, vec![vec![json!(1)]]);
+}
+
 fn contract_discards_are_counted(kind: Kind) {
     let db = db(kind);
     let plan = ResourceLoadPlan::new("demo", "users");
@@ -396,6 +501,14 @@ macro_rules! tests_for {
             #[test]
             fn merge_and_replace_reach_child_tables() {
                 super::merge_and_replace_reach_child_tables($kind)
+            }
+            #[test]
+            fn insert_only_keeps_existing_rows() {
+                super::insert_only_keeps_existing_rows($kind)
+            }
+            #[test]
+            fn scd2_keeps_history_over_three_runs() {
+                super::scd2_keeps_history_over_three_runs($kind)
             }
             #[test]
             fn contract_discards_are_counted() {

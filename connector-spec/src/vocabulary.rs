@@ -233,6 +233,23 @@ pub enum MergeStrategy {
     DeleteInsert,
     /// Update or insert row by row on the primary key.
     Upsert,
+    /// Insert the records whose primary key the table does not have; leave the rest.
+    InsertOnly,
+    /// Keep history (slowly changing dimension type 2): a changed record retires its current
+    /// row (`_dlt_valid_to` set) and gets a new one; a record absent from the load is retired.
+    Scd2,
+}
+
+impl MergeStrategy {
+    /// The word the spec writes (dlt's name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeStrategy::DeleteInsert => "delete-insert",
+            MergeStrategy::Upsert => "upsert",
+            MergeStrategy::InsertOnly => "insert-only",
+            MergeStrategy::Scd2 => "scd2",
+        }
+    }
 }
 
 /// How table and column names are made from the names an API sends (dlt's naming

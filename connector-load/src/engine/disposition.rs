@@ -10,8 +10,11 @@ use crate::backend::Backend;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::normalize::schema::{ColumnDef, Schema};
-use crate::normalize::{Table, ID_COLUMN, ROOT_ID_COLUMN, SEQ_COLUMN};
+use crate::normalize::{
+    Table, ID_COLUMN, ROOT_ID_COLUMN, SEQ_COLUMN, VALID_FROM_COLUMN, VALID_TO_COLUMN,
+};
 use crate::plan::ResourceLoadPlan;
+use crate::types::LoadType;
 
 /// The disposition a commit applies: `--full-refresh` turns every one but `skip` into replace.
 pub(super) fn effective_disposition(plan: &ResourceLoadPlan) -> Disposition {
@@ -117,6 +120,81 @@ impl Moves<'_> {
     }
 }
 
+/// scd2: the current rows (`_dlt_valid_to` null) whose record is not in the load are retired
+/// at `loaded_at` (only those whose merge key is in the load, when there is one); the load's
+/// records that have no current row get one, valid from `loaded_at`. A row's `_dlt_id` is the
+/// hash of its record, so an unchanged record keeps its row. Child rows are inserted when the
+/// table does not have their id yet (a new version's children).
+fn scd2<'a, B: Backend>(
+    b: &mut B,
+    tables: &[Table],
+    present: &[usize],
+    root: Option<Moves<'a>>,
+    merge_key: &[String],
+    loaded_at: &str,
+    moves: &dyn Fn(usize) -> Option<Moves<'a>>,
+) -> Result<()> {
+    let d = b.dialect();
+    let id = d.quote(ID_COLUMN);
+    let (from, to) = (d.quote(VALID_FROM_COLUMN), d.quote(VALID_TO_COLUMN));
+    let at = d.cast(
+        &format!("'{}'", loaded_at.replace('\'', "")),
+        LoadType::Timestamp,
+    );
+    let table = d.quote(&tables[0].name);
+    let staged_ids = match &root {
+        Some(root) => format!("SELECT {id} FROM {}", root.staging),
+        None => format!("SELECT {id} FROM {table} WHERE 1 = 0"),
+    };
+    let in_load = match (&root, merge_key.is_empty()) {
+        (Some(root), false) => {
+            let matches = merge_key
+                .iter()
+                .map(|k| format!("s.{k} = {table}.{k}", k = d.quote(k)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            format!(
+                " AND EXISTS (SELECT 1 FROM {} AS s WHERE {matches})",
+                root.key_source(merge_key)
+            )
+        }
+        (None, false) => " AND 1 = 0".to_owned(),
+        _ => String::new(),
+    };
+    b.execute_batch(&format!(
+        "UPDATE {table} SET {to} = {at} WHERE {to} IS NULL AND {id} NOT IN ({staged_ids}){in_load}"
+    ))?;
+    let Some(root) = root else {
+        return Ok(());
+    };
+    let columns: Vec<_> = root
+        .schema
+        .columns
+        .iter()
+        .filter(|c| c.name != VALID_FROM_COLUMN && c.name != VALID_TO_COLUMN)
+        .cloned()
+        .collect();
+    let list = columns
+        .iter()
+        .map(|c| d.quote(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let once = root.deduplicated(&[ID_COLUMN.to_owned()]);
+    b.execute_batch(&format!(
+        "INSERT INTO {table} ({list}, {from}, {to}) SELECT {}, {at}, NULL FROM {once} AS s \
+         WHERE s.{id} NOT IN (SELECT {id} FROM {table} WHERE {to} IS NULL) ORDER BY s.{}",
+        root.typed(&columns),
+        d.quote(SEQ_COLUMN)
+    ))?;
+    for i in present.iter().copied().filter(|&i| i != 0) {
+        if let Some(m) = moves(i) {
+            let filter = format!(" WHERE s.{id} NOT IN (SELECT {id} FROM {})", m.table);
+            b.execute_batch(&m.insert_from(&m.staging, &filter))?;
+        }
+    }
+    Ok(())
+}
+
 /// Applies the staged rows of every table of the load as `disposition` says. Tables the
 /// destination has (`tables[i].existed`) or that were staged exist now (the caller prepared
 /// them). `primary_key` and `merge_key` are column names after naming.
@@ -129,6 +207,7 @@ pub(super) fn apply_disposition<B: Backend>(
     staging: &Staging,
     primary_key: &[String],
     merge_key: &[String],
+    loaded_at: &str,
 ) -> Result<()> {
     let d = b.dialect();
     let moves = |i: usize| {
@@ -171,6 +250,10 @@ pub(super) fn apply_disposition<B: Backend>(
             append_all(b, None)?;
         }
         Disposition::Append => append_all(b, None)?,
+        // scd2 needs no key: a row is identified by its record.
+        Disposition::Merge if plan.merge_strategy == MergeStrategy::Scd2 => {
+            scd2(b, tables, &present, root, mk, loaded_at, &moves)?;
+        }
         Disposition::Merge if pk.is_empty() && mk.is_empty() => append_all(b, None)?,
         Disposition::Merge if !keys_known(pk) || !keys_known(mk) => {
             // A key column never seen means no staged record (every record needs its primary
@@ -181,6 +264,39 @@ pub(super) fn apply_disposition<B: Backend>(
                     reason: "a merge key column is in no record".to_owned(),
                 });
             }
+        }
+        Disposition::Merge if plan.merge_strategy == MergeStrategy::InsertOnly => {
+            let Some(root) = root else {
+                return Ok(());
+            };
+            let id = d.quote(ID_COLUMN);
+            let root_id = d.quote(ROOT_ID_COLUMN);
+            let matches = pk
+                .iter()
+                .map(|k| format!("t.{k} = s.{k}", k = d.quote(k)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            // The first staged row of each new key; the table's rows stay as they are.
+            let seq = d.quote(SEQ_COLUMN);
+            let group = pk.iter().map(|k| d.quote(k)).collect::<Vec<_>>().join(", ");
+            let first = format!(
+                "(SELECT * FROM {staging} WHERE {seq} IN \
+                 (SELECT min({seq}) FROM {staging} GROUP BY {group}))",
+                staging = root.staging
+            );
+            let new_rows = format!(
+                "(SELECT * FROM {first} AS s WHERE NOT EXISTS \
+                 (SELECT 1 FROM {} AS t WHERE {matches}))",
+                root.table
+            );
+            // Children first: once the root rows are in, they are no longer new.
+            let filter = format!(" WHERE s.{root_id} IN (SELECT {id} FROM {new_rows} AS k)");
+            for i in children() {
+                if let Some(m) = moves(i) {
+                    b.execute_batch(&m.insert_from(&m.staging, &filter))?;
+                }
+            }
+            b.execute_batch(&root.insert_from(&new_rows, ""))?;
         }
         Disposition::Merge => {
             let Some(root) = root else {

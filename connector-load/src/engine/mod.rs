@@ -36,8 +36,11 @@ use crate::backend::Backend;
 use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
 use crate::normalize::naming::Convention;
-use crate::normalize::{declared_columns, Normalizer, Settings};
+use crate::normalize::{
+    declared_columns, Normalizer, Settings, VALID_FROM_COLUMN, VALID_TO_COLUMN,
+};
 use crate::plan::{new_load_id, ResourceLoadPlan};
+use crate::types::LoadType;
 use crate::types::SqlValue;
 use bookkeeping::{create_meta_tables, read_state, record_load_started};
 use connection::{in_transaction, lock, now_rfc3339};
@@ -82,10 +85,16 @@ impl<B: Backend> Destination for SqlDestination<B> {
             return Err(invalid("the table name is empty"));
         }
         if plan.disposition == Disposition::Merge
-            && plan.merge_strategy == MergeStrategy::Upsert
+            && matches!(
+                plan.merge_strategy,
+                MergeStrategy::Upsert | MergeStrategy::InsertOnly
+            )
             && plan.primary_key.is_empty()
         {
-            return Err(invalid("merge strategy `upsert` needs a primary_key"));
+            return Err(invalid(&format!(
+                "merge strategy `{}` needs a primary_key",
+                plan.merge_strategy.as_str()
+            )));
         }
         let naming = Convention(plan.naming);
         let root = naming.identifier(&plan.table);
@@ -117,12 +126,21 @@ impl<B: Backend> Destination for SqlDestination<B> {
             }
         }
         let merging = plan.disposition == Disposition::Merge;
+        let scd2 = merging && plan.merge_strategy == MergeStrategy::Scd2;
+        if scd2 {
+            for column in [VALID_FROM_COLUMN, VALID_TO_COLUMN] {
+                if tables[0].schema.find(column).is_none() {
+                    tables[0].add_column(column.to_owned(), LoadType::Timestamp, true);
+                }
+            }
+        }
         let settings = Settings {
             naming,
+            row_hash: scd2,
             max_nesting: plan
                 .max_table_nesting
                 .unwrap_or(connector_spec::resolved::DEFAULT_MAX_TABLE_NESTING),
-            root_key: merging,
+            root_key: merging && !scd2,
             contract: plan.schema_contract,
             contract_line: plan.lines.get("schema_contract").copied(),
             load_id: load_id.clone(),
@@ -147,6 +165,7 @@ impl<B: Backend> Destination for SqlDestination<B> {
             failed: false,
             finished: false,
             untrusted: None,
+            loaded_at,
         }))
     }
 

@@ -39,6 +39,8 @@ pub(super) struct SqlWriter<B: Backend> {
     pub(super) finished: bool,
     /// Why a replace must not empty the table (see `refuse_emptying_replace`).
     pub(super) untrusted: Option<String>,
+    /// When the load began (RFC 3339): scd2's validity boundary.
+    pub(super) loaded_at: String,
 }
 
 impl<B: Backend> SqlWriter<B> {
@@ -89,6 +91,7 @@ impl<B: Backend> SqlWriter<B> {
                 &self.staging,
                 &self.primary_key,
                 &self.merge_key,
+                &self.loaded_at,
             )?;
             self.staging.drop_tables(b)?;
             if tables[0].existed || self.staging.tables.first().is_some_and(Option::is_some) {

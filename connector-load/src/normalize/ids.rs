@@ -2,6 +2,8 @@
 //!
 //! - a root row's id is unique per load (the load id, the table and the row's position,
 //!   hashed; dlt's are random), so two versions of one record in a load never share an id;
+//!   under the scd2 merge strategy it is the hash of the record itself (dlt's row hash), so an
+//!   unchanged record keeps its row and a changed one gets a new row;
 //! - a child row's id is the hash of its parent's id, its table and its list position (dlt's
 //!   rule), so reloading the same parent gives its children the same ids.
 //!
@@ -34,6 +36,51 @@ pub(crate) fn child_id(parent_id: &str, table: &str, index: usize) -> String {
     h.update(b"_");
     h.update(index.to_string().as_bytes());
     encode(h.digest128())
+}
+
+/// The hash of a record: its fields with every object's keys sorted, so equal records hash
+/// equally whatever order the API sent their fields in.
+pub(crate) fn row_hash(record: &serde_json::Map<String, serde_json::Value>) -> String {
+    let mut buffer = Vec::with_capacity(256);
+    canonical_object(record, &mut buffer);
+    let mut h = Xxh3::new();
+    h.update(&buffer);
+    encode(h.digest128())
+}
+
+fn canonical_object(map: &serde_json::Map<String, serde_json::Value>, out: &mut Vec<u8>) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    out.push(b'{');
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, key);
+        out.push(b':');
+        canonical(&map[key], out);
+    }
+    out.push(b'}');
+}
+
+fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    match value {
+        serde_json::Value::Object(map) => canonical_object(map, out),
+        serde_json::Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
+    }
 }
 
 #[cfg(test)]

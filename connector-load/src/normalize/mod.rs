@@ -46,6 +46,10 @@ pub const PARENT_ID_COLUMN: &str = "_dlt_parent_id";
 pub const LIST_INDEX_COLUMN: &str = "_dlt_list_idx";
 /// A child row's root row id (merges reach children through it).
 pub const ROOT_ID_COLUMN: &str = "_dlt_root_id";
+/// When a row's version became current (scd2).
+pub const VALID_FROM_COLUMN: &str = "_dlt_valid_from";
+/// When a row's version was retired; null while current (scd2).
+pub const VALID_TO_COLUMN: &str = "_dlt_valid_to";
 /// The column of a child row made from a list of scalars.
 const VALUE_COLUMN: &str = "value";
 
@@ -54,6 +58,8 @@ const VALUE_COLUMN: &str = "value";
 pub(crate) struct Settings {
     pub(crate) naming: Convention,
     pub(crate) max_nesting: u32,
+    /// Root rows are identified by the hash of their record (scd2), not per load.
+    pub(crate) row_hash: bool,
     /// Whether child rows carry `_dlt_root_id`.
     pub(crate) root_key: bool,
     pub(crate) contract: SchemaContract,
@@ -168,11 +174,15 @@ impl Normalizer {
         let mut lists = Vec::new();
         let top: Arc<str> = Arc::from("");
         self.flatten(0, object, &top, level, &mut fields, &mut lists);
-        let root_id = ids::unique_id(
-            &self.settings.load_id,
-            &self.tables[0].name,
-            self.tables[0].rows_total + self.discards.rows,
-        );
+        let root_id = if self.settings.row_hash {
+            ids::row_hash(object)
+        } else {
+            ids::unique_id(
+                &self.settings.load_id,
+                &self.tables[0].name,
+                self.tables[0].rows_total + self.discards.rows,
+            )
+        };
         let meta = vec![
             (ID_COLUMN, Cell::Str(root_id.clone().into())),
             (LOAD_ID_COLUMN, Cell::Str(load_id.into())),
