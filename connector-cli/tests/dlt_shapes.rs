@@ -341,13 +341,11 @@ fn compare_with_dlt(variant: Variant) {
 }
 
 #[test]
-#[ignore = "needs the normalizer (issue 13)"]
 fn seed_specs_load_the_tables_dlt_makes_from_their_declared_columns() {
     compare_with_dlt(Variant::Declared);
 }
 
 #[test]
-#[ignore = "needs the normalizer (issue 13)"]
 fn seed_specs_without_columns_load_the_tables_dlt_infers() {
     compare_with_dlt(Variant::Undeclared);
 }

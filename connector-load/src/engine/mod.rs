@@ -115,6 +115,7 @@ impl<B: Backend> Destination for SqlDestination<B> {
             }
         }
         tables[0].declared = declared_root;
+        tables[0].not_null = primary_key.clone();
         let load_id = plan.load_id.clone().unwrap_or_else(new_load_id);
         let mut required: Vec<(String, &'static str)> = primary_key
             .iter()

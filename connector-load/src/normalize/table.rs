@@ -67,6 +67,8 @@ pub(crate) struct Table {
     pub(crate) existed: bool,
     /// Declared columns, by name.
     pub(crate) declared: HashMap<String, Declared>,
+    /// Columns created `NOT NULL` when records bring them (the primary key).
+    pub(crate) not_null: Vec<String>,
     /// The field name each column was first made from in this load (collision reports).
     sources: HashMap<usize, String>,
     /// Columns whose collision was reported already.
@@ -94,6 +96,7 @@ impl Table {
             schema,
             existed,
             declared: HashMap::new(),
+            not_null: Vec::new(),
             sources: HashMap::new(),
             collisions_reported: Vec::new(),
             values,
@@ -142,7 +145,8 @@ impl Table {
                         contract_line,
                     );
                 }
-                let index = self.add_column(column.to_owned(), ty, true);
+                let nullable = !self.not_null.iter().any(|k| k == column);
+                let index = self.add_column(column.to_owned(), ty, nullable);
                 self.sources.insert(index, source.to_owned());
                 index
             }
