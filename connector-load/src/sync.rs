@@ -26,7 +26,7 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 pub use observer::{SyncEvent, SyncObserver};
-pub use report::{cursor_text, ChildTable, ResourceReport, ResourceStatus, SyncReport};
+pub use report::{cursor_text, Backfill, ChildTable, ResourceReport, ResourceStatus, SyncReport};
 
 use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
@@ -299,6 +299,11 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
         Ok(summary) => (ResourceStatus::Ok, summary, None),
         Err(error) => (ResourceStatus::Failed, None, Some(error)),
     };
+    let backfill = context
+        .connector
+        .spec()
+        .resource(&name)
+        .and_then(Backfill::of);
     let report = ResourceReport {
         resource: name,
         table: if matches!(context.sink, Sink::JsonLines(_)) {
@@ -309,6 +314,7 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
         status,
         // A limited resource read whole pages, but loaded `limit` records.
         records: limited_to.unwrap_or_else(|| stats.records()),
+        deduplicated: stats.deduplicated(),
         table_rows: summary.as_ref().map_or(0, |s| s.table_rows),
         pages: stats.pages(),
         requests: stats.requests(),
@@ -342,6 +348,7 @@ async fn run_resource(context: Context<'_>, name: String) -> ResourceReport {
             .into_iter()
             .chain(summary.iter().flat_map(load_warnings))
             .collect(),
+        backfill,
         limited_to,
         error,
     };

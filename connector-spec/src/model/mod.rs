@@ -285,8 +285,8 @@ pub struct Incremental {
     /// Whether a record equal to `end_value` is loaded (default `open`: it is not, as in dlt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range_end: Option<RangeBound>,
-    /// dlt's deduplication key for records at the boundary; accepted, with a warning that
-    /// it has no effect here yet (use `range_start: open`).
+    /// dlt's deduplication key for records at the saved last value (default: the resource's
+    /// `primary_key`, else a hash of the whole record; `[]` turns deduplication off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_key: Option<Keys>,
     /// dlt's hand-over of the window to Airflow; accepted, with a warning that it has no

@@ -265,6 +265,25 @@ pub struct IncrementalPlan {
     pub range_start: RangeBound,
     /// Whether a record equal to `end_value` is inside the window (default open).
     pub range_end: RangeBound,
+    /// How a record at the saved last value is known to be loaded already (dlt's boundary
+    /// deduplication): `incremental.primary_key`, else the resource's `primary_key`, else
+    /// the whole record.
+    #[serde(default)]
+    pub boundary_key: BoundaryKey,
+}
+
+/// What identifies a record at the incremental boundary, so that a run whose window starts
+/// at the saved last value (closed) does not load the records the last run loaded there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoundaryKey {
+    /// These fields of the record (`incremental.primary_key`, else the resource's).
+    PrimaryKey(Vec<String>),
+    /// A hash of the whole record (no primary key).
+    #[default]
+    Record,
+    /// No deduplication (`incremental.primary_key: []`, as in dlt).
+    Off,
 }
 
 /// The retry policy, defaults filled (dlt's).
