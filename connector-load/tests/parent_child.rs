@@ -409,3 +409,79 @@ async fn a_fifty_level_chain_makes_fifty_requests() {
     // One request per level: linear in the depth (re-running each chain made 1,275).
     assert_eq!(request_paths(&server).await.len(), DEPTH);
 }
+
+const TREE: &str = "name: tree\nclient: { base_url: https://api.example.com }\n\
+    resource_defaults: { write_disposition: append, endpoint: { paginator: single_page } }\n\
+    resources:\n  - name: a\n    endpoint: { path: /a }\n\
+    \x20 - name: b\n    endpoint: { path: \"/a/{resources.a.id}/b\" }\n\
+    \x20 - name: c\n    endpoint: { path: \"/b/{resources.b.id}/c\" }\n\
+    \x20 - name: d\n    endpoint: { path: \"/a/{resources.a.id}/d\" }\n";
+
+/// `/a` answers `a_status`; `b` of a fails with 404; `c` and `d` have one record each.
+async fn tree_server(a_status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(move |request: &Request| {
+            let parts: Vec<&str> = request.url.path().trim_matches('/').split('/').collect();
+            match parts.as_slice() {
+                ["a"] => {
+                    ResponseTemplate::new(a_status).set_body_json(json!([{"id": 1}, {"id": 2}]))
+                }
+                ["a", _, "d"] | ["b", _, "c"] => {
+                    ResponseTemplate::new(200).set_body_json(json!([{"id": 9}]))
+                }
+                _ => ResponseTemplate::new(404),
+            }
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_child_stops_neither_its_parent_nor_its_siblings() {
+    let server = tree_server(200).await;
+    let connector = chain_connector(TREE, &server.uri());
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let report = run(&connector, &destination, &SyncOptions::default()).await;
+    let status: Vec<(&str, ResourceStatus)> = report
+        .resources
+        .iter()
+        .map(|r| (r.resource.as_str(), r.status))
+        .collect();
+    let (ok, failed) = (ResourceStatus::Ok, ResourceStatus::Failed);
+    assert_eq!(status, [("a", ok), ("b", failed), ("c", failed), ("d", ok)]);
+    assert!(report.resources[1]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("status 404"));
+    assert!(report.resources[2]
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("parent `b` failed: resource `b`: GET "));
+    assert_eq!(rows(&destination, "a"), Some(2));
+    assert_eq!(rows(&destination, "d"), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_root_fails_its_whole_tree_each_naming_its_parent() {
+    let server = tree_server(404).await;
+    let connector = chain_connector(TREE, &server.uri());
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let report = run(&connector, &destination, &SyncOptions::default()).await;
+    let errors: Vec<&str> = report
+        .resources
+        .iter()
+        .map(|r| r.error.as_deref().unwrap())
+        .collect();
+    assert!(errors[0].starts_with("resource `a`: GET "), "{errors:?}");
+    assert!(errors[1].starts_with("parent `a` failed: resource `a`: GET "));
+    assert!(errors[2].starts_with("parent `b` failed: parent `a` failed: resource `a`: GET "));
+    assert!(errors[3].starts_with("parent `a` failed: resource `a`: GET "));
+    // Only the root was asked for.
+    assert_eq!(request_paths(&server).await, ["/a"]);
+}

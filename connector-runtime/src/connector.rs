@@ -313,6 +313,27 @@ mod tests {
         send_unpin_stream::<ResourceStream<std::collections::HashMap<String, String>>>();
     }
 
+    #[tokio::test]
+    async fn parents_supplied_to_a_root_resource_are_a_config_error() {
+        use futures::StreamExt;
+        let spec: connector_spec::Spec = serde_json::from_value(serde_json::json!({
+            "name": "t",
+            "client": {"base_url": "https://api.example.com"},
+            "resources": ["a"]
+        }))
+        .unwrap();
+        let connector =
+            Connector::new(spec.resolve().unwrap(), Secrets::new(), Options::new()).unwrap();
+        let parents = futures::stream::iter([serde_json::json!({"id": 1})]);
+        let mut stream = connector.stream_from_parents("a", parents, RunOptions::default());
+        let err = stream.next().await.unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "resource `a`: not a child resource: it binds no parent field"
+        );
+        assert!(stream.next().await.is_none());
+    }
+
     #[test]
     fn bad_base_url_is_a_config_error() {
         let spec: connector_spec::Spec = serde_json::from_value(serde_json::json!({
