@@ -485,3 +485,63 @@ async fn a_failed_root_fails_its_whole_tree_each_naming_its_parent() {
     // Only the root was asked for.
     assert_eq!(request_paths(&server).await, ["/a"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fed_child_keeps_one_incremental_window_per_parent() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            let parts: Vec<&str> = request.url.path().trim_matches('/').split('/').collect();
+            let body = match parts.as_slice() {
+                ["a"] => json!([{"id": 1}, {"id": 2}]),
+                ["a", id, "b"] => {
+                    json!([{"id": format!("{id}-x"), "updated_at": format!("2024-01-0{id}T00:00:00Z")}])
+                }
+                _ => return ResponseTemplate::new(404),
+            };
+            ResponseTemplate::new(200).set_body_json(body)
+        })
+        .mount(&server)
+        .await;
+    let yaml = "name: inc\nclient: { base_url: https://api.example.com }\n\
+        resource_defaults: { primary_key: id, write_disposition: merge, endpoint: { paginator: single_page } }\n\
+        resources:\n  - name: a\n    endpoint: { path: /a }\n\
+        \x20 - name: b\n    endpoint:\n      path: \"/a/{resources.a.id}/b\"\n      incremental:\n\
+        \x20       cursor_path: updated_at\n        start_param: since\n\
+        \x20       initial_value: \"2000-01-01T00:00:00Z\"\n";
+    let connector = chain_connector(yaml, &server.uri());
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let since = |requests: &[Request]| -> Vec<(String, String)> {
+        let mut seen: Vec<(String, String)> = requests
+            .iter()
+            .filter(|r| r.url.path().ends_with("/b"))
+            .map(|r| {
+                let since = r.url.query_pairs().find(|(k, _)| k == "since");
+                (r.url.path().to_owned(), since.unwrap().1.into_owned())
+            })
+            .collect();
+        seen.sort();
+        seen
+    };
+    for expected in [
+        [
+            ("/a/1/b", "2000-01-01T00:00:00Z"),
+            ("/a/2/b", "2000-01-01T00:00:00Z"),
+        ],
+        [
+            ("/a/1/b", "2024-01-01T00:00:00Z"),
+            ("/a/2/b", "2024-01-02T00:00:00Z"),
+        ],
+    ] {
+        let before = server.received_requests().await.unwrap().len();
+        let report = run(&connector, &destination, &SyncOptions::default()).await;
+        assert!(report.ok, "{report:#?}");
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(p, s)| (p.to_string(), s.to_string()))
+            .collect();
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(since(&requests[before..]), expected);
+    }
+}
