@@ -294,11 +294,28 @@ fn print_summary(args: &Args, report: &SyncReport) {
     }
 }
 
-/// Every resource's warnings, and what `--limit` left out, on stderr before the summary.
+/// Every resource's warnings, what `--limit` left out, the records deduplicated at the
+/// incremental boundary and a backfill's kept state, on stderr before the summary.
 fn print_warnings(report: &SyncReport) {
     for r in &report.resources {
         for warning in &r.warnings {
             eprintln!("warning: {warning}");
+        }
+        if r.deduplicated > 0 {
+            eprintln!(
+                "note: `{}` skipped {} the last run loaded at the incremental last value \
+                 (deduplicated, not loaded twice)",
+                r.resource,
+                plural(r.deduplicated as usize, "record")
+            );
+        }
+        if let Some(window) = &r.backfill {
+            eprintln!(
+                "note: `{}` loaded the end_value window {} (a backfill); its incremental state \
+                 was not moved",
+                r.resource,
+                window.describe()
+            );
         }
         if let Some(limit) = r.limited_to {
             eprintln!(

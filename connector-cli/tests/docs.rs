@@ -380,7 +380,9 @@ fn table_row(chapter: &str, section: &str, key: &str) -> String {
 #[test]
 fn documented_defaults_are_the_codes_defaults() {
     use connector_spec::resolved::paginator::defaults;
-    use connector_spec::resolved::{RetryPlan, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECONDS};
+    use connector_spec::resolved::{
+        RetryPlan, DEFAULT_CONCURRENCY, DEFAULT_MAX_TABLE_NESTING, DEFAULT_TIMEOUT_SECONDS,
+    };
 
     // (chapter, section heading, key, the default as the code has it)
     let retry = RetryPlan::default();
@@ -468,6 +470,12 @@ fn documented_defaults_are_the_codes_defaults() {
             "## `client`",
             "concurrency",
             DEFAULT_CONCURRENCY.to_string(),
+        ),
+        (
+            "spec-reference.md",
+            "## `resources`",
+            "max_table_nesting",
+            DEFAULT_MAX_TABLE_NESTING.to_string(),
         ),
         (
             "spec-reference.md",

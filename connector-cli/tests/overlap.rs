@@ -199,8 +199,8 @@ fn killed_run_is_marked_and_cleaned(url: fn(&Path) -> String) {
     let s = setup(Duration::from_millis(60));
     let url = url(s.dir.path());
     let mut first = s.spawn(&url, &[]);
-    // Past the first staged batch of 1000 records.
-    s.wait_for_requests(15);
+    // Past the first staged batch of 1000 records (staging tables appear with it).
+    s.wait_for_requests(25);
     first.kill().unwrap();
     first.wait().unwrap();
     s.server.configure(|c| c.latency = Duration::ZERO);

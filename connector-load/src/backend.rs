@@ -1,5 +1,7 @@
 //! The few operations the shared write path needs from a database connection.
 
+use arrow_array::RecordBatch;
+
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::types::SqlValue;
@@ -19,13 +21,8 @@ pub(crate) trait Backend: Send + 'static {
     /// Runs a query with positional `?` parameters and returns every row.
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>>;
 
-    /// Inserts rows into `table`, whose columns are exactly `columns` in order, the fastest
-    /// way the driver offers (a prepared statement, DuckDB's appender). Called inside a
-    /// transaction.
-    fn insert_rows(
-        &mut self,
-        table: &str,
-        columns: &[String],
-        rows: &[Vec<SqlValue>],
-    ) -> Result<()>;
+    /// Inserts a batch into `table`, whose columns are exactly the batch's in order, the
+    /// fastest way the driver offers (a prepared statement over the columns, DuckDB's Arrow
+    /// appender). Called inside a transaction.
+    fn insert_batch(&mut self, table: &str, batch: &RecordBatch) -> Result<()>;
 }

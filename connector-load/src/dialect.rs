@@ -53,6 +53,13 @@ pub(crate) trait Dialect: Sync {
         false
     }
 
+    /// The statement changing `column` of `table` (both quoted) to `db_type`, or `None` when
+    /// the database needs none (SQLite's columns hold any type).
+    fn alter_type_sql(&self, table: &str, column: &str, db_type: &str) -> Option<String> {
+        let _ = (table, column, db_type);
+        None
+    }
+
     /// Statement that opens a write transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"
@@ -78,13 +85,15 @@ pub(crate) trait Dialect: Sync {
     }
 
     /// Statements that update the rows of `target` matching a row of `source` on `keys` and
-    /// insert the rest (`source` holds one row per key, `columns` every column to write).
+    /// insert the rest (`source` holds one row per key, `columns` every column to write, and
+    /// `order` a column of `source` the inserted rows are ordered by).
     fn upsert_sql(
         &self,
         target: &str,
         source: &str,
         keys: &[String],
         columns: &[String],
+        order: &str,
     ) -> Vec<String> {
         let q = |c: &String| self.quote(c);
         let matches = |left: &str, right: &str| {
@@ -112,10 +121,12 @@ pub(crate) trait Dialect: Sync {
                 matches(target, "s")
             ));
         }
+        // The anti-join does not keep the source's order in every database: say it.
         statements.push(format!(
             "INSERT INTO {target} ({list}) SELECT {select} FROM {source} AS s \
-             WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {})",
-            matches("t", "s")
+             WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {}) ORDER BY s.{}",
+            matches("t", "s"),
+            self.quote(order)
         ));
         statements
     }
@@ -274,6 +285,12 @@ impl Dialect for DuckDb {
 
     fn key_index(&self) -> bool {
         false
+    }
+
+    fn alter_type_sql(&self, table: &str, column: &str, db_type: &str) -> Option<String> {
+        Some(format!(
+            "ALTER TABLE {table} ALTER COLUMN {column} SET DATA TYPE {db_type}"
+        ))
     }
 
     fn inserts_in_scan_order(&self) -> bool {

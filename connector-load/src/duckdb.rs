@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use arrow_array::RecordBatch;
 use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, TimeDelta};
 use duckdb::types::{TimeUnit, ToSqlOutput, Value as DuckValue, ValueRef};
 use duckdb::{Connection, ToSql};
@@ -173,22 +174,15 @@ impl Backend for DuckDbBackend {
         Ok(out)
     }
 
-    fn insert_rows(
-        &mut self,
-        table: &str,
-        _columns: &[String],
-        rows: &[Vec<SqlValue>],
-    ) -> Result<()> {
+    fn insert_batch(&mut self, table: &str, batch: &RecordBatch) -> Result<()> {
         let context = format!("appending to {table}");
         let mut appender = self
             .conn
             .appender(table)
             .map_err(|e| db_error(&context, e))?;
-        for row in rows {
-            appender
-                .append_row(duckdb::appender_params_from_iter(row.iter().map(Param)))
-                .map_err(|e| db_error(&context, e))?;
-        }
+        appender
+            .append_record_batch(batch.clone())
+            .map_err(|e| db_error(&context, e))?;
         appender.flush().map_err(|e| db_error(&context, e))
     }
 }

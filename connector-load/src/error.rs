@@ -136,6 +136,24 @@ pub enum Error {
         existing: String,
     },
     /// A record is not a JSON object.
+    /// The resource's `schema_contract` freezes what a record needed: a new table, a new
+    /// column, or a value whose type fits no column.
+    #[error(
+        "table `{table}`: {what}, but the schema contract freezes {entity}{}; nothing was \
+         loaded (set `schema_contract` to `evolve`, `discard_row` or `discard_value` to let \
+         such records through)",
+        line.map(|l| format!(" (spec line {l})")).unwrap_or_default()
+    )]
+    Contract {
+        /// The table.
+        table: String,
+        /// `tables`, `columns` or `data_type`.
+        entity: &'static str,
+        /// What the record needed (`a record has the new column `x``).
+        what: String,
+        /// The spec line of the contract (or of the declared column), when known.
+        line: Option<usize>,
+    },
     #[error("table `{table}`: a record is a JSON {found}, not an object")]
     NotAnObject {
         /// Destination table.

@@ -17,36 +17,35 @@
 //! ```
 //!
 //! # Tables
-//! Each resource loads into one table (`table_name`, default the resource name). Declared
-//! columns get their dlt type mapped to the database's (text, bigint, double, bool, timestamp,
-//! date, time, decimal; `json` for nested objects and lists, stored as JSON text in SQLite and
-//! `JSON` in DuckDB). Every row also gets `_connector_load_id` and `_connector_loaded_at`.
+//! Each resource loads into a root table (`table_name`, default the resource name) and child
+//! tables, shaped as dlt shapes them: nested objects are flattened into `parent__child`
+//! columns, lists become child tables `<table>__<field>` linked by [`PARENT_ID_COLUMN`] and
+//! [`LIST_INDEX_COLUMN`] (and [`ROOT_ID_COLUMN`] for merges), names follow the plan's naming
+//! convention (dlt's snake_case by default), and every root row carries [`ID_COLUMN`] and
+//! [`LOAD_ID_COLUMN`]. Rows travel to the database as Arrow record batches, one per table.
 //!
-//! **Schema evolution**: a field no column covers becomes a new column (added with
-//! `ALTER TABLE`), typed from its first non-null value: string → text, integer → bigint,
-//! other number → double, boolean → bool, object or list → json. A field that is only ever
-//! null gets no column. Field names are kept as the API sends them (matched
-//! case-insensitively, as both databases fold identifier case).
-//!
-//! **Type conflicts**: values are converted when no information is lost (`42` into text,
-//! `"42"` or `42.0` into bigint, RFC 3339 or naive date-times into timestamp, normalised to
-//! UTC); otherwise the load fails with [`Error::TypeConflict`] naming table, column and both
-//! types. A spec column whose type differs from the existing table's is
-//! [`Error::SchemaConflict`].
+//! **Types evolve**: a new column is typed from its first non-null value (ISO date-times are
+//! timestamps); a later value that does not fit widens an undeclared column where nothing is
+//! lost (bigint to double) or goes to a variant column `<column>__v_<type>`. The plan's
+//! schema contract can freeze or discard instead ([`Error::Contract`]). A spec column whose
+//! type differs from the existing table's is [`Error::SchemaConflict`].
 //!
 //! # Dispositions
 //! - `append` adds the rows; `replace` swaps the table's contents for this load's rows;
 //! - `merge` with the default `delete-insert` strategy deletes the rows whose primary key (and
-//!   merge key, when given) occurs in the load, then inserts the load's rows, one per primary
-//!   key, the last one received winning; `upsert` updates matching rows in place and inserts
-//!   the rest. Merge without any key appends (as in dlt); upsert needs a primary key.
+//!   merge key, when given) occurs in the load, with their child rows, then inserts the load's
+//!   rows, one per primary key, the last one received winning; `upsert` updates matching rows in place and inserts
+//!   the rest; `insert-only` inserts the records whose primary key the table lacks; `scd2`
+//!   keeps history in `_dlt_valid_from` / `_dlt_valid_to`. Merge without any key appends
+//!   (as in dlt); upsert and insert-only need a primary key.
 //! - `skip` loads nothing but still commits the state.
 //!
 //! # Crash safety
-//! Records are staged per batch in the run's own staging table,
-//! `_connector_staging__<connector>__<resource>__<load id>` (one transaction per batch). [`ResourceWriter::commit`] applies them to the final table, records
-//! the column types in `_connector_columns`, the incremental state in `_connector_state` and the
-//! load in `_connector_loads`, all in ONE transaction. Whatever happens before that commit
+//! Rows are staged per batch in the run's own staging tables,
+//! `_connector_staging__<connector>__<table>__<load id>` (one transaction per batch).
+//! [`ResourceWriter::commit`] applies them to the final tables, records the column types in
+//! `_connector_columns`, the incremental state in `_connector_state` and the load in
+//! `_connector_loads`, all in ONE transaction. Whatever happens before that commit
 //! (an error, a dropped writer, a killed process), the final table and the state are as the
 //! previous commit left them, and re-running from the stored state loads the rest exactly once.
 //! A commit also checks that the staging table holds every record staged.
@@ -66,6 +65,7 @@ mod dialect;
 mod duckdb;
 mod engine;
 mod error;
+mod normalize;
 mod plan;
 mod sqlite;
 pub mod sync;
@@ -76,10 +76,14 @@ use std::time::{Duration, Instant};
 
 pub use destination::{Destination, ResourceWriter, RunLock};
 pub use engine::{
-    host_name, LoadRecord, LockHolder, RecoveredLoad, StoredResource, COLUMNS_TABLE,
-    LOADED_AT_COLUMN, LOADS_TABLE, LOAD_ID_COLUMN, LOCKS_TABLE, STATE_TABLE,
+    host_name, LoadRecord, LockHolder, RecoveredLoad, StoredResource, COLUMNS_TABLE, LOADS_TABLE,
+    LOCKS_TABLE, STATE_TABLE, TABLES_TABLE,
 };
 pub use error::{Error, Result};
+pub use normalize::{
+    ID_COLUMN, LIST_INDEX_COLUMN, LOAD_ID_COLUMN, PARENT_ID_COLUMN, ROOT_ID_COLUMN,
+    VALID_FROM_COLUMN, VALID_TO_COLUMN,
+};
 pub use plan::{new_load_id, LoadSummary, ResourceLoadPlan};
 pub use types::{LoadType, SqlValue};
 

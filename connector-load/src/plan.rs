@@ -1,6 +1,10 @@
 //! What to load (a [`ResourceLoadPlan`]) and what a committed load did (a [`LoadSummary`]).
 
-use connector_spec::{Column, Disposition, MergeStrategy, ResolvedResource};
+use std::collections::BTreeMap;
+
+use connector_spec::{
+    Column, Disposition, MergeStrategy, Naming, ResolvedResource, SchemaContract,
+};
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -26,7 +30,7 @@ pub struct ResourceLoadPlan {
     pub disposition: Disposition,
     /// delete-insert or upsert, for merge.
     pub merge_strategy: MergeStrategy,
-    /// Load id written to `_connector_load_id`; one is made up when `None`. A sync run passes
+    /// Load id written to `_dlt_load_id`; one is made up when `None`. A sync run passes
     /// the same id to every resource, as dlt does.
     pub load_id: Option<String>,
     /// Replace the table's contents whatever the disposition (the CLI's `--full-refresh`).
@@ -34,6 +38,14 @@ pub struct ResourceLoadPlan {
     /// Load into the table even when it exists and was not made by connector (the CLI's
     /// `--adopt-tables`); otherwise such a table is [`crate::Error::ForeignTable`].
     pub adopt_table: bool,
+    /// How table and column names are made (default snake_case, as dlt).
+    pub naming: Naming,
+    /// Levels of nested objects flattened and lists made child tables (`None`: dlt's 1000).
+    pub max_table_nesting: Option<u32>,
+    /// What the load may add: tables, columns, variant columns (default: everything).
+    pub schema_contract: SchemaContract,
+    /// Spec lines of declared columns and of `schema_contract`, for error messages.
+    pub lines: BTreeMap<String, usize>,
 }
 
 impl ResourceLoadPlan {
@@ -52,6 +64,10 @@ impl ResourceLoadPlan {
             load_id: None,
             full_refresh: false,
             adopt_table: false,
+            naming: Naming::default(),
+            max_table_nesting: None,
+            schema_contract: SchemaContract::default(),
+            lines: BTreeMap::new(),
         }
     }
 
@@ -69,7 +85,29 @@ impl ResourceLoadPlan {
             load_id: None,
             full_refresh: false,
             adopt_table: false,
+            naming: resource.naming,
+            max_table_nesting: resource.max_table_nesting,
+            schema_contract: resource.schema_contract,
+            lines: resource.lines.clone(),
         }
+    }
+
+    /// Sets the naming convention.
+    pub fn with_naming(mut self, naming: Naming) -> Self {
+        self.naming = naming;
+        self
+    }
+
+    /// Sets how many levels of nesting become columns and child tables.
+    pub fn with_max_table_nesting(mut self, levels: u32) -> Self {
+        self.max_table_nesting = Some(levels);
+        self
+    }
+
+    /// Sets the schema contract.
+    pub fn with_schema_contract(mut self, contract: SchemaContract) -> Self {
+        self.schema_contract = contract;
+        self
     }
 
     /// Sets the destination table.
@@ -136,7 +174,7 @@ pub struct LoadSummary {
     pub resource: String,
     /// Destination table.
     pub table: String,
-    /// The load id in `_connector_load_id`.
+    /// The load id in `_dlt_load_id`.
     pub load_id: String,
     /// The disposition applied (`replace` on a full refresh).
     pub disposition: String,
@@ -144,8 +182,17 @@ pub struct LoadSummary {
     pub records: u64,
     /// Rows in the table after the commit.
     pub table_rows: u64,
-    /// Columns added to the table by this load (schema evolution).
+    /// Each child table (`users__tags`) and the rows it has after the commit, in table order.
+    pub child_tables: Vec<(String, u64)>,
+    /// Columns added to the tables by this load (schema evolution); a child table's as
+    /// `table.column`.
     pub new_columns: Vec<String>,
+    /// Records the schema contract discarded (`discard_row`).
+    pub discarded_rows: u64,
+    /// Values the schema contract discarded (`discard_value`).
+    pub discarded_values: u64,
+    /// What the load noticed and did anyway (two fields named into one column).
+    pub warnings: Vec<String>,
     /// Seconds from `begin` to the end of the commit.
     pub seconds: f64,
 }

@@ -2,6 +2,9 @@
 
 use std::path::Path;
 
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
 
@@ -101,29 +104,67 @@ impl Backend for SqliteBackend {
         Ok(out)
     }
 
-    fn insert_rows(
-        &mut self,
-        table: &str,
-        columns: &[String],
-        rows: &[Vec<SqlValue>],
-    ) -> Result<()> {
+    fn insert_batch(&mut self, table: &str, batch: &RecordBatch) -> Result<()> {
         let d = self.dialect();
-        let list = columns
+        let schema = batch.schema();
+        let list = schema
+            .fields()
             .iter()
-            .map(|c| d.quote(c))
+            .map(|f| d.quote(f.name()))
             .collect::<Vec<_>>()
             .join(", ");
-        let marks = vec!["?"; columns.len()].join(", ");
+        let marks = vec!["?"; schema.fields().len()].join(", ");
         let sql = format!("INSERT INTO {} ({list}) VALUES ({marks})", d.quote(table));
         let mut statement = self
             .conn
             .prepare_cached(&sql)
             .map_err(|e| db_error(&sql, e))?;
-        for row in rows {
-            statement
-                .execute(rusqlite::params_from_iter(row))
-                .map_err(|e| db_error(&sql, e))?;
+        let columns: Vec<Values<'_>> = batch.columns().iter().map(Values::of).collect();
+        for row in 0..batch.num_rows() {
+            for (i, column) in columns.iter().enumerate() {
+                statement
+                    .raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(column.get(row)))
+                    .map_err(|e| db_error(&sql, e))?;
+            }
+            statement.raw_execute().map_err(|e| db_error(&sql, e))?;
         }
         Ok(())
+    }
+}
+
+/// One column of a batch, read row by row as SQLite values.
+enum Values<'a> {
+    Int(&'a Int64Array),
+    Real(&'a Float64Array),
+    Bool(&'a BooleanArray),
+    Text(&'a StringArray),
+    /// A type the loader never builds: bound as NULL.
+    Other,
+}
+
+impl<'a> Values<'a> {
+    fn of(array: &'a ArrayRef) -> Values<'a> {
+        let any = array.as_any();
+        if let Some(a) = any.downcast_ref::<Int64Array>() {
+            Values::Int(a)
+        } else if let Some(a) = any.downcast_ref::<Float64Array>() {
+            Values::Real(a)
+        } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
+            Values::Bool(a)
+        } else if let Some(a) = any.downcast_ref::<StringArray>() {
+            Values::Text(a)
+        } else {
+            Values::Other
+        }
+    }
+
+    fn get(&self, row: usize) -> ValueRef<'a> {
+        match self {
+            Values::Int(a) if a.is_valid(row) => ValueRef::Integer(a.value(row)),
+            Values::Real(a) if a.is_valid(row) => ValueRef::Real(a.value(row)),
+            Values::Bool(a) if a.is_valid(row) => ValueRef::Integer(i64::from(a.value(row))),
+            Values::Text(a) if a.is_valid(row) => ValueRef::Text(a.value(row).as_bytes()),
+            _ => ValueRef::Null,
+        }
     }
 }

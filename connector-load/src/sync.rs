@@ -40,7 +40,7 @@ use connector_runtime::Connector;
 use futures::StreamExt;
 
 pub use observer::{SyncEvent, SyncObserver};
-pub use report::{cursor_text, ResourceReport, ResourceStatus, SyncReport};
+pub use report::{cursor_text, Backfill, ChildTable, ResourceReport, ResourceStatus, SyncReport};
 
 use crate::destination::{Destination, RunLock};
 use crate::error::{Error, Result};

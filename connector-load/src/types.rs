@@ -5,6 +5,7 @@
 //! `1`, but `1.5` does not fit bigint and an object does not fit text. A value that does not fit
 //! is a [`crate::Error::TypeConflict`] naming the table, the column and both types.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
@@ -79,16 +80,40 @@ impl LoadType {
     }
 
     /// The type a new column gets when an undeclared field first appears with this value
-    /// (schema evolution). `None` for null: a column is created only once a value is seen.
-    /// Strings stay text (no timestamp guessing), so a field's type never depends on luck.
+    /// (dlt's inference). `None` for null: a column is created only once a value is seen.
+    /// Strings that are ISO 8601 date-times become timestamps (dlt's default `iso_timestamp`
+    /// detection; a date alone stays text, as in dlt); integers beyond 64 bits are `wei`.
     pub fn infer(value: &Value) -> Option<LoadType> {
         match value {
             Value::Null => None,
             Value::Bool(_) => Some(LoadType::Bool),
             Value::Number(n) if n.is_i64() => Some(LoadType::Bigint),
+            Value::Number(n) if n.is_u64() => Some(LoadType::Wei),
             Value::Number(_) => Some(LoadType::Double),
+            Value::String(s) if looks_like_timestamp(s) => Some(LoadType::Timestamp),
             Value::String(_) => Some(LoadType::Text),
             Value::Array(_) | Value::Object(_) => Some(LoadType::Json),
+        }
+    }
+
+    /// The type a column widens to so that a value of type `incoming` fits without losing
+    /// what it holds already: bigint to double, date to timestamp. `None`: no such widening
+    /// (the value goes to a variant column).
+    pub fn widened(self, incoming: LoadType) -> Option<LoadType> {
+        match (self, incoming) {
+            (LoadType::Bigint, LoadType::Double) => Some(LoadType::Double),
+            (LoadType::Date, LoadType::Timestamp) => Some(LoadType::Timestamp),
+            _ => None,
+        }
+    }
+
+    /// The physical kind values of this type travel as (in the loader's Arrow batches).
+    pub(crate) fn physical(&self) -> Physical {
+        match self {
+            LoadType::Bigint => Physical::Int,
+            LoadType::Double => Physical::Real,
+            LoadType::Bool => Physical::Bool,
+            _ => Physical::Text,
         }
     }
 
@@ -135,43 +160,79 @@ impl LoadType {
     }
 
     /// Converts one JSON value to a value of this column type; `Err` carries the JSON type
-    /// name of the value that did not fit (for the conflict message).
-    pub fn convert(&self, value: &Value) -> Result<SqlValue, &'static str> {
-        let found = json_type_name(value);
+    /// name of the value that did not fit. Text borrows from the value where it can.
+    pub(crate) fn convert<'a>(&self, value: &'a Value) -> Result<Cell<'a>, &'static str> {
         let converted = match (self, value) {
-            (_, Value::Null) => Some(SqlValue::Null),
-            (LoadType::Json, v) => serde_json::to_string(v).ok().map(SqlValue::Text),
+            (_, Value::Null) => Some(Cell::Null),
+            (LoadType::Json, v) => serde_json::to_string(v).ok().map(Cell::owned),
+            (LoadType::Text | LoadType::Wei | LoadType::Binary, Value::String(s)) => {
+                Some(Cell::Str(Cow::Borrowed(s)))
+            }
             (LoadType::Text | LoadType::Wei | LoadType::Binary, v) => {
-                scalar_text(v).map(SqlValue::Text)
+                scalar_text(v).map(Cell::owned)
             }
             (LoadType::Bigint, Value::Number(n)) => n
                 .as_i64()
                 .or_else(|| n.as_f64().filter(|f| is_exact_i64(*f)).map(|f| f as i64))
-                .map(SqlValue::Int),
-            (LoadType::Bigint, Value::String(s)) => s.trim().parse::<i64>().ok().map(SqlValue::Int),
-            (LoadType::Double, Value::Number(n)) => n.as_f64().map(SqlValue::Real),
+                .map(Cell::Int),
+            (LoadType::Bigint, Value::String(s)) => s.trim().parse::<i64>().ok().map(Cell::Int),
+            (LoadType::Double, Value::Number(n)) => n.as_f64().map(Cell::Real),
             (LoadType::Double, Value::String(s)) => s
                 .trim()
                 .parse::<f64>()
                 .ok()
                 .filter(|f| f.is_finite())
-                .map(SqlValue::Real),
-            (LoadType::Bool, Value::Bool(b)) => Some(SqlValue::Bool(*b)),
-            (LoadType::Decimal { .. }, Value::Number(n)) => Some(SqlValue::Text(n.to_string())),
+                .map(Cell::Real),
+            (LoadType::Bool, Value::Bool(b)) => Some(Cell::Bool(*b)),
+            (LoadType::Decimal { .. }, Value::Number(n)) => Some(Cell::owned(n.to_string())),
             (LoadType::Decimal { .. }, Value::String(s)) => {
-                is_decimal_literal(s.trim()).then(|| SqlValue::Text(s.trim().to_owned()))
+                is_decimal_literal(s.trim()).then(|| Cell::owned(s.trim().to_owned()))
             }
-            (LoadType::Timestamp, Value::String(s)) => parse_timestamp(s).map(SqlValue::Text),
+            (LoadType::Timestamp, Value::String(s)) => parse_timestamp(s).map(Cell::owned),
             (LoadType::Timestamp, Value::Number(n)) => {
-                n.as_f64().and_then(epoch_to_rfc3339).map(SqlValue::Text)
+                n.as_f64().and_then(epoch_to_rfc3339).map(Cell::owned)
             }
             (LoadType::Date, Value::String(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
                 .ok()
-                .map(|d| SqlValue::Text(d.format("%Y-%m-%d").to_string())),
-            (LoadType::Time, Value::String(s)) => parse_time(s).map(SqlValue::Text),
+                .map(|d| Cell::owned(d.format("%Y-%m-%d").to_string())),
+            (LoadType::Time, Value::String(s)) => parse_time(s).map(Cell::owned),
             _ => None,
         };
-        converted.ok_or(found)
+        converted.ok_or_else(|| json_type_name(value))
+    }
+}
+
+/// How a column's values are carried: the four Arrow types the loader's batches use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Physical {
+    /// 64-bit integers.
+    Int,
+    /// 64-bit floats.
+    Real,
+    /// Booleans.
+    Bool,
+    /// UTF-8 text (also timestamps, dates, decimals and JSON, cast by the database).
+    Text,
+}
+
+/// One converted value on its way into a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell<'a> {
+    /// No value.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Text, borrowed from the record where possible.
+    Str(Cow<'a, str>),
+}
+
+impl Cell<'_> {
+    fn owned(text: String) -> Cell<'static> {
+        Cell::Str(Cow::Owned(text))
     }
 }
 
@@ -278,6 +339,19 @@ fn parse_timestamp(s: &str) -> Option<String> {
     })
 }
 
+/// Whether undeclared text is an ISO 8601 date-time (not a date alone, not a time alone), as
+/// dlt's `iso_timestamp` detection decides it.
+fn looks_like_timestamp(s: &str) -> bool {
+    // Cheap shape check first: `YYYY-MM-DD` then `T` or a space; most text fails here.
+    let b = s.as_bytes();
+    b.len() >= 16
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b't' | b' ')
+        && parse_timestamp(s).is_some()
+}
+
 fn epoch_to_rfc3339(seconds: f64) -> Option<String> {
     if !seconds.is_finite() {
         return None;
@@ -303,31 +377,52 @@ mod tests {
 
     #[test]
     fn lossless_conversions_are_accepted() {
-        assert_eq!(
-            LoadType::Bigint.convert(&json!("42")),
-            Ok(SqlValue::Int(42))
-        );
-        assert_eq!(LoadType::Bigint.convert(&json!(3.0)), Ok(SqlValue::Int(3)));
-        assert_eq!(
-            LoadType::Text.convert(&json!(7)),
-            Ok(SqlValue::Text("7".into()))
-        );
+        assert_eq!(LoadType::Bigint.convert(&json!("42")), Ok(Cell::Int(42)));
+        assert_eq!(LoadType::Bigint.convert(&json!(3.0)), Ok(Cell::Int(3)));
+        assert_eq!(LoadType::Text.convert(&json!(7)), Ok(text("7")));
         assert_eq!(
             LoadType::Timestamp.convert(&json!("2024-05-01T12:00:00+02:00")),
-            Ok(SqlValue::Text("2024-05-01T10:00:00Z".into()))
+            Ok(text("2024-05-01T10:00:00Z"))
         );
         assert_eq!(
             LoadType::Timestamp.convert(&json!("2024-05-01 10:00:00")),
-            Ok(SqlValue::Text("2024-05-01T10:00:00Z".into()))
+            Ok(text("2024-05-01T10:00:00Z"))
         );
         assert_eq!(
             LoadType::Timestamp.convert(&json!(0)),
-            Ok(SqlValue::Text("1970-01-01T00:00:00Z".into()))
+            Ok(text("1970-01-01T00:00:00Z"))
         );
         assert_eq!(
             LoadType::Time.convert(&json!("10:30")),
-            Ok(SqlValue::Text("10:30:00".into()))
+            Ok(text("10:30:00"))
         );
+    }
+
+    fn text(s: &str) -> Cell<'static> {
+        Cell::Str(Cow::Owned(s.to_owned()))
+    }
+
+    #[test]
+    fn inference_detects_iso_timestamps_only() {
+        assert_eq!(
+            LoadType::infer(&json!("2024-05-01T12:00:00Z")),
+            Some(LoadType::Timestamp)
+        );
+        assert_eq!(
+            LoadType::infer(&json!("2024-05-01 12:00:00")),
+            Some(LoadType::Timestamp)
+        );
+        assert_eq!(LoadType::infer(&json!("2024-05-01")), Some(LoadType::Text));
+        assert_eq!(
+            LoadType::infer(&json!("2024-05-01T99:00:00Z")),
+            Some(LoadType::Text)
+        );
+        assert_eq!(LoadType::infer(&json!(u64::MAX)), Some(LoadType::Wei));
+        assert_eq!(
+            LoadType::Bigint.widened(LoadType::Double),
+            Some(LoadType::Double)
+        );
+        assert_eq!(LoadType::Double.widened(LoadType::Text), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use connector_load::{open_destination, Destination, Error, LoadSummary, ResourceLoadPlan};
-use connector_spec::{Column, DataType, Disposition, MergeStrategy};
+use connector_spec::{Column, ContractMode, DataType, Disposition, MergeStrategy, SchemaContract};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -123,21 +123,16 @@ fn append_after_three_loads(kind: Kind) {
         id_name(&*db.dest, "users"),
         pairs(&[(1, "a"), (2, "b"), (2, "b2"), (3, "c"), (4, "d")])
     );
-    let loads = rows(
-        &*db.dest,
-        "SELECT COUNT(DISTINCT _connector_load_id) FROM users",
-    );
+    let loads = rows(&*db.dest, "SELECT COUNT(DISTINCT _dlt_load_id) FROM users");
     assert_eq!(loads[0][0], json!(3));
     let completed = rows(
         &*db.dest,
         "SELECT COUNT(*) FROM _connector_loads WHERE status = 'completed' AND resource = 'users'",
     );
     assert_eq!(completed[0][0], json!(3));
-    let no_null_times = rows(
-        &*db.dest,
-        "SELECT COUNT(*) FROM users WHERE _connector_loaded_at IS NULL",
-    );
-    assert_eq!(no_null_times[0][0], json!(0));
+    // Every row has its own id, as dlt's `_dlt_id`.
+    let ids = rows(&*db.dest, "SELECT COUNT(DISTINCT _dlt_id) FROM users");
+    assert_eq!(ids[0][0], json!(5));
 }
 
 fn replace_after_three_loads(kind: Kind) {
@@ -209,10 +204,7 @@ fn merge_three_loads(kind: Kind, strategy: MergeStrategy) {
     );
     // Updated rows carry the load id of the load that wrote them: 1 and 4 from the third,
     // 2 and 3 from the second.
-    let ids = rows(
-        &*db.dest,
-        "SELECT COUNT(DISTINCT _connector_load_id) FROM users",
-    );
+    let ids = rows(&*db.dest, "SELECT COUNT(DISTINCT _dlt_load_id) FROM users");
     assert_eq!(ids[0][0], json!(2));
 }
 
@@ -388,6 +380,8 @@ fn nulls(kind: Kind) {
     assert_eq!(count(&*db.dest, "users"), 2);
 }
 
+/// A column declared `data_type: json` keeps its value whole, as does everything at
+/// `max_table_nesting: 0`; undeclared nested data is flattened (see tests/shapes.rs).
 fn nested_json_round_trip(kind: Kind) {
     let db = db(kind);
     let plan = ResourceLoadPlan::new("demo", "devices")
@@ -399,7 +393,8 @@ fn nested_json_round_trip(kind: Kind) {
                 items: Some(Box::new(col(DataType::Text))),
                 ..Column::default()
             },
-        );
+        )
+        .with_max_table_nesting(0);
     let owner =
         json!({"name": "Ada", "tags": ["x", {"deep": [1, 2.5, null, true]}], "n": 12345678901_i64});
     let users = json!(["u1", "u2"]);
@@ -409,10 +404,7 @@ fn nested_json_round_trip(kind: Kind) {
         &[json!([{"id": "d1", "capableUsers": users, "owner": owner, "empty": {}}])],
         None,
     );
-    let got = rows(
-        &*db.dest,
-        "SELECT \"capableUsers\", owner, empty FROM devices",
-    );
+    let got = rows(&*db.dest, "SELECT capable_users, owner, empty FROM devices");
     let parse = |v: &Value| serde_json::from_str::<Value>(v.as_str().unwrap()).unwrap();
     assert_eq!(parse(&got[0][0]), users);
     assert_eq!(parse(&got[0][1]), owner);
@@ -426,7 +418,7 @@ fn nested_json_round_trip(kind: Kind) {
         "{types:?}"
     );
     assert!(
-        types.contains(&vec![json!("capableUsers"), json!("json")]),
+        types.contains(&vec![json!("capable_users"), json!("json")]),
         "{types:?}"
     );
 }
@@ -502,28 +494,42 @@ fn new_field_becomes_column(kind: Kind) {
             vec![json!(3), json!("c@x"), json!(1.5), json!(0)],
         ]
     );
-    // The inferred types are remembered: a later string in `score` is a conflict.
-    let mut writer = db.dest.begin(&plan).unwrap();
-    let err = writer
-        .write_batch(&[json!({"id": 4, "score": "high"})])
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "type conflict in table `users`, column `score`: the column is double but a record has a string value (\"high\")"
+    // The inferred types are remembered: a later string in `score` goes to a variant column.
+    let s3 = load(
+        &*db.dest,
+        &plan,
+        &[json!([{"id": 4, "score": "high"}])],
+        None,
     );
+    assert_eq!(s3.new_columns, vec!["score__v_text"]);
+    let got = rows(
+        &*db.dest,
+        "SELECT score, score__v_text FROM users WHERE id = 4",
+    );
+    assert_eq!(got, vec![vec![Value::Null, json!("high")]]);
 }
 
+/// Under a frozen schema contract, what would evolve is an error naming table, column and
+/// value (and the spec line, when the plan knows it); the writer then refuses more work.
 fn type_conflict_names_table_column_and_types(kind: Kind) {
     let db = db(kind);
-    let plan = users_plan();
+    let frozen = SchemaContract {
+        data_type: ContractMode::Freeze,
+        ..SchemaContract::default()
+    };
+    let mut plan = users_plan().with_schema_contract(frozen);
+    plan.lines.insert("id".into(), 12);
     let mut writer = db.dest.begin(&plan).unwrap();
     let err = writer
         .write_batch(&[json!({"id": "abc", "name": "a"})])
         .unwrap_err();
-    assert!(matches!(err, Error::TypeConflict { .. }));
+    assert!(matches!(err, Error::Contract { .. }));
     assert_eq!(
         err.to_string(),
-        "type conflict in table `users`, column `id`: the column is bigint but a record has a string value (\"abc\")"
+        "table `users`: column `id` is bigint and a record has a string value (\"abc\") that does \
+         not fit, but the schema contract freezes data_type (spec line 12); nothing was loaded \
+         (set `schema_contract` to `evolve`, `discard_row` or `discard_value` to let such \
+         records through)"
     );
     let err = writer.write_batch(&[json!({"id": 1})]).unwrap_err();
     assert_eq!(
@@ -533,29 +539,44 @@ fn type_conflict_names_table_column_and_types(kind: Kind) {
     let err = writer.commit(None).unwrap_err();
     assert!(matches!(err, Error::WriterFailed { .. }));
 
+    // New columns of an existing table, under `columns: freeze`.
+    load(
+        &*db.dest,
+        &users_plan(),
+        &[json!([{"id": 1, "name": "a"}])],
+        None,
+    );
+    let plan = users_plan().with_schema_contract(SchemaContract {
+        columns: ContractMode::Freeze,
+        ..SchemaContract::default()
+    });
     let mut writer = db.dest.begin(&plan).unwrap();
     let err = writer
-        .write_batch(&[json!({"id": 1, "name": {"first": "a"}})])
+        .write_batch(&[json!({"id": 2, "email": "x@y"})])
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "type conflict in table `users`, column `name`: the column is text but a record has a object value ({\"first\":\"a\"})"
+        "table `users`: a record has the new column `email`, but the schema contract freezes \
+         columns; nothing was loaded (set `schema_contract` to `evolve`, `discard_row` or \
+         `discard_value` to let such records through)"
     );
     drop(writer);
 
-    let mut writer = db
-        .dest
-        .begin(&ResourceLoadPlan::new("demo", "nums"))
-        .unwrap();
-    let err = writer
-        .write_batch(&[json!({"n": 1}), json!({"n": 1.5})])
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "type conflict in table `nums`, column `n`: the column is bigint but a record has a number value (1.5)"
+    // A table the destination does not have, under `tables: freeze`.
+    let plan = ResourceLoadPlan::new("demo", "nums").with_schema_contract(SchemaContract {
+        tables: ContractMode::Freeze,
+        ..SchemaContract::default()
+    });
+    let mut writer = db.dest.begin(&plan).unwrap();
+    let err = writer.write_batch(&[json!({"n": 1})]).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "table `nums`: the destination has no such table yet, but the schema contract freezes tables"
+        ),
+        "{err}"
     );
-    let err = writer.write_batch(&[json!([1, 2])]).unwrap_err();
-    assert!(matches!(err, Error::WriterFailed { .. }), "{err}");
+    drop(writer);
+
     let mut writer = db
         .dest
         .begin(&ResourceLoadPlan::new("demo", "nums"))

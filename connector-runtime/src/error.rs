@@ -157,6 +157,16 @@ pub enum Error {
         cursor_path: String,
     },
 
+    /// Incremental loading cannot go on: cursor values of different kinds (a number and a
+    /// timestamp) that do not compare, or a record at the boundary without its primary key.
+    #[error("resource `{resource}`: {message}")]
+    Incremental {
+        /// The resource.
+        resource: String,
+        /// What is wrong, with both values, and what to change.
+        message: String,
+    },
+
     /// A warning about a response that looks wrong (see [`crate::StatsHandle::warnings`]),
     /// made an error by strict mode.
     #[error("resource `{resource}`: {message} (strict mode makes this warning an error: `strict: true` in the spec, or `connector sync --strict`)")]
@@ -192,6 +202,7 @@ impl Error {
             | Error::Decode { resource, .. }
             | Error::Pagination { resource, .. }
             | Error::MissingCursor { resource, .. }
+            | Error::Incremental { resource, .. }
             | Error::Strict { resource, .. } => Some(resource),
             Error::MissingSecrets { .. } | Error::SecretsFile { .. } => None,
         }

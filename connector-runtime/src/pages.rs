@@ -101,12 +101,17 @@ impl Sequence {
                         past = true;
                         continue;
                     }
-                    Decision::Keep(Some(cursor)) => {
+                    Decision::Keep(Some(cursor)) if inc.stateful() => {
                         let key = self.parent_key.as_deref();
-                        self.stats
-                            .update_incremental(|state| inc.advance(state, key, &cursor));
+                        let keep = self.stats.update_incremental(|state| {
+                            inc.accept(state, window, key, &cursor, &record, &self.plan.name)
+                        });
+                        if keep.transpose()? == Some(false) {
+                            self.stats.add_deduplicated();
+                            continue;
+                        }
                     }
-                    Decision::Keep(None) => {}
+                    Decision::Keep(_) => {}
                 }
             }
             if let (Some(parent), Value::Object(map)) = (&self.parent, &mut record) {

@@ -20,6 +20,7 @@ struct Inner {
     requests: AtomicU64,
     retries: AtomicU64,
     records: AtomicU64,
+    deduplicated: AtomicU64,
     incremental: Mutex<Option<IncrementalState>>,
     warnings: Mutex<Vec<String>>,
     warnings_dropped: AtomicU64,
@@ -51,8 +52,16 @@ impl StatsHandle {
         self.inner.records.load(Ordering::Relaxed)
     }
 
+    /// Records dropped because the last run loaded them already: at the saved incremental
+    /// last value, with a primary key (or record hash) the state remembers there. Not in
+    /// [`StatsHandle::records`].
+    pub fn deduplicated(&self) -> u64 {
+        self.inner.deduplicated.load(Ordering::Relaxed)
+    }
+
     /// The new incremental high-water mark, when the resource is incremental. Complete once
-    /// the stream has ended; the caller persists it together with the data.
+    /// the stream has ended; the caller persists it together with the data. `None` also for
+    /// an incremental with `end_value`: a fixed window (a backfill) leaves the state as it was.
     pub fn incremental_state(&self) -> Option<IncrementalState> {
         self.inner.incremental.lock().ok().and_then(|s| s.clone())
     }
@@ -111,10 +120,17 @@ impl StatsHandle {
         self.inner.records.fetch_add(count, Ordering::Relaxed);
     }
 
-    pub(crate) fn update_incremental(&self, f: impl FnOnce(&mut IncrementalState)) {
-        if let Ok(mut guard) = self.inner.incremental.lock() {
-            f(guard.get_or_insert_with(IncrementalState::default));
-        }
+    pub(crate) fn add_deduplicated(&self) {
+        self.inner.deduplicated.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Runs `f` on the state being built (`None`: the lock was poisoned).
+    pub(crate) fn update_incremental<R>(
+        &self,
+        f: impl FnOnce(&mut IncrementalState) -> R,
+    ) -> Option<R> {
+        let mut guard = self.inner.incremental.lock().ok()?;
+        Some(f(guard.get_or_insert_with(IncrementalState::default)))
     }
 
     pub(crate) fn set_incremental(&self, state: IncrementalState) {

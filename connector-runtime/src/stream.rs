@@ -121,7 +121,8 @@ fn flatten<R: Send + 'static>(pages: PageStream<R>) -> RecordStream<R> {
 /// What every run of a resource starts with: the incremental state it resumes from, seen
 /// in the stats from the first poll, and its tracing span.
 fn start_run(plan: &ResourcePlan, run: &RunOptions, stats: &StatsHandle) -> tracing::Span {
-    if plan.incremental.is_some() {
+    // An incremental with end_value is a fixed window: no state is reported (none moves).
+    if plan.incremental.as_ref().is_some_and(|i| i.stateful()) {
         stats.set_incremental(run.incremental.clone().unwrap_or_default());
     }
     tracing::info_span!("resource", resource = %plan.name)

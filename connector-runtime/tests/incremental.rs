@@ -5,7 +5,7 @@ mod common;
 
 use common::{collect_run, connector, field, queries};
 use connector_runtime::futures::StreamExt;
-use connector_runtime::{IncrementalState, RunOptions, Secrets};
+use connector_runtime::{record_hash, Boundary, IncrementalState, RunOptions, Secrets};
 use serde_json::{json, Value};
 use wiremock::matchers::path_regex;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -64,6 +64,11 @@ async fn first_run_starts_at_initial_value_and_reports_the_mark() {
         state,
         Some(IncrementalState {
             last_value: Some(json!(10)),
+            // No primary key: the record at the mark is remembered by its hash.
+            boundary: Boundary {
+                unique_hashes: vec![record_hash(&json!({"id": 10, "updated_at": 10}))],
+                ..Default::default()
+            },
             ..Default::default()
         })
     );
@@ -98,8 +103,23 @@ async fn end_value_bounds_the_window_and_min_moves_down() {
     );
     let (got, state) = run(&c, None).await;
     assert_eq!(field(&got, "id"), [json!(2), json!(3), json!(4)]);
-    assert_eq!(state.unwrap().last_value, Some(json!(4)));
+    assert_eq!(
+        state, None,
+        "a window with end_value reports no state (dlt: stateless)"
+    );
     assert_eq!(queries(&server, "/items").await, ["from=2&to=5"]);
+    // A stored state does not move the window: it starts at initial_value.
+    let saved = IncrementalState {
+        last_value: Some(json!(9)),
+        ..Default::default()
+    };
+    let (got, state) = run(&c, Some(saved)).await;
+    assert_eq!(field(&got, "id"), [json!(2), json!(3), json!(4)]);
+    assert_eq!(state, None);
+    assert_eq!(
+        queries(&server, "/items").await,
+        ["from=2&to=5", "from=2&to=5"]
+    );
 
     let server = items_server().await;
     let c = connector(
@@ -181,22 +201,31 @@ async fn child_marks_are_kept_per_parent() {
             .into_iter()
             .collect()
     );
-    // JSON round trip, as the loader stores it.
+    // JSON round trip, as the loader stores it: each parent's record at its mark remembered.
     let text = serde_json::to_string(&state).unwrap();
-    assert_eq!(text, r#"{"last_value":9,"per_parent":{"a":5,"b":9}}"#);
+    assert_eq!(
+        text,
+        format!(
+            r#"{{"last_value":9,"per_parent":{{"a":5,"b":9}},"per_parent_boundary":{{"a":{{"unique_hashes":["{}"]}},"b":{{"unique_hashes":["{}"]}}}}}}"#,
+            record_hash(&json!({"seq": 5})),
+            record_hash(&json!({"seq": 9}))
+        )
+    );
 
-    // The next run resumes each parent from its own mark.
-    let (got, _) = collect_run(
-        &c,
+    // The next run resumes each parent from its own mark; the records at the marks come
+    // back (the window is closed) and are dropped as loaded.
+    let mut stream = c.stream(
         "events",
         RunOptions::with_incremental(RunOptions::new(), state),
-    )
-    .await;
-    assert_eq!(
-        got.len(),
-        2,
-        "a: 5, b: 9 (the marks themselves are re-read)"
     );
+    let stats = stream.stats();
+    let mut got = Vec::new();
+    while let Some(r) = stream.next().await {
+        got.push(r.unwrap());
+    }
+    assert_eq!(got, Vec::<Value>::new(), "a: 5, b: 9 were loaded last run");
+    assert_eq!(stats.deduplicated(), 2);
+    assert_eq!(stats.records(), 0);
     let mut seen = queries(&server, "/events/a").await;
     seen.extend(queries(&server, "/events/b").await);
     assert_eq!(seen, ["after=0", "after=5", "after=0", "after=9"]);

@@ -47,6 +47,8 @@ pub struct MergedResource {
     pub parallelized: bool,
     /// Nesting depth of child tables.
     pub max_table_nesting: Option<u32>,
+    /// The schema contract (the resource's, else the defaults').
+    pub schema_contract: SchemaContract,
     /// Sample response files.
     pub samples: Vec<String>,
 }
@@ -184,6 +186,11 @@ impl Spec {
                 .or(defaults.parallelized)
                 .unwrap_or(false),
             max_table_nesting: resource.max_table_nesting.or(defaults.max_table_nesting),
+            schema_contract: resource
+                .schema_contract
+                .or(defaults.schema_contract)
+                .map(SchemaContractSpec::resolve)
+                .unwrap_or_default(),
             samples: resource.samples.clone(),
         }
     }

@@ -233,6 +233,110 @@ pub enum MergeStrategy {
     DeleteInsert,
     /// Update or insert row by row on the primary key.
     Upsert,
+    /// Insert the records whose primary key the table does not have; leave the rest.
+    InsertOnly,
+    /// Keep history (slowly changing dimension type 2): a changed record retires its current
+    /// row (`_dlt_valid_to` set) and gets a new one; a record absent from the load is retired.
+    Scd2,
+}
+
+impl MergeStrategy {
+    /// The word the spec writes (dlt's name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeStrategy::DeleteInsert => "delete-insert",
+            MergeStrategy::Upsert => "upsert",
+            MergeStrategy::InsertOnly => "insert-only",
+            MergeStrategy::Scd2 => "scd2",
+        }
+    }
+}
+
+/// How table and column names are made from the names an API sends (dlt's naming
+/// conventions). The rules themselves live in the loader's normalizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "yaml", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Naming {
+    /// dlt's default: `lastContactTime` becomes `last_contact_time`, nested names are joined
+    /// with `__`.
+    #[default]
+    SnakeCase,
+    /// Names as sent, only quotes and line breaks replaced (dlt's `direct`; nested names are
+    /// joined with `▶`, as dlt joins them).
+    Direct,
+}
+
+/// What a load does with data the destination's schema does not have yet (dlt's schema
+/// contract modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "yaml", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ContractMode {
+    /// Add it (a new table, a new column, a variant column).
+    #[default]
+    Evolve,
+    /// Fail the load, naming the table, the column and the value.
+    Freeze,
+    /// Drop the whole record, counted in the summary.
+    DiscardRow,
+    /// Drop the value (the record loads without it), counted in the summary.
+    DiscardValue,
+}
+
+impl ContractMode {
+    /// The word the spec writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractMode::Evolve => "evolve",
+            ContractMode::Freeze => "freeze",
+            ContractMode::DiscardRow => "discard_row",
+            ContractMode::DiscardValue => "discard_value",
+        }
+    }
+}
+
+/// dlt's schema contract, per entity: new `tables`, new `columns` of existing tables, and
+/// `data_type` changes (a value that fits no existing column type and would need a variant
+/// column or a wider type). Every entity defaults to `evolve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "yaml", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SchemaContract {
+    /// Tables the destination does not have yet.
+    #[serde(default)]
+    pub tables: ContractMode,
+    /// Columns an existing table does not have yet.
+    #[serde(default)]
+    pub columns: ContractMode,
+    /// Values whose type fits no existing column.
+    #[serde(default)]
+    pub data_type: ContractMode,
+}
+
+/// `schema_contract` as written: one mode for every entity (`freeze`) or one per entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "yaml", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum SchemaContractSpec {
+    /// The same mode for tables, columns and data types.
+    All(ContractMode),
+    /// A mode per entity (absent ones evolve).
+    PerEntity(SchemaContract),
+}
+
+impl SchemaContractSpec {
+    /// The contract per entity.
+    pub fn resolve(self) -> SchemaContract {
+        match self {
+            SchemaContractSpec::All(mode) => SchemaContract {
+                tables: mode,
+                columns: mode,
+                data_type: mode,
+            },
+            SchemaContractSpec::PerEntity(contract) => contract,
+        }
+    }
 }
 
 /// A column hint (dlt's column schema plus nested types).

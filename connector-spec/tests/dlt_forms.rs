@@ -79,15 +79,48 @@ fn incremental_range_bounds_and_keys_dlt_has() {
         .iter()
         .map(|w| (w.line, w.message.as_str()))
         .collect();
-    assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert_eq!(warnings[0].0, 11);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].0, 12);
     assert!(warnings[0]
         .1
-        .contains("`incremental.primary_key` has no effect here yet"));
-    assert_eq!(warnings[1].0, 12);
-    assert!(warnings[1]
-        .1
         .contains("`allow_external_schedulers` has no effect here"));
+    assert_eq!(
+        inc.boundary_key,
+        connector_spec::resolved::BoundaryKey::PrimaryKey(vec!["id".to_owned()]),
+        "incremental.primary_key is the deduplication key"
+    );
+}
+
+#[test]
+fn the_boundary_key_is_the_incremental_key_else_the_resource_key_else_the_record() {
+    use connector_spec::resolved::BoundaryKey;
+    let key = |resource_key: &str, own: &str| {
+        let spec = resolved(&format!(
+            "  - name: a\n{resource_key}    endpoint:\n      path: /a\n      incremental: {{ cursor_path: at{own} }}\n"
+        ));
+        spec.resources[0].incremental.clone().unwrap().boundary_key
+    };
+    let names = |n: &[&str]| BoundaryKey::PrimaryKey(n.iter().map(|s| s.to_string()).collect());
+    assert_eq!(key("", ""), BoundaryKey::Record);
+    assert_eq!(key("    primary_key: id\n", ""), names(&["id"]));
+    assert_eq!(
+        key("    primary_key: id\n", ", primary_key: [org, seq]"),
+        names(&["org", "seq"])
+    );
+    assert_eq!(
+        key("    primary_key: id\n", ", primary_key: []"),
+        BoundaryKey::Off,
+        "dlt: an empty key turns deduplication off"
+    );
+    let yaml = "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: a\n    endpoint:\n      path: /a\n      incremental: { cursor_path: at, primary_key: idd }\n    columns: { id: { data_type: bigint }, at: { data_type: bigint } }\n";
+    let errors = parse_str(yaml, "t.yaml").unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.starts_with(
+            "incremental primary_key `idd` is not a declared column of `a`; columns: "
+        ),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -130,14 +163,19 @@ fn dlt_resource_keys_without_effect_load_with_a_warning_each() {
         .iter()
         .map(|w| (w.line, w.message.as_str()))
         .collect();
+    let events = loaded.resolved.resource("a").unwrap();
+    assert_eq!(
+        events.schema_contract.columns,
+        connector_spec::ContractMode::Freeze
+    );
+    assert_eq!(events.lines.get("schema_contract"), Some(&7));
     assert_eq!(
         found,
         [
             (4, "`table_format` has no effect here: the destinations here write their own tables"),
-            (7, "`schema_contract` has no effect here: columns evolve as records arrive; no contract is enforced yet"),
             (8, "`file_format` has no effect here: no loader files are written; rows go straight to the destination"),
             (9, "`references` has no effect here: no table references are recorded"),
-            (10, "`nested_hints` has no effect here: nested data is not split into child tables yet"),
+            (10, "`nested_hints` has no effect here: nested data follows max_table_nesting and the column hints"),
         ]
     );
 }

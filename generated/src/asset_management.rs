@@ -120,6 +120,16 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "id": 31,
+        "name": 32
+      },
       "samples": [],
       "max_pages": 10000
     },
@@ -216,6 +226,16 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "id": 38,
+        "name": 39
+      },
       "samples": [],
       "max_pages": 10000
     },
@@ -312,6 +332,16 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "id": 45,
+        "name": 46
+      },
       "samples": [],
       "max_pages": 10000
     }

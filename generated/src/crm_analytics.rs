@@ -173,6 +173,16 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "id": 37,
+        "name": 38
+      },
       "samples": [],
       "max_pages": 10000
     },
@@ -275,6 +285,16 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "id": 44,
+        "name": 45
+      },
       "samples": [],
       "max_pages": 10000
     },
@@ -415,6 +435,17 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "client_id": 58,
+        "id": 56,
+        "name": 57
+      },
       "samples": [],
       "max_pages": 10000
     }

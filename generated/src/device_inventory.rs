@@ -160,6 +160,19 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "capableUsers": 35,
+        "id": 32,
+        "lastContactTime": 34,
+        "managementId": 36,
+        "name": 33
+      },
       "samples": [],
       "max_pages": 10000
     }

@@ -153,6 +153,20 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "created_at": 36,
+        "email": 32,
+        "first_name": 33,
+        "id": 31,
+        "last_name": 34,
+        "status": 35
+      },
       "samples": [],
       "max_pages": 10000
     },
@@ -276,6 +290,19 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "duration": 48,
+        "id": 45,
+        "start_time": 47,
+        "status": 49,
+        "topic": 46
+      },
       "samples": [],
       "max_pages": 10000
     }

@@ -124,6 +124,17 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "id": 29,
+        "name": 30,
+        "status": 31
+      },
       "samples": [],
       "max_pages": 10000
     }

@@ -172,6 +172,26 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "2fa": 27,
+        "created_at": 31,
+        "full-name": 25,
+        "id": 24,
+        "labels": 39,
+        "owner": 32,
+        "price": 30,
+        "score": 29,
+        "settings": 46,
+        "stargazersCount": 28,
+        "topics": 38,
+        "type": 26
+      },
       "samples": [
         "samples/repos.json"
       ],
@@ -316,6 +336,16 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
+      "lines": {
+        "number": 53,
+        "title": 54
+      },
       "samples": [],
       "max_pages": 10000
     },
@@ -372,6 +402,12 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
       "samples": [],
       "max_pages": 10000
     },
@@ -467,6 +503,12 @@ pub const SPEC_JSON: &str = r#"{
       "selected": true,
       "parallelized": false,
       "max_table_nesting": null,
+      "naming": "snake_case",
+      "schema_contract": {
+        "tables": "evolve",
+        "columns": "evolve",
+        "data_type": "evolve"
+      },
       "samples": [],
       "max_pages": 10000
     }

@@ -1,22 +1,18 @@
 //! The loader's own tables: every load (`_connector_loads`), each resource's incremental state
-//! (`_connector_state`) and each loaded table's column types (`_connector_columns`), plus the
-//! two metadata columns every loaded row carries.
+//! (`_connector_state`), each loaded table's column types (`_connector_columns`) and which
+//! tables are child tables of which (`_connector_tables`).
 
 use std::collections::HashMap;
 
 use connector_spec::Disposition;
 
-use super::columns::Schema;
 use super::connection::{now_rfc3339, text};
 use crate::backend::Backend;
 use crate::error::Result;
+use crate::normalize::schema::Schema;
 use crate::plan::ResourceLoadPlan;
 use crate::types::{LoadType, SqlValue};
 
-/// Column holding the load id of each row (dlt's `_dlt_load_id`).
-pub const LOAD_ID_COLUMN: &str = "_connector_load_id";
-/// Column holding when each row was loaded.
-pub const LOADED_AT_COLUMN: &str = "_connector_loaded_at";
 /// Table recording every load: id, connector, resource, times, counts, status.
 pub const LOADS_TABLE: &str = "_connector_loads";
 /// Table holding each resource's incremental state and last run counts.
@@ -25,6 +21,8 @@ pub const STATE_TABLE: &str = "_connector_state";
 pub const COLUMNS_TABLE: &str = "_connector_columns";
 /// Table holding each connector's run lock: who loads into this destination now.
 pub const LOCKS_TABLE: &str = "_connector_locks";
+/// Table recording each loaded table's parent and root table (child tables of nested lists).
+pub const TABLES_TABLE: &str = "_connector_tables";
 
 /// Creates the bookkeeping tables when missing.
 pub(super) fn create_meta_tables<B: Backend>(b: &mut B) -> Result<()> {
@@ -43,7 +41,9 @@ pub(super) fn create_meta_tables<B: Backend>(b: &mut B) -> Result<()> {
          CREATE TABLE IF NOT EXISTS {COLUMNS_TABLE} (table_name {text}, column_name {text}, \
          data_type {text}, \"precision\" {int}, scale {int}, nullable {boolean});
          CREATE TABLE IF NOT EXISTS {LOCKS_TABLE} (connector {text}, load_id {text}, pid {int}, \
-         host {text}, started_at {ts});"
+         host {text}, started_at {ts});
+         CREATE TABLE IF NOT EXISTS {TABLES_TABLE} (table_name {text}, parent_table {text}, \
+         root_table {text});"
     ))
 }
 
@@ -156,6 +156,50 @@ pub(super) fn record_columns<B: Backend>(b: &mut B, table: &str, schema: &Schema
         )?;
     }
     Ok(())
+}
+
+/// Records that `table` is a table of `root`'s family (`parent`: `None` for the root).
+pub(super) fn register_table<B: Backend>(
+    b: &mut B,
+    table: &str,
+    parent: Option<&str>,
+    root: &str,
+) -> Result<()> {
+    b.execute(
+        &format!("DELETE FROM {TABLES_TABLE} WHERE table_name = ?"),
+        &[text(table)],
+    )?;
+    b.execute(
+        &format!(
+            "INSERT INTO {TABLES_TABLE} (table_name, parent_table, root_table) VALUES (?, ?, ?)"
+        ),
+        &[text(table), parent.map_or(SqlValue::Null, text), text(root)],
+    )?;
+    Ok(())
+}
+
+/// The child tables of `root` recorded by earlier loads, as (table, parent), each after its
+/// parent.
+pub(super) fn child_tables<B: Backend>(b: &mut B, root: &str) -> Result<Vec<(String, String)>> {
+    let mut tables: Vec<(String, String)> = b
+        .query(
+            &format!(
+                "SELECT table_name, parent_table FROM {TABLES_TABLE} \
+                 WHERE root_table = ? AND parent_table IS NOT NULL"
+            ),
+            &[text(root)],
+        )?
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [SqlValue::Text(table), SqlValue::Text(parent)] => {
+                Some((table.clone(), parent.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    // A child's name extends its parent's, so shorter names come first.
+    tables.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
+    Ok(tables)
 }
 
 /// Records a load as `running`, with no records yet.

@@ -1,13 +1,20 @@
-//! The write dispositions as SQL: how the staged rows reach the final table (append, replace,
-//! merge by delete-insert or upsert, skip).
+//! The write dispositions as SQL: how the staged rows reach the final tables (append,
+//! replace, merge by delete-insert or upsert, skip), the root table and its child tables
+//! together: a replace empties every table of the family, a merge replaces the child rows of
+//! each root row it replaces (found through `_dlt_root_id`).
 
 use connector_spec::{Disposition, MergeStrategy};
 
-use super::columns::ColumnDef;
-use super::staging::{Staging, SEQ_COLUMN};
+use super::staging::Staging;
 use crate::backend::Backend;
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::normalize::schema::{ColumnDef, Schema};
+use crate::normalize::{
+    Table, ID_COLUMN, ROOT_ID_COLUMN, SEQ_COLUMN, VALID_FROM_COLUMN, VALID_TO_COLUMN,
+};
 use crate::plan::ResourceLoadPlan;
+use crate::types::LoadType;
 
 /// The disposition a commit applies: `--full-refresh` turns every one but `skip` into replace.
 pub(super) fn effective_disposition(plan: &ResourceLoadPlan) -> Disposition {
@@ -34,109 +41,329 @@ pub(super) fn refuse_emptying(plan: &ResourceLoadPlan, rows: u64, why: &str) -> 
     })
 }
 
-/// Applies `staging`'s rows to `plan`'s table (which has every staged column) as
-/// `disposition` says. `records` is how many records were staged.
-pub(super) fn apply_disposition<B: Backend>(
-    b: &mut B,
-    plan: &ResourceLoadPlan,
-    disposition: Disposition,
-    staging: &Staging,
-    records: u64,
-) -> Result<()> {
-    let d = b.dialect();
-    let table = &d.quote(&plan.table);
-    let staging_table = &d.quote(&staging.name);
-    let schema = &staging.schema;
-    let names = schema.names();
-    let list = names
-        .iter()
-        .map(|n| d.quote(n))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let seq = d.quote(SEQ_COLUMN);
-    // Staged text cast to the final column types.
-    let typed = |columns: &[ColumnDef]| {
+/// The SQL pieces for moving one table's staged rows into it.
+struct Moves<'a> {
+    d: &'static dyn Dialect,
+    table: String,
+    staging: String,
+    schema: &'a Schema,
+}
+
+impl Moves<'_> {
+    fn list(&self) -> String {
+        self.schema
+            .columns
+            .iter()
+            .map(|c| self.d.quote(&c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Staged text cast to the final column types.
+    fn typed(&self, columns: &[ColumnDef]) -> String {
         columns
             .iter()
             .map(|c| {
                 format!(
                     "{} AS {}",
-                    d.cast(&format!("s.{}", d.quote(&c.name)), c.ty),
-                    d.quote(&c.name)
+                    self.d.cast(&format!("s.{}", self.d.quote(&c.name)), c.ty),
+                    self.d.quote(&c.name)
                 )
             })
             .collect::<Vec<_>>()
             .join(", ")
-    };
-    let all_typed = typed(&schema.columns);
-    // Rows go in in the order they came.
-    let order = if d.inserts_in_scan_order() {
-        String::new()
-    } else {
-        format!(" ORDER BY s.{seq}")
-    };
-    let insert_from = |source: &str| {
-        format!("INSERT INTO {table} ({list}) SELECT {all_typed} FROM {source} AS s{order}")
-    };
-    // The last staged row of each key, found from (key, seq) pairs alone: a window over
-    // whole rows would hold every staged row in the database's memory at once.
-    let deduplicated = |keys: &[String]| {
+    }
+
+    /// `INSERT` of the rows of `source` (the staging table or a subquery over it), in the
+    /// order they came, with an optional `WHERE` over `s`.
+    fn insert_from(&self, source: &str, filter: &str) -> String {
+        let order = if self.d.inserts_in_scan_order() {
+            String::new()
+        } else {
+            format!(" ORDER BY s.{}", self.d.quote(SEQ_COLUMN))
+        };
+        format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {source} AS s{filter}{order}",
+            self.table,
+            self.list(),
+            self.typed(&self.schema.columns)
+        )
+    }
+
+    /// The last staged row of each key, found from (key, seq) pairs alone: a window over
+    /// whole rows would hold every staged row in the database's memory at once.
+    fn deduplicated(&self, keys: &[String]) -> String {
+        let seq = self.d.quote(SEQ_COLUMN);
         let group = keys
             .iter()
-            .map(|k| d.quote(k))
+            .map(|k| self.d.quote(k))
             .collect::<Vec<_>>()
             .join(", ");
         format!(
-            "(SELECT * FROM {staging_table} WHERE {seq} IN \
-             (SELECT max({seq}) FROM {staging_table} GROUP BY {group}))"
+            "(SELECT * FROM {staging} WHERE {seq} IN \
+             (SELECT max({seq}) FROM {staging} GROUP BY {group}))",
+            staging = self.staging
         )
-    };
-    let key_source = |keys: &[String]| {
+    }
+
+    /// The staged values of `keys`, typed.
+    fn key_source(&self, keys: &[String]) -> String {
         let columns: Vec<ColumnDef> = keys
             .iter()
-            .filter_map(|k| schema.find(k).map(|i| schema.columns[i].clone()))
+            .filter_map(|k| self.schema.find(k).map(|i| self.schema.columns[i].clone()))
             .collect();
-        format!("(SELECT {} FROM {staging_table} AS s)", typed(&columns))
+        format!(
+            "(SELECT {} FROM {} AS s)",
+            self.typed(&columns),
+            self.staging
+        )
+    }
+}
+
+/// scd2: the current rows (`_dlt_valid_to` null) whose record is not in the load are retired
+/// at `loaded_at` (only those whose merge key is in the load, when there is one); the load's
+/// records that have no current row get one, valid from `loaded_at`. A row's `_dlt_id` is the
+/// hash of its record, so an unchanged record keeps its row. Child rows are inserted when the
+/// table does not have their id yet (a new version's children).
+fn scd2<'a, B: Backend>(
+    b: &mut B,
+    tables: &[Table],
+    present: &[usize],
+    root: Option<Moves<'a>>,
+    merge_key: &[String],
+    loaded_at: &str,
+    moves: &dyn Fn(usize) -> Option<Moves<'a>>,
+) -> Result<()> {
+    let d = b.dialect();
+    let id = d.quote(ID_COLUMN);
+    let (from, to) = (d.quote(VALID_FROM_COLUMN), d.quote(VALID_TO_COLUMN));
+    let at = d.cast(
+        &format!("'{}'", loaded_at.replace('\'', "")),
+        LoadType::Timestamp,
+    );
+    let table = d.quote(&tables[0].name);
+    let staged_ids = match &root {
+        Some(root) => format!("SELECT {id} FROM {}", root.staging),
+        None => format!("SELECT {id} FROM {table} WHERE 1 = 0"),
     };
-    let keys_known = |keys: &[String]| keys.iter().all(|k| schema.find(k).is_some());
-    let pk = &plan.primary_key;
-    let mk = &plan.merge_key;
+    let in_load = match (&root, merge_key.is_empty()) {
+        (Some(root), false) => {
+            let matches = merge_key
+                .iter()
+                .map(|k| format!("s.{k} = {table}.{k}", k = d.quote(k)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            format!(
+                " AND EXISTS (SELECT 1 FROM {} AS s WHERE {matches})",
+                root.key_source(merge_key)
+            )
+        }
+        (None, false) => " AND 1 = 0".to_owned(),
+        _ => String::new(),
+    };
+    b.execute_batch(&format!(
+        "UPDATE {table} SET {to} = {at} WHERE {to} IS NULL AND {id} NOT IN ({staged_ids}){in_load}"
+    ))?;
+    let Some(root) = root else {
+        return Ok(());
+    };
+    let columns: Vec<_> = root
+        .schema
+        .columns
+        .iter()
+        .filter(|c| c.name != VALID_FROM_COLUMN && c.name != VALID_TO_COLUMN)
+        .cloned()
+        .collect();
+    let list = columns
+        .iter()
+        .map(|c| d.quote(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let once = root.deduplicated(&[ID_COLUMN.to_owned()]);
+    b.execute_batch(&format!(
+        "INSERT INTO {table} ({list}, {from}, {to}) SELECT {}, {at}, NULL FROM {once} AS s \
+         WHERE s.{id} NOT IN (SELECT {id} FROM {table} WHERE {to} IS NULL) ORDER BY s.{}",
+        root.typed(&columns),
+        d.quote(SEQ_COLUMN)
+    ))?;
+    for i in present.iter().copied().filter(|&i| i != 0) {
+        if let Some(m) = moves(i) {
+            let filter = format!(" WHERE s.{id} NOT IN (SELECT {id} FROM {})", m.table);
+            b.execute_batch(&m.insert_from(&m.staging, &filter))?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the staged rows of every table of the load as `disposition` says. Tables the
+/// destination has (`tables[i].existed`) or that were staged exist now (the caller prepared
+/// them). `primary_key` and `merge_key` are column names after naming.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn apply_disposition<B: Backend>(
+    b: &mut B,
+    plan: &ResourceLoadPlan,
+    disposition: Disposition,
+    tables: &[Table],
+    staging: &Staging,
+    primary_key: &[String],
+    merge_key: &[String],
+    loaded_at: &str,
+) -> Result<()> {
+    let d = b.dialect();
+    let moves = |i: usize| {
+        staging
+            .tables
+            .get(i)
+            .and_then(Option::as_ref)
+            .map(|staged| Moves {
+                d,
+                table: d.quote(&tables[i].name),
+                staging: d.quote(&staged.name),
+                schema: &tables[i].schema,
+            })
+    };
+    let present: Vec<usize> = (0..tables.len())
+        .filter(|&i| tables[i].existed || moves(i).is_some())
+        .collect();
+    let children = || present.iter().copied().filter(|&i| i != 0);
+    let root = moves(0);
+    let keys_known = |keys: &[String]| keys.iter().all(|k| tables[0].schema.find(k).is_some());
+    let append_all = |b: &mut B, filter_children: Option<&str>| -> Result<()> {
+        for i in present.iter().copied() {
+            if let Some(m) = moves(i) {
+                let filter = match filter_children {
+                    Some(filter) if i != 0 => filter.to_owned(),
+                    _ => String::new(),
+                };
+                b.execute_batch(&m.insert_from(&m.staging, &filter))?;
+            }
+        }
+        Ok(())
+    };
+    let (pk, mk) = (primary_key, merge_key);
     match disposition {
         Disposition::Skip => {}
         Disposition::Replace => {
-            b.execute_batch(&format!("DELETE FROM {table}"))?;
-            b.execute_batch(&insert_from(staging_table))?;
+            for i in present.iter().copied() {
+                b.execute_batch(&format!("DELETE FROM {}", d.quote(&tables[i].name)))?;
+            }
+            append_all(b, None)?;
         }
-        Disposition::Append => b.execute_batch(&insert_from(staging_table))?,
-        Disposition::Merge if pk.is_empty() && mk.is_empty() => {
-            b.execute_batch(&insert_from(staging_table))?
+        Disposition::Append => append_all(b, None)?,
+        // scd2 needs no key: a row is identified by its record.
+        Disposition::Merge if plan.merge_strategy == MergeStrategy::Scd2 => {
+            scd2(b, tables, &present, root, mk, loaded_at, &moves)?;
         }
+        Disposition::Merge if pk.is_empty() && mk.is_empty() => append_all(b, None)?,
         Disposition::Merge if !keys_known(pk) || !keys_known(mk) => {
             // A key column never seen means no staged record (every record needs its primary
             // key), so there is nothing to merge.
-            if records > 0 {
+            if root.is_some() {
                 return Err(Error::InvalidPlan {
                     table: plan.table.clone(),
                     reason: "a merge key column is in no record".to_owned(),
                 });
             }
         }
-        Disposition::Merge if plan.merge_strategy == MergeStrategy::Upsert => {
-            let source = format!("(SELECT {all_typed} FROM {} AS s)", deduplicated(pk));
-            for statement in d.upsert_sql(table, &source, pk, &names) {
-                b.execute_batch(&statement)?;
-            }
-        }
-        Disposition::Merge => {
-            for keys in [pk, mk] {
-                if !keys.is_empty() {
-                    b.execute_batch(&d.delete_matching_sql(table, &key_source(keys), keys))?;
+        Disposition::Merge if plan.merge_strategy == MergeStrategy::InsertOnly => {
+            let Some(root) = root else {
+                return Ok(());
+            };
+            let id = d.quote(ID_COLUMN);
+            let root_id = d.quote(ROOT_ID_COLUMN);
+            let matches = pk
+                .iter()
+                .map(|k| format!("t.{k} = s.{k}", k = d.quote(k)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            // The first staged row of each new key; the table's rows stay as they are.
+            let seq = d.quote(SEQ_COLUMN);
+            let group = pk.iter().map(|k| d.quote(k)).collect::<Vec<_>>().join(", ");
+            let first = format!(
+                "(SELECT * FROM {staging} WHERE {seq} IN \
+                 (SELECT min({seq}) FROM {staging} GROUP BY {group}))",
+                staging = root.staging
+            );
+            let new_rows = format!(
+                "(SELECT * FROM {first} AS s WHERE NOT EXISTS \
+                 (SELECT 1 FROM {} AS t WHERE {matches}))",
+                root.table
+            );
+            // Children first: once the root rows are in, they are no longer new.
+            let filter = format!(" WHERE s.{root_id} IN (SELECT {id} FROM {new_rows} AS k)");
+            for i in children() {
+                if let Some(m) = moves(i) {
+                    b.execute_batch(&m.insert_from(&m.staging, &filter))?;
                 }
             }
-            if pk.is_empty() {
-                b.execute_batch(&insert_from(staging_table))?;
+            b.execute_batch(&root.insert_from(&new_rows, ""))?;
+        }
+        Disposition::Merge => {
+            let Some(root) = root else {
+                return Ok(()); // nothing staged: nothing to merge
+            };
+            let id = d.quote(ID_COLUMN);
+            let root_id = d.quote(ROOT_ID_COLUMN);
+            let kept = if pk.is_empty() {
+                root.staging.clone()
             } else {
-                b.execute_batch(&insert_from(&deduplicated(pk)))?;
+                root.deduplicated(pk)
+            };
+            // Child rows of the root rows this merge replaces go first (their root rows
+            // are found through the final root table, before it changes).
+            for i in children() {
+                if tables[i].schema.find(ROOT_ID_COLUMN).is_none() {
+                    continue;
+                }
+                let child = d.quote(&tables[i].name);
+                for keys in [pk, mk] {
+                    if keys.is_empty() {
+                        continue;
+                    }
+                    let matches = keys
+                        .iter()
+                        .map(|k| format!("s.{k} = t.{k}", k = d.quote(k)))
+                        .collect::<Vec<_>>()
+                        .join(" AND ");
+                    b.execute_batch(&format!(
+                        "DELETE FROM {child} WHERE {root_id} IN (SELECT t.{id} FROM {} AS t \
+                         WHERE EXISTS (SELECT 1 FROM {} AS s WHERE {matches}))",
+                        root.table,
+                        root.key_source(keys)
+                    ))?;
+                }
+            }
+            // An upsert updates `_dlt_id` too, so the new child rows link to the row.
+            let upsert = plan.merge_strategy == MergeStrategy::Upsert;
+            if upsert {
+                let names = root.schema.names();
+                let seq = d.quote(SEQ_COLUMN);
+                let source = format!(
+                    "(SELECT s.{seq}, {} FROM {} AS s)",
+                    root.typed(&root.schema.columns),
+                    kept
+                );
+                for statement in d.upsert_sql(&root.table, &source, pk, &names, SEQ_COLUMN) {
+                    b.execute_batch(&statement)?;
+                }
+            } else {
+                for keys in [pk, mk] {
+                    if !keys.is_empty() {
+                        b.execute_batch(&d.delete_matching_sql(
+                            &root.table,
+                            &root.key_source(keys),
+                            keys,
+                        ))?;
+                    }
+                }
+                b.execute_batch(&root.insert_from(&kept, ""))?;
+            }
+            // The children of the root rows kept (a duplicate's children go with it).
+            let filter = format!(" WHERE s.{root_id} IN (SELECT {id} FROM {kept} AS k)");
+            for i in children() {
+                if let Some(m) = moves(i) {
+                    b.execute_batch(&m.insert_from(&m.staging, &filter))?;
+                }
             }
         }
     }

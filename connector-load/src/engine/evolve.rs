@@ -1,14 +1,17 @@
-//! Schema evolution: the columns a load starts with (the table's, the spec's, the metadata
-//! columns), checked against each other, and the final table created or widened to them at
-//! commit. Columns for fields first seen in records are added while staging.
+//! Schema evolution: the tables a load starts with (the destination's root table and child
+//! tables, the spec's declared columns), and the final tables created or evolved to the
+//! columns the load ended with at commit.
 
-use super::bookkeeping::{recorded_columns, LOADED_AT_COLUMN, LOAD_ID_COLUMN};
-use super::columns::{ColumnDef, Schema};
+use std::collections::HashMap;
+
+use super::bookkeeping::{child_tables, recorded_columns};
 use super::connection::text;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::normalize::schema::{ColumnDef, Schema};
+use crate::normalize::Table;
 use crate::plan::ResourceLoadPlan;
-use crate::types::{LoadType, SqlValue};
+use crate::types::SqlValue;
 
 /// The columns `table` has in the database, typed from the schema table when it records them.
 pub(super) fn existing_columns<B: Backend>(b: &mut B, table: &str) -> Result<Schema> {
@@ -39,78 +42,86 @@ pub(super) fn existing_columns<B: Backend>(b: &mut B, table: &str) -> Result<Sch
     Ok(schema)
 }
 
-/// Fails with [`Error::ForeignTable`] when `plan`'s table exists but connector never recorded
-/// its columns (it was made by someone else), unless the plan adopts it.
-pub(super) fn check_owned<B: Backend>(b: &mut B, plan: &ResourceLoadPlan) -> Result<()> {
+/// Fails with [`Error::ForeignTable`] when `table` exists but connector never recorded its
+/// columns (it was made by someone else), unless the plan adopts it.
+pub(super) fn check_owned_table<B: Backend>(
+    b: &mut B,
+    plan: &ResourceLoadPlan,
+    table: &str,
+) -> Result<()> {
     if plan.adopt_table || plan.disposition == connector_spec::Disposition::Skip {
         return Ok(());
     }
-    let physical = b.query(b.dialect().list_columns_sql(), &[text(&plan.table)])?;
-    if physical.is_empty() || !recorded_columns(b, &plan.table)?.is_empty() {
+    let physical = b.query(b.dialect().list_columns_sql(), &[text(table)])?;
+    if physical.is_empty() || !recorded_columns(b, table)?.is_empty() {
         return Ok(());
     }
     Err(Error::ForeignTable {
-        table: plan.table.clone(),
+        table: table.to_owned(),
     })
 }
 
-/// The columns a load of `plan` starts with: the table's existing ones, then the declared
-/// ones it lacks, then the metadata columns. A declared column whose type differs from the
-/// table's is [`Error::SchemaConflict`]; primary key columns are `NOT NULL`.
-pub(super) fn starting_schema<B: Backend>(b: &mut B, plan: &ResourceLoadPlan) -> Result<Schema> {
-    let mut schema = existing_columns(b, &plan.table)?;
-    for (name, column) in &plan.columns {
-        let declared = LoadType::from_column(column);
-        let nullable = column.nullable.unwrap_or(true);
+/// [`check_owned_table`] for the plan's root table.
+pub(super) fn check_owned<B: Backend>(b: &mut B, plan: &ResourceLoadPlan) -> Result<()> {
+    check_owned_table(b, plan, &plan.table)
+}
+
+/// The tables a load of `plan` starts with: its root table (named `root`, after naming) with
+/// the destination's columns, then the child tables earlier loads made, each after its
+/// parent. A declared column whose type differs from the table's is
+/// [`Error::SchemaConflict`]; primary key columns are `NOT NULL`.
+pub(super) fn starting_tables<B: Backend>(
+    b: &mut B,
+    root: &str,
+    declared_root: &HashMap<String, crate::normalize::Declared>,
+    primary_key: &[String],
+) -> Result<Vec<Table>> {
+    let mut schema = existing_columns(b, root)?;
+    let existed = !schema.columns.is_empty();
+    for (name, declared) in declared_root {
         match schema.find(name) {
-            Some(i) if schema.columns[i].ty != declared => {
+            Some(i) if schema.columns[i].ty != declared.ty => {
                 return Err(Error::SchemaConflict {
-                    table: plan.table.clone(),
+                    table: root.to_owned(),
                     column: name.clone(),
-                    declared: declared.to_string(),
+                    declared: declared.ty.to_string(),
                     existing: schema.columns[i].ty.to_string(),
                 })
             }
-            Some(i) => schema.columns[i].nullable = nullable,
-            None => {
-                schema.push(ColumnDef {
-                    name: name.clone(),
-                    ty: declared,
-                    nullable,
-                });
-            }
+            _ => {}
         }
     }
-    for key in &plan.primary_key {
+    for key in primary_key {
         if let Some(i) = schema.find(key) {
             schema.columns[i].nullable = false;
         }
     }
-    for (name, ty) in [
-        (LOAD_ID_COLUMN, LoadType::Text),
-        (LOADED_AT_COLUMN, LoadType::Timestamp),
-    ] {
-        if schema.find(name).is_none() {
-            schema.push(ColumnDef {
-                name: name.to_owned(),
-                ty,
-                nullable: true,
-            });
+    let mut tables = vec![Table::new(root.to_owned(), None, schema, existed)];
+    for (child, parent) in child_tables(b, root)? {
+        let Some(parent) = tables.iter().position(|t| t.name == parent) else {
+            continue;
+        };
+        let schema = existing_columns(b, &child)?;
+        if schema.columns.is_empty() {
+            continue; // dropped by hand since
         }
+        tables.push(Table::new(child, Some(parent), schema, true));
     }
-    Ok(schema)
+    Ok(tables)
 }
 
-/// Creates the final table with `schema`'s columns, or adds the columns it lacks; returns
-/// the added columns. Indexes the primary key where the dialect wants it.
+/// Creates the final table with `schema`'s columns, or adds the columns it lacks and widens
+/// the ones whose type grew; returns the added columns. Indexes `key` where the dialect wants
+/// it.
 pub(super) fn prepare_table<B: Backend>(
     b: &mut B,
-    plan: &ResourceLoadPlan,
+    table_name: &str,
     schema: &Schema,
+    key: &[String],
 ) -> Result<Vec<String>> {
     let d = b.dialect();
-    let table = d.quote(&plan.table);
-    let existing = existing_columns(b, &plan.table)?;
+    let table = d.quote(table_name);
+    let existing = existing_columns(b, table_name)?;
     let mut added = Vec::new();
     if existing.columns.is_empty() {
         let columns = schema
@@ -124,25 +135,31 @@ pub(super) fn prepare_table<B: Backend>(
         b.execute_batch(&format!("CREATE TABLE {table} ({})", columns.join(", ")))?;
     } else {
         for column in &schema.columns {
-            if existing.find(&column.name).is_none() {
-                b.execute_batch(&format!(
-                    "ALTER TABLE {table} ADD COLUMN {} {}",
-                    d.quote(&column.name),
-                    d.column_type(column.ty)
-                ))?;
-                added.push(column.name.clone());
+            match existing.find(&column.name) {
+                None => {
+                    b.execute_batch(&format!(
+                        "ALTER TABLE {table} ADD COLUMN {} {}",
+                        d.quote(&column.name),
+                        d.column_type(column.ty)
+                    ))?;
+                    added.push(column.name.clone());
+                }
+                Some(i) if existing.columns[i].ty != column.ty => {
+                    if let Some(sql) =
+                        d.alter_type_sql(&table, &d.quote(&column.name), &d.column_type(column.ty))
+                    {
+                        b.execute_batch(&sql)?;
+                    }
+                }
+                Some(_) => {}
             }
         }
     }
-    if d.key_index() && !plan.primary_key.is_empty() {
-        let keys = plan
-            .primary_key
-            .iter()
-            .map(|k| d.quote(k))
-            .collect::<Vec<_>>();
+    if d.key_index() && !key.is_empty() {
+        let keys = key.iter().map(|k| d.quote(k)).collect::<Vec<_>>();
         b.execute_batch(&format!(
             "CREATE INDEX IF NOT EXISTS {} ON {table} ({})",
-            d.quote(&format!("_connector_pk__{}", plan.table)),
+            d.quote(&format!("_connector_pk__{table_name}")),
             keys.join(", ")
         ))?;
     }

@@ -212,10 +212,17 @@ fn recover<B: Backend>(
     for row in &running {
         let (load_id, resource) = (as_text(&row[0]), as_text(&row[1]));
         let i = entry(&mut recovered, &load_id);
-        let staging = staging_table_name(connector, &resource, &load_id);
-        if tables.contains(&staging) {
-            drop_table(b, &staging)?;
-            recovered[i].dropped_tables.push(staging);
+        // Every staging table of the load: its root table's and its child tables'.
+        let prefix = format!("_connector_staging__{connector}__");
+        let suffix = format!("__{load_id}");
+        for staging in tables
+            .iter()
+            .filter(|t| t.starts_with(&prefix) && t.ends_with(&suffix))
+        {
+            if !recovered.iter().any(|r| r.dropped_tables.contains(staging)) {
+                drop_table(b, staging)?;
+                recovered[i].dropped_tables.push(staging.clone());
+            }
         }
         recovered[i].resources.push(resource);
     }

@@ -3,19 +3,17 @@
 //! [`Dialect`](crate::dialect::Dialect) (SQL spelling) differ per database.
 //!
 //! - [`connection`]: locking the shared connection, transactions;
-//! - [`columns`]: the columns of a load;
-//! - [`bookkeeping`]: the loads, state and columns tables, and the per-row metadata columns;
-//! - [`evolve`]: schema evolution (the columns a load starts with; creating and widening the
-//!   final table);
-//! - [`staging`]: records into the run's staging table, batch by batch;
-//! - [`disposition`]: append / replace / merge / skip as SQL;
+//! - [`bookkeeping`]: the loads, state, columns and tables tables;
+//! - [`evolve`]: schema evolution (the tables a load starts with; creating and widening the
+//!   final tables);
+//! - [`staging`]: the normalizer's batches into the run's staging tables;
+//! - [`disposition`]: append / replace / merge / skip as SQL, over a table and its children;
 //! - [`writer`]: one resource's load, from first batch to commit or abandonment;
 //! - here: the [`Destination`] over one connection.
 //!
 //! Each module uses only those listed before it.
 
 mod bookkeeping;
-mod columns;
 mod connection;
 mod disposition;
 mod evolve;
@@ -30,20 +28,23 @@ use std::time::Duration;
 use connector_spec::{Disposition, MergeStrategy};
 use serde_json::Value;
 
-pub use bookkeeping::{
-    COLUMNS_TABLE, LOADED_AT_COLUMN, LOADS_TABLE, LOAD_ID_COLUMN, LOCKS_TABLE, STATE_TABLE,
-};
+pub use bookkeeping::{COLUMNS_TABLE, LOADS_TABLE, LOCKS_TABLE, STATE_TABLE, TABLES_TABLE};
 pub use inspect::{LoadRecord, StoredResource};
 pub use lock::{host_name, LockHolder, RecoveredLoad};
 
 use crate::backend::Backend;
 use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
+use crate::normalize::naming::Convention;
+use crate::normalize::{
+    declared_columns, Normalizer, Settings, VALID_FROM_COLUMN, VALID_TO_COLUMN,
+};
 use crate::plan::{new_load_id, ResourceLoadPlan};
+use crate::types::LoadType;
 use crate::types::SqlValue;
 use bookkeeping::{create_meta_tables, read_state, record_load_started};
 use connection::{in_transaction, lock, now_rfc3339};
-use evolve::{check_owned, starting_schema};
+use evolve::{check_owned, starting_tables};
 use staging::Staging;
 use writer::SqlWriter;
 
@@ -84,31 +85,89 @@ impl<B: Backend> Destination for SqlDestination<B> {
             return Err(invalid("the table name is empty"));
         }
         if plan.disposition == Disposition::Merge
-            && plan.merge_strategy == MergeStrategy::Upsert
+            && matches!(
+                plan.merge_strategy,
+                MergeStrategy::Upsert | MergeStrategy::InsertOnly
+            )
             && plan.primary_key.is_empty()
         {
-            return Err(invalid("merge strategy `upsert` needs a primary_key"));
+            return Err(invalid(&format!(
+                "merge strategy `{}` needs a primary_key",
+                plan.merge_strategy.as_str()
+            )));
         }
+        let naming = Convention(plan.naming);
+        let root = naming.identifier(&plan.table);
+        let keys = |names: &[String]| -> Vec<String> {
+            names.iter().map(|k| naming.identifier(k)).collect()
+        };
+        let (primary_key, merge_key) = (keys(&plan.primary_key), keys(&plan.merge_key));
+        let mut declared = declared_columns(naming, &root, &plan.columns, &plan.lines);
+        let declared_root = declared.remove(&root).unwrap_or_default();
         let mut conn = lock(&self.conn);
-        check_owned(&mut *conn, plan)?;
-        let schema = starting_schema(&mut *conn, plan)?;
-        let load_id = plan.load_id.clone().unwrap_or_else(new_load_id);
-        let loaded_at = now_rfc3339();
-        let staging = Staging::new(plan, &load_id, schema);
-        in_transaction(&mut *conn, |b| {
-            if plan.disposition != Disposition::Skip {
-                staging.create_table(b)?;
+        check_owned(&mut *conn, &plan.clone().with_table(root.clone()))?;
+        let mut tables = starting_tables(&mut *conn, &root, &declared_root, &primary_key)?;
+        for (name, d) in &declared_root {
+            let root_table = &mut tables[0];
+            if root_table.schema.find(name).is_none() {
+                let nullable = d.nullable && !primary_key.contains(name);
+                root_table.add_column(name.clone(), d.ty, nullable);
             }
+        }
+        tables[0].declared = declared_root;
+        tables[0].not_null = primary_key.clone();
+        let load_id = plan.load_id.clone().unwrap_or_else(new_load_id);
+        let mut required: Vec<(String, &'static str)> = primary_key
+            .iter()
+            .map(|k| (k.clone(), "it is part of the primary key"))
+            .collect();
+        for (name, d) in &tables[0].declared {
+            if !d.nullable && !primary_key.contains(name) {
+                required.push((name.clone(), "the spec declares it `nullable: false`"));
+            }
+        }
+        let merging = plan.disposition == Disposition::Merge;
+        let scd2 = merging && plan.merge_strategy == MergeStrategy::Scd2;
+        if scd2 {
+            for column in [VALID_FROM_COLUMN, VALID_TO_COLUMN] {
+                if tables[0].schema.find(column).is_none() {
+                    tables[0].add_column(column.to_owned(), LoadType::Timestamp, true);
+                }
+            }
+        }
+        let settings = Settings {
+            naming,
+            row_hash: scd2,
+            max_nesting: plan
+                .max_table_nesting
+                .unwrap_or(connector_spec::resolved::DEFAULT_MAX_TABLE_NESTING),
+            root_key: merging && !scd2,
+            contract: plan.schema_contract,
+            contract_line: plan.lines.get("schema_contract").copied(),
+            load_id: load_id.clone(),
+            required,
+        };
+        let normalizer = Normalizer::new(settings, tables, declared);
+        let loaded_at = now_rfc3339();
+        in_transaction(&mut *conn, |b| {
             record_load_started(b, plan, &load_id, &loaded_at)
         })?;
         drop(conn);
-        Ok(Box::new(SqlWriter::new(
-            Arc::clone(&self.conn),
-            plan.clone(),
+        Ok(Box::new(SqlWriter {
+            conn: Arc::clone(&self.conn),
+            plan: plan.clone(),
             load_id,
+            started: std::time::Instant::now(),
+            normalizer,
+            staging: Staging::default(),
+            primary_key,
+            merge_key,
+            records: 0,
+            failed: false,
+            finished: false,
+            untrusted: None,
             loaded_at,
-            staging,
-        )))
+        }))
     }
 
     fn state(&self, connector: &str, resource: &str) -> Result<Option<Value>> {

@@ -1,73 +1,131 @@
-//! Staging: records become rows of the run's staging table, one transaction per batch, so
-//! nothing reaches the final table before the commit. A field seen for the first time gets a
-//! column here (typed from its first non-null value).
+//! Staging: the normalizer's batches go into the run's staging tables (one per table of the
+//! load), one transaction per batch, so nothing reaches a final table before the commit. A
+//! staging table follows its table's schema as it grows: new columns are added, widened ones
+//! change type.
 
-use serde_json::Value;
+use arrow_array::RecordBatch;
 
-use super::bookkeeping::{LOADED_AT_COLUMN, LOAD_ID_COLUMN};
-use super::columns::{ColumnDef, Schema};
-use super::connection::{in_transaction, text};
+use super::connection::in_transaction;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::plan::ResourceLoadPlan;
-use crate::types::{json_type_name, LoadType, SqlValue};
+use crate::normalize::{Table, SEQ_COLUMN};
+use crate::types::{LoadType, SqlValue};
 
-/// Staging column ordering records, so duplicates resolve last-wins.
-pub(super) const SEQ_COLUMN: &str = "_connector_seq";
-
-/// The staging table of one run's load of a resource. The load id makes it the run's own: two
+/// The staging table of one run's load of a table. The load id makes it the run's own: two
 /// runs of the same resource never share (and so never empty) each other's staging.
-pub(super) fn staging_table_name(connector: &str, resource: &str, load_id: &str) -> String {
-    format!("_connector_staging__{connector}__{resource}__{load_id}")
+pub(super) fn staging_table_name(connector: &str, table: &str, load_id: &str) -> String {
+    format!("_connector_staging__{connector}__{table}__{load_id}")
 }
 
-/// One load's staging table and the columns its rows have.
-pub(super) struct Staging {
+/// One table's staging.
+pub(super) struct Staged {
     /// Unquoted staging table name.
     pub(super) name: String,
-    /// Every column of the load: the table's, the declared, the evolved and the metadata.
-    pub(super) schema: Schema,
-    /// How many of `schema`'s columns the staging table has.
-    staged_columns: usize,
-    /// The last `_connector_seq` given.
-    seq: i64,
+    /// The column types the staging table has, in order (after `SEQ_COLUMN`).
+    types: Vec<LoadType>,
+    /// Rows staged.
+    pub(super) rows: u64,
+}
+
+/// The staging tables of one load, parallel to the normalizer's tables (`None`: nothing
+/// staged for that table yet).
+#[derive(Default)]
+pub(super) struct Staging {
+    pub(super) tables: Vec<Option<Staged>>,
 }
 
 impl Staging {
-    /// The staging of `plan`'s load, starting with `schema`'s columns (no table is made yet).
-    pub(super) fn new(plan: &ResourceLoadPlan, load_id: &str, schema: Schema) -> Staging {
-        Staging {
-            name: staging_table_name(&plan.connector, &plan.resource, load_id),
-            staged_columns: schema.columns.len(),
-            schema,
-            seq: 0,
+    /// Stages `batches` (table index, batch) in one transaction, creating and altering
+    /// staging tables to the tables' current columns first.
+    pub(super) fn stage<B: Backend>(
+        &mut self,
+        b: &mut B,
+        connector: &str,
+        load_id: &str,
+        tables: &[Table],
+        batches: Vec<(usize, RecordBatch)>,
+    ) -> Result<()> {
+        if self.tables.len() < tables.len() {
+            self.tables.resize_with(tables.len(), || None);
         }
+        in_transaction(b, |b| {
+            for (index, batch) in &batches {
+                let table = &tables[*index];
+                let staged = match &mut self.tables[*index] {
+                    Some(staged) => staged,
+                    slot => {
+                        let name = staging_table_name(connector, &table.name, load_id);
+                        create_table(b, &name)?;
+                        slot.insert(Staged {
+                            name,
+                            types: Vec::new(),
+                            rows: 0,
+                        })
+                    }
+                };
+                staged.follow(b, table)?;
+                b.insert_batch(&staged.name, batch)?;
+                staged.rows += batch.num_rows() as u64;
+            }
+            Ok(())
+        })
     }
 
-    /// (Re)creates the staging table, empty, with `_connector_seq` and every column so far.
-    pub(super) fn create_table<B: Backend>(&self, b: &mut B) -> Result<()> {
+    /// Drops every staging table.
+    pub(super) fn drop_tables<B: Backend>(&self, b: &mut B) -> Result<()> {
+        for staged in self.tables.iter().flatten() {
+            let name = b.dialect().quote(&staged.name);
+            b.execute_batch(&format!("DROP TABLE IF EXISTS {name}"))?;
+        }
+        Ok(())
+    }
+}
+
+fn create_table<B: Backend>(b: &mut B, name: &str) -> Result<()> {
+    let d = b.dialect();
+    let staging = d.quote(name);
+    b.execute_batch(&format!(
+        "DROP TABLE IF EXISTS {staging}; CREATE TABLE {staging} ({} {});",
+        d.quote(SEQ_COLUMN),
+        d.column_type(LoadType::Bigint)
+    ))
+}
+
+impl Staged {
+    /// Adds the columns `table` has and the staging lacks, and changes the types of the
+    /// ones widened since.
+    fn follow<B: Backend>(&mut self, b: &mut B, table: &Table) -> Result<()> {
         let d = b.dialect();
-        let mut columns = vec![format!(
-            "{} {}",
-            d.quote(SEQ_COLUMN),
-            d.column_type(LoadType::Bigint)
-        )];
-        columns.extend(
-            self.schema
-                .columns
-                .iter()
-                .map(|c| format!("{} {}", d.quote(&c.name), d.staging_type(c.ty))),
-        );
         let staging = d.quote(&self.name);
-        b.execute_batch(&format!(
-            "DROP TABLE IF EXISTS {staging}; CREATE TABLE {staging} ({});",
-            columns.join(", ")
-        ))
+        for (i, column) in table.schema.columns.iter().enumerate() {
+            let staging_type = d.staging_type(column.ty);
+            match self.types.get(i) {
+                None => {
+                    b.execute_batch(&format!(
+                        "ALTER TABLE {staging} ADD COLUMN {} {staging_type}",
+                        d.quote(&column.name)
+                    ))?;
+                    self.types.push(column.ty);
+                }
+                Some(ty) if *ty != column.ty => {
+                    if d.staging_type(*ty) != staging_type {
+                        if let Some(sql) =
+                            d.alter_type_sql(&staging, &d.quote(&column.name), &staging_type)
+                        {
+                            b.execute_batch(&sql)?;
+                        }
+                    }
+                    self.types[i] = column.ty;
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 
-    /// Fails unless the staging table holds exactly `records` rows: a commit never applies a
-    /// partial load silently (e.g. a staging table emptied by something else).
-    pub(super) fn check_count<B: Backend>(&self, b: &mut B, records: u64) -> Result<()> {
+    /// Fails unless the staging table holds exactly the rows staged: a commit never applies
+    /// a partial load silently (e.g. a staging table emptied by something else).
+    pub(super) fn check_count<B: Backend>(&self, b: &mut B) -> Result<()> {
         let staging = b.dialect().quote(&self.name);
         let staged = match b
             .query(&format!("SELECT COUNT(*) FROM {staging}"), &[])?
@@ -77,150 +135,14 @@ impl Staging {
             Some(SqlValue::Int(n)) => u64::try_from(*n).unwrap_or(0),
             _ => 0,
         };
-        if staged == records {
+        if staged == self.rows {
             Ok(())
         } else {
             Err(Error::StagingMismatch {
                 table: self.name.clone(),
-                records,
+                records: self.rows,
                 staged,
             })
         }
-    }
-
-    /// Drops the staging table.
-    pub(super) fn drop_table<B: Backend>(&self, b: &mut B) -> Result<()> {
-        let staging = b.dialect().quote(&self.name);
-        b.execute_batch(&format!("DROP TABLE {staging}"))
-    }
-
-    /// Drops the staging table when there is one.
-    pub(super) fn drop_table_if_exists<B: Backend>(&self, b: &mut B) -> Result<()> {
-        let staging = b.dialect().quote(&self.name);
-        b.execute_batch(&format!("DROP TABLE IF EXISTS {staging}"))
-    }
-
-    /// Turns records into staging rows (`_connector_seq` first, then `schema` order), adding
-    /// columns for fields seen for the first time.
-    pub(super) fn convert(
-        &mut self,
-        plan: &ResourceLoadPlan,
-        load_id: &str,
-        loaded_at: &str,
-        records: &[Value],
-    ) -> Result<Vec<Vec<SqlValue>>> {
-        let table = &plan.table;
-        let load_id_at = self.schema.find(LOAD_ID_COLUMN);
-        let loaded_at_at = self.schema.find(LOADED_AT_COLUMN);
-        let mut rows = Vec::with_capacity(records.len());
-        for record in records {
-            let object = record.as_object().ok_or_else(|| Error::NotAnObject {
-                table: table.clone(),
-                found: json_type_name(record),
-            })?;
-            let mut row = vec![SqlValue::Null; 1 + self.schema.columns.len()];
-            self.seq += 1;
-            row[0] = SqlValue::Int(self.seq);
-            if let Some(i) = load_id_at {
-                row[1 + i] = text(load_id);
-            }
-            if let Some(i) = loaded_at_at {
-                row[1 + i] = text(loaded_at);
-            }
-            for (name, value) in object {
-                if name == LOAD_ID_COLUMN || name == LOADED_AT_COLUMN {
-                    continue;
-                }
-                let index = match self.schema.find(name) {
-                    Some(index) => index,
-                    None => match LoadType::infer(value) {
-                        None => continue,
-                        Some(ty) => {
-                            row.push(SqlValue::Null);
-                            self.schema.push(ColumnDef {
-                                name: name.clone(),
-                                ty,
-                                nullable: true,
-                            })
-                        }
-                    },
-                };
-                let column = &self.schema.columns[index];
-                row[1 + index] = column
-                    .ty
-                    .convert(value)
-                    .map_err(|found| Error::TypeConflict {
-                        table: table.clone(),
-                        column: column.name.clone(),
-                        column_type: column.ty.to_string(),
-                        value_type: found.to_owned(),
-                        excerpt: excerpt(value),
-                    })?;
-            }
-            self.check_required(plan, &row)?;
-            rows.push(row);
-        }
-        let width = 1 + self.schema.columns.len();
-        for row in &mut rows {
-            row.resize(width, SqlValue::Null);
-        }
-        Ok(rows)
-    }
-
-    /// Fails on a null primary key column, or a null column the spec declares not nullable.
-    fn check_required(&self, plan: &ResourceLoadPlan, row: &[SqlValue]) -> Result<()> {
-        let is_null = |name: &str| {
-            self.schema
-                .find(name)
-                .and_then(|i| row.get(1 + i))
-                .is_none_or(|v| *v == SqlValue::Null)
-        };
-        let null = |column: &str, reason| Error::NullValue {
-            table: plan.table.clone(),
-            column: column.to_owned(),
-            reason,
-        };
-        if let Some(key) = plan.primary_key.iter().find(|k| is_null(k)) {
-            return Err(null(key, "it is part of the primary key"));
-        }
-        if let Some((name, _)) = plan
-            .columns
-            .iter()
-            .find(|(name, c)| c.nullable == Some(false) && is_null(name))
-        {
-            return Err(null(name, "the spec declares it `nullable: false`"));
-        }
-        Ok(())
-    }
-
-    /// Inserts rows from [`Staging::convert`] in one transaction, first adding the staging
-    /// columns they brought.
-    pub(super) fn stage<B: Backend>(&mut self, b: &mut B, rows: &[Vec<SqlValue>]) -> Result<()> {
-        let d = b.dialect();
-        let staging = d.quote(&self.name);
-        let added = &self.schema.columns[self.staged_columns..];
-        let mut names = vec![SEQ_COLUMN.to_owned()];
-        names.extend(self.schema.names());
-        in_transaction(b, |b| {
-            for column in added {
-                b.execute_batch(&format!(
-                    "ALTER TABLE {staging} ADD COLUMN {} {}",
-                    d.quote(&column.name),
-                    d.staging_type(column.ty)
-                ))?;
-            }
-            b.insert_rows(&self.name, &names, rows)
-        })?;
-        self.staged_columns = self.schema.columns.len();
-        Ok(())
-    }
-}
-
-/// A value shortened for an error message.
-fn excerpt(value: &Value) -> String {
-    let full = value.to_string();
-    match full.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}...", &full[..cut]),
-        None => full,
     }
 }

@@ -1,6 +1,6 @@
-//! The writer of one resource's load: stages each batch, and at commit applies the staged
-//! rows, the schema, the state and the load record in one transaction. Dropped uncommitted,
-//! it removes its staging and marks the load failed.
+//! The writer of one resource's load: normalizes and stages each batch, and at commit
+//! applies the staged rows of every table, the schema, the state and the load record in one
+//! transaction. Dropped uncommitted, it removes its staging and marks the load failed.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -9,75 +9,94 @@ use connector_spec::Disposition;
 use serde_json::Value;
 
 use super::bookkeeping::{
-    read_state, record_columns, record_load_completed, record_load_failed, write_state,
+    read_state, record_columns, record_load_completed, record_load_failed, register_table,
+    write_state,
 };
 use super::connection::{in_transaction, lock, now_rfc3339};
 use super::disposition::{apply_disposition, effective_disposition, refuse_emptying};
-use super::evolve::prepare_table;
+use super::evolve::{check_owned_table, prepare_table};
 use super::staging::Staging;
 use crate::backend::Backend;
 use crate::destination::ResourceWriter;
 use crate::error::{Error, Result};
+use crate::normalize::Normalizer;
 use crate::plan::{LoadSummary, ResourceLoadPlan};
 use crate::types::SqlValue;
 
 /// The writer of one resource's load.
 pub(super) struct SqlWriter<B: Backend> {
-    conn: Arc<Mutex<B>>,
-    plan: ResourceLoadPlan,
-    load_id: String,
-    loaded_at: String,
-    started: Instant,
-    staging: Staging,
-    records: u64,
-    failed: bool,
-    finished: bool,
+    pub(super) conn: Arc<Mutex<B>>,
+    pub(super) plan: ResourceLoadPlan,
+    pub(super) load_id: String,
+    pub(super) started: Instant,
+    pub(super) normalizer: Normalizer,
+    pub(super) staging: Staging,
+    /// The primary and merge key columns, after naming.
+    pub(super) primary_key: Vec<String>,
+    pub(super) merge_key: Vec<String>,
+    pub(super) records: u64,
+    pub(super) failed: bool,
+    pub(super) finished: bool,
     /// Why a replace must not empty the table (see `refuse_emptying_replace`).
-    untrusted: Option<String>,
+    pub(super) untrusted: Option<String>,
+    /// When the load began (RFC 3339): scd2's validity boundary.
+    pub(super) loaded_at: String,
 }
 
 impl<B: Backend> SqlWriter<B> {
-    /// A writer for a load whose staging (unless the disposition is skip) and `running` load
-    /// record exist already.
-    pub(super) fn new(
-        conn: Arc<Mutex<B>>,
-        plan: ResourceLoadPlan,
-        load_id: String,
-        loaded_at: String,
-        staging: Staging,
-    ) -> Self {
-        SqlWriter {
-            conn,
-            plan,
-            load_id,
-            loaded_at,
-            started: Instant::now(),
-            staging,
-            records: 0,
-            failed: false,
-            finished: false,
-            untrusted: None,
-        }
-    }
-
-    /// The commit transaction's work: final table, disposition, schema, state, load record.
+    /// The commit transaction's work: final tables, disposition, schema, state, load record.
     fn apply(&self, b: &mut B, state: Option<Value>) -> Result<LoadSummary> {
         let plan = &self.plan;
         let disposition = effective_disposition(plan);
         let mut new_columns = Vec::new();
         let mut table_rows = 0;
+        let tables = self.normalizer.tables();
         if disposition != Disposition::Skip {
-            new_columns = prepare_table(b, plan, &self.staging.schema)?;
-            record_columns(b, &plan.table, &self.staging.schema)?;
-            self.staging.check_count(b, self.records)?;
+            for (i, table) in tables.iter().enumerate() {
+                let staged = self.staging.tables.get(i).and_then(Option::as_ref);
+                if !table.existed && staged.is_none() {
+                    continue;
+                }
+                if !table.existed {
+                    check_owned_table(b, plan, &table.name)?;
+                }
+                let key: &[String] = if i == 0 { &self.primary_key } else { &[] };
+                let added = prepare_table(b, &table.name, &table.schema, key)?;
+                new_columns.extend(added.into_iter().map(|c| {
+                    if i == 0 {
+                        c
+                    } else {
+                        format!("{}.{c}", table.name)
+                    }
+                }));
+                record_columns(b, &table.name, &table.schema)?;
+                let parent = table.parent.map(|p| tables[p].name.as_str());
+                register_table(b, &table.name, parent, &tables[0].name)?;
+                if let Some(staged) = staged {
+                    staged.check_count(b)?;
+                }
+            }
             if let (Disposition::Replace, 0, Some(why)) =
                 (disposition, self.records, &self.untrusted)
             {
-                refuse_emptying(plan, count_rows(b, &plan.table)?, why)?;
+                if tables[0].existed {
+                    refuse_emptying(plan, count_rows(b, &tables[0].name)?, why)?;
+                }
             }
-            apply_disposition(b, plan, disposition, &self.staging, self.records)?;
-            self.staging.drop_table(b)?;
-            table_rows = count_rows(b, &plan.table)?;
+            apply_disposition(
+                b,
+                plan,
+                disposition,
+                tables,
+                &self.staging,
+                &self.primary_key,
+                &self.merge_key,
+                &self.loaded_at,
+            )?;
+            self.staging.drop_tables(b)?;
+            if tables[0].existed || self.staging.tables.first().is_some_and(Option::is_some) {
+                table_rows = count_rows(b, &tables[0].name)?;
+            }
         }
         let state = match state {
             Some(value) => Some(value.to_string()),
@@ -102,15 +121,29 @@ impl<B: Backend> SqlWriter<B> {
             self.records,
             table_rows,
         )?;
+        let (discarded_rows, discarded_values) = self.normalizer.discarded();
+        let mut child_tables = Vec::new();
+        if disposition != Disposition::Skip {
+            for (i, table) in tables.iter().enumerate().skip(1) {
+                let staged = self.staging.tables.get(i).is_some_and(Option::is_some);
+                if table.existed || staged {
+                    child_tables.push((table.name.clone(), count_rows(b, &table.name)?));
+                }
+            }
+        }
         Ok(LoadSummary {
             connector: plan.connector.clone(),
             resource: plan.resource.clone(),
-            table: plan.table.clone(),
+            table: tables[0].name.clone(),
             load_id: self.load_id.clone(),
             disposition: disposition.as_str().to_owned(),
             records: self.records,
             table_rows,
+            child_tables,
             new_columns,
+            discarded_rows,
+            discarded_values,
+            warnings: self.normalizer.warnings().to_vec(),
             seconds: self.started.elapsed().as_secs_f64(),
         })
     }
@@ -144,9 +177,16 @@ impl<B: Backend> ResourceWriter for SqlWriter<B> {
         let result = if self.plan.disposition == Disposition::Skip {
             Ok(())
         } else {
-            self.staging
-                .convert(&self.plan, &self.load_id, &self.loaded_at, records)
-                .and_then(|rows| self.staging.stage(&mut *lock(&self.conn), &rows))
+            self.normalizer.push(records).and_then(|()| {
+                let batches = self.normalizer.take_batches()?;
+                self.staging.stage(
+                    &mut *lock(&self.conn),
+                    &self.plan.connector,
+                    &self.load_id,
+                    self.normalizer.tables(),
+                    batches,
+                )
+            })
         };
         match result {
             Ok(()) => {
@@ -192,7 +232,7 @@ impl<B: Backend> ResourceWriter for SqlWriter<B> {
 }
 
 impl<B: Backend> Drop for SqlWriter<B> {
-    /// An abandoned load: its staged records go, the load is marked `failed`; the final table
+    /// An abandoned load: its staged rows go, the load is marked `failed`; the final tables
     /// and state were never touched.
     fn drop(&mut self) {
         if self.finished {
@@ -200,7 +240,7 @@ impl<B: Backend> Drop for SqlWriter<B> {
         }
         let mut conn = lock(&self.conn);
         let _ = in_transaction(&mut *conn, |b| {
-            self.staging.drop_table_if_exists(b)?;
+            self.staging.drop_tables(b)?;
             record_load_failed(b, &self.plan, &self.load_id, self.records)
         });
     }

@@ -1,5 +1,7 @@
 //! The run report: one entry per resource, as JSON and as a table for people.
 
+use connector_spec::resolved::ResolvedResource;
+use connector_spec::RangeBound;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -24,8 +26,11 @@ pub struct ResourceReport {
     pub table: String,
     /// How it ended.
     pub status: ResourceStatus,
-    /// Records received from the API.
+    /// Records received from the API and loaded (not counting `deduplicated`).
     pub records: u64,
+    /// Records the API sent again at the saved incremental last value that the last run had
+    /// loaded (the state remembers their primary keys or hashes): dropped, not loaded twice.
+    pub deduplicated: u64,
     /// Rows in the table after the commit.
     pub table_rows: u64,
     /// Pages received.
@@ -36,8 +41,18 @@ pub struct ResourceReport {
     pub retries: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
-    /// Columns this run added to the table.
+    /// Columns this run added to the table (a child table's as `table.column`).
     pub new_columns: Vec<String>,
+    /// The resource's child tables (its nested lists) with the rows each has after the
+    /// commit, in table order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub child_tables: Vec<ChildTable>,
+    /// Records the schema contract discarded (`discard_row`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub discarded_rows: u64,
+    /// Values the schema contract discarded (`discard_value`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub discarded_values: u64,
     /// The incremental state committed with the data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<Value>,
@@ -48,6 +63,10 @@ pub struct ResourceReport {
     /// What looked wrong while fetching (the runtime's warnings: a stop that may have lost
     /// pages, a selector that matched nothing, an empty body), in the order seen.
     pub warnings: Vec<String>,
+    /// Set when the resource's incremental has `end_value`: the fixed window it loaded (a
+    /// backfill). Its stored state is left as it was, as dlt does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<Backfill>,
     /// Set when `--limit` cut the resource short: the limit. Its incremental state was then
     /// not saved.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,6 +74,70 @@ pub struct ResourceReport {
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A child table of a resource and the rows it has.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChildTable {
+    /// Table name (`users__tags`).
+    pub table: String,
+    /// Rows in the table after the commit.
+    pub table_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The window of an incremental with `end_value` (a backfill): from `initial_value` to
+/// `end_value`, bounds as the spec's `range_start`/`range_end` say; such a run reads and
+/// moves no state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Backfill {
+    /// Where the window starts: `initial_value` (none: no lower bound).
+    pub start_value: Option<Value>,
+    /// Where it ends.
+    pub end_value: Value,
+    /// Whether a record at `start_value` is in the window (`closed`) or not (`open`).
+    pub range_start: RangeBound,
+    /// Whether a record at `end_value` is in the window (`closed`) or not (`open`).
+    pub range_end: RangeBound,
+}
+
+impl Backfill {
+    /// The backfill window of `resource`, when its incremental has `end_value`.
+    pub fn of(resource: &ResolvedResource) -> Option<Backfill> {
+        let incremental = resource.incremental.as_ref()?;
+        Some(Backfill {
+            start_value: incremental.initial_value.clone(),
+            end_value: incremental.end_value.clone()?,
+            range_start: incremental.range_start,
+            range_end: incremental.range_end,
+        })
+    }
+
+    /// `[2024-01-01, 2024-02-01)` for people.
+    pub fn describe(&self) -> String {
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let open = if self.range_start == RangeBound::Open {
+            "("
+        } else {
+            "["
+        };
+        let close = if self.range_end == RangeBound::Open {
+            ")"
+        } else {
+            "]"
+        };
+        let start = self
+            .start_value
+            .as_ref()
+            .map_or_else(|| "start".to_owned(), text);
+        format!("{open}{start}, {}{close}", text(&self.end_value))
+    }
 }
 
 /// The machine-readable report of a whole run.
@@ -95,7 +178,7 @@ impl SyncReport {
         let with_cursor = self
             .resources
             .iter()
-            .any(|r| r.state.is_some() || r.state_before.is_some());
+            .any(|r| r.state.is_some() || r.state_before.is_some() || r.backfill.is_some());
         let mut header = vec![
             "resource", "fetched", "in table", "pages", "requests", "retries", "seconds", "status",
         ];
@@ -131,6 +214,15 @@ impl SyncReport {
                 line.push(r.cursor_change());
             }
             lines.push(line);
+            // Child tables under their resource: rows in table, nothing fetched of their own.
+            for child in &r.child_tables {
+                let mut line = vec![String::new(); header.len()];
+                line[0] = format!("  {}", child.table);
+                line[1] = "-".to_owned();
+                line[2] = child.table_rows.to_string();
+                line[7] = "child table".to_owned();
+                lines.push(line);
+            }
         }
         let totals =
             |f: fn(&ResourceReport) -> u64| self.resources.iter().map(f).sum::<u64>().to_string();
@@ -194,10 +286,13 @@ impl SyncReport {
 
 impl ResourceReport {
     /// The cursor before and after the run, for the summary: `2024-01-01 -> 2024-02-01`,
-    /// `start -> 250` on a first run, `250 (unchanged: failed)` when the run failed, `-`
-    /// without incremental loading.
+    /// `start -> 250` on a first run, `250 (kept: failed)` when the run failed,
+    /// `250 (kept: end_value)` for a backfill window, `-` without incremental loading.
     pub fn cursor_change(&self) -> String {
         let before = self.state_before.as_ref().map(cursor_text);
+        if self.backfill.is_some() {
+            return format!("{} (kept: end_value)", before.as_deref().unwrap_or("none"));
+        }
         match (&self.state, before) {
             (Some(after), before) => format!(
                 "{} -> {}",

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 
 use super::observer::{SyncEvent, SyncObserver};
-use super::report::{ResourceReport, ResourceStatus};
+use super::report::{Backfill, ChildTable, ResourceReport, ResourceStatus};
 use super::tree::{Feed, Node, ParentCheck};
 use super::{blocking, Sink, SyncOptions};
 use crate::destination::{Destination, ResourceWriter};
@@ -204,12 +204,18 @@ fn report(
         Err(error) => (ResourceStatus::Failed, None, false, Some(error)),
     };
     let limited_to = context.options.limit.filter(|_| limited);
+    let backfill = context
+        .connector
+        .spec()
+        .resource(&resource)
+        .and_then(Backfill::of);
     let report = ResourceReport {
         resource,
         table,
         status,
         // A limited resource read whole pages, but loaded `limit` records.
         records: limited_to.unwrap_or_else(|| stats.records()),
+        deduplicated: stats.deduplicated(),
         table_rows: summary.as_ref().map_or(0, |s| s.table_rows),
         pages: stats.pages(),
         requests: stats.requests(),
@@ -219,12 +225,31 @@ fn report(
             .as_ref()
             .map(|s| s.new_columns.clone())
             .unwrap_or_default(),
+        child_tables: summary
+            .as_ref()
+            .map(|s| {
+                s.child_tables
+                    .iter()
+                    .map(|(table, table_rows)| ChildTable {
+                        table: table.clone(),
+                        table_rows: *table_rows,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        discarded_rows: summary.as_ref().map_or(0, |s| s.discarded_rows),
+        discarded_values: summary.as_ref().map_or(0, |s| s.discarded_values),
         state: stats
             .incremental_state()
             .and_then(|s| serde_json::to_value(s).ok())
             .filter(|_| error.is_none() && limited_to.is_none()),
         state_before,
-        warnings: stats.warnings(),
+        warnings: stats
+            .warnings()
+            .into_iter()
+            .chain(summary.iter().flat_map(load_warnings))
+            .collect(),
+        backfill,
         limited_to,
         error,
     };
@@ -232,6 +257,19 @@ fn report(
         .observer
         .on_event(SyncEvent::ResourceFinished { report: &report });
     report
+}
+
+/// What the load itself noticed: naming collisions, and what the schema contract discarded.
+fn load_warnings(summary: &LoadSummary) -> Vec<String> {
+    let mut warnings = summary.warnings.clone();
+    if summary.discarded_rows > 0 || summary.discarded_values > 0 {
+        warnings.push(format!(
+            "table `{}`: the schema contract discarded {} record(s) and {} value(s) that did \
+             not fit the table",
+            summary.table, summary.discarded_rows, summary.discarded_values
+        ));
+    }
+    warnings
 }
 
 /// Reads the stored incremental state into `run` and opens the resource's writer.

@@ -21,6 +21,7 @@ use crate::model::{Client, ResourceDefaults, ResourceEntry, Spec};
 use crate::position::{parent_path, Pos, SourceIndex};
 use crate::resolved::ResolvedSpec;
 use crate::validate::{validate, Problem};
+use crate::vocabulary::Naming;
 
 /// A spec that parsed and validated, with the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -41,6 +42,7 @@ const ROOT_FIELDS: &[&str] = &[
     "resource_defaults",
     "resources",
     "strict",
+    "naming",
 ];
 
 /// Parses and validates spec text; `file` names it in diagnostics.
@@ -152,7 +154,10 @@ impl<'a> Loader<'a> {
         // A valid spec always resolves; a failure here is still reported, never a panic.
         let resolved = match &spec {
             Some(spec) if errors.is_empty() => match spec.resolve() {
-                Ok(resolved) => Some(resolved),
+                Ok(mut resolved) => {
+                    record_lines(&self.index, spec, &mut resolved);
+                    Some(resolved)
+                }
                 Err(e) => {
                     errors.push(plain_error(self.file, e.to_string()));
                     None
@@ -349,6 +354,23 @@ impl<'a> Loader<'a> {
                 None
             }
         };
+        let naming = match get("naming") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(word)) if word == "snake_case" => Some(Naming::SnakeCase),
+            Some(Value::String(word)) if word == "direct" => Some(Naming::Direct),
+            Some(other) => {
+                self.error_value(
+                    "naming",
+                    format!(
+                        "`naming` is `snake_case` (dlt's default) or `direct`, found {}",
+                        describe(&other)
+                    ),
+                    Some("write `naming: snake_case` or `naming: direct`".into()),
+                );
+                ok = false;
+                None
+            }
+        };
         match (name, client, resource_defaults, resources) {
             (Some(name), Some(client), Some(resource_defaults), Some(resources)) if ok => {
                 Some(Spec {
@@ -358,6 +380,7 @@ impl<'a> Loader<'a> {
                     resource_defaults,
                     resources,
                     strict,
+                    naming,
                 })
             }
             _ => None,
@@ -576,4 +599,34 @@ pub(crate) fn value_at<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
         }
     }
     Some(current)
+}
+
+/// Notes where each resource's declared columns and schema contract are written, for
+/// load errors that point at the spec ([`crate::ResolvedResource::lines`]).
+fn record_lines(index: &SourceIndex, spec: &Spec, resolved: &mut ResolvedSpec) {
+    for (i, entry) in spec.resources.iter().enumerate() {
+        let Some(resource) = resolved
+            .resources
+            .iter_mut()
+            .find(|r| r.name == entry.name())
+        else {
+            continue;
+        };
+        let line = |key: &str| {
+            index
+                .key(&format!("resources[{i}].{key}"))
+                .or_else(|| index.key(&format!("resource_defaults.{key}")))
+                .map(|pos| pos.line)
+        };
+        let mut lines = std::collections::BTreeMap::new();
+        for name in resource.columns.keys() {
+            if let Some(at) = line(&format!("columns.{name}")) {
+                lines.insert(name.clone(), at);
+            }
+        }
+        if let Some(at) = line("schema_contract") {
+            lines.insert("schema_contract".to_owned(), at);
+        }
+        resource.lines = lines;
+    }
 }

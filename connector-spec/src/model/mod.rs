@@ -43,6 +43,10 @@ pub struct Spec {
     /// --strict` turns it on too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
+    /// How table and column names are made from the API's names: `snake_case` (dlt's
+    /// default) or `direct` (as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naming: Option<Naming>,
 }
 
 /// The HTTP client shared by every resource.
@@ -281,8 +285,8 @@ pub struct Incremental {
     /// Whether a record equal to `end_value` is loaded (default `open`: it is not, as in dlt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range_end: Option<RangeBound>,
-    /// dlt's deduplication key for records at the boundary; accepted, with a warning that
-    /// it has no effect here yet (use `range_start: open`).
+    /// dlt's deduplication key for records at the saved last value (default: the resource's
+    /// `primary_key`, else a hash of the whole record; `[]` turns deduplication off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_key: Option<Keys>,
     /// dlt's hand-over of the window to Airflow; accepted, with a warning that it has no
@@ -427,16 +431,18 @@ pub struct Resource {
     /// Fetch children of several parents concurrently.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallelized: Option<bool>,
-    /// Depth to which nested objects and lists become child tables (default 0: JSON columns).
+    /// Depth to which nested objects are flattened into `parent__child` columns and lists
+    /// become child tables (dlt's default 1000 when absent; 0 keeps them as JSON columns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_table_nesting: Option<u32>,
     /// Recorded sample responses (JSON files beside the spec) checked against `columns` at
     /// compile time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<String>,
-    /// dlt's `schema_contract`; accepted, with a warning that it has no effect here yet.
+    /// dlt's `schema_contract`: what a load does with new tables, new columns and values of
+    /// a new type (`evolve`, the default; `freeze`; `discard_row`; `discard_value`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema_contract: Option<Value>,
+    pub schema_contract: Option<SchemaContractSpec>,
     /// dlt's `table_format` (`delta`, `iceberg`); accepted, with a warning that it has no
     /// effect on the destinations here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -496,9 +502,10 @@ pub struct ResourceDefaults {
     /// Default max_table_nesting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_table_nesting: Option<u32>,
-    /// dlt's `schema_contract`; accepted, with a warning that it has no effect here yet.
+    /// dlt's `schema_contract`: what a load does with new tables, new columns and values of
+    /// a new type (`evolve`, the default; `freeze`; `discard_row`; `discard_value`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema_contract: Option<Value>,
+    pub schema_contract: Option<SchemaContractSpec>,
     /// dlt's `table_format` (`delta`, `iceberg`); accepted, with a warning that it has no
     /// effect on the destinations here.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -284,6 +284,7 @@ impl Spec {
                     row_order: i.row_order,
                     range_start: i.range_start.unwrap_or(RangeBound::Closed),
                     range_end: i.range_end.unwrap_or(RangeBound::Open),
+                    boundary_key: boundary_key(i.primary_key.as_ref(), &merged.primary_key),
                 })
             })
             .transpose()?;
@@ -330,6 +331,9 @@ impl Spec {
             selected: merged.selected,
             parallelized: merged.parallelized,
             max_table_nesting: merged.max_table_nesting,
+            naming: self.naming.unwrap_or_default(),
+            schema_contract: merged.schema_contract,
+            lines: Default::default(),
             samples: merged.samples.clone(),
             max_pages: endpoint.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
         })
@@ -337,6 +341,17 @@ impl Spec {
 }
 
 /// A scalar param as the text a request carries.
+/// dlt's choice of deduplication key: the incremental's own `primary_key` (an empty list
+/// turns deduplication off), else the resource's, else the whole record.
+fn boundary_key(own: Option<&Keys>, resource: &[String]) -> BoundaryKey {
+    match own.map(Keys::columns) {
+        Some(columns) if columns.is_empty() => BoundaryKey::Off,
+        Some(columns) => BoundaryKey::PrimaryKey(columns.into_iter().map(str::to_owned).collect()),
+        None if resource.is_empty() => BoundaryKey::Record,
+        None => BoundaryKey::PrimaryKey(resource.to_vec()),
+    }
+}
+
 fn scalar_text(scalar: &Scalar) -> String {
     match scalar {
         Scalar::Bool(b) => b.to_string(),

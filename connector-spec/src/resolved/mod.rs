@@ -12,6 +12,8 @@
 mod auth;
 pub mod paginator;
 
+use std::collections::BTreeMap;
+
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -91,6 +93,9 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
 /// paginator that never stops (an API ignoring the cursor) within minutes.
 pub const DEFAULT_MAX_PAGES: u64 = 10_000;
 
+/// dlt's nesting depth when a resource sets no `max_table_nesting`.
+pub const DEFAULT_MAX_TABLE_NESTING: u32 = 1000;
+
 fn default_max_body_bytes() -> u64 {
     DEFAULT_MAX_BODY_BYTES
 }
@@ -148,8 +153,20 @@ pub struct ResolvedResource {
     pub selected: bool,
     /// Whether children of several parents are fetched concurrently.
     pub parallelized: bool,
-    /// Depth to which nested data becomes child tables.
+    /// Depth to which nested objects are flattened and lists become child tables (`None`:
+    /// dlt's default, [`DEFAULT_MAX_TABLE_NESTING`]).
     pub max_table_nesting: Option<u32>,
+    /// How table and column names are made (the spec's `naming`; default snake_case, as dlt).
+    #[serde(default)]
+    pub naming: Naming,
+    /// What a load does with new tables, columns and types (default: everything evolves).
+    #[serde(default)]
+    pub schema_contract: SchemaContract,
+    /// The spec line of each declared column (by column name) and of `schema_contract`
+    /// (key `schema_contract`), so load errors can point at them; empty for a spec built
+    /// without a file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lines: BTreeMap<String, usize>,
     /// Sample response files, relative to the spec.
     pub samples: Vec<String>,
     /// Most pages one request sequence may fetch (default [`DEFAULT_MAX_PAGES`]).
@@ -248,6 +265,25 @@ pub struct IncrementalPlan {
     pub range_start: RangeBound,
     /// Whether a record equal to `end_value` is inside the window (default open).
     pub range_end: RangeBound,
+    /// How a record at the saved last value is known to be loaded already (dlt's boundary
+    /// deduplication): `incremental.primary_key`, else the resource's `primary_key`, else
+    /// the whole record.
+    #[serde(default)]
+    pub boundary_key: BoundaryKey,
+}
+
+/// What identifies a record at the incremental boundary, so that a run whose window starts
+/// at the saved last value (closed) does not load the records the last run loaded there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoundaryKey {
+    /// These fields of the record (`incremental.primary_key`, else the resource's).
+    PrimaryKey(Vec<String>),
+    /// A hash of the whole record (no primary key).
+    #[default]
+    Record,
+    /// No deduplication (`incremental.primary_key: []`, as in dlt).
+    Off,
 }
 
 /// The retry policy, defaults filled (dlt's).

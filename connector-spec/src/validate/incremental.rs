@@ -25,14 +25,22 @@ pub(super) fn incremental(res: &Res, p: &mut Problems) {
         }
     }
     for (path, inc) in incs {
-        if inc.primary_key.is_some() {
-            p.warning(
-                format!("{path}.primary_key"),
-                "`incremental.primary_key` has no effect here yet: records at the boundary are \
-                 not deduplicated by it",
-            )
-            .help("set `range_start: open` to skip records equal to the saved last value")
-            .at_key();
+        if let (Some(keys), false) = (&inc.primary_key, r.columns.is_empty()) {
+            for key in keys.columns() {
+                if !declared(&r.columns, key) {
+                    let names = column_names(&r.columns);
+                    p.error(
+                        format!("{path}.primary_key"),
+                        format!(
+                            "incremental primary_key `{key}` is not a declared column of `{}`; \
+                             columns: {}",
+                            r.name,
+                            list(&names)
+                        ),
+                    )
+                    .maybe_help(did_you_mean(key, &names));
+                }
+            }
         }
         if inc.allow_external_schedulers.is_some() {
             p.warning(

@@ -9,19 +9,13 @@ use super::Problems;
 
 /// The resource keys of dlt with no effect here, and why.
 fn keys(
-    schema_contract: &Option<Value>,
     table_format: &Option<Value>,
     file_format: &Option<Value>,
     references: &Option<Value>,
     nested_hints: &Option<Value>,
     parent_table_name: &Option<Value>,
-) -> [(&'static str, bool, &'static str); 6] {
+) -> [(&'static str, bool, &'static str); 5] {
     [
-        (
-            "schema_contract",
-            schema_contract.is_some(),
-            "columns evolve as records arrive; no contract is enforced yet",
-        ),
         (
             "table_format",
             table_format.is_some(),
@@ -40,7 +34,7 @@ fn keys(
         (
             "nested_hints",
             nested_hints.is_some(),
-            "nested data is not split into child tables yet",
+            "nested data follows max_table_nesting and the column hints",
         ),
         (
             "parent_table_name",
@@ -56,7 +50,6 @@ pub(super) fn dlt_keys_without_effect(spec: &Spec, p: &mut Problems) {
         places.push((
             "resource_defaults".to_owned(),
             keys(
-                &d.schema_contract,
                 &d.table_format,
                 &d.file_format,
                 &d.references,
@@ -70,7 +63,6 @@ pub(super) fn dlt_keys_without_effect(spec: &Spec, p: &mut Problems) {
             places.push((
                 format!("resources[{i}]"),
                 keys(
-                    &r.schema_contract,
                     &r.table_format,
                     &r.file_format,
                     &r.references,

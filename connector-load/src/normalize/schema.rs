@@ -6,22 +6,22 @@ use crate::types::LoadType;
 
 /// One column as the loader knows it.
 #[derive(Debug, Clone)]
-pub(super) struct ColumnDef {
-    pub(super) name: String,
-    pub(super) ty: LoadType,
-    pub(super) nullable: bool,
+pub(crate) struct ColumnDef {
+    pub(crate) name: String,
+    pub(crate) ty: LoadType,
+    pub(crate) nullable: bool,
 }
 
 /// Columns by position, found case-insensitively (both databases fold identifier case).
 #[derive(Debug, Default, Clone)]
-pub(super) struct Schema {
-    pub(super) columns: Vec<ColumnDef>,
+pub(crate) struct Schema {
+    pub(crate) columns: Vec<ColumnDef>,
     by_name: HashMap<String, usize>,
 }
 
 impl Schema {
     /// The column named `name`, case-insensitively (as both databases compare names).
-    pub(super) fn find(&self, name: &str) -> Option<usize> {
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
         // Called for every field of every record: most names are lowercase already, and
         // looking them up as they are saves an allocation each.
         if name
@@ -34,14 +34,14 @@ impl Schema {
         }
     }
 
-    pub(super) fn push(&mut self, column: ColumnDef) -> usize {
+    pub(crate) fn push(&mut self, column: ColumnDef) -> usize {
         let index = self.columns.len();
         self.by_name.insert(column.name.to_lowercase(), index);
         self.columns.push(column);
         index
     }
 
-    pub(super) fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         self.columns.iter().map(|c| c.name.clone()).collect()
     }
 }

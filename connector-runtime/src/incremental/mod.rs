@@ -5,18 +5,34 @@
 //! [`crate::RunOptions`] and reports the new one through [`crate::StatsHandle`], so the loader
 //! can commit it in the same transaction as the data. Child resources keep one mark per parent
 //! (`per_parent`, keyed by the parent values bound into the request) as well as the overall one.
+//!
+//! - Cursor values are ordered by [`cursor`]: timestamps as instants, numbers as numbers,
+//!   other text as text; values of different kinds are an error naming both.
+//! - The records at the mark are remembered ([`boundary`]), so the next run, whose window
+//!   starts there (closed), does not load them again: dlt's boundary deduplication.
+//! - With `end_value` the incremental is a fixed window (a backfill) and stateless, as in dlt:
+//!   the window starts at `initial_value` whatever is stored, and no new state is reported.
+
+mod boundary;
+mod cursor;
+#[cfg(test)]
+mod tests;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use connector_spec::resolved::IncrementalPlan as Config;
+use connector_spec::resolved::{BoundaryKey, IncrementalPlan as Config};
 use connector_spec::{LastValueFunc, OnCursorValueMissing, RangeBound, RowOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use boundary::{record_hash, Boundary};
+use boundary::{Identity, Seen};
+
 use crate::Error;
 
-/// Incremental state of one resource, as saved between runs (JSON).
+/// Incremental state of one resource, as saved between runs (JSON). Every field has a
+/// default, so a state saved by an older version (without the boundary fields) still loads.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IncrementalState {
     /// The high-water mark over every record (every parent, for a child resource).
@@ -25,6 +41,13 @@ pub struct IncrementalState {
     /// For a child resource: the mark per parent, keyed by the parent's bound values.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub per_parent: BTreeMap<String, Value>,
+    /// The records loaded at `last_value` (`unique_keys` or `unique_hashes`), for a resource
+    /// without a parent; a child keeps them per parent in `per_parent_boundary`.
+    #[serde(flatten)]
+    pub boundary: Boundary,
+    /// For a child resource: the records loaded at each parent's mark.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_parent_boundary: BTreeMap<String, Boundary>,
 }
 
 /// The spec's incremental settings, ready to use.
@@ -32,6 +55,11 @@ pub struct IncrementalState {
 pub(crate) struct IncrementalPlan {
     pub(crate) config: Config,
     func: LastValueFunc,
+    /// Whether records at the window's start are deduplicated (dlt's
+    /// `boundary_deduplication`): not with `range_start: open` (the start is not loaded),
+    /// `end_value` (no state), `lag` (the window re-reads on purpose) or
+    /// `incremental.primary_key: []`.
+    dedup: bool,
 }
 
 /// The values `{incremental.*}` placeholders and start/end params take for one request sequence.
@@ -43,6 +71,8 @@ pub(crate) struct Window {
     pub(crate) end_value: Option<Value>,
     /// The other `{incremental.<setting>}` values: the spec's settings, as dlt binds them.
     pub(crate) settings: Vec<(&'static str, Value)>,
+    /// What the last run loaded at `start_value` (empty: nothing to deduplicate).
+    seen: Seen,
 }
 
 impl Window {
@@ -68,27 +98,45 @@ fn word<T: serde::Serialize>(value: T) -> Value {
 
 impl IncrementalPlan {
     pub(crate) fn new(config: Config) -> IncrementalPlan {
+        let lag = config.lag.is_some_and(|lag| lag != 0.0);
         IncrementalPlan {
             func: config.last_value_func,
+            dedup: config.boundary_key != BoundaryKey::Off
+                && config.range_start == RangeBound::Closed
+                && config.end_value.is_none()
+                && !lag,
             config,
         }
     }
 
+    /// Whether runs read and move the state: not with `end_value`, which makes the
+    /// incremental a fixed window (a backfill), as in dlt.
+    pub(crate) fn stateful(&self) -> bool {
+        self.config.end_value.is_none()
+    }
+
     /// The window for one request sequence: resumes from the parent's mark when there is one,
-    /// else the overall mark, else `initial_value`.
+    /// else the overall mark, else `initial_value` (always `initial_value` with `end_value`).
     pub(crate) fn window(
         &self,
         state: Option<&IncrementalState>,
         parent_key: Option<&str>,
     ) -> Window {
-        let saved = state.and_then(|s| match parent_key {
-            Some(key) => s
-                .per_parent
-                .get(key)
-                .cloned()
-                .or_else(|| s.last_value.clone()),
-            None => s.last_value.clone(),
-        });
+        let state = state.filter(|_| self.stateful());
+        // The records remembered at a mark belong to it: a parent without its own mark starts
+        // from the overall one with nothing to deduplicate.
+        let (saved, boundary) = match (state, parent_key) {
+            (None, _) => (None, None),
+            (Some(s), Some(key)) => match s.per_parent.get(key) {
+                Some(mark) => (Some(mark.clone()), s.per_parent_boundary.get(key)),
+                None => (s.last_value.clone(), None),
+            },
+            (Some(s), None) => (s.last_value.clone(), Some(&s.boundary)),
+        };
+        let seen = match boundary {
+            Some(boundary) if self.dedup && saved.is_some() => Seen::new(boundary),
+            _ => Seen::default(),
+        };
         // `lag` re-reads a little before the saved mark (late-arriving updates), as dlt does.
         let saved = match (saved, self.config.lag) {
             (Some(value), Some(lag)) if lag > 0.0 => Some(apply_lag(&value, lag, self.func)),
@@ -124,6 +172,7 @@ impl IncrementalPlan {
                 }
                 settings
             },
+            seen,
         }
     }
 
@@ -152,23 +201,17 @@ impl IncrementalPlan {
                 OnCursorValueMissing::Exclude => Ok(Decision::Drop),
             };
         };
-        let forward = |a: &Value, b: &Value| -> Option<Ordering> {
-            let ord = compare(a, b)?;
-            Some(match self.func {
-                LastValueFunc::Max => ord,
-                LastValueFunc::Min => ord.reverse(),
-            })
-        };
+        let forward = |bound: &Value, role: &str| self.forward(cursor, bound, role, resource);
         // Whether the rows move toward end_value (ascending for `max`, descending for `min`).
         let toward_end = self
             .config
             .row_order
             .map(|order| (order == RowOrder::Asc) == (self.func == LastValueFunc::Max));
         if let Some(start) = &window.start_value {
-            let before = match forward(cursor, start) {
-                Some(Ordering::Less) => true,
-                Some(Ordering::Equal) => self.config.range_start == RangeBound::Open,
-                _ => false,
+            let before = match forward(start, "the window's start")? {
+                Ordering::Less => true,
+                Ordering::Equal => self.config.range_start == RangeBound::Open,
+                Ordering::Greater => false,
             };
             if before {
                 return Ok(match toward_end {
@@ -178,10 +221,10 @@ impl IncrementalPlan {
             }
         }
         if let Some(end) = &window.end_value {
-            let after = match forward(cursor, end) {
-                Some(Ordering::Greater) => true,
-                Some(Ordering::Equal) => self.config.range_end == RangeBound::Open,
-                _ => false,
+            let after = match forward(end, "end_value")? {
+                Ordering::Greater => true,
+                Ordering::Equal => self.config.range_end == RangeBound::Open,
+                Ordering::Less => false,
             };
             if after {
                 return Ok(match toward_end {
@@ -193,32 +236,114 @@ impl IncrementalPlan {
         Ok(Decision::Keep(Some(cursor.clone())))
     }
 
-    /// Folds one cursor value into the state.
-    pub(crate) fn advance(
+    /// Orders a record's cursor against a bound in the direction the mark moves (`max`:
+    /// ascending, `min`: descending); values of different kinds are an error naming both.
+    fn forward(
+        &self,
+        cursor: &Value,
+        bound: &Value,
+        role: &str,
+        resource: &str,
+    ) -> Result<Ordering, Error> {
+        let ord = cursor::compare(cursor, bound).map_err(|m| Error::Incremental {
+            resource: resource.to_owned(),
+            message: format!(
+                "incremental cursor `{}`: a record's value {} is {}, but {role} {} is {}; \
+                 cursor values compare only with their own kind (timestamps, numbers or \
+                 text), so every record's cursor and initial_value/end_value must be one kind",
+                self.config.cursor_path,
+                excerpt(cursor),
+                m.left,
+                excerpt(bound),
+                m.right,
+            ),
+        })?;
+        Ok(match self.func {
+            LastValueFunc::Max => ord,
+            LastValueFunc::Min => ord.reverse(),
+        })
+    }
+
+    /// Folds a record inside the window into the state: its cursor may move the mark, and the
+    /// records at the mark are remembered. `false`: the record is one the last run loaded at
+    /// the window's start (its identity is remembered there), to be dropped, not loaded again.
+    pub(crate) fn accept(
         &self,
         state: &mut IncrementalState,
+        window: &Window,
         parent_key: Option<&str>,
         cursor: &Value,
-    ) {
-        let better = |current: Option<&Value>| -> bool {
-            match current {
-                None => true,
-                Some(current) => match compare(cursor, current) {
-                    Some(Ordering::Greater) => self.func == LastValueFunc::Max,
-                    Some(Ordering::Less) => self.func == LastValueFunc::Min,
-                    _ => false,
-                },
-            }
+        record: &Value,
+        resource: &str,
+    ) -> Result<bool, Error> {
+        // Computed once, and only for a record at the start or at the mark.
+        let mut identity: Option<Identity> = None;
+        let identify = |slot: &mut Option<Identity>| match slot.take() {
+            Some(id) => Ok(id),
+            None => Identity::of(record, &self.config.boundary_key, resource),
         };
-        if better(state.last_value.as_ref()) {
+        if let (false, Some(start)) = (window.seen.is_empty(), &window.start_value) {
+            if self.forward(cursor, start, "the window's start", resource)? == Ordering::Equal {
+                let id = identify(&mut identity)?;
+                if window.seen.contains(&id) {
+                    return Ok(false);
+                }
+                identity = Some(id);
+            }
+        }
+        let overall = self.moves(cursor, state.last_value.as_ref(), resource)?;
+        if overall == Ordering::Greater {
             state.last_value = Some(cursor.clone());
         }
-        if let Some(key) = parent_key {
-            if better(state.per_parent.get(key)) {
-                state.per_parent.insert(key.to_owned(), cursor.clone());
+        let (moved, boundary) = match parent_key {
+            None => (overall, &mut state.boundary),
+            Some(key) => {
+                let moved = self.moves(cursor, state.per_parent.get(key), resource)?;
+                if moved == Ordering::Greater {
+                    state.per_parent.insert(key.to_owned(), cursor.clone());
+                }
+                (
+                    moved,
+                    state.per_parent_boundary.entry(key.to_owned()).or_default(),
+                )
+            }
+        };
+        if self.dedup {
+            match moved {
+                Ordering::Greater => boundary.reset(identify(&mut identity)?),
+                Ordering::Equal => boundary.insert(identify(&mut identity)?),
+                Ordering::Less => {}
             }
         }
+        if let Some(key) = parent_key.filter(|_| boundary.is_empty()) {
+            state.per_parent_boundary.remove(key);
+        }
+        Ok(true)
     }
+
+    /// Whether `cursor` moves the mark `current` ([`Ordering::Greater`]: a new mark), equals
+    /// it, or stays behind it.
+    fn moves(
+        &self,
+        cursor: &Value,
+        current: Option<&Value>,
+        resource: &str,
+    ) -> Result<Ordering, Error> {
+        match current {
+            None => Ok(Ordering::Greater),
+            Some(current) => self.forward(cursor, current, "the high-water mark", resource),
+        }
+    }
+}
+
+/// A value for an error message: its JSON, shortened.
+fn excerpt(value: &Value) -> String {
+    let mut text = value.to_string();
+    if let Some((cut, _)) = text.char_indices().nth(80) {
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
 }
 
 /// Moves a mark `lag` back (seconds for RFC 3339 timestamps, units for numbers; forward for
@@ -262,177 +387,4 @@ pub(crate) enum Decision {
     /// Outside the window where `row_order` says every later record is too: drop it and
     /// request no further page.
     Past,
-}
-
-/// Orders two cursor values: numbers numerically, strings (ISO timestamps, ids) as text.
-/// Values of different kinds do not compare.
-pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
-                Some(x.cmp(&y))
-            } else {
-                x.as_f64()?.partial_cmp(&y.as_f64()?)
-            }
-        }
-        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
-        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn config(cursor: &str, initial: Value) -> Config {
-        Config {
-            cursor_path: connector_spec::selector::Selector::parse(cursor).unwrap(),
-            initial_value: Some(initial),
-            end_value: None,
-            start_param: None,
-            end_param: None,
-            last_value_func: LastValueFunc::Max,
-            on_cursor_value_missing: OnCursorValueMissing::Raise,
-            lag: None,
-            row_order: None,
-            range_start: RangeBound::Closed,
-            range_end: RangeBound::Open,
-        }
-    }
-
-    fn plan(func: LastValueFunc) -> IncrementalPlan {
-        IncrementalPlan::new(Config {
-            end_value: Some(json!(100)),
-            last_value_func: func,
-            ..config("updated_at", json!(10))
-        })
-    }
-
-    #[test]
-    fn window_prefers_parent_mark_then_overall_then_initial() {
-        let p = plan(LastValueFunc::Max);
-        assert_eq!(p.window(None, None).start_value, Some(json!(10)));
-        let state = IncrementalState {
-            last_value: Some(json!(50)),
-            per_parent: [("7".to_owned(), json!(30))].into_iter().collect(),
-        };
-        assert_eq!(p.window(Some(&state), None).start_value, Some(json!(50)));
-        assert_eq!(
-            p.window(Some(&state), Some("7")).start_value,
-            Some(json!(30))
-        );
-        assert_eq!(
-            p.window(Some(&state), Some("8")).start_value,
-            Some(json!(50))
-        );
-    }
-
-    #[test]
-    fn records_outside_the_window_are_dropped_and_max_advances() {
-        let p = plan(LastValueFunc::Max);
-        let w = p.window(None, None);
-        assert!(matches!(
-            p.check(&json!({"updated_at": 5}), &w, "r").unwrap(),
-            Decision::Drop
-        ));
-        assert!(matches!(
-            p.check(&json!({"updated_at": 100}), &w, "r").unwrap(),
-            Decision::Drop
-        ));
-        assert!(matches!(
-            p.check(&json!({"updated_at": 10}), &w, "r").unwrap(),
-            Decision::Keep(Some(_))
-        ));
-        let err = p.check(&json!({"id": 1}), &w, "r").unwrap_err();
-        assert!(err.to_string().contains("updated_at"), "{err}");
-        let mut state = IncrementalState::default();
-        for v in [20, 50, 30] {
-            p.advance(&mut state, Some("a"), &json!(v));
-        }
-        assert_eq!(state.last_value, Some(json!(50)));
-        assert_eq!(state.per_parent["a"], json!(50));
-    }
-
-    #[test]
-    fn lag_moves_the_saved_mark_back() {
-        let mut config = Config {
-            lag: Some(3600.0),
-            ..config("t", json!("2024-01-01T00:00:00Z"))
-        };
-        let p = IncrementalPlan::new(config.clone());
-        assert_eq!(
-            p.window(None, None).start_value,
-            Some(json!("2024-01-01T00:00:00Z")),
-            "no lag on initial_value"
-        );
-        let saved = IncrementalState {
-            last_value: Some(json!("2024-05-02T10:00:00Z")),
-            ..Default::default()
-        };
-        assert_eq!(
-            p.window(Some(&saved), None).start_value,
-            Some(json!("2024-05-02T09:00:00Z"))
-        );
-        let saved = IncrementalState {
-            last_value: Some(json!("2024-05-02T10:00:00+02:00")),
-            ..Default::default()
-        };
-        assert_eq!(
-            p.window(Some(&saved), None).start_value,
-            Some(json!("2024-05-02T09:00:00+02:00"))
-        );
-        config.lag = Some(5.0);
-        let p = IncrementalPlan::new(config);
-        let saved = IncrementalState {
-            last_value: Some(json!(100)),
-            ..Default::default()
-        };
-        assert_eq!(p.window(Some(&saved), None).start_value, Some(json!(95)));
-    }
-
-    #[test]
-    fn range_bounds_say_whether_the_bound_itself_is_loaded() {
-        let closed = plan(LastValueFunc::Max);
-        let w = closed.window(None, None);
-        assert!(matches!(
-            closed.check(&json!({"updated_at": 10}), &w, "r").unwrap(),
-            Decision::Keep(Some(_))
-        ));
-        assert!(matches!(
-            closed.check(&json!({"updated_at": 100}), &w, "r").unwrap(),
-            Decision::Drop
-        ));
-        let open = IncrementalPlan::new(Config {
-            end_value: Some(json!(100)),
-            range_start: RangeBound::Open,
-            range_end: RangeBound::Closed,
-            ..config("updated_at", json!(10))
-        });
-        let w = open.window(None, None);
-        assert!(matches!(
-            open.check(&json!({"updated_at": 10}), &w, "r").unwrap(),
-            Decision::Drop
-        ));
-        assert!(matches!(
-            open.check(&json!({"updated_at": 100}), &w, "r").unwrap(),
-            Decision::Keep(Some(_))
-        ));
-    }
-
-    #[test]
-    fn min_moves_down() {
-        let p = plan(LastValueFunc::Min);
-        let mut state = IncrementalState::default();
-        for v in [20, 5, 30] {
-            p.advance(&mut state, None, &json!(v));
-        }
-        assert_eq!(state.last_value, Some(json!(5)));
-        assert_eq!(
-            compare(&json!("2024-01-02"), &json!("2024-01-10")),
-            Some(Ordering::Less)
-        );
-        assert_eq!(compare(&json!("1"), &json!(1)), None);
-    }
 }

@@ -1,0 +1,459 @@
+//! The normalizer: records (JSON objects) become rows of a root table and its child tables,
+//! shaped as dlt shapes them, typed as their values allow, and gathered into Arrow batches.
+//!
+//! - **Flattening**: a nested object's fields become columns `parent__child`; a list becomes
+//!   the child table `<table>__<field>` whose rows link to their parent row by
+//!   `_dlt_parent_id` (the parent's `_dlt_id`) and `_dlt_list_idx` (the position), and to the
+//!   root row by `_dlt_root_id` when a merge needs it; a list of scalars gives rows with one
+//!   `value` column. Past `max_table_nesting` levels (dlt's default 1000) objects and lists
+//!   stay JSON columns, as does a column declared `data_type: json`.
+//! - **Names** follow the spec's naming convention ([`naming`]); two fields that become the
+//!   same column are reported.
+//! - **Types**: a new column is typed from its first non-null value (ISO date-times become
+//!   timestamps); a later value that does not fit widens the column where nothing is lost
+//!   (bigint to double) or goes to a variant column `<column>__v_<type>`; the schema
+//!   contract decides whether any of that may happen ([`table`]).
+//! - Root rows carry `_dlt_id` and `_dlt_load_id` ([`ids`] says how ids are made).
+
+mod columnar;
+mod ids;
+pub(crate) mod naming;
+pub(crate) mod schema;
+mod table;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use connector_spec::{Column as ColumnHint, ContractMode, DataType, SchemaContract};
+use serde_json::{Map, Value};
+
+use naming::Convention;
+use schema::Schema;
+pub(crate) use table::{Declared, Table, SEQ_COLUMN};
+use table::{Discards, Placed, Rules};
+
+use crate::error::{Error, Result};
+use crate::types::{json_type_name, Cell, LoadType};
+
+/// Each row's id (dlt's `_dlt_id`).
+pub const ID_COLUMN: &str = "_dlt_id";
+/// The load id of each root row (dlt's `_dlt_load_id`).
+pub const LOAD_ID_COLUMN: &str = "_dlt_load_id";
+/// A child row's parent row id.
+pub const PARENT_ID_COLUMN: &str = "_dlt_parent_id";
+/// A child row's position in its parent's list.
+pub const LIST_INDEX_COLUMN: &str = "_dlt_list_idx";
+/// A child row's root row id (merges reach children through it).
+pub const ROOT_ID_COLUMN: &str = "_dlt_root_id";
+/// When a row's version became current (scd2).
+pub const VALID_FROM_COLUMN: &str = "_dlt_valid_from";
+/// When a row's version was retired; null while current (scd2).
+pub const VALID_TO_COLUMN: &str = "_dlt_valid_to";
+/// The column of a child row made from a list of scalars.
+const VALUE_COLUMN: &str = "value";
+
+/// How one resource's records are normalized.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) naming: Convention,
+    pub(crate) max_nesting: u32,
+    /// Root rows are identified by the hash of their record (scd2), not per load.
+    pub(crate) row_hash: bool,
+    /// Whether child rows carry `_dlt_root_id`.
+    pub(crate) root_key: bool,
+    pub(crate) contract: SchemaContract,
+    pub(crate) contract_line: Option<usize>,
+    pub(crate) load_id: String,
+    /// Root columns that must have a value, with why.
+    pub(crate) required: Vec<(String, &'static str)>,
+}
+
+/// The tables of one load and the rows built for them.
+pub(crate) struct Normalizer {
+    settings: Settings,
+    tables: Vec<Table>,
+    by_name: HashMap<String, usize>,
+    /// Column prefix ("" at the top of a row) -> field name -> column, so each name is
+    /// converted and joined once per load.
+    columns: HashMap<Arc<str>, HashMap<String, Arc<str>>>,
+    /// Declared columns of child tables not created yet, by table name.
+    declared_later: HashMap<String, HashMap<String, Declared>>,
+    warnings: Vec<String>,
+    discards: Discards,
+}
+
+/// A field of a flattened row: column, the name as sent, the value.
+type Field<'a> = (Arc<str>, &'a str, &'a Value);
+/// A list found while flattening: its column path, its items.
+type List<'a> = (Arc<str>, &'a [Value]);
+
+impl Normalizer {
+    /// A normalizer whose root table is `tables[0]`; the other tables are the root's child
+    /// tables the destination has already (each after its parent).
+    pub(crate) fn new(
+        settings: Settings,
+        tables: Vec<Table>,
+        declared_later: HashMap<String, HashMap<String, Declared>>,
+    ) -> Normalizer {
+        let by_name = tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), i))
+            .collect();
+        let mut normalizer = Normalizer {
+            settings,
+            tables,
+            by_name,
+            columns: HashMap::new(),
+            declared_later,
+            warnings: Vec::new(),
+            discards: Discards::default(),
+        };
+        for i in 0..normalizer.tables.len() {
+            normalizer.attach_declared(i);
+        }
+        normalizer
+    }
+
+    fn attach_declared(&mut self, table: usize) {
+        if let Some(declared) = self.declared_later.remove(&self.tables[table].name) {
+            let t = &mut self.tables[table];
+            for (name, d) in &declared {
+                if t.schema.find(name).is_none() {
+                    t.add_column(name.clone(), d.ty, d.nullable);
+                }
+            }
+            t.declared.extend(declared);
+        }
+    }
+
+    /// Every table, the root first, each child after its parent.
+    pub(crate) fn tables(&self) -> &[Table] {
+        &self.tables
+    }
+
+    /// Warnings so far (naming collisions).
+    pub(crate) fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Rows and values the schema contract discarded.
+    pub(crate) fn discarded(&self) -> (u64, u64) {
+        (self.discards.rows, self.discards.values)
+    }
+
+    /// The rows built since the last call, one batch per table that has any.
+    pub(crate) fn take_batches(&mut self) -> Result<Vec<(usize, RecordBatch)>> {
+        let mut batches = Vec::new();
+        for (i, table) in self.tables.iter_mut().enumerate() {
+            if let Some(batch) = table.take_batch()? {
+                batches.push((i, batch));
+            }
+        }
+        Ok(batches)
+    }
+
+    /// Normalizes records into rows. A failure leaves the batch half-built: the caller
+    /// abandons the load.
+    pub(crate) fn push(&mut self, records: &[Value]) -> Result<()> {
+        let load_id = self.settings.load_id.clone();
+        for record in records {
+            let object = record.as_object().ok_or_else(|| Error::NotAnObject {
+                table: self.tables[0].name.clone(),
+                found: json_type_name(record),
+            })?;
+            self.push_record(object, &load_id)?;
+        }
+        Ok(())
+    }
+
+    fn push_record<'a>(&mut self, object: &'a Map<String, Value>, load_id: &'a str) -> Result<()> {
+        let level = self.settings.max_nesting;
+        let mut fields = Vec::with_capacity(object.len());
+        let mut lists = Vec::new();
+        let top: Arc<str> = Arc::from("");
+        self.flatten(0, object, &top, level, &mut fields, &mut lists);
+        let root_id = if self.settings.row_hash {
+            ids::row_hash(object)
+        } else {
+            ids::unique_id(
+                &self.settings.load_id,
+                &self.tables[0].name,
+                self.tables[0].rows_total + self.discards.rows,
+            )
+        };
+        let meta = vec![
+            (ID_COLUMN, Cell::Str(root_id.clone().into())),
+            (LOAD_ID_COLUMN, Cell::Str(load_id.into())),
+        ];
+        if self.emit(0, fields, meta)? {
+            let root = self.settings.root_key.then_some(root_id.as_str());
+            self.emit_lists(0, &root_id, root, lists, level.saturating_sub(1))?;
+        }
+        Ok(())
+    }
+
+    /// The column for field `name` under `prefix` ("" at the top of a row), cached.
+    fn column(&mut self, prefix: &Arc<str>, name: &str) -> Arc<str> {
+        if let Some(known) = self.columns.get(prefix).and_then(|m| m.get(name)) {
+            return Arc::clone(known);
+        }
+        let naming = self.settings.naming;
+        let identifier = naming.identifier(name);
+        let column: Arc<str> = if prefix.is_empty() {
+            identifier.into()
+        } else {
+            naming.join(prefix, &identifier).into()
+        };
+        self.columns
+            .entry(Arc::clone(prefix))
+            .or_default()
+            .insert(name.to_owned(), Arc::clone(&column));
+        column
+    }
+
+    fn is_json(&self, table: usize, column: &str) -> bool {
+        self.tables[table]
+            .declared
+            .get(column)
+            .is_some_and(|d| d.ty == LoadType::Json)
+    }
+
+    /// Splits an object into fields (nested objects flattened while `level` allows) and
+    /// lists (child tables to be).
+    fn flatten<'a>(
+        &mut self,
+        table: usize,
+        object: &'a Map<String, Value>,
+        prefix: &Arc<str>,
+        level: u32,
+        fields: &mut Vec<Field<'a>>,
+        lists: &mut Vec<List<'a>>,
+    ) {
+        for (key, value) in object {
+            let column = self.column(prefix, key);
+            match value {
+                Value::Object(inner) if level > 0 && !self.is_json(table, &column) => {
+                    self.flatten(table, inner, &column, level - 1, fields, lists);
+                }
+                Value::Array(items) if level > 0 && !self.is_json(table, &column) => {
+                    lists.push((column, items));
+                }
+                _ => fields.push((column, key, value)),
+            }
+        }
+    }
+
+    /// Puts one row into `table`; `false` when the contract discarded it.
+    fn emit<'a>(
+        &mut self,
+        table: usize,
+        fields: Vec<Field<'a>>,
+        meta: Vec<(&'static str, Cell<'a>)>,
+    ) -> Result<bool> {
+        let rules = Rules {
+            contract: self.settings.contract,
+            contract_line: self.settings.contract_line,
+            naming: self.settings.naming,
+        };
+        let (contract, line) = (rules.contract, rules.contract_line);
+        let t = &mut self.tables[table];
+        if !t.existed && t.rows_total == 0 && contract.tables != ContractMode::Evolve {
+            if contract.tables == ContractMode::Freeze {
+                return Err(Error::Contract {
+                    table: t.name.clone(),
+                    entity: "tables",
+                    what: "the destination has no such table yet".to_owned(),
+                    line,
+                });
+            }
+            self.discards.rows += 1;
+            return Ok(false);
+        }
+        let mut cells = Vec::with_capacity(fields.len() + meta.len());
+        for (column, source, value) in fields {
+            match t.place(&column, source, value, &rules, &mut self.warnings)? {
+                Placed::Value(index, cell) => cells.push((index, cell)),
+                Placed::Nothing => {}
+                Placed::Discarded => self.discards.values += 1,
+                Placed::DiscardRow => {
+                    self.discards.rows += 1;
+                    return Ok(false);
+                }
+            }
+        }
+        for (column, cell) in meta {
+            let index = match t.schema.find(column) {
+                Some(index) => index,
+                None => {
+                    let ty = if column == LIST_INDEX_COLUMN {
+                        LoadType::Bigint
+                    } else {
+                        LoadType::Text
+                    };
+                    t.add_column(column.to_owned(), ty, false)
+                }
+            };
+            cells.push((index, cell));
+        }
+        let required: Vec<(&str, &'static str)> = if table == 0 {
+            self.settings
+                .required
+                .iter()
+                .map(|(c, why)| (c.as_str(), *why))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        t.push_row(&mut cells, &required)?;
+        Ok(true)
+    }
+
+    /// The child rows of the lists of one parent row.
+    fn emit_lists<'a>(
+        &mut self,
+        parent: usize,
+        parent_id: &str,
+        root_id: Option<&str>,
+        lists: Vec<List<'a>>,
+        level: u32,
+    ) -> Result<()> {
+        for (path, items) in lists {
+            let child = self.child_table(parent, &path);
+            let table_name = self.tables[child].name.clone();
+            for (index, item) in items.iter().enumerate() {
+                let id = ids::child_id(parent_id, &table_name, index);
+                let mut fields = Vec::new();
+                let mut lists = Vec::new();
+                match item {
+                    Value::Object(object) => {
+                        let top: Arc<str> = Arc::from("");
+                        self.flatten(child, object, &top, level, &mut fields, &mut lists);
+                    }
+                    // A list in a list: dlt's intermediate row with the inner list as `list`.
+                    Value::Array(inner) if level > 0 => lists.push((Arc::from("list"), inner)),
+                    scalar => fields.push((Arc::from(VALUE_COLUMN), VALUE_COLUMN, scalar)),
+                }
+                let mut meta = vec![
+                    (PARENT_ID_COLUMN, Cell::Str(parent_id.to_owned().into())),
+                    (LIST_INDEX_COLUMN, Cell::Int(index as i64)),
+                    (ID_COLUMN, Cell::Str(id.clone().into())),
+                ];
+                if let Some(root_id) = root_id {
+                    meta.push((ROOT_ID_COLUMN, Cell::Str(root_id.to_owned().into())));
+                }
+                if self.emit(child, fields, meta)? && !lists.is_empty() {
+                    self.emit_lists(child, &id, root_id, lists, level.saturating_sub(1))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The child table of `parent` for the list at `path`, made on first use.
+    fn child_table(&mut self, parent: usize, path: &str) -> usize {
+        let name = self.settings.naming.join(&self.tables[parent].name, path);
+        if let Some(&index) = self.by_name.get(&name) {
+            return index;
+        }
+        let index = self.tables.len();
+        self.tables.push(Table::new(
+            name.clone(),
+            Some(parent),
+            Schema::default(),
+            false,
+        ));
+        self.by_name.insert(name, index);
+        self.attach_declared(index);
+        index
+    }
+}
+
+/// The declared columns of a resource, per table: a column with a `data_type` keeps it; a
+/// column without one but with `fields` is an object whose fields become `column__field`
+/// columns; with `items`, a list whose child table has them (`value` for scalars). Lines come
+/// from `lines` (by top-level column name).
+pub(crate) fn declared_columns(
+    naming: Convention,
+    table: &str,
+    columns: &indexmap::IndexMap<String, ColumnHint>,
+    lines: &std::collections::BTreeMap<String, usize>,
+) -> HashMap<String, HashMap<String, Declared>> {
+    let mut out: HashMap<String, HashMap<String, Declared>> = HashMap::new();
+    for (name, hint) in columns {
+        let line = lines.get(name).copied();
+        declare(
+            naming,
+            &mut out,
+            table,
+            None,
+            &naming.identifier(name),
+            hint,
+            line,
+        );
+    }
+    out
+}
+
+fn declare(
+    naming: Convention,
+    out: &mut HashMap<String, HashMap<String, Declared>>,
+    table: &str,
+    prefix: Option<&str>,
+    name: &str,
+    hint: &ColumnHint,
+    line: Option<usize>,
+) {
+    let column = match prefix {
+        Some(prefix) => naming.join(prefix, name),
+        None => name.to_owned(),
+    };
+    if hint.data_type.is_none() && !hint.fields.is_empty() {
+        for (field, inner) in &hint.fields {
+            declare(
+                naming,
+                out,
+                table,
+                Some(&column),
+                &naming.identifier(field),
+                inner,
+                line,
+            );
+        }
+        return;
+    }
+    if hint.data_type.is_none() {
+        if let Some(items) = &hint.items {
+            let child = naming.join(table, &column);
+            if items.data_type.is_none() && !items.fields.is_empty() {
+                for (field, inner) in &items.fields {
+                    declare(
+                        naming,
+                        out,
+                        &child,
+                        None,
+                        &naming.identifier(field),
+                        inner,
+                        line,
+                    );
+                }
+            } else {
+                declare(naming, out, &child, None, VALUE_COLUMN, items, line);
+            }
+            return;
+        }
+    }
+    let ty = match hint.data_type {
+        Some(DataType::Json) => LoadType::Json,
+        _ => LoadType::from_column(hint),
+    };
+    out.entry(table.to_owned()).or_default().insert(
+        column,
+        Declared {
+            ty,
+            nullable: hint.nullable.unwrap_or(true),
+            line,
+        },
+    );
+}
