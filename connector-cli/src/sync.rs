@@ -64,7 +64,7 @@ pub struct Args {
     /// Write the run report (JSON) to this file (`-`: stdout).
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
-    /// Resources loaded at once.
+    /// Root resources loaded at once, each with its children (which run with their parent).
     #[arg(long, default_value_t = 4, value_name = "N")]
     concurrency: usize,
     /// When another run of this connector is loading into the destination: wait this long

@@ -197,6 +197,34 @@ fn resources_option_selects() {
 }
 
 #[test]
+fn a_child_alone_fetches_its_parent_once_and_the_log_says_why() {
+    let server = DemoServer::start_in_thread(DemoConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = sync(dir.path(), &server, Seed::Meetings)
+        .env_remove("RUST_LOG")
+        .args(["--resources", "meetings", "-v", "--progress", "quiet"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let line = "`users` is fetched only to feed `meetings`, and not loaded: it is not among the \
+                resources asked for";
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("info: ") && l.contains(line)),
+        "{stderr}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("meetings ")),
+        "{stdout}"
+    );
+    assert!(!stdout.lines().any(|l| l.starts_with("users ")), "{stdout}");
+    // 70 users, 30 a page: the listing once.
+    assert_eq!(server.stats().requests("/meetings/v1/users"), 3);
+}
+
+#[test]
 fn missing_secret_names_the_variables() {
     let server = DemoServer::start_in_thread(DemoConfig::default());
     let dir = tempfile::tempdir().unwrap();

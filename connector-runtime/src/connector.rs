@@ -10,7 +10,7 @@ use crate::decode::{Json, RecordType, Typed};
 use crate::engine::Engine;
 use crate::plan::ResourcePlan;
 use crate::stats::StatsHandle;
-use crate::stream::{child_records, resource_records, ResourceStream};
+use crate::stream::{child_records, records_from_parents, resource_records, ResourceStream};
 use crate::{Error, Options, RunOptions, Secrets};
 
 /// A REST API source built from a spec: one HTTP client, one authenticator (tokens shared by
@@ -94,8 +94,10 @@ impl Connector {
     }
 
     /// Every record of `resource` as JSON. For a child resource this fetches the parent's
-    /// records first and the child once per parent record. An unknown resource gives a stream
-    /// whose only item is [`Error::UnknownResource`].
+    /// records first (its whole chain, up to the root) and the child once per parent record;
+    /// to load a parent and its children without fetching the parent twice, feed the
+    /// parent's records to [`Connector::stream_from_parents`]. An unknown resource gives a
+    /// stream whose only item is [`Error::UnknownResource`].
     pub fn stream(&self, resource: &str, run: RunOptions) -> ResourceStream<Value> {
         self.records::<Json>(resource, run)
     }
@@ -115,6 +117,93 @@ impl Connector {
         let stats = StatsHandle::default();
         let inner = match self.plan(resource) {
             Ok(plan) => resource_records::<K>(self.engine.clone(), plan, run, stats.clone()),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
+        };
+        ResourceStream::new(inner, stats)
+    }
+
+    /// The records of child `resource` over parent records the caller supplies, as JSON:
+    /// the child's request sequence runs once per parent record, as in [`Connector::stream`]
+    /// (a fresh paginator each, up to `concurrency` parents at once, children in parent
+    /// order, per-parent incremental windows, `include_from_parent`), but the parent is not
+    /// fetched here. This is how a loader fetches each parent once: it writes the parent's
+    /// records to their table and sends each one on to the children's streams.
+    ///
+    /// `parents` is read as the fan-out needs it (at most `concurrency` parents ahead), so a
+    /// bounded channel behind it gives back-pressure. The stream ends when `parents` ends and
+    /// every parent's children are out; whether `parents` was complete is the caller's to
+    /// know (a parent fetch that failed should fail the child too). The stats count the
+    /// child's own requests. A resource that is not a child gives a stream whose only item
+    /// is an [`Error::Config`].
+    ///
+    /// ```
+    /// use connector_runtime::futures::{stream, TryStreamExt};
+    /// use connector_runtime::{Connector, Options, RunOptions, Secrets};
+    /// use serde_json::json;
+    /// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // An HTTP server on 127.0.0.1 answering `/users/{id}/meetings` with one meeting.
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let base_url = format!("http://{}", listener.local_addr()?);
+    /// # tokio::spawn(async move {
+    /// #     loop {
+    /// #         let (mut socket, _) = listener.accept().await.unwrap();
+    /// #         let mut buf = [0u8; 4096];
+    /// #         let n = socket.read(&mut buf).await.unwrap();
+    /// #         let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+    /// #         let user = request.split('/').nth(2).unwrap_or_default().to_owned();
+    /// #         let body = format!(r#"[{{"topic": "meeting of {user}"}}]"#);
+    /// #         let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+    /// #         socket.write_all(reply.as_bytes()).await.unwrap();
+    /// #     }
+    /// # });
+    /// let spec = connector_runtime::connector_spec::parse_str(
+    ///     r#"
+    /// name: demo
+    /// client: { base_url: https://api.example.com }
+    /// resources:
+    ///   - name: users
+    ///     endpoint: { path: /users }
+    ///   - name: meetings
+    ///     endpoint: { path: "/users/{resources.users.id}/meetings", paginator: single_page }
+    ///     include_from_parent: [id]
+    /// "#,
+    ///     "demo.yaml",
+    /// )
+    /// .map_err(|d| format!("{d:?}"))?
+    /// .resolved;
+    /// let connector = Connector::new(spec, Secrets::new(), Options::new().with_base_url(base_url))?;
+    /// // Users the caller already has (fetched once, perhaps loaded already).
+    /// let users = stream::iter([json!({"id": "u1"}), json!({"id": "u2"})]);
+    /// let meetings = connector.stream_from_parents("meetings", users, RunOptions::default());
+    /// let stats = meetings.stats();
+    /// let meetings: Vec<serde_json::Value> = meetings.try_collect().await?;
+    /// assert_eq!(meetings[0], json!({"topic": "meeting of u1", "_users_id": "u1"}));
+    /// assert_eq!(meetings[1]["_users_id"], "u2");
+    /// assert_eq!(stats.requests(), 2); // one per user; none for the users themselves
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stream_from_parents<P>(
+        &self,
+        resource: &str,
+        parents: P,
+        run: RunOptions,
+    ) -> ResourceStream<Value>
+    where
+        P: futures::Stream<Item = Value> + Send + 'static,
+    {
+        let stats = StatsHandle::default();
+        let inner = match self.child_plan(resource) {
+            Ok(plan) => records_from_parents::<Json>(
+                self.engine.clone(),
+                plan,
+                futures::StreamExt::map(parents, Ok).boxed_stream(),
+                run,
+                stats.clone(),
+            ),
             Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
         };
         ResourceStream::new(inner, stats)
@@ -147,14 +236,7 @@ impl Connector {
         run: RunOptions,
     ) -> ResourceStream<K::Record> {
         let stats = StatsHandle::default();
-        let inner = match self.plan(resource) {
-            Ok(plan) if plan.parent.is_none() => {
-                let e = Error::Config {
-                    resource: resource.to_owned(),
-                    message: "not a child resource: it binds no parent field".to_owned(),
-                };
-                futures::stream::once(async move { Err(e) }).boxed_stream()
-            }
+        let inner = match self.child_plan(resource) {
             Ok(plan) => child_records::<K>(
                 self.engine.clone(),
                 plan,
@@ -180,6 +262,18 @@ impl Connector {
             .get(resource)
             .and_then(|p| p.parent.as_ref())
             .map(|p| p.resource.as_str())
+    }
+
+    /// The plan of `resource`, which must be a child.
+    fn child_plan(&self, resource: &str) -> Result<Arc<ResourcePlan>, Error> {
+        let plan = self.plan(resource)?;
+        if plan.parent.is_none() {
+            return Err(Error::Config {
+                resource: resource.to_owned(),
+                message: "not a child resource: it binds no parent field".to_owned(),
+            });
+        }
+        Ok(plan)
     }
 
     fn plan(&self, resource: &str) -> Result<Arc<ResourcePlan>, Error> {
@@ -217,6 +311,27 @@ mod tests {
         send_sync::<StatsHandle>();
         send_unpin_stream::<ResourceStream<Value>>();
         send_unpin_stream::<ResourceStream<std::collections::HashMap<String, String>>>();
+    }
+
+    #[tokio::test]
+    async fn parents_supplied_to_a_root_resource_are_a_config_error() {
+        use futures::StreamExt;
+        let spec: connector_spec::Spec = serde_json::from_value(serde_json::json!({
+            "name": "t",
+            "client": {"base_url": "https://api.example.com"},
+            "resources": ["a"]
+        }))
+        .unwrap();
+        let connector =
+            Connector::new(spec.resolve().unwrap(), Secrets::new(), Options::new()).unwrap();
+        let parents = futures::stream::iter([serde_json::json!({"id": 1})]);
+        let mut stream = connector.stream_from_parents("a", parents, RunOptions::default());
+        let err = stream.next().await.unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "resource `a`: not a child resource: it binds no parent field"
+        );
+        assert!(stream.next().await.is_none());
     }
 
     #[test]

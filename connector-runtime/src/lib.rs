@@ -15,12 +15,14 @@
 //! - Page prefetch: page_number and offset paginators, once a total is known, keep up to
 //!   `concurrency` page requests in flight, records still in page order (concurrency 1:
 //!   strictly sequential).
-//! - Parent-child fan-out with bounded concurrency in parent order; incremental windows with
-//!   per-parent high-water marks reported through [`StatsHandle`]; with `row_order`, paging
-//!   stops at the first record past the window. Cursors that parse as timestamps compare as
-//!   instants, numbers as numbers; the records at the mark are remembered (by primary key, or
-//!   [`record_hash`]) so the next run does not load them twice ([`StatsHandle::deduplicated`]);
-//!   with `end_value` the window is fixed and no state moves.
+//! - Parent-child fan-out with bounded concurrency in parent order, over a parent the stream
+//!   fetches itself or over parent records the caller supplies
+//!   ([`Connector::stream_from_parents`], so a loader fetches each parent once); incremental
+//!   windows with per-parent high-water marks reported through [`StatsHandle`]; with
+//!   `row_order`, paging stops at the first record past the window. Cursors that parse as
+//!   timestamps compare as instants, numbers as numbers; the records at the mark are
+//!   remembered (by primary key, or [`record_hash`]) so the next run does not load them twice
+//!   ([`StatsHandle::deduplicated`]); with `end_value` the window is fixed and no state moves.
 //! - Typed streams ([`Connector::stream_typed`]) parse each page straight into the record
 //!   type, without a JSON tree, unless the records must be seen as JSON first (incremental
 //!   cursors, `include_from_parent`, wildcard selectors, a paginator reading inside them).

@@ -1,6 +1,6 @@
 //! The public [`ResourceStream`], and the records of a resource: a root resource's pages
 //! (`pages`) run one page ahead of the consumer (`pipeline`); a child resource fans out over
-//! its parent's records (`fan_out`).
+//! its parent's records (`fan_out`), fetched here or supplied by the caller.
 //!
 //! Streams are lazy (nothing is sent before the first poll) and bounded: a root resource holds
 //! one page at a time plus, for page numbers and offsets with a known total, up to
@@ -201,6 +201,20 @@ pub(crate) fn resource_records<K: RecordType>(
             fan_out::<K>(engine, plan, parents, run, stats, span)
         }
     }
+}
+
+/// The records of a child over parent records the caller supplies (each parent fetched once
+/// by whoever feeds them, e.g. a loader that also writes them to the parent's table).
+pub(crate) fn records_from_parents<K: RecordType>(
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    parents: RecordStream<Value>,
+    run: RunOptions,
+    stats: StatsHandle,
+) -> RecordStream<K::Record> {
+    let span = start_run(&plan, &run, &stats);
+    log_plan(&engine, &plan, &span);
+    fan_out::<K>(engine, plan, parents, run, stats, span)
 }
 
 /// The records of a child for one parent record.

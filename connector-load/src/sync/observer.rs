@@ -10,7 +10,10 @@ use super::report::ResourceReport;
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum SyncEvent<'a> {
-    /// A resource starts: its parents' level has finished and a concurrency slot is free.
+    /// A resource starts: its tree (its root resource and the root's descendants in the
+    /// run) got a concurrency slot. A parent and its children start together and run at the
+    /// same time, the children fed as the parent's records arrive. A parent fetched only to
+    /// feed its children (not asked for) has no events.
     ResourceStarted {
         /// Resource name.
         resource: &'a str,
