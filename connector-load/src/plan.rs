@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use connector_spec::{
-    Column, Disposition, MergeStrategy, Naming, ResolvedResource, SchemaContract,
+    Column, Disposition, MergeOptions, MergeStrategy, Naming, ResolvedResource, SchemaContract,
 };
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -28,8 +28,10 @@ pub struct ResourceLoadPlan {
     pub merge_key: Vec<String>,
     /// append, replace, merge or skip.
     pub disposition: Disposition,
-    /// delete-insert or upsert, for merge.
+    /// delete-insert, upsert, insert-only or scd2, for merge.
     pub merge_strategy: MergeStrategy,
+    /// The strategy's settings (scd2's validity columns, delete-insert's `deduplicated`).
+    pub merge_options: MergeOptions,
     /// Load id written to `_dlt_load_id`; one is made up when `None`. A sync run passes
     /// the same id to every resource, as dlt does.
     pub load_id: Option<String>,
@@ -61,6 +63,7 @@ impl ResourceLoadPlan {
             merge_key: Vec::new(),
             disposition: Disposition::Append,
             merge_strategy: MergeStrategy::DeleteInsert,
+            merge_options: MergeOptions::default(),
             load_id: None,
             full_refresh: false,
             adopt_table: false,
@@ -82,6 +85,7 @@ impl ResourceLoadPlan {
             merge_key: resource.merge_key.clone(),
             disposition: resource.disposition,
             merge_strategy: resource.merge_strategy,
+            merge_options: resource.merge_options.clone(),
             load_id: None,
             full_refresh: false,
             adopt_table: false,
@@ -137,6 +141,12 @@ impl ResourceLoadPlan {
     /// Sets the write disposition.
     pub fn with_disposition(mut self, disposition: Disposition) -> Self {
         self.disposition = disposition;
+        self
+    }
+
+    /// Sets the merge strategy's settings.
+    pub fn with_merge_options(mut self, options: MergeOptions) -> Self {
+        self.merge_options = options;
         self
     }
 

@@ -4,7 +4,9 @@
 //! reach child tables, and the schema contract's discards.
 
 use connector_load::{open_destination, Destination, LoadSummary, ResourceLoadPlan};
-use connector_spec::{ContractMode, Disposition, MergeStrategy, Naming, SchemaContract};
+use connector_spec::{
+    ContractMode, Disposition, MergeOptions, MergeStrategy, Naming, SchemaContract,
+};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -442,6 +444,115 @@ fn scd2_keeps_history_over_three_runs(kind: Kind) {
     assert_eq!(boundaries, vec![vec![json!(1)]]);
 }
 
+fn scd2_options_name_the_columns_and_moments(kind: Kind) {
+    let db = db(kind);
+    let plan = |boundary: &str| {
+        ResourceLoadPlan::new("demo", "users")
+            .with_disposition(Disposition::Merge)
+            .with_merge_strategy(MergeStrategy::Scd2)
+            .with_merge_options(MergeOptions {
+                validity_column_names: Some(["valid_from".into(), "valid_to".into()]),
+                active_record_timestamp: Some("9999-12-31".into()),
+                boundary_timestamp: Some(boundary.into()),
+                row_version_column_name: Some("version".into()),
+                ..MergeOptions::default()
+            })
+    };
+    load(
+        &db,
+        &plan("2024-01-01T00:00:00Z"),
+        &[json!([{"id": 1, "v": "a", "version": "1a"}, {"id": 2, "v": "b", "version": "2a"}])],
+    );
+    // Versions identify a record's version on their own (like a hash of it). Record 1 changed
+    // a field but not its version: it keeps its row. Record 2 has a new version: its row
+    // retires at the boundary and a new one begins there.
+    load(
+        &db,
+        &plan("2024-02-01"),
+        &[json!([{"id": 1, "v": "a?", "version": "1a"}, {"id": 2, "v": "b2", "version": "2b"}])],
+    );
+    let got = rows(
+        &db,
+        "SELECT id, v, CAST(valid_from AS TEXT), CAST(valid_to AS TEXT) FROM users \
+         ORDER BY id, valid_from",
+    );
+    // The date part is enough (every moment is midnight) and reads alike in both databases.
+    let date = |v: &Value| v.as_str().unwrap()[..10].to_owned();
+    let got: Vec<(i64, String, String, String)> = got
+        .iter()
+        .map(|r| {
+            let (id, v) = (r[0].as_i64().unwrap(), r[1].as_str().unwrap().to_owned());
+            (id, v, date(&r[2]), date(&r[3]))
+        })
+        .collect();
+    let row =
+        |id, v: &str, from: &str, to: &str| (id, v.to_owned(), from.to_owned(), to.to_owned());
+    assert_eq!(
+        got,
+        vec![
+            row(1, "a", "2024-01-01", "9999-12-31"),
+            row(2, "b", "2024-01-01", "2024-02-01"),
+            row(2, "b2", "2024-02-01", "9999-12-31"),
+        ]
+    );
+    // A record without its version cannot be placed in history.
+    let mut writer = db.dest.begin(&plan("2024-03-01")).unwrap();
+    let err = writer.write_batch(&[json!({"id": 3})]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "table `users`: column `version` is null or missing in a record, but it is the \
+         scd2 `row_version_column_name`"
+    );
+}
+
+fn scd2_settings_that_cannot_work_are_refused(kind: Kind) {
+    let db = db(kind);
+    let refuse = |options: MergeOptions| {
+        let plan = ResourceLoadPlan::new("demo", "users")
+            .with_disposition(Disposition::Merge)
+            .with_merge_strategy(MergeStrategy::Scd2)
+            .with_merge_options(options);
+        db.dest.begin(&plan).err().unwrap().to_string()
+    };
+    assert_eq!(
+        refuse(MergeOptions {
+            validity_column_names: Some(["at".into(), "At".into()]),
+            ..MergeOptions::default()
+        }),
+        "table `users`: scd2's validity columns must differ; both are `at`"
+    );
+    assert_eq!(
+        refuse(MergeOptions {
+            boundary_timestamp: Some("last tuesday".into()),
+            ..MergeOptions::default()
+        }),
+        "table `users`: scd2's `boundary_timestamp` is not an ISO date or \
+         date-time: `last tuesday`"
+    );
+}
+
+fn deduplicated_merge_keeps_every_staged_row(kind: Kind) {
+    let db = db(kind);
+    let plan = |deduplicated| {
+        ResourceLoadPlan::new("demo", "users")
+            .with_disposition(Disposition::Merge)
+            .with_primary_key(["id"])
+            .with_merge_options(MergeOptions {
+                deduplicated,
+                ..MergeOptions::default()
+            })
+    };
+    let batch = json!([{"id": 1, "v": "a"}, {"id": 1, "v": "b"}]);
+    load(&db, &plan(false), std::slice::from_ref(&batch));
+    assert_eq!(rows(&db, "SELECT v FROM users"), vec![vec![json!("b")]]);
+    // The user vouches the records are unique per key: nothing deduplicates them.
+    load(&db, &plan(true), &[batch]);
+    assert_eq!(
+        rows(&db, "SELECT v FROM users ORDER BY v"),
+        vec![vec![json!("a")], vec![json!("b")]]
+    );
+}
+
 fn contract_discards_are_counted(kind: Kind) {
     let db = db(kind);
     let plan = ResourceLoadPlan::new("demo", "users");
@@ -509,6 +620,18 @@ macro_rules! tests_for {
             #[test]
             fn scd2_keeps_history_over_three_runs() {
                 super::scd2_keeps_history_over_three_runs($kind)
+            }
+            #[test]
+            fn scd2_options_name_the_columns_and_moments() {
+                super::scd2_options_name_the_columns_and_moments($kind)
+            }
+            #[test]
+            fn scd2_settings_that_cannot_work_are_refused() {
+                super::scd2_settings_that_cannot_work_are_refused($kind)
+            }
+            #[test]
+            fn deduplicated_merge_keeps_every_staged_row() {
+                super::deduplicated_merge_keeps_every_staged_row($kind)
             }
             #[test]
             fn contract_discards_are_counted() {

@@ -37,6 +37,8 @@ pub struct MergedResource {
     pub disposition: Disposition,
     /// Merge strategy when `disposition` is merge.
     pub merge_strategy: MergeStrategy,
+    /// The strategy's settings.
+    pub merge_options: MergeOptions,
     /// Column hints, defaults first.
     pub columns: IndexMap<String, Column>,
     /// Parent fields copied into child records.
@@ -132,12 +134,19 @@ impl Spec {
             .write_disposition
             .clone()
             .or(defaults.write_disposition.clone());
-        let (disposition, merge_strategy) = match write_disposition {
-            None => (Disposition::Append, MergeStrategy::DeleteInsert),
-            Some(WriteDisposition::Word(d)) => (d, MergeStrategy::DeleteInsert),
+        let (disposition, merge_strategy, merge_options) = match write_disposition {
+            None => (
+                Disposition::Append,
+                MergeStrategy::DeleteInsert,
+                MergeOptions::default(),
+            ),
+            Some(WriteDisposition::Word(d)) => {
+                (d, MergeStrategy::DeleteInsert, MergeOptions::default())
+            }
             Some(WriteDisposition::Config(c)) => (
                 c.disposition,
                 c.strategy.unwrap_or(MergeStrategy::DeleteInsert),
+                c.options(),
             ),
         };
 
@@ -174,6 +183,7 @@ impl Spec {
             ),
             disposition,
             merge_strategy,
+            merge_options,
             columns,
             include_from_parent: if resource.include_from_parent.is_empty() {
                 defaults.include_from_parent.clone()

@@ -252,6 +252,27 @@ impl MergeStrategy {
     }
 }
 
+/// The settings of a merge strategy beyond its name (dlt's `write_disposition` dict keys).
+/// `None` is dlt's default; the loader knows what each default is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeOptions {
+    /// scd2: the names of the validity columns, `[from, to]` (default `_dlt_valid_from`,
+    /// `_dlt_valid_to`).
+    pub validity_column_names: Option<[String; 2]>,
+    /// scd2: the `to` of current rows (default null), an ISO date or date-time such as
+    /// `9999-12-31`.
+    pub active_record_timestamp: Option<String>,
+    /// scd2: the moment a load's changes take effect (default the load's start), an ISO date
+    /// or date-time.
+    pub boundary_timestamp: Option<String>,
+    /// scd2: a column of the records that holds their version (default a hash of the whole
+    /// record).
+    pub row_version_column_name: Option<String>,
+    /// delete-insert: the records are unique per key already, so the load skips finding
+    /// the last of each key (dlt's `deduplicated`; default false).
+    pub deduplicated: bool,
+}
+
 /// How table and column names are made from the names an API sends (dlt's naming
 /// conventions). The rules themselves live in the loader's normalizer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -3,12 +3,13 @@
 //! together: a replace empties every table of the family, a merge replaces the child rows of
 //! each root row it replaces (found through `_dlt_root_id`).
 
-use connector_spec::{Disposition, MergeStrategy};
+use connector_spec::{Disposition, MergeOptions, MergeStrategy};
 
 use super::staging::Staging;
 use crate::backend::Backend;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::normalize::naming::Convention;
 use crate::normalize::schema::{ColumnDef, Schema};
 use crate::normalize::{
     Table, ID_COLUMN, ROOT_ID_COLUMN, SEQ_COLUMN, VALID_FROM_COLUMN, VALID_TO_COLUMN,
@@ -120,6 +121,62 @@ impl Moves<'_> {
     }
 }
 
+/// scd2's validity columns and moments, from a plan's merge options with dlt's defaults.
+pub(super) struct Scd2Plan {
+    /// The validity columns (after naming).
+    pub(super) from: String,
+    pub(super) to: String,
+    /// The `to` of current rows (RFC 3339); `None`: null.
+    active: Option<String>,
+    /// When this load's changes take effect (RFC 3339): the boundary timestamp, or the
+    /// load's start.
+    boundary: String,
+}
+
+impl Scd2Plan {
+    /// The plan of `options`; `Err` says which setting is unusable.
+    pub(super) fn new(
+        options: &MergeOptions,
+        naming: Convention,
+        loaded_at: &str,
+    ) -> std::result::Result<Scd2Plan, String> {
+        let (from, to) = match &options.validity_column_names {
+            Some([from, to]) => (naming.identifier(from), naming.identifier(to)),
+            None => (VALID_FROM_COLUMN.to_owned(), VALID_TO_COLUMN.to_owned()),
+        };
+        if from == to {
+            return Err(format!(
+                "scd2's validity columns must differ; both are `{from}`"
+            ));
+        }
+        let moment = |key: &str, value: &Option<String>| match value {
+            None => Ok(None),
+            Some(v) => timestamp_literal(v)
+                .map(Some)
+                .ok_or_else(|| format!("scd2's `{key}` is not an ISO date or date-time: `{v}`")),
+        };
+        Ok(Scd2Plan {
+            from,
+            to,
+            active: moment("active_record_timestamp", &options.active_record_timestamp)?,
+            boundary: moment("boundary_timestamp", &options.boundary_timestamp)?
+                .unwrap_or_else(|| loaded_at.to_owned()),
+        })
+    }
+}
+
+/// An ISO date (midnight UTC) or date-time as RFC 3339 in UTC.
+fn timestamp_literal(value: &str) -> Option<String> {
+    let value = value.trim();
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    match LoadType::Timestamp.convert(&serde_json::Value::String(value.to_owned())) {
+        Ok(crate::types::Cell::Str(text)) => Some(text.into_owned()),
+        _ => None,
+    }
+}
+
 /// scd2: the current rows (`_dlt_valid_to` null) whose record is not in the load are retired
 /// at `loaded_at` (only those whose merge key is in the load, when there is one); the load's
 /// records that have no current row get one, valid from `loaded_at`. A row's `_dlt_id` is the
@@ -131,16 +188,19 @@ fn scd2<'a, B: Backend>(
     present: &[usize],
     root: Option<Moves<'a>>,
     merge_key: &[String],
-    loaded_at: &str,
+    plan: &Scd2Plan,
     moves: &dyn Fn(usize) -> Option<Moves<'a>>,
 ) -> Result<()> {
     let d = b.dialect();
     let id = d.quote(ID_COLUMN);
-    let (from, to) = (d.quote(VALID_FROM_COLUMN), d.quote(VALID_TO_COLUMN));
-    let at = d.cast(
-        &format!("'{}'", loaded_at.replace('\'', "")),
-        LoadType::Timestamp,
-    );
+    let (from, to) = (d.quote(&plan.from), d.quote(&plan.to));
+    // Literals made by `timestamp_literal` (RFC 3339: no quotes in them).
+    let literal = |at: &str| d.cast(&format!("'{at}'"), LoadType::Timestamp);
+    let at = literal(&plan.boundary);
+    let (active, is_active) = match &plan.active {
+        None => ("NULL".to_owned(), format!("{to} IS NULL")),
+        Some(active) => (literal(active), format!("{to} = {}", literal(active))),
+    };
     let table = d.quote(&tables[0].name);
     let staged_ids = match &root {
         Some(root) => format!("SELECT {id} FROM {}", root.staging),
@@ -162,7 +222,7 @@ fn scd2<'a, B: Backend>(
         _ => String::new(),
     };
     b.execute_batch(&format!(
-        "UPDATE {table} SET {to} = {at} WHERE {to} IS NULL AND {id} NOT IN ({staged_ids}){in_load}"
+        "UPDATE {table} SET {to} = {at} WHERE {is_active} AND {id} NOT IN ({staged_ids}){in_load}"
     ))?;
     let Some(root) = root else {
         return Ok(());
@@ -171,7 +231,7 @@ fn scd2<'a, B: Backend>(
         .schema
         .columns
         .iter()
-        .filter(|c| c.name != VALID_FROM_COLUMN && c.name != VALID_TO_COLUMN)
+        .filter(|c| c.name != plan.from && c.name != plan.to)
         .cloned()
         .collect();
     let list = columns
@@ -181,8 +241,8 @@ fn scd2<'a, B: Backend>(
         .join(", ");
     let once = root.deduplicated(&[ID_COLUMN.to_owned()]);
     b.execute_batch(&format!(
-        "INSERT INTO {table} ({list}, {from}, {to}) SELECT {}, {at}, NULL FROM {once} AS s \
-         WHERE s.{id} NOT IN (SELECT {id} FROM {table} WHERE {to} IS NULL) ORDER BY s.{}",
+        "INSERT INTO {table} ({list}, {from}, {to}) SELECT {}, {at}, {active} FROM {once} AS s \
+         WHERE s.{id} NOT IN (SELECT {id} FROM {table} WHERE {is_active}) ORDER BY s.{}",
         root.typed(&columns),
         d.quote(SEQ_COLUMN)
     ))?;
@@ -207,7 +267,7 @@ pub(super) fn apply_disposition<B: Backend>(
     staging: &Staging,
     primary_key: &[String],
     merge_key: &[String],
-    loaded_at: &str,
+    scd2_plan: Option<&Scd2Plan>,
 ) -> Result<()> {
     let d = b.dialect();
     let moves = |i: usize| {
@@ -252,7 +312,13 @@ pub(super) fn apply_disposition<B: Backend>(
         Disposition::Append => append_all(b, None)?,
         // scd2 needs no key: a row is identified by its record.
         Disposition::Merge if plan.merge_strategy == MergeStrategy::Scd2 => {
-            scd2(b, tables, &present, root, mk, loaded_at, &moves)?;
+            let Some(scd2_plan) = scd2_plan else {
+                return Err(Error::InvalidPlan {
+                    table: plan.table.clone(),
+                    reason: "an scd2 merge began as another disposition".to_owned(),
+                });
+            };
+            scd2(b, tables, &present, root, mk, scd2_plan, &moves)?;
         }
         Disposition::Merge if pk.is_empty() && mk.is_empty() => append_all(b, None)?,
         Disposition::Merge if !keys_known(pk) || !keys_known(mk) => {
@@ -304,7 +370,8 @@ pub(super) fn apply_disposition<B: Backend>(
             };
             let id = d.quote(ID_COLUMN);
             let root_id = d.quote(ROOT_ID_COLUMN);
-            let kept = if pk.is_empty() {
+            // `deduplicated`: the records are unique per key already (the user says so).
+            let kept = if pk.is_empty() || plan.merge_options.deduplicated {
                 root.staging.clone()
             } else {
                 root.deduplicated(pk)

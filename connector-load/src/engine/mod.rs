@@ -36,14 +36,13 @@ use crate::backend::Backend;
 use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
 use crate::normalize::naming::Convention;
-use crate::normalize::{
-    declared_columns, Normalizer, Settings, VALID_FROM_COLUMN, VALID_TO_COLUMN,
-};
+use crate::normalize::{declared_columns, Normalizer, RowId, Settings};
 use crate::plan::{new_load_id, ResourceLoadPlan};
 use crate::types::LoadType;
 use crate::types::SqlValue;
 use bookkeeping::{create_meta_tables, read_state, record_load_started};
 use connection::{in_transaction, lock, now_rfc3339};
+use disposition::Scd2Plan;
 use evolve::{check_owned, starting_tables};
 use staging::Staging;
 use writer::SqlWriter;
@@ -128,16 +127,27 @@ impl<B: Backend> Destination for SqlDestination<B> {
         }
         let merging = plan.disposition == Disposition::Merge;
         let scd2 = merging && plan.merge_strategy == MergeStrategy::Scd2;
-        if scd2 {
-            for column in [VALID_FROM_COLUMN, VALID_TO_COLUMN] {
+        let loaded_at = now_rfc3339();
+        let scd2_plan = if scd2 {
+            let scd2 =
+                Scd2Plan::new(&plan.merge_options, naming, &loaded_at).map_err(|e| invalid(&e))?;
+            for column in [&scd2.from, &scd2.to] {
                 if tables[0].schema.find(column).is_none() {
-                    tables[0].add_column(column.to_owned(), LoadType::Timestamp, true);
+                    tables[0].add_column(column.clone(), LoadType::Timestamp, true);
                 }
             }
-        }
+            Some(scd2)
+        } else {
+            None
+        };
+        let row_id = match (&scd2_plan, &plan.merge_options.row_version_column_name) {
+            (None, _) => RowId::PerLoad,
+            (Some(_), None) => RowId::RecordHash,
+            (Some(_), Some(field)) => RowId::Version(field.clone()),
+        };
         let settings = Settings {
             naming,
-            row_hash: scd2,
+            row_id,
             max_nesting: plan
                 .max_table_nesting
                 .unwrap_or(connector_spec::resolved::DEFAULT_MAX_TABLE_NESTING),
@@ -148,7 +158,6 @@ impl<B: Backend> Destination for SqlDestination<B> {
             required,
         };
         let normalizer = Normalizer::new(settings, tables, declared);
-        let loaded_at = now_rfc3339();
         in_transaction(&mut *conn, |b| {
             record_load_started(b, plan, &load_id, &loaded_at)
         })?;
@@ -166,7 +175,7 @@ impl<B: Backend> Destination for SqlDestination<B> {
             failed: false,
             finished: false,
             untrusted: None,
-            loaded_at,
+            scd2: scd2_plan,
         }))
     }
 

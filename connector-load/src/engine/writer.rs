@@ -13,7 +13,7 @@ use super::bookkeeping::{
     write_state,
 };
 use super::connection::{in_transaction, lock, now_rfc3339};
-use super::disposition::{apply_disposition, effective_disposition, refuse_emptying};
+use super::disposition::{apply_disposition, effective_disposition, refuse_emptying, Scd2Plan};
 use super::evolve::{check_owned_table, prepare_table};
 use super::staging::Staging;
 use crate::backend::Backend;
@@ -39,8 +39,8 @@ pub(super) struct SqlWriter<B: Backend> {
     pub(super) finished: bool,
     /// Why a replace must not empty the table (see `refuse_emptying_replace`).
     pub(super) untrusted: Option<String>,
-    /// When the load began (RFC 3339): scd2's validity boundary.
-    pub(super) loaded_at: String,
+    /// scd2's validity columns and moments (scd2 loads only).
+    pub(super) scd2: Option<Scd2Plan>,
 }
 
 impl<B: Backend> SqlWriter<B> {
@@ -91,7 +91,7 @@ impl<B: Backend> SqlWriter<B> {
                 &self.staging,
                 &self.primary_key,
                 &self.merge_key,
-                &self.loaded_at,
+                self.scd2.as_ref(),
             )?;
             self.staging.drop_tables(b)?;
             if tables[0].existed || self.staging.tables.first().is_some_and(Option::is_some) {

@@ -43,9 +43,15 @@ pub(crate) fn child_id(parent_id: &str, table: &str, index: usize) -> String {
 pub(crate) fn row_hash(record: &serde_json::Map<String, serde_json::Value>) -> String {
     let mut buffer = Vec::with_capacity(256);
     canonical_object(record, &mut buffer);
-    let mut h = Xxh3::new();
-    h.update(&buffer);
-    encode(h.digest128())
+    encode(xxhash_rust::xxh3::xxh3_128(&buffer))
+}
+
+/// The id of a record whose version a field holds (scd2's `row_version_column_name`): the
+/// hash of that field's value alone.
+pub(crate) fn version_id(version: &serde_json::Value) -> String {
+    let mut buffer = Vec::with_capacity(32);
+    canonical(version, &mut buffer);
+    encode(xxhash_rust::xxh3::xxh3_128(&buffer))
 }
 
 fn canonical_object(map: &serde_json::Map<String, serde_json::Value>, out: &mut Vec<u8>) {

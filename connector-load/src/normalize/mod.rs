@@ -59,8 +59,8 @@ const VALUE_COLUMN: &str = "value";
 pub(crate) struct Settings {
     pub(crate) naming: Convention,
     pub(crate) max_nesting: u32,
-    /// Root rows are identified by the hash of their record (scd2), not per load.
-    pub(crate) row_hash: bool,
+    /// How root rows are identified.
+    pub(crate) row_id: RowId,
     /// Whether child rows carry `_dlt_root_id`.
     pub(crate) root_key: bool,
     pub(crate) contract: SchemaContract,
@@ -79,6 +79,17 @@ struct Slot {
     column: Arc<str>,
     /// Declared `json`: kept whole instead of flattened.
     json: bool,
+}
+
+/// How a root row's `_dlt_id` is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RowId {
+    /// Unique per load and position.
+    PerLoad,
+    /// The hash of the record (scd2): an unchanged record keeps its id.
+    RecordHash,
+    /// The hash of the record's field of this name (scd2's `row_version_column_name`).
+    Version(String),
 }
 
 /// The tables of one load and the rows built for them.
@@ -202,14 +213,23 @@ impl Normalizer {
         let mut lists = Vec::new();
         let top = Arc::clone(&self.top);
         self.flatten(0, object, &top, level, &mut fields, &mut lists);
-        let root_id = if self.settings.row_hash {
-            ids::row_hash(object)
-        } else {
-            ids::unique_id(
+        let root_id = match &self.settings.row_id {
+            RowId::PerLoad => ids::unique_id(
                 &self.settings.load_id,
                 &self.tables[0].name,
                 self.tables[0].rows_total + self.discards.rows,
-            )
+            ),
+            RowId::RecordHash => ids::row_hash(object),
+            RowId::Version(field) => match object.get(field).filter(|v| !v.is_null()) {
+                Some(version) => ids::version_id(version),
+                None => {
+                    return Err(Error::NullValue {
+                        table: self.tables[0].name.clone(),
+                        column: field.clone(),
+                        reason: "it is the scd2 `row_version_column_name`",
+                    })
+                }
+            },
         };
         let meta = [
             (ID_COLUMN, Cell::Str(Cow::Borrowed(&root_id))),

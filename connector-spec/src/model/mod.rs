@@ -565,4 +565,42 @@ pub struct WriteDispositionConfig {
     /// Merge strategy (merge only; default delete-insert).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<MergeStrategy>,
+    /// scd2: the names of the validity columns, `[from, to]` (default `[_dlt_valid_from,
+    /// _dlt_valid_to]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity_column_names: Option<Vec<String>>,
+    /// scd2: the `to` of current rows instead of null, an ISO date or date-time
+    /// (`9999-12-31`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_record_timestamp: Option<String>,
+    /// scd2: when a load's changes take effect instead of the load's start, an ISO date or
+    /// date-time (for loading history in order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary_timestamp: Option<String>,
+    /// scd2: a column of the records holding their version, compared instead of a hash of
+    /// the whole record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_version_column_name: Option<String>,
+    /// delete-insert: the records are unique per key already; the load skips
+    /// deduplicating them (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deduplicated: Option<bool>,
+}
+
+impl WriteDispositionConfig {
+    /// The strategy's settings, as the loader takes them.
+    pub fn options(&self) -> MergeOptions {
+        MergeOptions {
+            validity_column_names: self.validity_column_names.as_deref().and_then(|names| {
+                match names {
+                    [from, to] => Some([from.clone(), to.clone()]),
+                    _ => None,
+                }
+            }),
+            active_record_timestamp: self.active_record_timestamp.clone(),
+            boundary_timestamp: self.boundary_timestamp.clone(),
+            row_version_column_name: self.row_version_column_name.clone(),
+            deduplicated: self.deduplicated.unwrap_or(false),
+        }
+    }
 }

@@ -325,6 +325,7 @@ impl Spec {
             merge_key: merged.merge_key.clone(),
             disposition: merged.disposition,
             merge_strategy: merged.merge_strategy,
+            merge_options: merged.merge_options.clone(),
             columns: merged.columns.clone(),
             parent,
             include_from_parent,

@@ -143,6 +143,9 @@ pub struct ResolvedResource {
     pub disposition: Disposition,
     /// Merge strategy for `merge` (default delete-insert).
     pub merge_strategy: MergeStrategy,
+    /// The merge strategy's settings (scd2's validity columns, delete-insert's
+    /// `deduplicated`).
+    pub merge_options: MergeOptions,
     /// Column hints, resource_defaults' first.
     pub columns: IndexMap<String, Column>,
     /// The parent this resource fans out over.

@@ -12,6 +12,7 @@
 //! - [`client`]: the `client` section (and plain-http credentials).
 //! - [`endpoint`]: each endpoint as written: selector, retries, response actions; the body.
 //! - [`paginator`]: paginator parameters. [`auth`]: auth, and literal credentials.
+//! - [`disposition`]: the merge strategies' settings.
 //! - [`keys`]: primary / merge keys. [`columns`]: column hints. [`incremental`]: the cursor.
 //! - [`placeholders`]: every `{placeholder}` in a request is bound.
 //! - [`parents`]: resolve params, `include_from_parent`, parent links and cycles.
@@ -20,6 +21,7 @@
 mod auth;
 mod client;
 mod columns;
+mod disposition;
 mod endpoint;
 mod foreign_refs;
 mod incremental;
@@ -166,6 +168,7 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
         keys::keys_among_columns(res, &mut p);
         keys::primary_key_not_nullable(res, &mut p);
         keys::merge_needs_keys(res, &mut p);
+        disposition::merge_options(spec, res, &mut p);
         incremental::incremental(res, &mut p);
         placeholders::placeholders_bound(spec, res, &resources, &mut p);
         parents::resolve_params(res, &resources, &mut p);
