@@ -255,6 +255,7 @@ impl MergeStrategy {
 /// The settings of a merge strategy beyond its name (dlt's `write_disposition` dict keys).
 /// `None` is dlt's default; the loader knows what each default is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MergeOptions {
     /// scd2: the names of the validity columns, `[from, to]` (default `_dlt_valid_from`,
     /// `_dlt_valid_to`).
@@ -271,6 +272,13 @@ pub struct MergeOptions {
     /// delete-insert: the records are unique per key already, so the load skips finding
     /// the last of each key (dlt's `deduplicated`; default false).
     pub deduplicated: bool,
+}
+
+impl MergeOptions {
+    /// Whether every setting is dlt's default (the model leaves such options out).
+    pub fn is_default(&self) -> bool {
+        *self == MergeOptions::default()
+    }
 }
 
 /// How table and column names are made from the names an API sends (dlt's naming

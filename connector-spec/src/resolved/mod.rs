@@ -145,6 +145,7 @@ pub struct ResolvedResource {
     pub merge_strategy: MergeStrategy,
     /// The merge strategy's settings (scd2's validity columns, delete-insert's
     /// `deduplicated`).
+    #[serde(default, skip_serializing_if = "MergeOptions::is_default")]
     pub merge_options: MergeOptions,
     /// Column hints, resource_defaults' first.
     pub columns: IndexMap<String, Column>,
