@@ -295,13 +295,15 @@ impl<'s, 'a> Translator<'s, 'a> {
                                             self.src.text(f)
                                         )));
                                     }
-                                    _ => return Err(self.fail(
-                                        i,
-                                        format!(
+                                    _ => {
+                                        return Err(self.fail(
+                                            i,
+                                            format!(
                                             "`{{{}}}` in an f-string is not a string or a number",
                                             self.src.text(&*i.expression)
                                         ),
-                                    )),
+                                        ))
+                                    }
                                 }
                             }
                         }
