@@ -103,9 +103,27 @@ impl Import {
     }
 }
 
+/// Stack of the importing thread: Ruff's parser recurses once per bracket level, and a
+/// config nested [`python::MAX_BRACKETS`] deep must parse (and its tree drop) without
+/// overflowing. Only the pages used are touched.
+const STACK_BYTES: usize = 256 * 1024 * 1024;
+
 /// Imports the dlt config in `text`, read from `file` (a `.py` file is Python; anything else
 /// is read as Markdown holding a ```python block).
 pub fn import_dlt(text: &str, file: &Path, options: &Options) -> Import {
+    let (text, file, options) = (text.to_owned(), file.to_owned(), options.clone());
+    let worker = std::thread::Builder::new()
+        .name("import".to_owned())
+        .stack_size(STACK_BYTES)
+        .spawn(move || import_on_this_thread(&text, &file, &options));
+    match worker.map(|handle| handle.join()) {
+        Ok(Ok(import)) => import,
+        Ok(Err(_)) => Import::failed((0, "the importer failed unexpectedly".to_owned())),
+        Err(err) => Import::failed((0, format!("cannot start the importer: {err}"))),
+    }
+}
+
+fn import_on_this_thread(text: &str, file: &Path, options: &Options) -> Import {
     let is_python = matches!(
         file.extension().and_then(|e| e.to_str()),
         Some("py" | "pyw")
@@ -147,7 +165,11 @@ pub fn import_dlt(text: &str, file: &Path, options: &Options) -> Import {
             Err(e) => syntax_errors.push(Note {
                 kind: NoteKind::Error,
                 line: e.line,
-                message: format!("Python syntax error at column {}: {}", e.column, e.message),
+                message: if e.syntax {
+                    format!("Python syntax error at column {}: {}", e.column, e.message)
+                } else {
+                    e.message
+                },
             }),
         }
     }

@@ -16,11 +16,13 @@ pub(crate) struct Source {
     first_line: usize,
 }
 
-/// A syntax error: file line, 1-based column, message.
+/// Code that cannot be parsed: file line, 1-based column, message.
 pub(crate) struct SyntaxError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// A Python syntax error (else a limit of the importer).
+    pub syntax: bool,
 }
 
 impl Source {
@@ -28,6 +30,16 @@ impl Source {
     /// write inside a Python dict) is a syntax error in Python; when reading such lines as
     /// comments makes the code parse, they are, and each is returned as a repaired line.
     pub fn parse(code: &str, first_line: usize) -> Result<(Source, Vec<usize>), SyntaxError> {
+        if let Some(depth) = too_deep(code) {
+            return Err(SyntaxError {
+                line: first_line,
+                column: 1,
+                message: format!(
+                    "the code nests brackets {depth} deep, deeper than {MAX_BRACKETS}; a dlt config never needs that"
+                ),
+                syntax: false,
+            });
+        }
         let first_error = match parse_module(code) {
             Ok(parsed) => return Ok((Source::new(code, parsed.into_syntax(), first_line), vec![])),
             Err(error) => error,
@@ -69,6 +81,7 @@ impl Source {
             line,
             column,
             message: first_error.error.to_string(),
+            syntax: true,
         })
     }
 
@@ -106,6 +119,32 @@ impl Source {
             format!("{cut}...")
         } else {
             one_line
+        }
+    }
+}
+
+/// Deepest bracket nesting parsed: Ruff's parser recurses once per level, and the import runs
+/// on a thread with a stack sized for this (see `import_dlt`).
+pub(crate) const MAX_BRACKETS: usize = 2000;
+
+/// The bracket depth of `code` when it is over [`MAX_BRACKETS`], counted on Ruff's tokens.
+fn too_deep(code: &str) -> Option<usize> {
+    use ruff_python_ast::token::TokenKind;
+    let mut lexer = ruff_python_parser::lexer::lex(code, ruff_python_parser::Mode::Module);
+    let mut depth = 0usize;
+    loop {
+        match lexer.next_token() {
+            TokenKind::EndOfFile => return None,
+            TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => {
+                depth += 1;
+                if depth > MAX_BRACKETS {
+                    return Some(depth);
+                }
+            }
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
+                depth = depth.saturating_sub(1)
+            }
+            _ => {}
         }
     }
 }

@@ -28,9 +28,9 @@ const PYTHON_ONLY_KEYS: &[(&str, &str)] = &[(
     "filters and maps are Python functions, which a spec cannot hold",
 )];
 
-/// How deep names may refer to names before the importer gives up (a name bound to
-/// itself).
-const MAX_DEPTH: usize = 64;
+/// How deep values may nest, counting names that refer to names, before the importer gives
+/// up (a name bound to itself, or nesting no spec needs; the spec loader stops at 64).
+const MAX_DEPTH: usize = 60;
 
 pub(crate) struct Translator<'s, 'a> {
     pub src: &'s Source,
@@ -66,6 +66,16 @@ impl<'s, 'a> Translator<'s, 'a> {
 
     /// An expression at `path` (a dotted key path, for messages).
     pub fn expr(&mut self, e: &'a Expr, path: &str) -> Translated {
+        if self.depth > MAX_DEPTH {
+            return Err(self.fail(e, format!("the value nests deeper than {MAX_DEPTH} levels, or a name refers back to itself; a spec never needs that")));
+        }
+        self.depth += 1;
+        let result = self.expr_inner(e, path);
+        self.depth -= 1;
+        result
+    }
+
+    fn expr_inner(&mut self, e: &'a Expr, path: &str) -> Translated {
         let line = self.src.line(e);
         let item = |v: Value| Ok(Item::new(v, line));
         match e {
@@ -255,10 +265,13 @@ impl<'s, 'a> Translator<'s, 'a> {
 
     /// A key or element that has no spec form: a warning, and the rest goes on.
     pub fn left_out(&mut self, path: &str, u: &Untranslatable) {
-        let place = if path.is_empty() {
-            String::new()
-        } else {
-            format!("`{path}`: ")
+        let place = match path.chars().count() {
+            0 => String::new(),
+            n if n > 80 => {
+                let head: String = path.chars().take(60).collect();
+                format!("`{head}...`: ")
+            }
+            _ => format!("`{path}`: "),
         };
         self.note(
             NoteKind::Warning,
@@ -327,13 +340,7 @@ impl<'s, 'a> Translator<'s, 'a> {
         let bound_line = self.src.line(&binding.at_range());
         match binding.bound {
             Bound::Value(value) => {
-                if self.depth > MAX_DEPTH {
-                    return Err(self.fail(e, format!("`{name}` refers to itself")));
-                }
-                self.depth += 1;
-                let result = self.expr(value, path);
-                self.depth -= 1;
-                let mut item = result?;
+                let mut item = self.expr(value, path)?;
                 if bound_line != self.src.line(e) {
                     self.note(NoteKind::Translated, self.src.line(e), format!("`{name}` is the value assigned on line {bound_line}"));
                 }
