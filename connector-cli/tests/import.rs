@@ -356,3 +356,22 @@ fn compare_says_how_the_model_differs_from_a_spec() {
         r.stderr
     );
 }
+
+/// The example of docs/src/import-dlt.md imports to the YAML the page shows.
+#[test]
+fn the_docs_example_imports_as_shown() {
+    let page = std::fs::read_to_string(root().join("docs/src/import-dlt.md")).expect("page");
+    let between = |open: &str, close: &str| {
+        let start = page.find(open).expect(open) + open.len();
+        let end = start + page[start..].find(close).expect(close);
+        page[start..end].to_owned()
+    };
+    let document = between("````text\n", "````\n");
+    let expected = between("```yaml\n", "```\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tickets.md");
+    std::fs::write(&path, document).unwrap();
+    let r = run(&["import", "dlt", path.to_str().unwrap(), "--name", "desk"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout, expected);
+}
