@@ -5,7 +5,7 @@
 //! Exit codes: 0 a valid spec was written (warnings allowed); 1 no valid spec could be made;
 //! 2 a file could not be read or written.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use connector_import::{NoteKind, Options};
@@ -139,7 +139,7 @@ fn dlt(args: DltArgs) -> ExitCode {
 }
 
 /// `--compare SPEC`: the differences of the resolved models, on stderr.
-fn compare(imported: &connector_spec::ResolvedSpec, reference: &PathBuf) -> ExitCode {
+fn compare(imported: &connector_spec::ResolvedSpec, reference: &Path) -> ExitCode {
     let shown = reference.display();
     let loaded = match connector_spec::load(reference) {
         Ok(loaded) => loaded,

@@ -176,7 +176,7 @@ fn import_on_this_thread(text: &str, file: &Path, options: &Options) -> Import {
     let found = sources.iter().find_map(|source| {
         let names = Names::collect(&source.module);
         let sites = config_sites(&source.module);
-        (!sites.is_empty()).then(|| (source, names, sites))
+        (!sites.is_empty()).then_some((source, names, sites))
     });
     let Some((source, names, sites)) = found else {
         if !syntax_errors.is_empty() {
