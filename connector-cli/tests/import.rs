@@ -37,6 +37,14 @@ fn run(args: &[&str]) -> Run {
     }
 }
 
+/// `output` has `line` as one of its lines.
+fn assert_line(output: &str, line: &str) {
+    assert!(
+        output.lines().any(|l| l == line),
+        "missing {line}\n{output}"
+    );
+}
+
 /// Imports a fixture into a temporary file; the run and the spec's path.
 fn import_to_file(name: &str, connector_name: &str) -> (Run, tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -121,7 +129,7 @@ fn what_was_translated_and_guessed_is_printed_with_its_line() {
         format!("{file}:37: guessed: cursor_path `links.next`, the path its stop_condition tests: the config sets none, and dlt's default `cursors.next` is not it"),
         format!("{file}:49: translated: stop_condition `lambda response: not response.get(\"links\", {{}}).get(\"next\")` → {{ path_missing: links.next }}"),
     ] {
-        assert!(r.stderr.lines().any(|l| l == line), "missing {line}\n{}", r.stderr);
+        assert_line(&r.stderr, &line);
     }
     // The YAML on stdout says what the stop condition was.
     assert!(r.stdout.starts_with("# Imported from crm_analytics.md"));
@@ -138,7 +146,7 @@ fn a_javascript_comment_in_the_dict_is_read_as_a_comment_with_a_warning() {
         "{}:32: warning: `//` starts a comment in JavaScript, not in Python; read as a comment",
         fixture("asset_management.md")
     );
-    assert!(r.stderr.lines().any(|l| l == expected), "{}", r.stderr);
+    assert_line(&r.stderr, &expected);
     assert!(r.stdout.contains("- name: members"), "{}", r.stdout);
 }
 
@@ -190,7 +198,7 @@ resources:
         format!("{file}:21: translated: `os.getenv(\"DESK_REGION\")` → {{ secret: desk_region }} (the environment variable `DESK_REGION` becomes `<CONNECTOR>__DESK_REGION`; see docs/secrets)"),
         format!("{file}:49: translated: stop_condition `response.json()['has_more'] is False` → {{ path_equals: {{ path: has_more, value: false }} }}"),
     ] {
-        assert!(r.stderr.lines().any(|l| l == line), "missing {line}\n{}", r.stderr);
+        assert_line(&r.stderr, &line);
     }
     assert!(
         r.stderr
@@ -214,7 +222,7 @@ fn what_cannot_be_translated_is_left_out_with_its_line_and_reason() {
         format!("{file}:38: warning: `resources[1].columns`: a comprehension (`{{name: {{\"data_type\": \"text\"}} for name in [\"id\", \"reason\"]}}`) is computed when the code runs; write its values out; left out"),
         format!("{file}: guessed: connector name `untranslatable` from the file name; `--name NAME` sets another"),
     ] {
-        assert!(r.stderr.lines().any(|l| l == line), "missing {line}\n{}", r.stderr);
+        assert_line(&r.stderr, &line);
     }
     assert!(
         r.stderr
@@ -243,7 +251,7 @@ fn a_config_that_makes_no_valid_spec_fails_naming_the_line() {
         format!("{file}:11: error: the spec (line 3, `client`): missing required key `base_url`"),
         format!("error: {file}: no valid spec: 1 error (0 translated, 1 guessed, 1 left out or warned)"),
     ] {
-        assert!(r.stderr.lines().any(|l| l == line), "missing {line}\n{}", r.stderr);
+        assert_line(&r.stderr, &line);
     }
     assert!(!out.exists(), "nothing is written when the spec is invalid");
     assert!(r.stdout.is_empty());

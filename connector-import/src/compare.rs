@@ -49,35 +49,17 @@ pub fn differences(imported: &ResolvedSpec, reference: &ResolvedSpec) -> Vec<Dif
         show(&ci.auth.as_ref().map(|a| joined(a, &ci.base_url))),
         show(&cr.auth.as_ref().map(|a| joined(a, &cr.base_url))),
     );
-    check(
-        None,
-        "timeout_seconds",
-        show(&ci.timeout_seconds),
-        show(&cr.timeout_seconds),
-    );
-    check(
-        None,
-        "rate_limit",
-        show(&ci.rate_limit),
-        show(&cr.rate_limit),
-    );
-    check(
-        None,
-        "concurrency",
-        show(&ci.concurrency),
-        show(&cr.concurrency),
-    );
-    check(
-        None,
-        "follow_cross_origin_links",
-        show(&ci.follow_cross_origin_links),
-        show(&cr.follow_cross_origin_links),
-    );
-    check(
-        None,
-        "max_body_bytes",
-        show(&ci.max_body_bytes),
-        show(&cr.max_body_bytes),
+    macro_rules! client_fields {
+        ($($field:ident),* $(,)?) => {
+            $(check(None, stringify!($field), show(&ci.$field), show(&cr.$field));)*
+        };
+    }
+    client_fields!(
+        timeout_seconds,
+        rate_limit,
+        concurrency,
+        follow_cross_origin_links,
+        max_body_bytes,
     );
     let names = |s: &ResolvedSpec| {
         s.resources

@@ -21,6 +21,16 @@ impl Class {
     }
 }
 
+/// `dlt.sources.incremental`'s positional parameters.
+const INCREMENTAL: &[&str] = &[
+    "cursor_path",
+    "initial_value",
+    "last_value_func",
+    "primary_key",
+    "end_value",
+    "row_order",
+];
+
 const CLASSES: &[Class] = &[
     Class {
         name: "SinglePagePaginator",
@@ -99,26 +109,12 @@ const CLASSES: &[Class] = &[
     Class {
         name: "incremental",
         type_name: None,
-        positional: &[
-            "cursor_path",
-            "initial_value",
-            "last_value_func",
-            "primary_key",
-            "end_value",
-            "row_order",
-        ],
+        positional: INCREMENTAL,
     },
     Class {
         name: "Incremental",
         type_name: None,
-        positional: &[
-            "cursor_path",
-            "initial_value",
-            "last_value_func",
-            "primary_key",
-            "end_value",
-            "row_order",
-        ],
+        positional: INCREMENTAL,
     },
 ];
 
