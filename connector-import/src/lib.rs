@@ -207,6 +207,18 @@ fn import_on_this_thread(text: &str, file: &Path, options: &Options) -> Import {
             message: "another rest_api config; only the first is imported".to_owned(),
         });
     }
+    if let Expr::Name(config_name) = site.config {
+        for line in python::changes_of(&source.module, config_name.id.as_str(), source) {
+            notes.push(Note {
+                kind: NoteKind::Warning,
+                line,
+                message: format!(
+                    "`{}` is changed here by Python; the import reads it as assigned, without this change",
+                    config_name.id
+                ),
+            });
+        }
+    }
     let mut t = Translator::new(source, &names);
     if let Some(call) = site.call {
         for k in call.arguments.keywords.iter() {

@@ -438,3 +438,69 @@ pub(crate) fn dotted(expr: &Expr) -> Option<String> {
         _ => None,
     }
 }
+
+/// The lines where Python changes what `name` holds in place: `name[...] = ...`,
+/// `name[...] += ...`, `del name[...]`, and method calls (`name["resources"].append(...)`).
+pub(crate) fn changes_of(module: &ModModule, name: &str, source: &Source) -> Vec<usize> {
+    struct Changes<'n> {
+        name: &'n str,
+        offsets: Vec<TextSize>,
+    }
+    /// Whether `e` is `name` or a subscript / attribute chain on it.
+    fn rooted(e: &Expr, name: &str) -> bool {
+        match e {
+            Expr::Name(n) => n.id.as_str() == name,
+            Expr::Subscript(s) => rooted(&s.value, name),
+            Expr::Attribute(a) => rooted(&a.value, name),
+            _ => false,
+        }
+    }
+    impl<'a> Visitor<'a> for Changes<'_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            let changed = match stmt {
+                Stmt::Assign(a) => a
+                    .targets
+                    .iter()
+                    .any(|t| !matches!(t, Expr::Name(_)) && rooted(t, self.name)),
+                Stmt::AugAssign(a) => rooted(&a.target, self.name),
+                Stmt::Delete(d) => d.targets.iter().any(|t| rooted(t, self.name)),
+                _ => false,
+            };
+            if changed {
+                self.offsets.push(stmt.start());
+            }
+            walk_stmt(self, stmt);
+        }
+
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(c) = expr {
+                if let Expr::Attribute(a) = &*c.func {
+                    const CHANGING: &[&str] = &[
+                        "append",
+                        "extend",
+                        "insert",
+                        "update",
+                        "pop",
+                        "remove",
+                        "clear",
+                        "setdefault",
+                    ];
+                    if CHANGING.contains(&a.attr.as_str()) && rooted(&a.value, self.name) {
+                        self.offsets.push(expr.start());
+                    }
+                }
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut changes = Changes {
+        name,
+        offsets: Vec::new(),
+    };
+    changes.visit_body(&module.body);
+    changes
+        .offsets
+        .iter()
+        .map(|o| source.position(*o).0)
+        .collect()
+}

@@ -297,12 +297,15 @@ impl<'s, 'a> Translator<'s, 'a> {
                                     return Err(self
                                         .fail(i, "an f-string field with a format or conversion"));
                                 }
+                                let noted = self.notes.len();
                                 let value = self.expr(&i.expression, path)?;
                                 match value.value {
                                     Value::Str(s) => text.push_str(&s),
                                     Value::Int(n) => text.push_str(&n.to_string()),
                                     Value::Float(n) => text.push_str(&n.to_string()),
                                     Value::Map(m) if m.len() == 1 && m[0].0 == "secret" => {
+                                        // Not translated after all: no note that says it was.
+                                        self.notes.truncate(noted);
                                         return Err(self.fail(i, format!(
                                             "the f-string `{}` puts a secret inside a longer text; a spec takes a secret only as a whole value (a bearer token is `auth: {{ type: bearer, token: {{ secret: NAME }} }}`)",
                                             self.src.text(f)
