@@ -6,6 +6,7 @@
 mod check;
 mod completions;
 mod generate;
+mod import;
 mod logging;
 mod progress;
 mod schema;
@@ -46,6 +47,8 @@ enum Command {
     /// Show what a destination stores about a spec's resources, or reset their incremental
     /// state (`connector state reset SPEC`).
     State(state::Args),
+    /// Turn another tool's config into a spec (`connector import dlt FILE`).
+    Import(import::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     Completions(completions::Args),
 }
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Sync(args) => sync::run(args, &cli.log),
         Command::State(args) => state::run(args),
+        Command::Import(args) => import::run(args),
         Command::Completions(args) => completions::run::<Cli>(args),
     }
 }
