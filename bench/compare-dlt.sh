@@ -55,9 +55,10 @@ start_server() {
   exit 1
 }
 
-echo "dlt, scenario A: $records records, page size 100, merge into DuckDB..." >&2
+echo "dlt, scenario A: $records records, page size 100, merge into DuckDB (its default loader, then jsonl)..." >&2
 start_server --records "$records" --page-size 100
 "$venv/bin/python" "$here/scripts/dlt_bench.py" a "$url" "$records" 100 "$work/a" >"$work/dlt_a.json"
+"$venv/bin/python" "$here/scripts/dlt_bench.py" a "$url" "$records" 100 "$work/a_jsonl" jsonl >"$work/dlt_a_jsonl.json"
 
 echo "dlt, scenario B: $b_pages pages of 100, $latency_ms ms per request, extract only..." >&2
 start_server --records $((b_pages * 100)) --page-size 100 --latency-ms "$latency_ms"
@@ -69,23 +70,25 @@ echo "connector-bench, the same scenarios..." >&2
 cat "$work/ours.md"
 echo
 
-"$venv/bin/python" - "$work/dlt_a.json" "$work/dlt_b.json" "$work/ours.json" <<'EOF'
+"$venv/bin/python" - "$work/dlt_a.json" "$work/dlt_a_jsonl.json" "$work/dlt_b.json" "$work/ours.json" <<'EOF'
 import json, sys
-dlt_a = json.load(open(sys.argv[1]))
-dlt_b = json.load(open(sys.argv[2]))
-ours = {o["case"]["kind"]: o for o in json.load(open(sys.argv[3]))}
+dlt_as = [json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))]
+dlt_b = json.load(open(sys.argv[3]))
+ours = {o["case"]["kind"]: o for o in json.load(open(sys.argv[4]))}
 def rps(o):
     return o["records"] / o["wall_s"]
-dlt_a_rps = rps(dlt_a)
 print("| scenario | dlt records/s | ours | records/s | ratio (ours / dlt) |")
 print("|---|---:|---|---:|---:|")
-for kind, label in [("ASqlite", "fetch + SQLite merge"), ("ADuckdb", "fetch + DuckDB merge")]:
-    o = ours.get(kind)
-    if o is None or o.get("skipped"):
-        why = o["skipped"] if o else "not run"
-        print(f"| A, {dlt_a['records']} records, page size 100 | {dlt_a_rps:.0f} (DuckDB merge) | {label} | {why} | - |")
-    else:
-        print(f"| A, {dlt_a['records']} records, page size 100 | {dlt_a_rps:.0f} (DuckDB merge) | {label} | {rps(o):.0f} | {rps(o) / dlt_a_rps:.1f}x |")
+for dlt_a in dlt_as:
+    dlt_a_rps = rps(dlt_a)
+    theirs = f"{dlt_a_rps:.0f} (DuckDB merge, {dlt_a['format']} loader)"
+    for kind, label in [("ASqlite", "fetch + SQLite merge"), ("ADuckdb", "fetch + DuckDB merge")]:
+        o = ours.get(kind)
+        if o is None or o.get("skipped"):
+            why = o["skipped"] if o else "not run"
+            print(f"| A, {dlt_a['records']} records, page size 100 | {theirs} | {label} | {why} | - |")
+        else:
+            print(f"| A, {dlt_a['records']} records, page size 100 | {theirs} | {label} | {rps(o):.0f} | {rps(o) / dlt_a_rps:.1f}x |")
 dlt_b_rps = rps(dlt_b)
 for kind, label in [("BSequential", "typed fetch, concurrency 1"), ("BPrefetch", "typed fetch, prefetch")]:
     o = ours[kind]

@@ -1,6 +1,8 @@
 """dlt's rest_api source against the demo server's /bench API, for bench/compare-dlt.sh.
 
-usage: dlt_bench.py a BASE_URL RECORDS PAGE_SIZE WORKDIR   (extract + normalize + load into DuckDB, merge on id)
+usage: dlt_bench.py a BASE_URL RECORDS PAGE_SIZE WORKDIR [FORMAT]   (extract + normalize + load into
+                                                            DuckDB, merge on id; FORMAT: dlt's
+                                                            loader_file_format, default dlt's own)
        dlt_bench.py b BASE_URL RECORDS PAGE_SIZE WORKDIR   (extract only: iterate the resource)
 Prints one JSON line: {"scenario", "records", "wall_s"}.
 """
@@ -42,6 +44,7 @@ def source(base_url, page_size):
 
 def main():
     scenario, base_url, records, page_size, workdir = sys.argv[1:6]
+    file_format = sys.argv[6] if len(sys.argv) > 6 else None
     records, page_size = int(records), int(page_size)
     started = time.perf_counter()
     if scenario == "a":
@@ -51,7 +54,7 @@ def main():
             destination=dlt.destinations.duckdb(os.path.join(workdir, "dlt_items.duckdb")),
             dataset_name="items_data",
         )
-        pipeline.run(source(base_url, page_size))
+        pipeline.run(source(base_url, page_size), loader_file_format=file_format)
         wall = time.perf_counter() - started
         with pipeline.sql_client() as client:
             got = client.execute_sql("select count(*) from items")[0][0]
@@ -62,7 +65,7 @@ def main():
         wall = time.perf_counter() - started
     if got != records:
         sys.exit(f"dlt got {got} records, expected {records}")
-    print(json.dumps({"scenario": scenario, "records": got, "wall_s": wall}))
+    print(json.dumps({"scenario": scenario, "format": file_format or "default", "records": got, "wall_s": wall}))
 
 
 if __name__ == "__main__":

@@ -127,7 +127,17 @@ pub fn bench_spec(page_size: u64) -> Result<connector_spec::ResolvedSpec, String
 fn connector(case: &Case, base_url: &str) -> Result<Connector, String> {
     let mut options = Options::new().with_base_url(base_url);
     options.concurrency = case.concurrency;
-    Connector::new(bench_spec(case.page_size)?, Secrets::new(), options).map_err(|e| e.to_string())
+    let mut spec = bench_spec(case.page_size)?;
+    if matches!(case.kind, Kind::ASqlite | Kind::ADuckdb) {
+        // The loader cases load the tables dlt makes of the same data (the comparison's
+        // other side declares no columns): `owner` flattened into `owner__*` columns and
+        // `tags` a child table, instead of the two JSON columns the typed structs declare.
+        for resource in &mut spec.resources {
+            resource.columns.shift_remove("owner");
+            resource.columns.shift_remove("tags");
+        }
+    }
+    Connector::new(spec, Secrets::new(), options).map_err(|e| e.to_string())
 }
 
 /// (records, requests, seconds)
