@@ -107,6 +107,23 @@ impl Moves<'_> {
         )
     }
 
+    /// Whether two staged rows share their `keys`.
+    fn has_duplicates<B: Backend>(&self, b: &mut B, keys: &[String]) -> Result<bool> {
+        let group = keys
+            .iter()
+            .map(|k| self.d.quote(k))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let found = b.query(
+            &format!(
+                "SELECT 1 FROM {} GROUP BY {group} HAVING COUNT(*) > 1 LIMIT 1",
+                self.staging
+            ),
+            &[],
+        )?;
+        Ok(!found.is_empty())
+    }
+
     /// The staged values of `keys`, typed.
     fn key_source(&self, keys: &[String]) -> String {
         let columns: Vec<ColumnDef> = keys
@@ -370,8 +387,13 @@ pub(super) fn apply_disposition<B: Backend>(
             };
             let id = d.quote(ID_COLUMN);
             let root_id = d.quote(ROOT_ID_COLUMN);
-            // `deduplicated`: the records are unique per key already (the user says so).
-            let kept = if pk.is_empty() || plan.merge_options.deduplicated {
+            // Every staged root row is kept when no key repeats: `deduplicated` (the user says
+            // so), or one look at the staged keys. Most loads have no duplicates, and finding
+            // the last row of each key again for the child rows costs more than that look.
+            let unique = pk.is_empty()
+                || plan.merge_options.deduplicated
+                || !root.has_duplicates(b, pk)?;
+            let kept = if unique {
                 root.staging.clone()
             } else {
                 root.deduplicated(pk)
@@ -427,7 +449,11 @@ pub(super) fn apply_disposition<B: Backend>(
                 b.execute_batch(&root.insert_from(&kept, ""))?;
             }
             // The children of the root rows kept (a duplicate's children go with it).
-            let filter = format!(" WHERE s.{root_id} IN (SELECT {id} FROM {kept} AS k)");
+            let filter = if unique {
+                String::new()
+            } else {
+                format!(" WHERE s.{root_id} IN (SELECT {id} FROM {kept} AS k)")
+            };
             for i in children() {
                 if let Some(m) = moves(i) {
                     b.execute_batch(&m.insert_from(&m.staging, &filter))?;
