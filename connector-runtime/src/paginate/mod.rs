@@ -30,6 +30,7 @@ mod header_link;
 mod json_link;
 mod offset;
 mod page_number;
+mod share;
 mod single;
 
 pub(crate) use header_link::find_link;
@@ -41,6 +42,7 @@ use serde_json::Value;
 
 use crate::request::Request;
 use crate::select::Selector;
+use crate::Partition;
 
 /// What a paginator sees of a response.
 #[derive(Debug)]
@@ -192,6 +194,21 @@ pub trait Paginator: Send {
     /// this full looks like lost pages.
     fn page_size(&self) -> Option<u64> {
         None
+    }
+
+    /// Restricts this request sequence to `partition`'s share of the pages
+    /// ([`Partition::page_range`]), for a partitioned run. Returns false (the default) when
+    /// the paginator cannot know how many pages there are: page_number and offset can, with
+    /// a `total_path` or a maximum.
+    fn share_pages(&mut self, partition: Partition) -> bool {
+        let _ = partition;
+        false
+    }
+
+    /// True when the page [`Paginator::next`] just read is another shard's, read only for
+    /// its total: its records are dropped (default false).
+    fn foreign_page(&self) -> bool {
+        false
     }
 }
 
