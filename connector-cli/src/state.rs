@@ -344,7 +344,11 @@ fn reset(args: ResetArgs) -> ExitCode {
     // A resource's shards (`name#K/N`) are reset with it.
     let untouched: Vec<&String> = asked
         .iter()
-        .filter(|r| !cleared.iter().any(|c| Partition::split_key(c).0 == r.as_str()))
+        .filter(|r| {
+            !cleared
+                .iter()
+                .any(|c| Partition::split_key(c).0 == r.as_str())
+        })
         .collect();
     if cleared.is_empty() {
         println!(

@@ -177,7 +177,10 @@ fn rows(url: &str, sql: &str) -> Vec<Vec<Value>> {
 
 /// `(count, distinct ids)` of a table.
 fn counts(url: &str, table: &str) -> (Value, Value) {
-    let row = &rows(url, &format!("SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}"))[0];
+    let row = &rows(
+        url,
+        &format!("SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}"),
+    )[0];
     (row[0].clone(), row[1].clone())
 }
 
@@ -284,7 +287,9 @@ fn four_shards_of_a_parent_child_spec(url: &str) {
                 "{stderr}"
             );
             assert!(
-                stderr.contains("does not load `parents`: it runs in shard 0 only, since it feeds `children`"),
+                stderr.contains(
+                    "does not load `parents`: it runs in shard 0 only, since it feeds `children`"
+                ),
                 "{stderr}"
             );
         }

@@ -201,14 +201,13 @@ pub async fn sync_observed(
     };
     // A tree's resources all run at once: a parent sends its records to its children as they
     // arrive, so none of them can wait for a free slot.
-    let mut reports: HashMap<String, ResourceReport> =
-        futures::stream::iter(trees)
-            .map(|nodes| futures::future::join_all(nodes.into_iter().map(|n| run_node(context, n))))
-            .buffer_unordered(options.concurrency.max(1))
-            .flat_map(|reports| futures::stream::iter(reports.into_iter().flatten()))
-            .map(|report| (report.resource.clone(), report))
-            .collect()
-            .await;
+    let mut reports: HashMap<String, ResourceReport> = futures::stream::iter(trees)
+        .map(|nodes| futures::future::join_all(nodes.into_iter().map(|n| run_node(context, n))))
+        .buffer_unordered(options.concurrency.max(1))
+        .flat_map(|reports| futures::stream::iter(reports.into_iter().flatten()))
+        .map(|report| (report.resource.clone(), report))
+        .collect()
+        .await;
     let resources: Vec<ResourceReport> = names.iter().filter_map(|n| reports.remove(n)).collect();
     if let Some(run_lock) = run_lock {
         let _ = blocking(move || drop(run_lock)).await;

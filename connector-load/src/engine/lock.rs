@@ -171,8 +171,7 @@ fn lock_rows<B: Backend>(b: &mut B, connector: &str) -> Result<Vec<(String, Lock
                 Some(SqlValue::Text(key)) => key.clone(),
                 _ => return None,
             };
-            (Partition::split_key(&key).0 == connector)
-                .then(|| (key, holder_from_row(&row[1..])))
+            (Partition::split_key(&key).0 == connector).then(|| (key, holder_from_row(&row[1..])))
         })
         .collect())
 }

@@ -70,14 +70,29 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
     let prepared = match (loaded, context.sink) {
         (false, Sink::Destination(destination)) if keeps_state => {
             let target = Target::StateOnly;
-            prepare_table(context, destination, &name, target, &mut state_before, &mut run)
-                .await
-                .map(Output::state_only)
+            prepare_table(
+                context,
+                destination,
+                &name,
+                target,
+                &mut state_before,
+                &mut run,
+            )
+            .await
+            .map(Output::state_only)
         }
         (false, _) => Ok(Output::Nothing),
         (true, Sink::Destination(destination)) => {
             let target = Target::Rows;
-            prepare_table(context, destination, &name, target, &mut state_before, &mut run).await
+            prepare_table(
+                context,
+                destination,
+                &name,
+                target,
+                &mut state_before,
+                &mut run,
+            )
+            .await
         }
         (true, Sink::JsonLines(out)) => Ok(Output::Lines(Lines {
             resource: name.clone(),
@@ -92,7 +107,15 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
             let stats = StatsHandle::default();
             return loaded.then(|| {
                 let share = describe_share(context, &share, None);
-                report(context, name, started, &stats, state_before, share, Err(error))
+                report(
+                    context,
+                    name,
+                    started,
+                    &stats,
+                    state_before,
+                    share,
+                    Err(error),
+                )
             });
         }
     };

@@ -21,8 +21,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
-use connector_spec::resolved::ParentPlan;
 use connector_runtime::{Connector, Partition};
+use connector_spec::resolved::ParentPlan;
 use futures::Stream;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -300,12 +300,7 @@ pub(super) fn plan(
 }
 
 /// The rule of the module docs for one resource.
-fn share_of(
-    connector: &Connector,
-    name: &str,
-    children: &[String],
-    partition: Partition,
-) -> Share {
+fn share_of(connector: &Connector, name: &str, children: &[String], partition: Partition) -> Share {
     if partition.is_whole() {
         return Share::All;
     }

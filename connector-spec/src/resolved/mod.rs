@@ -229,7 +229,11 @@ impl ParentPlan {
         let parts: Vec<String> = self
             .key_fields
             .iter()
-            .map(|f| f.first(parent).map(crate::template::value_text).unwrap_or_default())
+            .map(|f| {
+                f.first(parent)
+                    .map(crate::template::value_text)
+                    .unwrap_or_default()
+            })
             .collect();
         (!parts.is_empty()).then(|| parts.join("/"))
     }
