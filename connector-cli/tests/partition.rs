@@ -227,6 +227,15 @@ fn no_staging_or_locks_left(url: &str) {
     );
 }
 
+/// The `resource` of each entry of a report's list.
+fn resource_names(list: &Value) -> Vec<&str> {
+    let entries = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    entries
+        .iter()
+        .filter_map(|e| e["resource"].as_str())
+        .collect()
+}
+
 fn four_shards_of_a_parent_child_spec(url: &str) {
     let bench = Bench::start(Duration::from_millis(60), ITEMS);
     let spec = bench.spec("family.yaml", FAMILY_SPEC);
@@ -260,24 +269,14 @@ fn four_shards_of_a_parent_child_spec(url: &str) {
         assert!(n > 0 && n < PARENTS, "shard {k} took {n} parents");
         taken += n;
         let stderr = String::from_utf8_lossy(&outs[k as usize].stderr);
-        let names: Vec<&str> = report["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["resource"].as_str().unwrap())
-            .collect();
+        let names = resource_names(&report["resources"]);
         if k == 0 {
             // Shard 0 loads what cannot be split.
             assert_eq!(names, ["parents", "children", "first_items"], "{report}");
             assert!(report.get("skipped").is_none(), "{report}");
         } else {
             assert_eq!(names, ["children"], "{report}");
-            let skipped: Vec<&str> = report["skipped"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["resource"].as_str().unwrap())
-                .collect();
+            let skipped = resource_names(&report["skipped"]);
             assert_eq!(skipped, ["parents", "first_items"], "{report}");
             assert!(
                 stderr.contains(&format!(
@@ -507,6 +506,20 @@ fn sqlite_url(dir: &Path) -> String {
     format!("sqlite:{}", dir.join("shards.db").display())
 }
 
+/// One `#[test]` per body, each on a destination of its own from `$url` (a function
+/// returning a guard that keeps it, and its URL).
+macro_rules! on_destination {
+    ($url:path: $($body:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $body() {
+                let (_guard, url) = $url();
+                super::$body(&url);
+            }
+        )*
+    };
+}
+
 mod sqlite {
     use super::*;
 
@@ -516,29 +529,12 @@ mod sqlite {
         (dir, url)
     }
 
-    #[test]
-    fn four_shards_of_a_parent_child_spec() {
-        let (_dir, url) = url();
-        super::four_shards_of_a_parent_child_spec(&url);
-    }
-
-    #[test]
-    fn four_shards_of_an_offset_spec() {
-        let (_dir, url) = url();
-        super::four_shards_of_an_offset_spec(&url);
-    }
-
-    #[test]
-    fn a_killed_shard_is_rerun() {
-        let (_dir, url) = url();
-        super::a_killed_shard_is_rerun(&url);
-    }
-
-    #[test]
-    fn a_shard_refuses_replace_and_full_refresh() {
-        let (_dir, url) = url();
-        super::a_shard_refuses_replace_and_full_refresh(&url);
-    }
+    on_destination!(url:
+        four_shards_of_a_parent_child_spec,
+        four_shards_of_an_offset_spec,
+        a_killed_shard_is_rerun,
+        a_shard_refuses_replace_and_full_refresh,
+    );
 }
 
 #[test]

@@ -109,6 +109,11 @@ where
     out
 }
 
+/// The queries of `pages` with `limit=3`.
+fn pages_of_3(pages: &[u64]) -> Vec<String> {
+    pages.iter().map(|p| format!("page={p}&limit=3")).collect()
+}
+
 fn ids(range: std::ops::Range<u64>) -> Vec<Value> {
     range.map(Value::from).collect()
 }
@@ -125,14 +130,12 @@ async fn page_number_shards_read_their_page_ranges() {
     // 22 items, 8 pages of 3 in 3 shards: pages 1-2, 3-5, 6-8; every shard but 0 reads page
     // 1 for the total and drops its records.
     let got = shards(&c, &server, 3, || paged(22, 3, 1, true)).await;
-    let pages =
-        |ps: &[u64]| -> Vec<String> { ps.iter().map(|p| format!("page={p}&limit=3")).collect() };
     assert_eq!(
         got,
         [
-            (ids(0..6), pages(&[1, 2])),
-            (ids(6..15), pages(&[1, 3, 4, 5])),
-            (ids(15..22), pages(&[1, 6, 7, 8])),
+            (ids(0..6), pages_of_3(&[1, 2])),
+            (ids(6..15), pages_of_3(&[1, 3, 4, 5])),
+            (ids(15..22), pages_of_3(&[1, 6, 7, 8])),
         ]
     );
 }
@@ -147,16 +150,14 @@ async fn more_shards_than_pages_and_a_maximum_instead_of_a_total() {
         &server.uri(),
     );
     let got = shards(&c, &server, 4, || paged(5, 3, 0, false)).await;
-    let pages =
-        |ps: &[u64]| -> Vec<String> { ps.iter().map(|p| format!("page={p}&limit=3")).collect() };
     // Ranges 0..0, 0..1, 1..1, 1..2: shards 0 and 2 read nothing of their own.
     assert_eq!(
         got,
         [
-            (vec![], pages(&[0])),
-            (ids(0..3), pages(&[0])),
-            (vec![], pages(&[0])),
-            (ids(3..5), pages(&[0, 1])),
+            (vec![], pages_of_3(&[0])),
+            (ids(0..3), pages_of_3(&[0])),
+            (vec![], pages_of_3(&[0])),
+            (ids(3..5), pages_of_3(&[0, 1])),
         ]
     );
 }

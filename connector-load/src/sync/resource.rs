@@ -67,23 +67,13 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
     };
     let mut state_before = None;
     let mut run = RunOptions::new();
-    let prepared = match (loaded, context.sink) {
-        (false, Sink::Destination(destination)) if keeps_state => {
-            let target = Target::StateOnly;
-            prepare_table(
-                context,
-                destination,
-                &name,
-                target,
-                &mut state_before,
-                &mut run,
-            )
-            .await
-            .map(Output::state_only)
-        }
-        (false, _) => Ok(Output::Nothing),
-        (true, Sink::Destination(destination)) => {
-            let target = Target::Rows;
+    let target = match (loaded, keeps_state) {
+        (true, _) => Some(Target::Rows),
+        (false, true) => Some(Target::StateOnly),
+        (false, false) => None,
+    };
+    let prepared = match (target, context.sink) {
+        (Some(target), Sink::Destination(destination)) => {
             prepare_table(
                 context,
                 destination,
@@ -94,29 +84,25 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
             )
             .await
         }
-        (true, Sink::JsonLines(out)) => Ok(Output::Lines(Lines {
+        (Some(Target::Rows), Sink::JsonLines(out)) => Ok(Output::Lines(Lines {
             resource: name.clone(),
             out: Arc::clone(out),
             buffer: Vec::new(),
         })),
+        // JSON lines keep no state.
+        (Some(Target::StateOnly) | None, _) => Ok(Output::Nothing),
     };
     let mut output = match prepared {
         Ok(output) => output,
         Err(error) => {
             fail_children(feeds, &error);
             let stats = StatsHandle::default();
-            return loaded.then(|| {
-                let share = describe_share(context, &share, None);
-                report(
-                    context,
-                    name,
-                    started,
-                    &stats,
-                    state_before,
-                    share,
-                    Err(error),
-                )
-            });
+            let ended = Ended {
+                started,
+                state_before,
+                share: describe_share(context, &share, None),
+            };
+            return loaded.then(|| report(context, name, &stats, ended, Err(error)));
         }
     };
     if share == Share::Pages {
@@ -158,16 +144,12 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
         return None;
     }
     context.fetched(&name, &stats);
-    let share = describe_share(context, &share, counts.as_deref());
-    Some(report(
-        context,
-        name,
+    let ended = Ended {
         started,
-        &stats,
         state_before,
-        share,
-        outcome,
-    ))
+        share: describe_share(context, &share, counts.as_deref()),
+    };
+    Some(report(context, name, &stats, ended, outcome))
 }
 
 /// What a shard of a partitioned run loaded of a resource, for its report.
@@ -247,15 +229,25 @@ async fn pump(
     }
 }
 
+/// What a resource's report needs besides its stats and outcome.
+struct Ended {
+    started: Instant,
+    state_before: Option<Value>,
+    share: Option<String>,
+}
+
 fn report(
     context: Context<'_>,
     resource: String,
-    started: Instant,
     stats: &StatsHandle,
-    state_before: Option<Value>,
-    share: Option<String>,
+    ended: Ended,
     outcome: Result<(Option<LoadSummary>, bool), String>,
 ) -> ResourceReport {
+    let Ended {
+        started,
+        state_before,
+        share,
+    } = ended;
     let table = match context.sink {
         Sink::JsonLines(_) => "-".to_owned(),
         Sink::Destination(_) => context
@@ -398,12 +390,16 @@ async fn prepare_table(
         .await?
         .map_err(|e| e.to_string())?;
     let batch_size = context.options.batch_size.max(1);
-    Ok(Output::Table(Table {
+    let table = Table {
         idle: Some(writer),
         busy: None,
         batch: Vec::with_capacity(batch_size),
         batch_size,
-    }))
+    };
+    Ok(match target {
+        Target::Rows => Output::Table(table),
+        Target::StateOnly => Output::StateOnly(table),
+    })
 }
 
 /// Where a resource's own records go.
@@ -418,14 +414,6 @@ enum Output {
 }
 
 impl Output {
-    /// The state-only form of a table output: its plan appends, and no record is staged.
-    fn state_only(output: Output) -> Output {
-        match output {
-            Output::Table(table) => Output::StateOnly(table),
-            other => other,
-        }
-    }
-
     /// Takes one record; true when a batch or a block of lines just went out (a moment to
     /// report progress), or every 100 records into a table.
     async fn push(&mut self, record: Value) -> Result<bool, String> {

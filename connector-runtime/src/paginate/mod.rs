@@ -311,6 +311,14 @@ fn is_false(value: &Value) -> bool {
     }
 }
 
+/// The body paths of a paginator that reads a total and the stop rules (page_number, offset).
+pub(crate) fn total_and_rule_paths<'a>(
+    total_path: &'a Option<Selector>,
+    rules: &'a StopRules,
+) -> Option<Vec<&'a Selector>> {
+    Some(total_path.iter().chain(rules.body_paths()).collect())
+}
+
 /// A number at `path`, also from a numeric string.
 pub(crate) fn number_at(path: &Selector, body: &Value) -> Option<f64> {
     path.first(body).and_then(|v| match v {

@@ -109,13 +109,7 @@ impl share::Indexed for PageNumber {
 
 impl Paginator for PageNumber {
     fn body_paths(&self) -> Option<Vec<&Selector>> {
-        Some(
-            self.plan
-                .total_path
-                .iter()
-                .chain(self.rules.body_paths())
-                .collect(),
-        )
+        super::total_and_rule_paths(&self.plan.total_path, &self.rules)
     }
 
     fn stop_reason(&self) -> StopReason {
@@ -158,14 +152,11 @@ impl Paginator for PageNumber {
     }
 
     fn share_pages(&mut self, partition: Partition) -> bool {
-        self.share = PageShare::offered(
-            self.plan.total_path.is_some() || self.plan.maximum_page.is_some(),
-            partition,
-        );
-        self.share.is_some()
+        let known = self.plan.total_path.is_some() || self.plan.maximum_page.is_some();
+        share::offer(&mut self.share, known, partition)
     }
 
     fn foreign_page(&self) -> bool {
-        self.share.as_ref().is_some_and(PageShare::foreign)
+        share::foreign(&self.share)
     }
 }

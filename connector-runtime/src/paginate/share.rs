@@ -52,6 +52,18 @@ pub(super) fn next<P: Indexed>(
     Ok(if past { Flow::Stop } else { flow })
 }
 
+/// [`crate::Paginator::share_pages`] of an [`Indexed`] paginator: `known` says whether it
+/// can know how many pages there are.
+pub(super) fn offer(share: &mut Option<PageShare>, known: bool, partition: Partition) -> bool {
+    *share = known.then(|| PageShare::new(partition));
+    known
+}
+
+/// [`crate::Paginator::foreign_page`] of an [`Indexed`] paginator.
+pub(super) fn foreign(share: &Option<PageShare>) -> bool {
+    share.as_ref().is_some_and(|s| s.foreign)
+}
+
 /// What the paginator does after the first page.
 #[derive(Debug, PartialEq)]
 pub(super) enum Step {
@@ -132,16 +144,6 @@ impl PageShare {
     pub(super) fn past(&self, index: u64) -> bool {
         !self.partition.is_last() && self.range.as_ref().is_some_and(|r| index >= r.end)
     }
-
-    /// A share for `partition`, when the paginator can know its pages (`known`).
-    pub(super) fn offered(known: bool, partition: Partition) -> Option<PageShare> {
-        known.then(|| PageShare::new(partition))
-    }
-
-    /// Whether the page just read belongs to another shard.
-    pub(super) fn foreign(&self) -> bool {
-        self.foreign
-    }
 }
 
 #[cfg(test)]
@@ -156,13 +158,13 @@ mod tests {
     fn the_first_shard_keeps_the_first_page_the_others_jump() {
         let mut first = share(0, 4);
         assert_eq!(first.first_page(Some(10)), Step::Continue);
-        assert!(!first.foreign());
+        assert!(!first.foreign);
         assert!(first.past(2) && !first.past(1));
         let mut second = share(1, 4);
         assert_eq!(second.first_page(Some(10)), Step::Jump(2));
-        assert!(second.foreign());
+        assert!(second.foreign);
         second.reading();
-        assert!(!second.foreign());
+        assert!(!second.foreign);
         assert!(second.past(5) && !second.past(4));
     }
 
@@ -174,7 +176,7 @@ mod tests {
         // 2 pages, 4 shards: ranges 0..0, 0..1, 1..1, 1..2.
         let mut empty = share(0, 4);
         assert_eq!(empty.first_page(Some(2)), Step::Stop);
-        assert!(empty.foreign());
+        assert!(empty.foreign);
         assert_eq!(share(1, 4).first_page(Some(2)), Step::Continue);
         assert_eq!(share(2, 4).first_page(Some(2)), Step::Stop);
         assert_eq!(share(3, 4).first_page(Some(2)), Step::Jump(1));
