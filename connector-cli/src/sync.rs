@@ -9,7 +9,8 @@
 //! - 2: the command cannot start: unreadable spec file, missing secrets, bad destination
 //!   (read-only file included), unknown resource name, bad arguments, another run of the
 //!   same connector loading into the destination (after `--wait-lock`), a table not made by
-//!   connector (without `--adopt-tables`). Nothing is fetched, and no database file is
+//!   connector (without `--adopt-tables`), a bad `--partition` (or `JOB_COMPLETION_INDEX`
+//!   for `--partition-from-env`), a `replace` resource or `--full-refresh` in a shard. Nothing is fetched, and no database file is
 //!   created by a run that cannot start.
 
 use std::io::Write;
