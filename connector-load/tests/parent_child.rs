@@ -545,3 +545,71 @@ async fn a_fed_child_keeps_one_incremental_window_per_parent() {
         assert_eq!(since(&requests[before..]), expected);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_split_a_tree_by_the_roots_children_and_grandchildren_follow() {
+    let server = MockServer::start().await;
+    // a: ids 1..=20; b of a N: ids N01, N02; c of b M: one record.
+    Mock::given(method("GET"))
+        .respond_with(|request: &Request| {
+            let parts: Vec<&str> = request.url.path().trim_matches('/').split('/').collect();
+            let body = match parts.as_slice() {
+                ["a"] => Value::from((1..=20).map(|id| json!({"id": id})).collect::<Vec<_>>()),
+                ["a", id, "b"] => json!([{"id": format!("{id}01")}, {"id": format!("{id}02")}]),
+                ["b", id, "c"] => json!([{"id": format!("{id}-c")}]),
+                _ => return ResponseTemplate::new(404),
+            };
+            ResponseTemplate::new(200).set_body_json(body)
+        })
+        .mount(&server)
+        .await;
+    let yaml = "name: abc\nclient: { base_url: https://api.example.com }\n\
+        resource_defaults: { write_disposition: append, endpoint: { paginator: single_page } }\n\
+        resources:\n  - name: a\n    endpoint: { path: /a }\n\
+        \x20 - name: b\n    endpoint: { path: \"/a/{resources.a.id}/b\" }\n\
+        \x20 - name: c\n    endpoint: { path: \"/b/{resources.b.id}/c\" }\n";
+    let connector = chain_connector(yaml, &server.uri());
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let mut b_per_shard = Vec::new();
+    for k in 0..4 {
+        let options = SyncOptions {
+            partition: connector_runtime::Partition::new(k, 4).unwrap(),
+            ..SyncOptions::default()
+        };
+        let report = run(&connector, &destination, &options).await;
+        assert!(report.ok, "{report:#?}");
+        let loaded: Vec<&str> = names(&report);
+        assert_eq!(
+            loaded,
+            if k == 0 {
+                vec!["a", "b", "c"]
+            } else {
+                vec!["b", "c"]
+            }
+        );
+        let b = report.resources.iter().find(|r| r.resource == "b").unwrap();
+        let c = report.resources.iter().find(|r| r.resource == "c").unwrap();
+        // Every b of this shard has its c here: the grandchild is not split again.
+        assert_eq!(c.records, b.records, "shard {k}");
+        assert_eq!(
+            c.share.as_deref(),
+            Some(format!("shard {k}/4: every record its parent got in this shard").as_str())
+        );
+        b_per_shard.push(b.records);
+    }
+    assert!(b_per_shard.iter().all(|n| *n > 0), "{b_per_shard:?}");
+    assert_eq!(rows(&destination, "a"), Some(20));
+    let distinct = |table: &str| {
+        destination
+            .query_rows(&format!("SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}"))
+            .unwrap()[0]
+            .clone()
+    };
+    assert_eq!(distinct("b"), [json!(40), json!(40)]);
+    assert_eq!(distinct("c"), [json!(40), json!(40)]);
+    // `a` was fetched by every shard (each child needs all parents), each b and c once.
+    let paths = request_paths(&server).await;
+    assert_eq!(paths.iter().filter(|p| *p == "/a").count(), 4);
+    assert_eq!(paths.len(), 4 + 20 + 40);
+}
