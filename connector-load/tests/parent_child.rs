@@ -346,15 +346,21 @@ async fn request_paths(server: &MockServer) -> Vec<String> {
     paths
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_three_level_chain_makes_one_request_sequence_per_parent_record() {
+/// Three levels: `a`, its `b`s, their `c`s.
+const ABC: &str = "name: abc\nclient: { base_url: https://api.example.com }\n\
+    resource_defaults: { write_disposition: append, endpoint: { paginator: single_page } }\n\
+    resources:\n  - name: a\n    endpoint: { path: /a }\n\
+    \x20 - name: b\n    endpoint: { path: \"/a/{resources.a.id}/b\" }\n\
+    \x20 - name: c\n    endpoint: { path: \"/b/{resources.b.id}/c\" }\n";
+
+/// [`ABC`]'s API: a: ids 1..=`parents`; b of a N: ids N1, N2; c of b M: one record.
+async fn abc_server(parents: u64) -> MockServer {
     let server = MockServer::start().await;
-    // a: ids 1..=3; b of a N: ids N1, N2; c of b M: one record.
     Mock::given(method("GET"))
-        .respond_with(|request: &Request| {
+        .respond_with(move |request: &Request| {
             let parts: Vec<&str> = request.url.path().trim_matches('/').split('/').collect();
             let body = match parts.as_slice() {
-                ["a"] => json!([{"id": 1}, {"id": 2}, {"id": 3}]),
+                ["a"] => (1..=parents).map(|id| json!({"id": id})).collect(),
                 ["a", id, "b"] => json!([{"id": format!("{id}1")}, {"id": format!("{id}2")}]),
                 ["b", id, "c"] => json!([{"id": format!("{id}-c")}]),
                 _ => return ResponseTemplate::new(404),
@@ -363,12 +369,13 @@ async fn a_three_level_chain_makes_one_request_sequence_per_parent_record() {
         })
         .mount(&server)
         .await;
-    let yaml = "name: abc\nclient: { base_url: https://api.example.com }\n\
-        resource_defaults: { write_disposition: append, endpoint: { paginator: single_page } }\n\
-        resources:\n  - name: a\n    endpoint: { path: /a }\n\
-        \x20 - name: b\n    endpoint: { path: \"/a/{resources.a.id}/b\" }\n\
-        \x20 - name: c\n    endpoint: { path: \"/b/{resources.b.id}/c\" }\n";
-    let connector = chain_connector(yaml, &server.uri());
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_level_chain_makes_one_request_sequence_per_parent_record() {
+    let server = abc_server(3).await;
+    let connector = chain_connector(ABC, &server.uri());
     let dir = tempfile::tempdir().unwrap();
     let destination = destinations(dir.path()).remove(0);
     let report = run(&connector, &destination, &SyncOptions::default()).await;
@@ -548,27 +555,8 @@ async fn a_fed_child_keeps_one_incremental_window_per_parent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_split_a_tree_by_the_roots_children_and_grandchildren_follow() {
-    let server = MockServer::start().await;
-    // a: ids 1..=20; b of a N: ids N01, N02; c of b M: one record.
-    Mock::given(method("GET"))
-        .respond_with(|request: &Request| {
-            let parts: Vec<&str> = request.url.path().trim_matches('/').split('/').collect();
-            let body = match parts.as_slice() {
-                ["a"] => Value::from((1..=20).map(|id| json!({"id": id})).collect::<Vec<_>>()),
-                ["a", id, "b"] => json!([{"id": format!("{id}01")}, {"id": format!("{id}02")}]),
-                ["b", id, "c"] => json!([{"id": format!("{id}-c")}]),
-                _ => return ResponseTemplate::new(404),
-            };
-            ResponseTemplate::new(200).set_body_json(body)
-        })
-        .mount(&server)
-        .await;
-    let yaml = "name: abc\nclient: { base_url: https://api.example.com }\n\
-        resource_defaults: { write_disposition: append, endpoint: { paginator: single_page } }\n\
-        resources:\n  - name: a\n    endpoint: { path: /a }\n\
-        \x20 - name: b\n    endpoint: { path: \"/a/{resources.a.id}/b\" }\n\
-        \x20 - name: c\n    endpoint: { path: \"/b/{resources.b.id}/c\" }\n";
-    let connector = chain_connector(yaml, &server.uri());
+    let server = abc_server(20).await;
+    let connector = chain_connector(ABC, &server.uri());
     let dir = tempfile::tempdir().unwrap();
     let destination = destinations(dir.path()).remove(0);
     let mut b_per_shard = Vec::new();
