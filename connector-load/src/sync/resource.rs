@@ -335,7 +335,7 @@ fn load_warnings(summary: &LoadSummary) -> Vec<String> {
 enum Target {
     /// Its rows, per its disposition, and its state.
     Rows,
-    /// Its state only (an append of no rows).
+    /// Its state only (a `skip` load: no table is touched).
     StateOnly,
 }
 
@@ -360,7 +360,8 @@ async fn prepare_table(
     // Each shard's own state (and load records): `name#K/N`.
     plan.resource = partition.key(name);
     if target == Target::StateOnly {
-        plan.disposition = connector_spec::Disposition::Append;
+        // `skip` touches no table: the load commits its state only.
+        plan.disposition = connector_spec::Disposition::Skip;
     }
     if !context.options.full_refresh {
         let (dest, connector_name, key, resource) = (
@@ -408,7 +409,7 @@ enum Output {
     Nothing,
     Table(Table),
     /// Nowhere, but its incremental state is committed (a root a shard of a partitioned
-    /// run fetches for its children, loaded in shard 0): an append of no rows.
+    /// run fetches for its children, loaded in shard 0): a `skip` load.
     StateOnly(Table),
     Lines(Lines),
 }
