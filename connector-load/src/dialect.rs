@@ -53,6 +53,19 @@ pub(crate) trait Dialect: Sync {
         false
     }
 
+    /// Whether staging tables are the connection's temporary tables (`CREATE TEMP TABLE`):
+    /// written without the journal of the database file and gone with the connection, so a
+    /// killed run leaves nothing behind. Only where temporary tables spill to disk instead
+    /// of holding a whole load in memory.
+    fn temporary_staging(&self) -> bool {
+        false
+    }
+
+    /// The definition of a staging table's `SEQ_COLUMN`, which orders its rows.
+    fn staging_seq_sql(&self) -> String {
+        self.column_type(LoadType::Bigint)
+    }
+
     /// The statement changing `column` of `table` (both quoted) to `db_type`, or `None` when
     /// the database needs none (SQLite's columns hold any type).
     fn alter_type_sql(&self, table: &str, column: &str, db_type: &str) -> Option<String> {
@@ -188,6 +201,18 @@ impl Dialect for Sqlite {
 
     fn key_index(&self) -> bool {
         true
+    }
+
+    fn temporary_staging(&self) -> bool {
+        // SQLite keeps temporary tables in a temporary file behind a bounded page cache; the
+        // final tables are found unqualified because the temp schema is searched first.
+        true
+    }
+
+    fn staging_seq_sql(&self) -> String {
+        // The rowid itself: rows are stored in arrival order, so the `ORDER BY` of an insert
+        // and the `IN` of a deduplication are free instead of a sort and an index.
+        "INTEGER PRIMARY KEY".to_owned()
     }
 
     fn begin_sql(&self) -> &'static str {

@@ -42,7 +42,8 @@
 //!
 //! # Crash safety
 //! Rows are staged per batch in the run's own staging tables,
-//! `_connector_staging__<connector>__<table>__<load id>` (one transaction per batch).
+//! `_connector_staging__<connector>__<table>__<load id>` (one transaction per batch; SQLite
+//! keeps them as the connection's temporary tables, off the database file's journal).
 //! [`ResourceWriter::commit`] applies them to the final tables, records the column types in
 //! `_connector_columns`, the incremental state in `_connector_state` and the load in
 //! `_connector_loads`, all in ONE transaction. Whatever happens before that commit

@@ -41,7 +41,8 @@ pub(crate) fn open(path: &Path, url: &str) -> Result<SqlDestination<SqliteBacken
     // WAL keeps readers working during a load; NORMAL sync is still crash-consistent (a power
     // cut may lose the last commits, never half of one).
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
+         PRAGMA temp_store = FILE;",
     )
     .map_err(|e| open_error(e.to_string()))?;
     SqlDestination::new(SqliteBackend { conn }, url.to_owned()).map_err(|e| match e {

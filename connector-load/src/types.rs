@@ -188,6 +188,9 @@ impl LoadType {
             (LoadType::Decimal { .. }, Value::String(s)) => {
                 is_decimal_literal(s.trim()).then(|| Cell::owned(s.trim().to_owned()))
             }
+            (LoadType::Timestamp, Value::String(s)) if is_canonical_timestamp(s) => {
+                Some(Cell::Str(Cow::Borrowed(s)))
+            }
             (LoadType::Timestamp, Value::String(s)) => parse_timestamp(s).map(Cell::owned),
             (LoadType::Timestamp, Value::Number(n)) => {
                 n.as_f64().and_then(epoch_to_rfc3339).map(Cell::owned)
@@ -313,6 +316,15 @@ fn is_decimal_literal(s: &str) -> bool {
 
 /// RFC 3339 (any offset), or a naive date-time taken as UTC; normalised to RFC 3339 UTC so
 /// every destination stores and compares the same text.
+/// Whether `s` is a valid UTC date-time to the second (`2024-05-01T12:00:00Z`): exactly what
+/// [`parse_timestamp`] would make of it, so it is stored as sent, without a copy.
+fn is_canonical_timestamp(s: &str) -> bool {
+    s.len() == 20
+        && s.as_bytes()[10] == b'T'
+        && s.ends_with('Z')
+        && DateTime::parse_from_rfc3339(s).is_ok_and(|t| t.timestamp_subsec_nanos() == 0)
+}
+
 fn parse_timestamp(s: &str) -> Option<String> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -391,6 +403,18 @@ mod tests {
         assert_eq!(
             LoadType::Timestamp.convert(&json!(0)),
             Ok(text("1970-01-01T00:00:00Z"))
+        );
+        // Already canonical: kept as sent; an impossible date still fails.
+        assert_eq!(
+            LoadType::Timestamp.convert(&json!("2024-05-01T12:00:00Z")),
+            Ok(text("2024-05-01T12:00:00Z"))
+        );
+        assert!(LoadType::Timestamp
+            .convert(&json!("2024-02-30T12:00:00Z"))
+            .is_err());
+        assert_eq!(
+            LoadType::Timestamp.convert(&json!("2016-12-31T23:59:60Z")),
+            Ok(text("2016-12-31T23:59:60Z"))
         );
         assert_eq!(
             LoadType::Time.convert(&json!("10:30")),

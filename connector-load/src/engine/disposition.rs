@@ -311,7 +311,8 @@ pub(super) fn apply_disposition<B: Backend>(
             };
             // Child rows of the root rows this merge replaces go first (their root rows
             // are found through the final root table, before it changes).
-            for i in children() {
+            // A table made by this load is empty: nothing in it to replace.
+            for i in children().filter(|&i| tables[i].existed) {
                 if tables[i].schema.find(ROOT_ID_COLUMN).is_none() {
                     continue;
                 }
@@ -348,7 +349,7 @@ pub(super) fn apply_disposition<B: Backend>(
                 }
             } else {
                 for keys in [pk, mk] {
-                    if !keys.is_empty() {
+                    if !keys.is_empty() && tables[0].existed {
                         b.execute_batch(&d.delete_matching_sql(
                             &root.table,
                             &root.key_source(keys),

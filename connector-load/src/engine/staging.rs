@@ -84,10 +84,11 @@ impl Staging {
 fn create_table<B: Backend>(b: &mut B, name: &str) -> Result<()> {
     let d = b.dialect();
     let staging = d.quote(name);
+    let temporary = if d.temporary_staging() { " TEMP" } else { "" };
     b.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {staging}; CREATE TABLE {staging} ({} {});",
+        "DROP TABLE IF EXISTS {staging}; CREATE{temporary} TABLE {staging} ({} {});",
         d.quote(SEQ_COLUMN),
-        d.column_type(LoadType::Bigint)
+        d.staging_seq_sql()
     ))
 }
 

@@ -34,7 +34,7 @@ pub(crate) fn child_id(parent_id: &str, table: &str, index: usize) -> String {
     h.update(b"_");
     h.update(table.as_bytes());
     h.update(b"_");
-    h.update(index.to_string().as_bytes());
+    h.update(itoa::Buffer::new().format(index).as_bytes());
     encode(h.digest128())
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod naming;
 pub(crate) mod schema;
 mod table;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -69,14 +70,34 @@ pub(crate) struct Settings {
     pub(crate) required: Vec<(String, &'static str)>,
 }
 
+/// The maps looked up for every field of every record: foldhash instead of the default
+/// SipHash, which is built to resist flooding that column names cannot mount.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A field's column in one table, as found the first time the field was seen.
+struct Slot {
+    column: Arc<str>,
+    /// Declared `json`: kept whole instead of flattened.
+    json: bool,
+}
+
 /// The tables of one load and the rows built for them.
 pub(crate) struct Normalizer {
     settings: Settings,
     tables: Vec<Table>,
+    /// Each table's name, shared with the row ids made from it.
+    names: Vec<Arc<str>>,
     by_name: HashMap<String, usize>,
-    /// Column prefix ("" at the top of a row) -> field name -> column, so each name is
-    /// converted and joined once per load.
-    columns: HashMap<Arc<str>, HashMap<String, Arc<str>>>,
+    /// Per table: column prefix ("" at the top of a row) -> field name -> column, so each
+    /// name is converted, joined and checked once per load.
+    columns: Vec<FastMap<Arc<str>, FastMap<String, Slot>>>,
+    /// (parent table, list column) -> child table.
+    children: FastMap<(usize, Arc<str>), usize>,
+    /// The prefix of a row's top-level fields, and the columns of list items that are no
+    /// objects: made once, cloned per row.
+    top: Arc<str>,
+    value: Arc<str>,
+    list: Arc<str>,
     /// Declared columns of child tables not created yet, by table name.
     declared_later: HashMap<String, HashMap<String, Declared>>,
     warnings: Vec<String>,
@@ -101,11 +122,18 @@ impl Normalizer {
             .enumerate()
             .map(|(i, t)| (t.name.clone(), i))
             .collect();
+        let names = tables.iter().map(|t| Arc::from(t.name.as_str())).collect();
+        let columns = tables.iter().map(|_| FastMap::default()).collect();
         let mut normalizer = Normalizer {
             settings,
             tables,
+            names,
             by_name,
-            columns: HashMap::new(),
+            columns,
+            children: FastMap::default(),
+            top: Arc::from(""),
+            value: Arc::from(VALUE_COLUMN),
+            list: Arc::from("list"),
             declared_later,
             warnings: Vec::new(),
             discards: Discards::default(),
@@ -172,7 +200,7 @@ impl Normalizer {
         let level = self.settings.max_nesting;
         let mut fields = Vec::with_capacity(object.len());
         let mut lists = Vec::new();
-        let top: Arc<str> = Arc::from("");
+        let top = Arc::clone(&self.top);
         self.flatten(0, object, &top, level, &mut fields, &mut lists);
         let root_id = if self.settings.row_hash {
             ids::row_hash(object)
@@ -183,9 +211,9 @@ impl Normalizer {
                 self.tables[0].rows_total + self.discards.rows,
             )
         };
-        let meta = vec![
-            (ID_COLUMN, Cell::Str(root_id.clone().into())),
-            (LOAD_ID_COLUMN, Cell::Str(load_id.into())),
+        let meta = [
+            (ID_COLUMN, Cell::Str(Cow::Borrowed(&root_id))),
+            (LOAD_ID_COLUMN, Cell::Str(Cow::Borrowed(load_id))),
         ];
         if self.emit(0, fields, meta)? {
             let root = self.settings.root_key.then_some(root_id.as_str());
@@ -194,10 +222,11 @@ impl Normalizer {
         Ok(())
     }
 
-    /// The column for field `name` under `prefix` ("" at the top of a row), cached.
-    fn column(&mut self, prefix: &Arc<str>, name: &str) -> Arc<str> {
-        if let Some(known) = self.columns.get(prefix).and_then(|m| m.get(name)) {
-            return Arc::clone(known);
+    /// The column of `table` for field `name` under `prefix` ("" at the top of a row), and
+    /// whether it is declared JSON; cached.
+    fn column(&mut self, table: usize, prefix: &Arc<str>, name: &str) -> (Arc<str>, bool) {
+        if let Some(known) = self.columns[table].get(prefix).and_then(|m| m.get(name)) {
+            return (Arc::clone(&known.column), known.json);
         }
         let naming = self.settings.naming;
         let identifier = naming.identifier(name);
@@ -206,18 +235,21 @@ impl Normalizer {
         } else {
             naming.join(prefix, &identifier).into()
         };
-        self.columns
+        let json = self.tables[table]
+            .declared
+            .get(&*column)
+            .is_some_and(|d| d.ty == LoadType::Json);
+        self.columns[table]
             .entry(Arc::clone(prefix))
             .or_default()
-            .insert(name.to_owned(), Arc::clone(&column));
-        column
-    }
-
-    fn is_json(&self, table: usize, column: &str) -> bool {
-        self.tables[table]
-            .declared
-            .get(column)
-            .is_some_and(|d| d.ty == LoadType::Json)
+            .insert(
+                name.to_owned(),
+                Slot {
+                    column: Arc::clone(&column),
+                    json,
+                },
+            );
+        (column, json)
     }
 
     /// Splits an object into fields (nested objects flattened while `level` allows) and
@@ -232,12 +264,12 @@ impl Normalizer {
         lists: &mut Vec<List<'a>>,
     ) {
         for (key, value) in object {
-            let column = self.column(prefix, key);
+            let (column, json) = self.column(table, prefix, key);
             match value {
-                Value::Object(inner) if level > 0 && !self.is_json(table, &column) => {
+                Value::Object(inner) if level > 0 && !json => {
                     self.flatten(table, inner, &column, level - 1, fields, lists);
                 }
-                Value::Array(items) if level > 0 && !self.is_json(table, &column) => {
+                Value::Array(items) if level > 0 && !json => {
                     lists.push((column, items));
                 }
                 _ => fields.push((column, key, value)),
@@ -246,11 +278,11 @@ impl Normalizer {
     }
 
     /// Puts one row into `table`; `false` when the contract discarded it.
-    fn emit<'a>(
+    fn emit<'a, const N: usize>(
         &mut self,
         table: usize,
         fields: Vec<Field<'a>>,
-        meta: Vec<(&'static str, Cell<'a>)>,
+        meta: [(&'static str, Cell<'a>); N],
     ) -> Result<bool> {
         let rules = Rules {
             contract: self.settings.contract,
@@ -297,16 +329,12 @@ impl Normalizer {
             };
             cells.push((index, cell));
         }
-        let required: Vec<(&str, &'static str)> = if table == 0 {
-            self.settings
-                .required
-                .iter()
-                .map(|(c, why)| (c.as_str(), *why))
-                .collect()
+        let required: &[(String, &'static str)] = if table == 0 {
+            &self.settings.required
         } else {
-            Vec::new()
+            &[]
         };
-        t.push_row(&mut cells, &required)?;
+        t.push_row(&mut cells, required)?;
         Ok(true)
     }
 
@@ -320,30 +348,35 @@ impl Normalizer {
         level: u32,
     ) -> Result<()> {
         for (path, items) in lists {
-            let child = self.child_table(parent, &path);
-            let table_name = self.tables[child].name.clone();
+            let child = self.child_table(parent, path);
+            let table_name = Arc::clone(&self.names[child]);
             for (index, item) in items.iter().enumerate() {
                 let id = ids::child_id(parent_id, &table_name, index);
                 let mut fields = Vec::new();
                 let mut lists = Vec::new();
                 match item {
                     Value::Object(object) => {
-                        let top: Arc<str> = Arc::from("");
+                        let top = Arc::clone(&self.top);
                         self.flatten(child, object, &top, level, &mut fields, &mut lists);
                     }
                     // A list in a list: dlt's intermediate row with the inner list as `list`.
-                    Value::Array(inner) if level > 0 => lists.push((Arc::from("list"), inner)),
-                    scalar => fields.push((Arc::from(VALUE_COLUMN), VALUE_COLUMN, scalar)),
+                    Value::Array(inner) if level > 0 => lists.push((Arc::clone(&self.list), inner)),
+                    scalar => fields.push((Arc::clone(&self.value), VALUE_COLUMN, scalar)),
                 }
-                let mut meta = vec![
-                    (PARENT_ID_COLUMN, Cell::Str(parent_id.to_owned().into())),
+                let link = [
+                    (PARENT_ID_COLUMN, Cell::Str(Cow::Borrowed(parent_id))),
                     (LIST_INDEX_COLUMN, Cell::Int(index as i64)),
-                    (ID_COLUMN, Cell::Str(id.clone().into())),
+                    (ID_COLUMN, Cell::Str(Cow::Borrowed(&id))),
                 ];
-                if let Some(root_id) = root_id {
-                    meta.push((ROOT_ID_COLUMN, Cell::Str(root_id.to_owned().into())));
-                }
-                if self.emit(child, fields, meta)? && !lists.is_empty() {
+                let emitted = match root_id {
+                    Some(root_id) => {
+                        let [parent, index, id] = link;
+                        let root = (ROOT_ID_COLUMN, Cell::Str(Cow::Borrowed(root_id)));
+                        self.emit(child, fields, [parent, index, id, root])?
+                    }
+                    None => self.emit(child, fields, link)?,
+                };
+                if emitted && !lists.is_empty() {
                     self.emit_lists(child, &id, root_id, lists, level.saturating_sub(1))?;
                 }
             }
@@ -352,11 +385,17 @@ impl Normalizer {
     }
 
     /// The child table of `parent` for the list at `path`, made on first use.
-    fn child_table(&mut self, parent: usize, path: &str) -> usize {
-        let name = self.settings.naming.join(&self.tables[parent].name, path);
-        if let Some(&index) = self.by_name.get(&name) {
+    fn child_table(&mut self, parent: usize, path: Arc<str>) -> usize {
+        let key = (parent, path);
+        if let Some(&index) = self.children.get(&key) {
             return index;
         }
+        let name = self.settings.naming.join(&self.tables[parent].name, &key.1);
+        if let Some(&index) = self.by_name.get(&name) {
+            self.children.insert(key, index);
+            return index;
+        }
+        self.children.insert(key, self.tables.len());
         let index = self.tables.len();
         self.tables.push(Table::new(
             name.clone(),
@@ -364,6 +403,8 @@ impl Normalizer {
             Schema::default(),
             false,
         ));
+        self.names.push(Arc::from(name.as_str()));
+        self.columns.push(FastMap::default());
         self.by_name.insert(name, index);
         self.attach_declared(index);
         index

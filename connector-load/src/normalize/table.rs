@@ -254,7 +254,7 @@ impl Table {
     pub(crate) fn push_row(
         &mut self,
         cells: &mut Vec<(usize, Cell<'_>)>,
-        required: &[(&str, &'static str)],
+        required: &[(String, &'static str)],
     ) -> Result<()> {
         let width = self.schema.columns.len();
         let mut row = std::mem::take(&mut self.slots);
@@ -272,7 +272,7 @@ impl Table {
             if missing {
                 return Err(Error::NullValue {
                     table: self.name.clone(),
-                    column: (*column).to_owned(),
+                    column: column.clone(),
                     reason,
                 });
             }
