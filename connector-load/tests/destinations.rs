@@ -970,10 +970,13 @@ fn shard_locks_run_at_once_and_exclude_what_overlaps(kind: Kind) {
         .map(|r| (r.load_id.as_str(), r.resources.as_slice()))
         .collect();
     assert_eq!(recovered, [("load-dead", &["users".to_owned()][..])]);
-    assert_eq!(
-        one.recovered()[0].dropped_tables,
-        ["_connector_staging__demo__users__load-dead"]
-    );
+    // SQLite stages in the connection's temporary tables, which no other run sees (nor
+    // drops); DuckDB's are in the file, and only the dead load's are dropped.
+    let dropped: &[&str] = match kind {
+        Kind::Sqlite => &[],
+        _ => &["_connector_staging__demo__users__load-dead"],
+    };
+    assert_eq!(one.recovered()[0].dropped_tables, dropped);
     for (key, load_id) in [
         ("demo", "whole"),
         ("demo#0/4", "other-n"),
