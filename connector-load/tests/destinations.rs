@@ -862,7 +862,7 @@ fn killed_process_leaves_last_commit(kind: Kind) {
         }
         _ => {
             let staging = format!("_connector_staging__demo__users__{load_id}");
-            assert_eq!(recovered[0].dropped_tables, [staging.clone()]);
+            assert_eq!(recovered[0].dropped_tables, std::slice::from_ref(&staging));
             format!("dropped its staging tables: {staging}")
         }
     };
