@@ -212,19 +212,21 @@ fn ran_at_once(url: &str, resource: &str) -> bool {
 }
 
 fn no_staging_or_locks_left(url: &str) {
-    let staging = rows(url, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '_connector_staging%'")
-        .into_iter()
-        .next()
-        .or_else(|| {
-            rows(url, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE '_connector_staging%'")
-                .into_iter()
-                .next()
-        });
-    assert_eq!(staging.unwrap()[0], json!(0), "staging tables left");
-    assert_eq!(
-        rows(url, "SELECT COUNT(*) FROM _connector_locks")[0][0],
-        json!(0)
-    );
+    let dest = open_destination(url).unwrap();
+    let staging = dest
+        .query_rows("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '_connector_staging%'")
+        .or_else(|_| {
+            dest.query_rows(
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_name LIKE '_connector_staging%'",
+            )
+        })
+        .unwrap();
+    assert_eq!(staging[0][0], json!(0), "staging tables left");
+    let locks = dest
+        .query_rows("SELECT COUNT(*) FROM _connector_locks")
+        .unwrap();
+    assert_eq!(locks[0][0], json!(0));
 }
 
 /// The `resource` of each entry of a report's list.
