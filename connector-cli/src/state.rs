@@ -14,6 +14,7 @@ use connector_load::sync::cursor_text;
 use connector_load::{
     check_destination, new_load_id, open_destination, DestinationUrl, StoredResource,
 };
+use connector_runtime::Partition;
 use connector_spec::ResolvedSpec;
 use serde_json::{json, Value};
 
@@ -126,26 +127,31 @@ fn show(spec_path: &Path, destination: Option<String>, format: Format) -> ExitCo
             Err(e) => return fail(2, e),
         },
     };
-    // The spec's resources in dependency order, then any the destination has that the spec
-    // no longer does.
-    let mut entries: Vec<(StoredResource, bool)> = spec
-        .dependency_order
-        .iter()
-        .map(|name| {
-            let entry = stored.iter().find(|s| &s.resource == name).cloned();
-            (
-                entry.unwrap_or(StoredResource {
-                    resource: name.clone(),
-                    last_load: None,
-                    state: None,
-                    state_updated_at: None,
-                }),
-                true,
-            )
-        })
-        .collect();
+    // The spec's resources in dependency order, each followed by its shards' entries
+    // (`name#K/N`, from partitioned runs), then any the destination has that the spec no
+    // longer does.
+    let base = |s: &StoredResource| Partition::split_key(&s.resource).0.to_owned();
+    let mut entries: Vec<(StoredResource, bool)> = Vec::new();
+    for name in &spec.dependency_order {
+        let entry = stored.iter().find(|s| &s.resource == name).cloned();
+        entries.push((
+            entry.unwrap_or(StoredResource {
+                resource: name.clone(),
+                last_load: None,
+                state: None,
+                state_updated_at: None,
+            }),
+            true,
+        ));
+        for shard in stored
+            .iter()
+            .filter(|s| &s.resource != name && &base(s) == name)
+        {
+            entries.push((shard.clone(), true));
+        }
+    }
     for s in &stored {
-        if !spec.dependency_order.contains(&s.resource) {
+        if !spec.dependency_order.contains(&base(s)) {
             entries.push((s.clone(), false));
         }
     }
@@ -335,7 +341,15 @@ fn reset(args: ResetArgs) -> ExitCode {
         .resources
         .clone()
         .unwrap_or_else(|| spec.dependency_order.clone());
-    let untouched: Vec<&String> = asked.iter().filter(|r| !cleared.contains(r)).collect();
+    // A resource's shards (`name#K/N`) are reset with it.
+    let untouched: Vec<&String> = asked
+        .iter()
+        .filter(|r| {
+            !cleared
+                .iter()
+                .any(|c| Partition::split_key(c).0 == r.as_str())
+        })
+        .collect();
     if cleared.is_empty() {
         println!(
             "no incremental state stored for {}: nothing reset",

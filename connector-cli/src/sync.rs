@@ -9,7 +9,8 @@
 //! - 2: the command cannot start: unreadable spec file, missing secrets, bad destination
 //!   (read-only file included), unknown resource name, bad arguments, another run of the
 //!   same connector loading into the destination (after `--wait-lock`), a table not made by
-//!   connector (without `--adopt-tables`). Nothing is fetched, and no database file is
+//!   connector (without `--adopt-tables`), a bad `--partition` (or `JOB_COMPLETION_INDEX`
+//!   for `--partition-from-env`), a `replace` resource or `--full-refresh` in a shard. Nothing is fetched, and no database file is
 //!   created by a run that cannot start.
 
 use std::io::Write;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use connector_load::sync::{resources_to_sync, sync_observed, Sink, SyncOptions, SyncReport};
 use connector_load::{check_destination, open_destination_waiting, DestinationUrl};
-use connector_runtime::{Connector, Options, Secrets};
+use connector_runtime::{Connector, Options, Partition, PartitionError, Secrets};
 
 use crate::{logging, progress, spec_file};
 
@@ -33,7 +34,10 @@ SOURCES__<CONNECTOR>__<NAME>), then from --secrets, ./secrets.toml or ./.dlt/sec
 ([sources.<connector>] name = \"...\").\n\nExit codes: 0 all resources loaded; 1 invalid spec or a \
 resource failed (the others are committed); 2 cannot start (unreadable spec, missing secrets, bad \
 or read-only destination, unknown resource, another run of this connector holds the destination, \
-a table not made by connector)."
+a table not made by connector, a bad --partition or a `replace` resource split across \
+shards).\n\nPartitioned runs: --partition K/N (or --partition-from-env N with \
+JOB_COMPLETION_INDEX set) loads shard K of N; run all N, at once or not, to load everything \
+exactly once."
 )]
 pub struct Args {
     /// The spec file (YAML).
@@ -91,9 +95,23 @@ pub struct Args {
     /// `client.max_body_bytes` (default 268435456, 256 MiB).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     max_body_bytes: Option<u64>,
+    /// Load only shard K of N disjoint shards (K from 0 to N-1): a child resource takes the
+    /// parents whose key hashes to K, a page_number or offset resource with a known total its
+    /// share of the pages, and what cannot be split runs in shard 0. Each shard keeps its own
+    /// state (`resource#K/N`) and lock, so the N shards can run at once.
+    #[arg(long, value_name = "K/N", value_parser = parse_partition, conflicts_with = "partition_from_env")]
+    partition: Option<Partition>,
+    /// `--partition $JOB_COMPLETION_INDEX/N`: the shard index from the environment variable a
+    /// Kubernetes Indexed Job sets in each pod, the count N (its `completions`) given here.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    partition_from_env: Option<u32>,
     /// Progress display on stderr.
     #[arg(long, value_enum, default_value_t = progress::Mode::Auto)]
     progress: progress::Mode,
+}
+
+fn parse_partition(text: &str) -> Result<Partition, String> {
+    text.parse().map_err(|e: PartitionError| e.to_string())
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -102,6 +120,14 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
 }
 
 pub fn run(args: Args, log: &logging::Args) -> ExitCode {
+    let partition = match (args.partition, args.partition_from_env) {
+        (Some(partition), _) => partition,
+        (None, Some(count)) => match Partition::from_env(count) {
+            Ok(partition) => partition,
+            Err(e) => return fail(2, e),
+        },
+        (None, None) => Partition::WHOLE,
+    };
     let file = args.spec.display().to_string();
     let source = match spec_file::read(&args.spec) {
         Ok(source) => source,
@@ -183,6 +209,7 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
         lock_wait,
         adopt_tables: args.adopt_tables,
         limit: args.limit,
+        partition,
         ..SyncOptions::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -297,7 +324,18 @@ fn print_summary(args: &Args, report: &SyncReport) {
 /// Every resource's warnings, what `--limit` left out, the records deduplicated at the
 /// incremental boundary and a backfill's kept state, on stderr before the summary.
 fn print_warnings(report: &SyncReport) {
+    for skipped in &report.skipped {
+        eprintln!(
+            "note: shard {} does not load `{}`: it runs in shard 0 only, since {}",
+            report.partition.as_deref().unwrap_or("0/1"),
+            skipped.resource,
+            skipped.reason
+        );
+    }
     for r in &report.resources {
+        if let Some(share) = &r.share {
+            eprintln!("note: `{}` loaded {share}", r.resource);
+        }
         for warning in &r.warnings {
             eprintln!("warning: {warning}");
         }

@@ -32,7 +32,14 @@ pub trait Destination: Send + Sync {
     /// run to release it; [`crate::Error::Locked`] names the holder when it does not. One run
     /// of a connector loads into a destination at a time; the lock is released when the
     /// returned [`RunLock`] is dropped, and by the next run when its holder's process died.
-    /// Taking it cleans up after runs that never finished ([`RunLock::recovered`]).
+    /// Taking it cleans up after runs that never finished ([`RunLock::recovered`]), never
+    /// after a run that still holds a lock.
+    ///
+    /// `connector` is the lock key: the connector's name, or `name#K/N` for shard K of N of
+    /// a partitioned run ([`connector_runtime::Partition::key`]). The shards of one N hold
+    /// different keys and run at once; keys that overlap
+    /// ([`connector_runtime::Partition::overlaps`]: a whole run and any shard, shards of
+    /// different N, the same shard) exclude each other.
     ///
     /// SQLite and DuckDB keep the lock as a row of `_connector_locks`; a server database
     /// would use its advisory locks (PostgreSQL's `pg_try_advisory_lock`).

@@ -195,6 +195,14 @@ pub enum Error {
         /// Parser message.
         reason: String,
     },
+    /// A partitioned run asked for what a shard must not do.
+    #[error("shard {partition}: {reason}")]
+    Partition {
+        /// The shard.
+        partition: connector_runtime::Partition,
+        /// What and why.
+        reason: String,
+    },
     /// A resource name the spec does not have.
     #[error("unknown resource `{resource}`; the spec has: {}", known.join(", "))]
     UnknownResource {

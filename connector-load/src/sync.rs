@@ -22,6 +22,13 @@
 //!   (nor do theirs). A parent whose records all went out but whose own commit then fails
 //!   does not fail its children: their input was complete. A failed child does not stop its
 //!   parent or its siblings.
+//! - A partitioned run ([`SyncOptions::partition`], shard K of N) loads one of N disjoint
+//!   shards: each resource's share is decided in `tree` from [`Partition`]'s rules; its
+//!   state is kept under `resource#K/N` (a shard without one starts from the unpartitioned
+//!   state, when there is one); its lock is `connector#K/N`, so shards of one N run at once
+//!   while a whole run, or a shard of another N, waits for them. A resource split across
+//!   shards cannot be `replace`d, nor can a run be both partitioned and `full_refresh`: each
+//!   shard would delete the rows of the others.
 //! - [`sync_observed`] reports what happens as it happens ([`SyncEvent`]s to a
 //!   [`SyncObserver`]), for a caller to draw progress; the library draws nothing.
 
@@ -36,11 +43,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
-use connector_runtime::Connector;
+use connector_runtime::{Connector, Partition};
+use connector_spec::Disposition;
 use futures::StreamExt;
 
 pub use observer::{SyncEvent, SyncObserver};
-pub use report::{cursor_text, Backfill, ChildTable, ResourceReport, ResourceStatus, SyncReport};
+pub use report::{
+    cursor_text, Backfill, ChildTable, ResourceReport, ResourceStatus, SkippedResource, SyncReport,
+};
 
 use crate::destination::{Destination, RunLock};
 use crate::error::{Error, Result};
@@ -74,6 +84,8 @@ pub struct SyncOptions {
     /// state (the stored state stays), since the pages fetched ran ahead of what was loaded;
     /// its report says `limited_to`.
     pub limit: Option<u64>,
+    /// Load only shard K of N (default [`Partition::WHOLE`]: everything); see the module docs.
+    pub partition: Partition,
 }
 
 impl Default for SyncOptions {
@@ -86,6 +98,7 @@ impl Default for SyncOptions {
             lock_wait: Duration::ZERO,
             adopt_tables: false,
             limit: None,
+            partition: Partition::WHOLE,
         }
     }
 }
@@ -153,6 +166,19 @@ pub async fn sync_observed(
     let started = Instant::now();
     let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let names = resources_to_sync(connector, options.resources.as_deref())?;
+    let partition = options.partition;
+    let (trees, skipped) = tree::plan(connector, &names, partition);
+    if let Sink::Destination(_) = &sink {
+        check_partition(connector, options, &trees)?;
+    }
+    for skip in &skipped {
+        tracing::warn!(
+            resource = %skip.resource,
+            "shard {partition} does not load `{}`: it runs in shard 0 only, since {}",
+            skip.resource,
+            skip.reason
+        );
+    }
     let load_id = new_load_id();
     // Held until every resource has committed or failed; released on drop.
     let run_lock = match &sink {
@@ -175,14 +201,13 @@ pub async fn sync_observed(
     };
     // A tree's resources all run at once: a parent sends its records to its children as they
     // arrive, so none of them can wait for a free slot.
-    let mut reports: HashMap<String, ResourceReport> =
-        futures::stream::iter(tree::plan(connector, &names))
-            .map(|nodes| futures::future::join_all(nodes.into_iter().map(|n| run_node(context, n))))
-            .buffer_unordered(options.concurrency.max(1))
-            .flat_map(|reports| futures::stream::iter(reports.into_iter().flatten()))
-            .map(|report| (report.resource.clone(), report))
-            .collect()
-            .await;
+    let mut reports: HashMap<String, ResourceReport> = futures::stream::iter(trees)
+        .map(|nodes| futures::future::join_all(nodes.into_iter().map(|n| run_node(context, n))))
+        .buffer_unordered(options.concurrency.max(1))
+        .flat_map(|reports| futures::stream::iter(reports.into_iter().flatten()))
+        .map(|report| (report.resource.clone(), report))
+        .collect()
+        .await;
     let resources: Vec<ResourceReport> = names.iter().filter_map(|n| reports.remove(n)).collect();
     if let Some(run_lock) = run_lock {
         let _ = blocking(move || drop(run_lock)).await;
@@ -196,7 +221,54 @@ pub async fn sync_observed(
         seconds: started.elapsed().as_secs_f64(),
         ok: resources.iter().all(|r| r.status == ResourceStatus::Ok),
         resources,
+        partition: (!partition.is_whole()).then(|| partition.to_string()),
+        skipped: skipped
+            .into_iter()
+            .map(|s| SkippedResource {
+                resource: s.resource,
+                reason: s.reason,
+            })
+            .collect(),
     })
+}
+
+/// Refuses what a shard must not do to a destination the other shards load too: a
+/// `replace` of a resource split across shards, and `full_refresh`.
+fn check_partition(
+    connector: &Connector,
+    options: &SyncOptions,
+    trees: &[Vec<tree::Node>],
+) -> Result<()> {
+    let partition = options.partition;
+    if partition.is_whole() {
+        return Ok(());
+    }
+    let refuse = |reason: String| Err(Error::Partition { partition, reason });
+    if options.full_refresh {
+        return refuse(
+            "--full-refresh replaces every table's contents, and each shard would delete the \
+             rows the other shards load: run one unpartitioned `connector sync --full-refresh`, \
+             or reset the state (`connector state reset`) and run the shards"
+                .to_owned(),
+        );
+    }
+    let spec = connector.spec();
+    for node in trees.iter().flatten().filter(|n| n.loaded) {
+        let split = !matches!(node.share, tree::Share::ShardZero(_));
+        let replace = spec
+            .resource(&node.name)
+            .is_some_and(|r| r.disposition == Disposition::Replace);
+        if split && replace {
+            return refuse(format!(
+                "resource `{}` has write_disposition `replace`, but each shard loads only part \
+                 of it, and each shard's replace would delete the rows the other shards loaded: \
+                 use `write_disposition: merge` (with a primary_key) or `append` to run it \
+                 partitioned, or run it unpartitioned",
+                node.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Takes the connector's lock in `destination` (waiting as the options say), then checks
@@ -218,7 +290,7 @@ async fn take_lock(
         .collect();
     let (dest, connector_name, load_id, wait) = (
         Arc::clone(destination),
-        spec.name.clone(),
+        options.partition.key(&spec.name),
         load_id.to_owned(),
         options.lock_wait,
     );

@@ -936,6 +936,76 @@ fn run_lock_names_the_holder_and_waits(kind: Kind) {
     );
 }
 
+/// The shards of a partitioned run hold locks of their own (`demo#K/N`) and run at once; a
+/// whole run, a shard of another N or the same shard again overlaps them and is refused.
+/// Taking a lock recovers a killed shard's load, never a live shard's.
+fn shard_locks_run_at_once_and_exclude_what_overlaps(kind: Kind) {
+    let db = db(kind);
+    let zero = db.dest.lock("demo#0/2", "load-0", Duration::ZERO).unwrap();
+    // Shard 0 is loading, its rows staged; a killed run of shard 1 left a running load with
+    // staging, and its lock row (its process is gone: pid 0 is never alive).
+    let mut live = db.dest.begin(&users_plan().with_load_id("load-0")).unwrap();
+    live.write_batch(&[json!({"id": 1, "name": "a"})]).unwrap();
+    let mut killed = db
+        .dest
+        .begin(&users_plan().with_load_id("load-dead"))
+        .unwrap();
+    killed
+        .write_batch(&[json!({"id": 2, "name": "b"})])
+        .unwrap();
+    std::mem::forget(killed);
+    rows(
+        &*db.dest,
+        &format!(
+            "INSERT INTO _connector_locks (connector, load_id, pid, host, started_at) \
+             VALUES ('demo#1/2', 'load-dead', 0, '{}', NULL)",
+            connector_load::host_name()
+        ),
+    );
+    // Shard 1 takes over its dead lock, recovers the dead load, and leaves shard 0's alone.
+    let one = db.dest.lock("demo#1/2", "load-1", Duration::ZERO).unwrap();
+    let recovered: Vec<(&str, &[String])> = one
+        .recovered()
+        .iter()
+        .map(|r| (r.load_id.as_str(), r.resources.as_slice()))
+        .collect();
+    assert_eq!(recovered, [("load-dead", &["users".to_owned()][..])]);
+    // SQLite stages in the connection's temporary tables, which no other run sees (nor
+    // drops); DuckDB's are in the file, and only the dead load's are dropped.
+    let dropped: &[&str] = match kind {
+        Kind::Sqlite => &[],
+        _ => &["_connector_staging__demo__users__load-dead"],
+    };
+    assert_eq!(one.recovered()[0].dropped_tables, dropped);
+    for (key, load_id) in [
+        ("demo", "whole"),
+        ("demo#0/4", "other-n"),
+        ("demo#0/2", "again"),
+    ] {
+        let err = db.dest.lock(key, load_id, Duration::ZERO).unwrap_err();
+        assert!(matches!(err, Error::Locked { .. }), "{key}: {err:?}");
+    }
+    // Shard 0's staging survived: it commits.
+    let summary = live.commit(None).unwrap();
+    assert_eq!(summary.table_rows, 1);
+    assert_eq!(id_name(&*db.dest, "users"), pairs(&[(1, "a")]));
+    drop((zero, one));
+    let whole = db.dest.lock("demo", "whole", Duration::ZERO).unwrap();
+    assert!(whole.recovered().is_empty(), "{:?}", whole.recovered());
+    drop(whole);
+    let statuses = rows(
+        &*db.dest,
+        "SELECT load_id, status FROM _connector_loads ORDER BY load_id",
+    );
+    assert_eq!(
+        statuses,
+        [
+            vec![json!("load-0"), json!("completed")],
+            vec![json!("load-dead"), json!("abandoned")]
+        ]
+    );
+}
+
 /// A table the loader did not make is refused, named, untouched; adopting it works.
 fn foreign_table_is_refused_unless_adopted(kind: Kind) {
     let db = db(kind);
@@ -1098,6 +1168,7 @@ macro_rules! all_destination_tests {
             concurrent_writers,
             killed_process_leaves_last_commit,
             run_lock_names_the_holder_and_waits,
+            shard_locks_run_at_once_and_exclude_what_overlaps,
             foreign_table_is_refused_unless_adopted,
             stored_state_and_reset,
         );

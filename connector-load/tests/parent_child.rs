@@ -346,15 +346,21 @@ async fn request_paths(server: &MockServer) -> Vec<String> {
     paths
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_three_level_chain_makes_one_request_sequence_per_parent_record() {
+/// Three levels: `a`, its `b`s, their `c`s.
+const ABC: &str = "name: abc\nclient: { base_url: https://api.example.com }\n\
+    resource_defaults: { write_disposition: append, endpoint: { paginator: single_page } }\n\
+    resources:\n  - name: a\n    endpoint: { path: /a }\n\
+    \x20 - name: b\n    endpoint: { path: \"/a/{resources.a.id}/b\" }\n\
+    \x20 - name: c\n    endpoint: { path: \"/b/{resources.b.id}/c\" }\n";
+
+/// [`ABC`]'s API: a: ids 1..=`parents`; b of a N: ids N1, N2; c of b M: one record.
+async fn abc_server(parents: u64) -> MockServer {
     let server = MockServer::start().await;
-    // a: ids 1..=3; b of a N: ids N1, N2; c of b M: one record.
     Mock::given(method("GET"))
-        .respond_with(|request: &Request| {
+        .respond_with(move |request: &Request| {
             let parts: Vec<&str> = request.url.path().trim_matches('/').split('/').collect();
             let body = match parts.as_slice() {
-                ["a"] => json!([{"id": 1}, {"id": 2}, {"id": 3}]),
+                ["a"] => (1..=parents).map(|id| json!({"id": id})).collect(),
                 ["a", id, "b"] => json!([{"id": format!("{id}1")}, {"id": format!("{id}2")}]),
                 ["b", id, "c"] => json!([{"id": format!("{id}-c")}]),
                 _ => return ResponseTemplate::new(404),
@@ -363,12 +369,13 @@ async fn a_three_level_chain_makes_one_request_sequence_per_parent_record() {
         })
         .mount(&server)
         .await;
-    let yaml = "name: abc\nclient: { base_url: https://api.example.com }\n\
-        resource_defaults: { write_disposition: append, endpoint: { paginator: single_page } }\n\
-        resources:\n  - name: a\n    endpoint: { path: /a }\n\
-        \x20 - name: b\n    endpoint: { path: \"/a/{resources.a.id}/b\" }\n\
-        \x20 - name: c\n    endpoint: { path: \"/b/{resources.b.id}/c\" }\n";
-    let connector = chain_connector(yaml, &server.uri());
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_level_chain_makes_one_request_sequence_per_parent_record() {
+    let server = abc_server(3).await;
+    let connector = chain_connector(ABC, &server.uri());
     let dir = tempfile::tempdir().unwrap();
     let destination = destinations(dir.path()).remove(0);
     let report = run(&connector, &destination, &SyncOptions::default()).await;
@@ -544,4 +551,53 @@ async fn a_fed_child_keeps_one_incremental_window_per_parent() {
         let requests = server.received_requests().await.unwrap();
         assert_eq!(since(&requests[before..]), expected);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_split_a_tree_by_the_roots_children_and_grandchildren_follow() {
+    let server = abc_server(20).await;
+    let connector = chain_connector(ABC, &server.uri());
+    let dir = tempfile::tempdir().unwrap();
+    let destination = destinations(dir.path()).remove(0);
+    let mut b_per_shard = Vec::new();
+    for k in 0..4 {
+        let options = SyncOptions {
+            partition: connector_runtime::Partition::new(k, 4).unwrap(),
+            ..SyncOptions::default()
+        };
+        let report = run(&connector, &destination, &options).await;
+        assert!(report.ok, "{report:#?}");
+        let loaded: Vec<&str> = names(&report);
+        assert_eq!(
+            loaded,
+            if k == 0 {
+                vec!["a", "b", "c"]
+            } else {
+                vec!["b", "c"]
+            }
+        );
+        let b = report.resources.iter().find(|r| r.resource == "b").unwrap();
+        let c = report.resources.iter().find(|r| r.resource == "c").unwrap();
+        // Every b of this shard has its c here: the grandchild is not split again.
+        assert_eq!(c.records, b.records, "shard {k}");
+        assert_eq!(
+            c.share.as_deref(),
+            Some(format!("shard {k}/4: every record its parent got in this shard").as_str())
+        );
+        b_per_shard.push(b.records);
+    }
+    assert!(b_per_shard.iter().all(|n| *n > 0), "{b_per_shard:?}");
+    assert_eq!(rows(&destination, "a"), Some(20));
+    let distinct = |table: &str| {
+        destination
+            .query_rows(&format!("SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}"))
+            .unwrap()[0]
+            .clone()
+    };
+    assert_eq!(distinct("b"), [json!(40), json!(40)]);
+    assert_eq!(distinct("c"), [json!(40), json!(40)]);
+    // `a` was fetched by every shard (each child needs all parents), each b and c once.
+    let paths = request_paths(&server).await;
+    assert_eq!(paths.iter().filter(|p| *p == "/a").count(), 4);
+    assert_eq!(paths.len(), 4 + 20 + 40);
 }

@@ -255,6 +255,14 @@ impl Connector {
         self.engine.spec.dependency_order.clone()
     }
 
+    /// Whether a partitioned run can give each shard its share of `resource`'s pages
+    /// ([`RunOptions::with_pages_of`]): a page_number or offset paginator with a
+    /// `total_path` or a maximum (or a paginator of your own that can).
+    pub fn can_split_pages(&self, resource: &str) -> bool {
+        self.plan(resource)
+            .is_ok_and(|plan| plan.paginator().share_pages(crate::Partition::WHOLE))
+    }
+
     /// The parent resource of `resource`, if it is a child.
     pub fn parent_of(&self, resource: &str) -> Option<&str> {
         self.engine

@@ -19,7 +19,6 @@ use crate::plan::ResourcePlan;
 use crate::stats::StatsHandle;
 use crate::task::AbortOnDrop;
 use crate::{Error, IncrementalState, RunOptions};
-use connector_spec::template::value_text;
 
 pub(crate) fn child_sequence(
     engine: Arc<Engine>,
@@ -29,14 +28,7 @@ pub(crate) fn child_sequence(
     stats: StatsHandle,
     span: tracing::Span,
 ) -> Sequence {
-    let parent_key = plan.parent.as_ref().and_then(|link| {
-        let parts: Vec<String> = link
-            .key_fields
-            .iter()
-            .map(|f| f.first(&parent).map(value_text).unwrap_or_default())
-            .collect();
-        (!parts.is_empty()).then(|| parts.join("/"))
-    });
+    let parent_key = plan.parent.as_ref().and_then(|link| link.key_of(&parent));
     let window = plan
         .incremental
         .as_ref()
@@ -47,6 +39,7 @@ pub(crate) fn child_sequence(
         parent: Some(parent),
         parent_key,
         window,
+        pages_of: None,
         stats,
         span,
     }

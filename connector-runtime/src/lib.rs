@@ -89,6 +89,7 @@ mod paginate;
 mod suspicious;
 
 mod options;
+mod partition;
 
 mod engine;
 mod page_prefetch;
@@ -107,6 +108,7 @@ pub use error::Error;
 pub use incremental::{record_hash, Boundary, IncrementalState};
 pub use options::{Options, RunOptions};
 pub use paginate::{Flow, Page, Paginator, StopReason};
+pub use partition::{Partition, PartitionError, INDEX_ENV};
 pub use request::Request as PageRequest;
 pub use secrets::{SecretString, Secrets};
 pub use stats::StatsHandle;

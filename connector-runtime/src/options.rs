@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::auth::Authenticator;
 use crate::incremental::IncrementalState;
 use crate::paginate::{Paginator, PaginatorFactory};
+use crate::Partition;
 
 /// Run-time settings that override or complete the spec. Every field is optional.
 #[derive(Clone, Default)]
@@ -153,6 +154,12 @@ pub struct RunOptions {
     /// Incremental state saved by the previous run (the loader keeps it); `None` starts from
     /// the spec's `initial_value`.
     pub incremental: Option<IncrementalState>,
+    /// Read only this shard's share of the pages (a root resource with a page_number or
+    /// offset paginator that knows its total: see [`Connector::can_split_pages`]); `None`
+    /// reads them all.
+    ///
+    /// [`Connector::can_split_pages`]: crate::Connector::can_split_pages
+    pub pages_of: Option<Partition>,
 }
 
 impl RunOptions {
@@ -164,6 +171,12 @@ impl RunOptions {
     /// Resumes from saved incremental state.
     pub fn with_incremental(mut self, state: IncrementalState) -> RunOptions {
         self.incremental = Some(state);
+        self
+    }
+
+    /// Reads only `partition`'s share of the pages ([`Partition::page_range`]).
+    pub fn with_pages_of(mut self, partition: Partition) -> RunOptions {
+        self.pages_of = Some(partition);
         self
     }
 }

@@ -21,7 +21,7 @@ use crate::request::{self, Assembled, Body, Header, Request};
 use crate::select::{detect, Records, Selector};
 use crate::stats::StatsHandle;
 use crate::suspicious::{self, next_signals, stop_warning, Stop};
-use crate::Error;
+use crate::{Error, Partition};
 
 /// A stream of pages, each its records.
 pub(crate) type PageStream<R> = BoxStream<'static, Result<Vec<R>, Error>>;
@@ -34,6 +34,8 @@ pub(crate) struct Sequence {
     pub(crate) parent: Option<Arc<Value>>,
     pub(crate) parent_key: Option<String>,
     pub(crate) window: Option<Window>,
+    /// A partitioned run's shard, when this sequence reads only its share of the pages.
+    pub(crate) pages_of: Option<Partition>,
     pub(crate) stats: StatsHandle,
     pub(crate) span: tracing::Span,
 }
@@ -79,6 +81,17 @@ impl Sequence {
             self.window.as_ref(),
         )?;
         let mut paginator = self.plan.paginator();
+        if let Some(partition) = self.pages_of {
+            if !paginator.share_pages(partition) {
+                return Err(Error::Config {
+                    resource: self.plan.name.clone(),
+                    message: format!(
+                        "shard {partition}: this paginator cannot split its pages (it needs a \
+                         page_number or offset paginator with a total_path or a maximum)"
+                    ),
+                });
+            }
+        }
         paginator.init(&mut request);
         Ok(Started {
             paginator,
@@ -234,11 +247,12 @@ impl<K: RecordType> PageState<K> {
             message,
         };
         let mut concerns = concerns;
-        match started
+        let flow = started
             .paginator
             .next(&page, &mut started.request)
-            .map_err(pagination_error)?
-        {
+            .map_err(pagination_error)?;
+        let foreign = started.paginator.foreign_page();
+        match flow {
             Flow::Stop => {
                 self.done = true;
                 self.ahead.clear();
@@ -278,6 +292,10 @@ impl<K: RecordType> PageState<K> {
         }
         for concern in concerns {
             self.suspicious(concern);
+        }
+        if foreign {
+            tracing::debug!("page read for its total only: its records are another shard's");
+            return Ok(Vec::new());
         }
         if let Some(records) = parsed {
             let records = records.unwrap_or_default();

@@ -175,6 +175,7 @@ pub(crate) fn resource_records<K: RecordType>(
                 parent: None,
                 parent_key: None,
                 window,
+                pages_of: run.pages_of,
                 stats,
                 span,
             });

@@ -35,7 +35,13 @@ async fn run(
     c: &connector_runtime::Connector,
     state: Option<IncrementalState>,
 ) -> (Vec<Value>, Option<IncrementalState>) {
-    let mut stream = c.stream("items", RunOptions { incremental: state });
+    let mut stream = c.stream(
+        "items",
+        RunOptions {
+            incremental: state,
+            ..RunOptions::default()
+        },
+    );
     let stats = stream.stats();
     let mut got = Vec::new();
     while let Some(r) = stream.next().await {

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{collect, connector, field, queries, records};
-use connector_runtime::{Options, Secrets};
+use common::{collect, collect_run, connector, field, queries, records};
+use connector_runtime::{Options, Partition, RunOptions, Secrets};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -84,6 +84,92 @@ async fn page_number_stops_at_total_with_a_partial_last_page() {
         queries(&server, "/items").await,
         ["page=1&limit=3", "page=2&limit=3", "page=3&limit=3"]
     );
+}
+
+/// Each of `count` shards of `items` against a fresh `api`: its ids, and the queries the
+/// server saw for it.
+async fn shards<F>(
+    c: &connector_runtime::Connector,
+    server: &MockServer,
+    count: u32,
+    api: impl Fn() -> F,
+) -> Vec<(Vec<Value>, Vec<String>)>
+where
+    F: Fn(&Request) -> ResponseTemplate + Send + Sync + 'static,
+{
+    let mut out = Vec::new();
+    for k in 0..count {
+        server.reset().await;
+        serve(server, "/items", api()).await;
+        let run = RunOptions::new().with_pages_of(Partition::new(k, count).unwrap());
+        let (got, error) = collect_run(c, "items", run).await;
+        assert!(error.is_none(), "shard {k}: {error:?}");
+        out.push((field(&got, "id"), queries(server, "/items").await));
+    }
+    out
+}
+
+/// The queries of `pages` with `limit=3`.
+fn pages_of_3(pages: &[u64]) -> Vec<String> {
+    pages.iter().map(|p| format!("page={p}&limit=3")).collect()
+}
+
+fn ids(range: std::ops::Range<u64>) -> Vec<Value> {
+    range.map(Value::from).collect()
+}
+
+#[tokio::test]
+async fn page_number_shards_read_their_page_ranges() {
+    let server = MockServer::start().await;
+    let c = connector(
+        &spec("{ type: page_number, base_page: 1, limit: 3 }"),
+        Secrets::new(),
+        &server.uri(),
+    );
+    assert!(c.can_split_pages("items"));
+    // 22 items, 8 pages of 3 in 3 shards: pages 1-2, 3-5, 6-8; every shard but 0 reads page
+    // 1 for the total and drops its records.
+    let got = shards(&c, &server, 3, || paged(22, 3, 1, true)).await;
+    assert_eq!(
+        got,
+        [
+            (ids(0..6), pages_of_3(&[1, 2])),
+            (ids(6..15), pages_of_3(&[1, 3, 4, 5])),
+            (ids(15..22), pages_of_3(&[1, 6, 7, 8])),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn more_shards_than_pages_and_a_maximum_instead_of_a_total() {
+    let server = MockServer::start().await;
+    // No total: `maximum_page: 2` says there are pages 0 and 1.
+    let c = connector(
+        &spec("{ type: page_number, limit: 3, total_path: null, maximum_page: 2 }"),
+        Secrets::new(),
+        &server.uri(),
+    );
+    let got = shards(&c, &server, 4, || paged(5, 3, 0, false)).await;
+    // Ranges 0..0, 0..1, 1..1, 1..2: shards 0 and 2 read nothing of their own.
+    assert_eq!(
+        got,
+        [
+            (vec![], pages_of_3(&[0])),
+            (ids(0..3), pages_of_3(&[0])),
+            (vec![], pages_of_3(&[0])),
+            (ids(3..5), pages_of_3(&[0, 1])),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_cursor_cannot_split_its_pages() {
+    let c = connector(
+        &spec("{ type: cursor, cursor_path: next, cursor_param: after }"),
+        Secrets::new(),
+        "http://127.0.0.1:1",
+    );
+    assert!(!c.can_split_pages("items"));
 }
 
 #[tokio::test]

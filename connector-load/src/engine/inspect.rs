@@ -131,7 +131,9 @@ pub(super) fn reset_state<B: Backend>(
     )?;
     let mut cleared = Vec::new();
     for resource in rows.iter().filter_map(|r| as_text(r.first())) {
-        if resources.is_some_and(|wanted| !wanted.contains(&resource)) {
+        // A resource's shards of partitioned runs (`name#K/N`) go with it.
+        let name = connector_runtime::Partition::split_key(&resource).0;
+        if resources.is_some_and(|wanted| !wanted.iter().any(|w| w == name)) {
             continue;
         }
         b.execute(

@@ -1,7 +1,12 @@
 //! The per-connector run lock and the recovery of runs that never finished.
 //!
 //! SQLite and DuckDB have no session-scoped advisory locks, so the lock is a row of
-//! `_connector_locks` (one per connector) naming its holder: load id, pid, host, start time.
+//! `_connector_locks` (one per lock key) naming its holder: load id, pid, host, start time.
+//! The key is the connector's name, or `name#K/N` for shard K of N of a partitioned run
+//! ([`Partition::key`]): the shards of one N hold their own keys and run at once, while a
+//! whole run, a shard of another N or the same shard again is refused (or waits) as long as
+//! a run it overlaps with ([`Partition::overlaps`]) holds its key. Recovery abandons only
+//! loads no live holder owns, so a shard never drops the staging of another one running.
 //! A holder is alive while its process is (checked on the same host; a holder on another host
 //! is taken as alive). Taking the lock from a dead holder, or finding `running` loads while
 //! holding it, means a run was killed: its loads are marked `abandoned` and its staging tables
@@ -12,6 +17,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use connector_runtime::Partition;
 use serde::Serialize;
 
 use super::bookkeeping::{LOADS_TABLE, LOCKS_TABLE};
@@ -119,23 +125,22 @@ pub(super) fn acquire<B: Backend>(
     }
 }
 
-fn try_acquire<B: Backend>(b: &mut B, connector: &str, holder: &LockHolder) -> Result<Attempt> {
+fn try_acquire<B: Backend>(b: &mut B, key: &str, holder: &LockHolder) -> Result<Attempt> {
     let d = b.dialect();
-    let current = b.query(
-        &format!("SELECT load_id, pid, host, started_at FROM {LOCKS_TABLE} WHERE connector = ?"),
-        &[text(connector)],
-    )?;
-    let mut stale = None;
-    if let Some(row) = current.into_iter().next() {
-        let current = holder_from_row(&row);
+    let (connector, mine) = Partition::split_key(key);
+    let mut stale = Vec::new();
+    for (their_key, current) in lock_rows(b, connector)? {
+        if !mine.overlaps(&Partition::split_key(&their_key).1) {
+            continue;
+        }
         if holder_alive(&current) {
             return Ok(Attempt::Busy(current));
         }
         b.execute(
-            &format!("DELETE FROM {LOCKS_TABLE} WHERE connector = ?"),
-            &[text(connector)],
+            &format!("DELETE FROM {LOCKS_TABLE} WHERE connector = ? AND load_id = ?"),
+            &[text(&their_key), text(&current.load_id)],
         )?;
-        stale = Some(current);
+        stale.push(current);
     }
     b.execute(
         &format!(
@@ -143,7 +148,7 @@ fn try_acquire<B: Backend>(b: &mut B, connector: &str, holder: &LockHolder) -> R
             d.cast("?", LoadType::Timestamp)
         ),
         &[
-            text(connector),
+            text(key),
             text(&holder.load_id),
             SqlValue::Int(holder.pid.into()),
             text(&holder.host),
@@ -153,23 +158,55 @@ fn try_acquire<B: Backend>(b: &mut B, connector: &str, holder: &LockHolder) -> R
     Ok(Attempt::Acquired(recover(b, connector, holder, stale)?))
 }
 
-/// Marks every `running` load of `connector` but `ours` `abandoned` and drops the staging
-/// tables those loads (or a previous version's fixed-name staging) left behind. Only called
-/// with the lock held, so none of them belongs to a live run.
+/// Every lock row of `connector`'s runs, whole or a shard: `(key, holder)`.
+fn lock_rows<B: Backend>(b: &mut B, connector: &str) -> Result<Vec<(String, LockHolder)>> {
+    let rows = b.query(
+        &format!("SELECT connector, load_id, pid, host, started_at FROM {LOCKS_TABLE}"),
+        &[],
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let key = match row.first() {
+                Some(SqlValue::Text(key)) => key.clone(),
+                _ => return None,
+            };
+            (Partition::split_key(&key).0 == connector).then(|| (key, holder_from_row(&row[1..])))
+        })
+        .collect())
+}
+
+/// Marks every `running` load of `connector` that no live run holds a lock for (ours
+/// included) `abandoned`, and drops the staging tables those loads (or a previous version's
+/// fixed-name staging) left behind. Only called with our lock held; a shard of the same
+/// connector running at once holds its own lock row, so its loads and staging are left alone.
 fn recover<B: Backend>(
     b: &mut B,
     connector: &str,
     ours: &LockHolder,
-    stale: Option<LockHolder>,
+    stale: Vec<LockHolder>,
 ) -> Result<Vec<RecoveredLoad>> {
     let d = b.dialect();
-    let running = b.query(
-        &format!(
-            "SELECT load_id, resource FROM {LOADS_TABLE} WHERE connector = ? AND status = 'running' \
-             AND load_id <> ? ORDER BY load_id, resource"
-        ),
-        &[text(connector), text(&ours.load_id)],
-    )?;
+    let live: Vec<String> = lock_rows(b, connector)?
+        .into_iter()
+        .filter(|(_, holder)| holder.load_id == ours.load_id || holder_alive(holder))
+        .map(|(_, holder)| holder.load_id)
+        .collect();
+    let as_text = |v: &SqlValue| match v {
+        SqlValue::Text(s) => s.clone(),
+        other => other.to_json().to_string(),
+    };
+    let running: Vec<Vec<SqlValue>> = b
+        .query(
+            &format!(
+                "SELECT load_id, resource FROM {LOADS_TABLE} WHERE connector = ? AND status = \
+                 'running' ORDER BY load_id, resource"
+            ),
+            &[text(connector)],
+        )?
+        .into_iter()
+        .filter(|row| !live.contains(&as_text(&row[0])))
+        .collect();
     let resources = b.query(
         &format!("SELECT DISTINCT resource FROM {LOADS_TABLE} WHERE connector = ?"),
         &[text(connector)],
@@ -182,12 +219,8 @@ fn recover<B: Backend>(
             _ => None,
         })
         .collect();
-    let as_text = |v: &SqlValue| match v {
-        SqlValue::Text(s) => s.clone(),
-        other => other.to_json().to_string(),
-    };
     let mut recovered: Vec<RecoveredLoad> = Vec::new();
-    if let Some(stale) = stale {
+    for stale in stale {
         recovered.push(RecoveredLoad {
             load_id: stale.load_id.clone(),
             holder: Some(stale),
@@ -247,14 +280,17 @@ fn recover<B: Backend>(
             recovered[i].dropped_tables.push(name);
         }
     }
-    b.execute(
-        &format!(
-            "UPDATE {LOADS_TABLE} SET status = 'abandoned', finished_at = {} \
-             WHERE connector = ? AND status = 'running' AND load_id <> ?",
-            d.cast("?", LoadType::Timestamp)
-        ),
-        &[text(&now_rfc3339()), text(connector), text(&ours.load_id)],
-    )?;
+    let finished_at = now_rfc3339();
+    for r in &recovered {
+        b.execute(
+            &format!(
+                "UPDATE {LOADS_TABLE} SET status = 'abandoned', finished_at = {} \
+                 WHERE connector = ? AND status = 'running' AND load_id = ?",
+                d.cast("?", LoadType::Timestamp)
+            ),
+            &[text(&finished_at), text(connector), text(&r.load_id)],
+        )?;
+    }
     Ok(recovered)
 }
 

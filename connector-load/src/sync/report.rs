@@ -71,9 +71,22 @@ pub struct ResourceReport {
     /// not saved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limited_to: Option<u64>,
+    /// In a partitioned run: which part of the resource this shard loaded (its share of the
+    /// pages, the parents whose key hashes to it and how many, or the whole in shard 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share: Option<String>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A resource asked for that a shard of a partitioned run leaves to shard 0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedResource {
+    /// Resource name.
+    pub resource: String,
+    /// Why it cannot be split.
+    pub reason: String,
 }
 
 /// A child table of a resource and the rows it has.
@@ -160,6 +173,12 @@ pub struct SyncReport {
     /// Runs found unfinished (killed) when this one took the lock, and cleaned up.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub recovered: Vec<RecoveredLoad>,
+    /// The shard of a partitioned run (`K/N`); `None` for a whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// Resources asked for that this shard left to shard 0 (they cannot be split).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedResource>,
 }
 
 impl SyncReport {

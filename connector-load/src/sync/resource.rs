@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::observer::{SyncEvent, SyncObserver};
 use super::report::{Backfill, ChildTable, ResourceReport, ResourceStatus};
-use super::tree::{Feed, Node, ParentCheck};
+use super::tree::{Feed, Node, ParentCheck, ParentCounts, Share};
 use super::{blocking, Sink, SyncOptions};
 use crate::destination::{Destination, ResourceWriter};
 use crate::plan::{LoadSummary, ResourceLoadPlan};
@@ -46,6 +46,8 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
     let Node {
         name,
         loaded,
+        share,
+        keeps_state,
         input,
         mut feeds,
     } = node;
@@ -55,6 +57,7 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
             .observer
             .on_event(SyncEvent::ResourceStarted { resource: &name });
     }
+    let counts = input.as_ref().and_then(|i| i.counts.clone());
     let (parents, parent_check) = match input {
         Some(input) => {
             let (records, check) = input.split();
@@ -64,26 +67,47 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
     };
     let mut state_before = None;
     let mut run = RunOptions::new();
-    let prepared = match (loaded, context.sink) {
-        (false, _) => Ok(Output::Nothing),
-        (true, Sink::Destination(destination)) => {
-            prepare_table(context, destination, &name, &mut state_before, &mut run).await
+    let target = match (loaded, keeps_state) {
+        (true, _) => Some(Target::Rows),
+        (false, true) => Some(Target::StateOnly),
+        (false, false) => None,
+    };
+    let prepared = match (target, context.sink) {
+        (Some(target), Sink::Destination(destination)) => {
+            prepare_table(
+                context,
+                destination,
+                &name,
+                target,
+                &mut state_before,
+                &mut run,
+            )
+            .await
         }
-        (true, Sink::JsonLines(out)) => Ok(Output::Lines(Lines {
+        (Some(Target::Rows), Sink::JsonLines(out)) => Ok(Output::Lines(Lines {
             resource: name.clone(),
             out: Arc::clone(out),
             buffer: Vec::new(),
         })),
+        // JSON lines keep no state.
+        (Some(Target::StateOnly) | None, _) => Ok(Output::Nothing),
     };
     let mut output = match prepared {
         Ok(output) => output,
         Err(error) => {
             fail_children(feeds, &error);
             let stats = StatsHandle::default();
-            return loaded
-                .then(|| report(context, name, started, &stats, state_before, Err(error)));
+            let ended = Ended {
+                started,
+                state_before,
+                share: describe_share(context, &share, None),
+            };
+            return loaded.then(|| report(context, name, &stats, ended, Err(error)));
         }
     };
+    if share == Share::Pages {
+        run = run.with_pages_of(context.options.partition);
+    }
 
     let mut stream = match parents {
         None => context.connector.stream(&name, run),
@@ -120,14 +144,36 @@ pub(super) async fn run_node(context: Context<'_>, node: Node) -> Option<Resourc
         return None;
     }
     context.fetched(&name, &stats);
-    Some(report(
-        context,
-        name,
+    let ended = Ended {
         started,
-        &stats,
         state_before,
-        outcome,
-    ))
+        share: describe_share(context, &share, counts.as_deref()),
+    };
+    Some(report(context, name, &stats, ended, outcome))
+}
+
+/// What a shard of a partitioned run loaded of a resource, for its report.
+fn describe_share(
+    context: Context<'_>,
+    share: &Share,
+    counts: Option<&ParentCounts>,
+) -> Option<String> {
+    let partition = context.options.partition;
+    if partition.is_whole() {
+        return None;
+    }
+    Some(match share {
+        Share::All => format!("shard {partition}: every record its parent got in this shard"),
+        Share::Pages => format!("shard {partition}: its share of the pages"),
+        Share::Parents => {
+            let (taken, seen) = counts.map_or((0, 0), ParentCounts::get);
+            format!(
+                "shard {partition}: the parents whose key hashes to {} ({taken} of {seen})",
+                partition.index()
+            )
+        }
+        Share::ShardZero(why) => format!("whole, in shard 0 only: {why}"),
+    })
 }
 
 fn fail_children(feeds: Vec<Feed>, error: &str) {
@@ -183,14 +229,25 @@ async fn pump(
     }
 }
 
+/// What a resource's report needs besides its stats and outcome.
+struct Ended {
+    started: Instant,
+    state_before: Option<Value>,
+    share: Option<String>,
+}
+
 fn report(
     context: Context<'_>,
     resource: String,
-    started: Instant,
     stats: &StatsHandle,
-    state_before: Option<Value>,
+    ended: Ended,
     outcome: Result<(Option<LoadSummary>, bool), String>,
 ) -> ResourceReport {
+    let Ended {
+        started,
+        state_before,
+        share,
+    } = ended;
     let table = match context.sink {
         Sink::JsonLines(_) => "-".to_owned(),
         Sink::Destination(_) => context
@@ -251,6 +308,7 @@ fn report(
             .collect(),
         backfill,
         limited_to,
+        share,
         error,
     };
     context
@@ -272,11 +330,21 @@ fn load_warnings(summary: &LoadSummary) -> Vec<String> {
     warnings
 }
 
+/// What a resource's writer commits.
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    /// Its rows, per its disposition, and its state.
+    Rows,
+    /// Its state only (a `skip` load: no table is touched).
+    StateOnly,
+}
+
 /// Reads the stored incremental state into `run` and opens the resource's writer.
 async fn prepare_table(
     context: Context<'_>,
     destination: &Arc<dyn Destination>,
     name: &str,
+    target: Target,
     state_before: &mut Option<Value>,
     run: &mut RunOptions,
 ) -> Result<Output, String> {
@@ -284,16 +352,32 @@ async fn prepare_table(
     let resolved = spec
         .resource(name)
         .ok_or_else(|| format!("unknown resource `{name}`"))?;
-    let plan = ResourceLoadPlan::from_resource(&spec.name, resolved)
+    let partition = context.options.partition;
+    let mut plan = ResourceLoadPlan::from_resource(&spec.name, resolved)
         .with_load_id(context.load_id)
         .with_full_refresh(context.options.full_refresh)
         .with_adopt_table(context.options.adopt_tables);
+    // Each shard's own state (and load records): `name#K/N`.
+    plan.resource = partition.key(name);
+    if target == Target::StateOnly {
+        // `skip` touches no table: the load commits its state only.
+        plan.disposition = connector_spec::Disposition::Skip;
+    }
     if !context.options.full_refresh {
-        let (dest, connector_name, resource) =
-            (Arc::clone(destination), spec.name.clone(), name.to_owned());
-        let stored = blocking(move || dest.state(&connector_name, &resource))
-            .await?
-            .map_err(|e| e.to_string())?;
+        let (dest, connector_name, key, resource) = (
+            Arc::clone(destination),
+            spec.name.clone(),
+            plan.resource.clone(),
+            name.to_owned(),
+        );
+        // A shard without a state of its own starts from the whole run's, which covers
+        // every shard's records.
+        let stored = blocking(move || match dest.state(&connector_name, &key)? {
+            None if key != resource => dest.state(&connector_name, &resource),
+            stored => Ok(stored),
+        })
+        .await?
+        .map_err(|e| e.to_string())?;
         if let Some(stored) = stored.filter(|v| !v.is_null()) {
             *state_before = Some(stored.clone());
             let state: IncrementalState = serde_json::from_value(stored).map_err(|e| {
@@ -307,12 +391,16 @@ async fn prepare_table(
         .await?
         .map_err(|e| e.to_string())?;
     let batch_size = context.options.batch_size.max(1);
-    Ok(Output::Table(Table {
+    let table = Table {
         idle: Some(writer),
         busy: None,
         batch: Vec::with_capacity(batch_size),
         batch_size,
-    }))
+    };
+    Ok(match target {
+        Target::Rows => Output::Table(table),
+        Target::StateOnly => Output::StateOnly(table),
+    })
 }
 
 /// Where a resource's own records go.
@@ -320,6 +408,9 @@ enum Output {
     /// Nowhere: it is fetched only to feed its children.
     Nothing,
     Table(Table),
+    /// Nowhere, but its incremental state is committed (a root a shard of a partitioned
+    /// run fetches for its children, loaded in shard 0): a `skip` load.
+    StateOnly(Table),
     Lines(Lines),
 }
 
@@ -328,7 +419,7 @@ impl Output {
     /// report progress), or every 100 records into a table.
     async fn push(&mut self, record: Value) -> Result<bool, String> {
         match self {
-            Output::Nothing => Ok(false),
+            Output::Nothing | Output::StateOnly(_) => Ok(false),
             Output::Table(table) => table.push(record).await,
             Output::Lines(lines) => lines.push(record),
         }
@@ -342,14 +433,16 @@ impl Output {
     ) -> Result<Option<LoadSummary>, String> {
         match self {
             Output::Nothing => Ok(None),
-            Output::Table(table) => table.finish(stats, limited).await.map(Some),
+            Output::Table(table) | Output::StateOnly(table) => {
+                table.finish(stats, limited).await.map(Some)
+            }
             Output::Lines(mut lines) => lines.flush().map(|()| None),
         }
     }
 
     /// Drops what was staged (the writer rolls back).
     async fn abandon(self) {
-        if let Output::Table(table) = self {
+        if let Output::Table(table) | Output::StateOnly(table) = self {
             abandon(table.idle, table.busy).await;
         }
     }

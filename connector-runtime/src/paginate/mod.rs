@@ -30,6 +30,7 @@ mod header_link;
 mod json_link;
 mod offset;
 mod page_number;
+mod share;
 mod single;
 
 pub(crate) use header_link::find_link;
@@ -41,6 +42,7 @@ use serde_json::Value;
 
 use crate::request::Request;
 use crate::select::Selector;
+use crate::Partition;
 
 /// What a paginator sees of a response.
 #[derive(Debug)]
@@ -193,6 +195,21 @@ pub trait Paginator: Send {
     fn page_size(&self) -> Option<u64> {
         None
     }
+
+    /// Restricts this request sequence to `partition`'s share of the pages
+    /// ([`Partition::page_range`]), for a partitioned run. Returns false (the default) when
+    /// the paginator cannot know how many pages there are: page_number and offset can, with
+    /// a `total_path` or a maximum.
+    fn share_pages(&mut self, partition: Partition) -> bool {
+        let _ = partition;
+        false
+    }
+
+    /// True when the page [`Paginator::next`] just read is another shard's, read only for
+    /// its total: its records are dropped (default false).
+    fn foreign_page(&self) -> bool {
+        false
+    }
 }
 
 /// [`StopReason::Missing`] for a cursor or link looked for at `path` in `body`.
@@ -292,6 +309,14 @@ fn is_false(value: &Value) -> bool {
         Value::Null => true,
         _ => false,
     }
+}
+
+/// The body paths of a paginator that reads a total and the stop rules (page_number, offset).
+pub(crate) fn total_and_rule_paths<'a>(
+    total_path: &'a Option<Selector>,
+    rules: &'a StopRules,
+) -> Option<Vec<&'a Selector>> {
+    Some(total_path.iter().chain(rules.body_paths()).collect())
 }
 
 /// A number at `path`, also from a numeric string.

@@ -226,6 +226,22 @@ pub struct ParentPlan {
 }
 
 impl ParentPlan {
+    /// The key text of one parent record: its [`ParentPlan::key_fields`] values as a request
+    /// writes them, joined with `/` (a missing field is empty); `None` without key fields.
+    /// Per-parent incremental state and the shards of a partitioned run both use it.
+    pub fn key_of(&self, parent: &Value) -> Option<String> {
+        let parts: Vec<String> = self
+            .key_fields
+            .iter()
+            .map(|f| {
+                f.first(parent)
+                    .map(crate::template::value_text)
+                    .unwrap_or_default()
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("/"))
+    }
+
     /// The parent field bound to a placeholder's text.
     pub fn field_for(&self, placeholder: &str) -> Option<&Selector> {
         self.placeholders
