@@ -25,4 +25,30 @@ pub(crate) trait Backend: Send + 'static {
     /// fastest way the driver offers (a prepared statement over the columns, DuckDB's Arrow
     /// appender). Called inside a transaction.
     fn insert_batch(&mut self, table: &str, batch: &RecordBatch) -> Result<()>;
+
+    /// Takes the session-scoped lock `name` without waiting, when the database has such
+    /// locks (PostgreSQL's advisory locks, which the server releases when the session ends):
+    /// `Some(true)` taken, `Some(false)` held by another session (or already by this one).
+    /// `None`: no session locks; the lock row in `_connector_locks` alone decides.
+    ///
+    /// `name` is what is locked: a connector's name today; a partitioned run's shards would
+    /// each lock `connector` plus their shard, so they never wait on each other.
+    fn try_session_lock(&mut self, name: &str) -> Result<Option<bool>> {
+        let _ = name;
+        Ok(None)
+    }
+
+    /// Releases the session lock `name` taken by [`Backend::try_session_lock`].
+    fn release_session_lock(&mut self, name: &str) -> Result<()> {
+        let _ = name;
+        Ok(())
+    }
+
+    /// A statement that, run first in a transaction, serialises it with every other
+    /// session's transactions that create tables in the same place (PostgreSQL's
+    /// `CREATE TABLE IF NOT EXISTS` of one name in two sessions at once fails in one).
+    /// `None`: the database needs none (SQLite and DuckDB lock the whole file).
+    fn ddl_lock_sql(&self) -> Option<String> {
+        None
+    }
 }

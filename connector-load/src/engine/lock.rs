@@ -5,9 +5,9 @@
 //! A holder is alive while its process is (checked on the same host; a holder on another host
 //! is taken as alive). Taking the lock from a dead holder, or finding `running` loads while
 //! holding it, means a run was killed: its loads are marked `abandoned` and its staging tables
-//! dropped. A PostgreSQL destination would take `pg_try_advisory_lock` on the connector's name
-//! instead (released by the server when the session ends) and keep the row only to name the
-//! holder; [`crate::Destination::lock`] is the seam.
+//! dropped. Where the database has session locks (PostgreSQL's `pg_try_advisory_lock`,
+//! released by the server when the session ends, [`Backend::try_session_lock`]) that lock
+//! decides instead, on any host, and the row only names the holder.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::bookkeeping::{LOADS_TABLE, LOCKS_TABLE};
 use super::connection::{in_transaction, lock, now_rfc3339, text};
-use super::staging::staging_table_name;
+use super::staging::{is_staging_of, staging_table_name};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::types::{LoadType, SqlValue};
@@ -87,7 +87,8 @@ impl std::fmt::Display for RecoveredLoad {
 /// What one attempt at the lock found.
 enum Attempt {
     Acquired(Vec<RecoveredLoad>),
-    Busy(LockHolder),
+    /// Held by the holder its row names (`None`: the holder's row is not committed yet).
+    Busy(Option<LockHolder>),
 }
 
 /// Takes `connector`'s lock for `holder`, polling until `wait` has passed (the connection is
@@ -101,7 +102,23 @@ pub(super) fn acquire<B: Backend>(
 ) -> Result<Vec<RecoveredLoad>> {
     let started = Instant::now();
     loop {
-        let attempt = in_transaction(&mut *lock(conn), |b| try_acquire(b, connector, holder))?;
+        let attempt = {
+            let mut b = lock(conn);
+            // A session lock first, where the database has them: taken, it makes the lock
+            // row's holder (if any) a run whose session is gone.
+            let session = b.try_session_lock(connector)?;
+            let attempt = match session {
+                Some(false) => {
+                    in_transaction(&mut *b, |b| current_holder(b, connector)).map(Attempt::Busy)
+                }
+                Some(true) => in_transaction(&mut *b, |b| take_over(b, connector, holder)),
+                None => in_transaction(&mut *b, |b| try_acquire(b, connector, holder)),
+            };
+            if session == Some(true) && !matches!(attempt, Ok(Attempt::Acquired(_))) {
+                let _ = b.release_session_lock(connector);
+            }
+            attempt?
+        };
         match attempt {
             Attempt::Acquired(recovered) => return Ok(recovered),
             Attempt::Busy(current) => {
@@ -109,7 +126,13 @@ pub(super) fn acquire<B: Backend>(
                 if waited >= wait {
                     return Err(Error::Locked {
                         connector: connector.to_owned(),
-                        holder: current.to_string(),
+                        holder: current.map_or_else(
+                            || {
+                                "a run that is starting now (its lock row is not committed yet)"
+                                    .to_owned()
+                            },
+                            |h| h.to_string(),
+                        ),
                         waited_secs: wait.as_secs(),
                     });
                 }
@@ -119,23 +142,34 @@ pub(super) fn acquire<B: Backend>(
     }
 }
 
-fn try_acquire<B: Backend>(b: &mut B, connector: &str, holder: &LockHolder) -> Result<Attempt> {
-    let d = b.dialect();
+/// The holder the lock row of `connector` names.
+fn current_holder<B: Backend>(b: &mut B, connector: &str) -> Result<Option<LockHolder>> {
     let current = b.query(
         &format!("SELECT load_id, pid, host, started_at FROM {LOCKS_TABLE} WHERE connector = ?"),
         &[text(connector)],
     )?;
-    let mut stale = None;
-    if let Some(row) = current.into_iter().next() {
-        let current = holder_from_row(&row);
+    Ok(current.into_iter().next().map(|row| holder_from_row(&row)))
+}
+
+fn try_acquire<B: Backend>(b: &mut B, connector: &str, holder: &LockHolder) -> Result<Attempt> {
+    if let Some(current) = current_holder(b, connector)? {
         if holder_alive(&current) {
-            return Ok(Attempt::Busy(current));
+            return Ok(Attempt::Busy(Some(current)));
         }
+    }
+    take_over(b, connector, holder)
+}
+
+/// Writes `holder`'s lock row, replacing a stale one, and recovers the runs that never
+/// finished. Called once the lock is known to be free (its holder is gone).
+fn take_over<B: Backend>(b: &mut B, connector: &str, holder: &LockHolder) -> Result<Attempt> {
+    let d = b.dialect();
+    let stale = current_holder(b, connector)?;
+    if stale.is_some() {
         b.execute(
             &format!("DELETE FROM {LOCKS_TABLE} WHERE connector = ?"),
             &[text(connector)],
         )?;
-        stale = Some(current);
     }
     b.execute(
         &format!(
@@ -213,11 +247,9 @@ fn recover<B: Backend>(
         let (load_id, resource) = (as_text(&row[0]), as_text(&row[1]));
         let i = entry(&mut recovered, &load_id);
         // Every staging table of the load: its root table's and its child tables'.
-        let prefix = format!("_connector_staging__{connector}__");
-        let suffix = format!("__{load_id}");
         for staging in tables
             .iter()
-            .filter(|t| t.starts_with(&prefix) && t.ends_with(&suffix))
+            .filter(|t| is_staging_of(t, connector, &load_id))
         {
             if !recovered.iter().any(|r| r.dropped_tables.contains(staging)) {
                 drop_table(b, staging)?;
@@ -234,7 +266,7 @@ fn recover<B: Backend>(
         for r in &recovered {
             names.push((
                 Some(r.load_id.clone()),
-                staging_table_name(connector, &resource, &r.load_id),
+                staging_table_name(d, connector, &resource, &r.load_id),
             ));
         }
         for (load_id, name) in names {
@@ -263,13 +295,16 @@ fn drop_table<B: Backend>(b: &mut B, name: &str) -> Result<()> {
     b.execute_batch(&format!("DROP TABLE IF EXISTS {quoted}"))
 }
 
-/// Releases `connector`'s lock if `load_id` still holds it.
+/// Releases `connector`'s lock if `load_id` still holds it (its row, then its session
+/// lock).
 pub(super) fn release<B: Backend>(b: &mut B, connector: &str, load_id: &str) -> Result<()> {
-    b.execute(
+    let deleted = b.execute(
         &format!("DELETE FROM {LOCKS_TABLE} WHERE connector = ? AND load_id = ?"),
         &[text(connector), text(load_id)],
-    )?;
-    Ok(())
+    );
+    let released = b.release_session_lock(connector);
+    deleted?;
+    released
 }
 
 fn holder_from_row(row: &[SqlValue]) -> LockHolder {
