@@ -441,7 +441,9 @@ pub(crate) fn open(
         Ok(Ok(())) => {}
         Ok(Err(reason)) => {
             let _ = thread.join();
-            let hint = if reason.contains("password authentication failed") {
+            let hint = if reason.contains("password authentication failed")
+                || reason.contains("password missing")
+            {
                 match password_from {
                     Some(from) => format!(" (the password came from {from})"),
                     None => {

@@ -243,6 +243,10 @@ impl Cluster {
                             PASSWORD.replace('\'', "''")
                         ),
                     )?;
+                    cluster.psql(
+                        "postgres",
+                        &format!("GRANT CREATE ON DATABASE postgres TO {PASSWORD_USER}"),
+                    )?;
                     return Ok(cluster);
                 }
                 Err(e) => {
