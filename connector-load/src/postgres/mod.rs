@@ -477,14 +477,13 @@ pub(crate) fn open(
     )?;
     if exists.is_empty() {
         let lock = backend.ddl_lock_sql().unwrap_or_default();
-        backend
-            .execute_batch(&format!(
-                "BEGIN; {lock}; CREATE SCHEMA IF NOT EXISTS {quoted}; COMMIT"
-            ))
-            .map_err(|e| {
-                let _ = backend.execute_batch("ROLLBACK");
-                e
-            })?;
+        let created = backend.execute_batch(&format!(
+            "BEGIN; {lock}; CREATE SCHEMA IF NOT EXISTS {quoted}; COMMIT"
+        ));
+        if created.is_err() {
+            let _ = backend.execute_batch("ROLLBACK");
+        }
+        created?;
     }
     backend.execute_batch(&format!("SET search_path TO {quoted}; SET TIME ZONE 'UTC'"))?;
     SqlDestination::new(backend, url.redacted.clone())
