@@ -4,7 +4,7 @@
 
 use crate::types::LoadType;
 
-/// A SQL dialect. Default methods hold the SQL both databases accept.
+/// A SQL dialect. Default methods hold the SQL every database accepts.
 pub(crate) trait Dialect: Sync {
     /// `sqlite`, `duckdb` or `postgres` (used in messages).
     fn name(&self) -> &'static str;

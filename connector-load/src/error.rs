@@ -215,7 +215,7 @@ pub enum Error {
     /// The database reported an error.
     #[error("{dialect} destination: {context}: {message}")]
     Database {
-        /// `sqlite` or `duckdb`.
+        /// `sqlite`, `duckdb` or `postgres`.
         dialect: &'static str,
         /// What the loader was doing.
         context: String,
