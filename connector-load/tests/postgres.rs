@@ -222,6 +222,34 @@ fn sslmode_decides_whether_the_session_is_encrypted() {
     );
 }
 
+/// `sslmode=require` against a server without TLS: a listener that answers PostgreSQL's
+/// SSLRequest with `N`, as a server with `ssl = off` does.
+#[test]
+fn require_against_a_server_without_tls_says_so() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut request = [0u8; 8];
+        socket.read_exact(&mut request).unwrap();
+        // Length 8, then the SSLRequest code 80877103.
+        assert_eq!(request, [0, 0, 0, 8, 4, 210, 22, 47]);
+        socket.write_all(b"N").unwrap();
+    });
+    let url = format!("postgres://u:hunter2@127.0.0.1:{port}/db?schema=s&sslmode=require");
+    let message = error_of(open_destination(&url)).to_string();
+    server.join().unwrap();
+    assert_eq!(
+        message,
+        format!(
+            "cannot connect to destination `postgres://u:***@127.0.0.1:{port}/db?schema=s&sslmode=require`: \
+             error performing TLS handshake: server does not support TLS (`sslmode=require` needs \
+             a server with `ssl = on`; `sslmode=prefer` falls back to plain TCP)"
+        )
+    );
+}
+
 #[test]
 fn tables_go_into_the_connectors_schema_unless_the_url_names_one() {
     let cluster = pg::cluster();
