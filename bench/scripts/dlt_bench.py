@@ -4,6 +4,10 @@ usage: dlt_bench.py a BASE_URL RECORDS PAGE_SIZE WORKDIR [FORMAT]   (extract + n
                                                             DuckDB, merge on id; FORMAT: dlt's
                                                             loader_file_format, default dlt's own)
        dlt_bench.py b BASE_URL RECORDS PAGE_SIZE WORKDIR   (extract only: iterate the resource)
+       dlt_bench.py pg BASE_URL RECORDS PAGE_SIZE WORKDIR PG_URL FORMAT
+                                                           (the same into PostgreSQL, merge on id; FORMAT is
+                                                            the loader file format: insert_values, dlt's
+                                                            default, or csv, loaded with COPY)
 Prints one JSON line: {"scenario", "records", "wall_s"}.
 """
 import json
@@ -53,6 +57,18 @@ def main():
             pipelines_dir=os.path.join(workdir, "pipelines"),
             destination=dlt.destinations.duckdb(os.path.join(workdir, "dlt_items.duckdb")),
             dataset_name="items_data",
+        )
+        pipeline.run(source(base_url, page_size), loader_file_format=file_format)
+        wall = time.perf_counter() - started
+        with pipeline.sql_client() as client:
+            got = client.execute_sql("select count(*) from items")[0][0]
+    elif scenario == "pg":
+        pg_url, file_format = sys.argv[6:8]
+        pipeline = dlt.pipeline(
+            pipeline_name="bench_pg_" + file_format,
+            pipelines_dir=os.path.join(workdir, "pipelines"),
+            destination=dlt.destinations.postgres(credentials=pg_url),
+            dataset_name="dlt_items_" + file_format,
         )
         pipeline.run(source(base_url, page_size), loader_file_format=file_format)
         wall = time.perf_counter() - started

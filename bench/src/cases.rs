@@ -23,6 +23,9 @@ pub enum Kind {
     ASqlite,
     /// A: fetch + DuckDB merge (feature `duckdb`).
     ADuckdb,
+    /// A: fetch + PostgreSQL merge (feature `postgres`; `BENCH_POSTGRES_URL` or a throwaway
+    /// local cluster).
+    APostgres,
     /// B: 20 ms pages, one request at a time.
     BSequential,
     /// B: 20 ms pages, page prefetch at the default concurrency.
@@ -37,11 +40,12 @@ pub enum Kind {
 
 impl Kind {
     /// Every case, in table order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::ATyped,
         Kind::AJsonl,
         Kind::ASqlite,
         Kind::ADuckdb,
+        Kind::APostgres,
         Kind::DRaw,
         Kind::BSequential,
         Kind::BPrefetch,
@@ -56,6 +60,7 @@ impl Kind {
             Kind::AJsonl => "a-jsonl",
             Kind::ASqlite => "a-sqlite",
             Kind::ADuckdb => "a-duckdb",
+            Kind::APostgres => "a-postgres",
             Kind::BSequential => "b-sequential",
             Kind::BPrefetch => "b-prefetch",
             Kind::CSequential => "c-sequential",
@@ -67,7 +72,7 @@ impl Kind {
     /// `A` to `D`.
     pub fn scenario(self) -> char {
         match self {
-            Kind::ATyped | Kind::AJsonl | Kind::ASqlite | Kind::ADuckdb => 'A',
+            Kind::ATyped | Kind::AJsonl | Kind::ASqlite | Kind::ADuckdb | Kind::APostgres => 'A',
             Kind::BSequential | Kind::BPrefetch => 'B',
             Kind::CSequential | Kind::CConcurrent => 'C',
             Kind::DRaw => 'D',
@@ -81,6 +86,7 @@ impl Kind {
             Kind::AJsonl => "fetch + JSONL to /dev/null",
             Kind::ASqlite => "fetch + SQLite merge",
             Kind::ADuckdb => "fetch + DuckDB merge",
+            Kind::APostgres => "fetch + PostgreSQL merge",
             Kind::BSequential => "page_number, concurrency 1",
             Kind::BPrefetch => "page_number, prefetch",
             Kind::CSequential => "fan-out, concurrency 1",

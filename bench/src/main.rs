@@ -14,6 +14,11 @@ mod cases;
 mod cli;
 mod codegen_cost;
 mod parse;
+/// The throwaway PostgreSQL cluster of the tests, for `a-postgres` without
+/// `BENCH_POSTGRES_URL`.
+#[cfg(feature = "postgres")]
+#[path = "../../connector-load/tests/support/postgres.rs"]
+mod pg;
 mod report;
 mod rss;
 mod run;

@@ -13,9 +13,12 @@ pub fn table(outcomes: &[Outcome]) -> String {
     for o in outcomes {
         let c = &o.case;
         let concurrency = match c.kind {
-            Kind::ATyped | Kind::AJsonl | Kind::ASqlite | Kind::ADuckdb | Kind::DRaw => {
-                "-".to_owned()
-            }
+            Kind::ATyped
+            | Kind::AJsonl
+            | Kind::ASqlite
+            | Kind::ADuckdb
+            | Kind::APostgres
+            | Kind::DRaw => "-".to_owned(),
             _ => c.effective_concurrency().to_string(),
         };
         if let Some(why) = &o.skipped {
@@ -83,7 +86,13 @@ pub fn ratios(outcomes: &[Outcome]) -> Vec<String> {
             }
         }
     }
-    for kind in [Kind::ATyped, Kind::AJsonl, Kind::ASqlite, Kind::ADuckdb] {
+    for kind in [
+        Kind::ATyped,
+        Kind::AJsonl,
+        Kind::ASqlite,
+        Kind::ADuckdb,
+        Kind::APostgres,
+    ] {
         let runs: Vec<&Outcome> = outcomes
             .iter()
             .filter(|o| o.case.kind == kind && o.skipped.is_none())

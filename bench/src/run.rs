@@ -166,7 +166,38 @@ async fn client_side(case: &Case, base_url: &str) -> Result<(u64, u64, f64), Ski
             Ok(load(&c, Sink::Destination(Arc::from(destination))).await?)
         }
         Kind::ADuckdb => duckdb(case, base_url).await,
+        Kind::APostgres => postgres(case, base_url).await,
     }
+}
+
+/// Into `BENCH_POSTGRES_URL` (a schema of its own is created for the run), or into a
+/// throwaway local cluster started as the tests start theirs (`fsync=off`; see
+/// bench/README.md).
+#[cfg(feature = "postgres")]
+async fn postgres(case: &Case, base_url: &str) -> Result<(u64, u64, f64), Skip> {
+    let schema = format!("bench_{}", std::process::id());
+    let url = match std::env::var("BENCH_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}schema={schema}")
+        }
+        _ => tokio::task::spawn_blocking(move || crate::pg::cluster().url(&schema))
+            .await
+            .map_err(|e| format!("starting PostgreSQL: {e}"))?,
+    };
+    let c = connector(case, base_url)?;
+    let opened = tokio::task::spawn_blocking(move || connector_load::open_destination(&url))
+        .await
+        .map_err(|e| format!("opening PostgreSQL: {e}"))?;
+    let destination = opened.map_err(|e| e.to_string())?;
+    Ok(load(&c, Sink::Destination(Arc::from(destination))).await?)
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres(_case: &Case, _base_url: &str) -> Result<(u64, u64, f64), Skip> {
+    Err(Skip(
+        "skipped: built without the `postgres` feature".to_owned(),
+    ))
 }
 
 #[cfg(feature = "duckdb")]

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use connector_load::sync::cursor_text;
 use connector_load::{
-    check_destination, new_load_id, open_destination, DestinationUrl, StoredResource,
+    check_destination, new_load_id, open_destination_for, redact_url, DestinationUrl,
+    StoredResource,
 };
 use connector_runtime::Partition;
 use connector_spec::ResolvedSpec;
@@ -104,12 +105,21 @@ fn read_spec(path: &Path) -> Result<ResolvedSpec, ExitCode> {
 }
 
 /// The database file a URL names, when it exists; `Err` for a bad URL.
+/// A server database is taken as existing (connecting tells).
 fn existing_file(url: &str) -> Result<Option<PathBuf>, ExitCode> {
     let path = match DestinationUrl::parse(url).map_err(|e| fail(2, e))? {
         DestinationUrl::Sqlite(path) => path,
         DestinationUrl::DuckDb { path, .. } => path,
+        DestinationUrl::Postgres(_) => return Ok(Some(PathBuf::new())),
     };
     Ok(path.exists().then_some(path))
+}
+
+fn open(
+    url: &str,
+    connector: &str,
+) -> connector_load::Result<Box<dyn connector_load::Destination>> {
+    open_destination_for(url, Some(connector), Duration::ZERO)
 }
 
 fn show(spec_path: &Path, destination: Option<String>, format: Format) -> ExitCode {
@@ -122,7 +132,7 @@ fn show(spec_path: &Path, destination: Option<String>, format: Format) -> ExitCo
         Err(code) => return code,
         // Looking never creates the database.
         Ok(None) => Vec::new(),
-        Ok(Some(_)) => match open_destination(&url).and_then(|d| d.stored_state(&spec.name)) {
+        Ok(Some(_)) => match open(&url, &spec.name).and_then(|d| d.stored_state(&spec.name)) {
             Ok(stored) => stored,
             Err(e) => return fail(2, e),
         },
@@ -165,7 +175,7 @@ fn show(spec_path: &Path, destination: Option<String>, format: Format) -> ExitCo
                     value
                 })
                 .collect();
-            let doc = json!({"connector": spec.name, "destination": url, "resources": resources});
+            let doc = json!({"connector": spec.name, "destination": redact_url(&url), "resources": resources});
             println!(
                 "{}",
                 serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string())
@@ -173,7 +183,7 @@ fn show(spec_path: &Path, destination: Option<String>, format: Format) -> ExitCo
         }
         Format::Text => print!(
             "{}",
-            state_table(&spec.name, &url, &entries, stored.is_empty())
+            state_table(&spec.name, &redact_url(&url), &entries, stored.is_empty())
         ),
     }
     ExitCode::SUCCESS
@@ -320,7 +330,7 @@ fn reset(args: ResetArgs) -> ExitCode {
     if let Err(e) = check_destination(&url) {
         return fail(2, e);
     }
-    let destination = match open_destination(&url) {
+    let destination = match open(&url, &spec.name) {
         Ok(d) => d,
         Err(e) => return fail(2, e),
     };
@@ -357,9 +367,10 @@ fn reset(args: ResetArgs) -> ExitCode {
         );
     } else {
         println!(
-            "reset the incremental state of {} in {url}: the next sync starts from the spec's \
+            "reset the incremental state of {} in {}: the next sync starts from the spec's \
              initial_value (tables and rows are kept)",
-            cleared.join(", ")
+            cleared.join(", "),
+            redact_url(&url)
         );
         if !untouched.is_empty() {
             let names: Vec<&str> = untouched.iter().map(|s| s.as_str()).collect();

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use connector_load::sync::{resources_to_sync, sync_observed, Sink, SyncOptions, SyncReport};
-use connector_load::{check_destination, open_destination_waiting, DestinationUrl};
+use connector_load::{check_destination, open_destination_for, DestinationUrl};
 use connector_runtime::{Connector, Options, Partition, PartitionError, Secrets};
 
 use crate::{logging, progress, spec_file};
@@ -46,7 +46,10 @@ pub struct Args {
     /// Resources to load, comma-separated (default: every resource not marked `selected: false`).
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     resources: Option<Vec<String>>,
-    /// Where to load: `sqlite:PATH` or `duckdb:PATH` (default `sqlite:<connector name>.db`).
+    /// Where to load: `sqlite:PATH`, `duckdb:PATH` or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&sslmode=disable|prefer|require]`
+    /// (default `sqlite:<connector name>.db`). PostgreSQL tables go into one schema, the
+    /// connector's name unless `?schema=` says; the password may come from `PGPASSWORD`.
     #[arg(long, value_name = "URL")]
     destination: Option<String>,
     /// Use this base URL instead of the spec's (e.g. a local test server).
@@ -197,7 +200,7 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
             let stdout: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
             Sink::JsonLines(stdout)
         }
-        Some(url) => match open_destination_waiting(url, lock_wait) {
+        Some(url) => match open_destination_for(url, Some(&name), lock_wait) {
             Ok(destination) => Sink::Destination(Arc::from(destination)),
             Err(e) => return fail(2, e),
         },
@@ -313,6 +316,16 @@ fn print_summary(args: &Args, report: &SyncReport) {
                         "\nquery it: duckdb {} 'SELECT * FROM \"{}\" LIMIT 5'",
                         path.display(),
                         first.table
+                    )
+                }
+                Ok(DestinationUrl::Postgres(pg)) => {
+                    let schema = pg
+                        .schema
+                        .clone()
+                        .unwrap_or_else(|| report.connector.clone());
+                    println!(
+                        "\nquery it: psql 'postgres://{}@{}:{}/{}' -c 'SELECT * FROM \"{schema}\".\"{}\" LIMIT 5'",
+                        pg.user, pg.host, pg.port, pg.database, first.table
                     )
                 }
                 Err(_) => {}

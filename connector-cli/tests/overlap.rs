@@ -1,13 +1,18 @@
 //! Runs that overlap, get killed, cannot start, or meet tables and files they must not touch:
 //! real `connector` processes against the demo server's bench API (slowed down so runs
-//! overlap) and real SQLite / DuckDB files.
+//! overlap) and real SQLite / DuckDB files, and a real PostgreSQL server (a throwaway cluster
+//! this test binary starts, a database per test, the schema the connector's name).
+
+#[cfg(feature = "postgres")]
+#[path = "../../connector-load/tests/support/postgres.rs"]
+mod pg;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use connector_demo_server::{DemoConfig, DemoServer, Seed, DEMO_API_KEY};
-use connector_load::open_destination;
+use connector_load::{open_destination, open_destination_for};
 use serde_json::{json, Value};
 
 const RECORDS: u64 = 3000;
@@ -59,6 +64,12 @@ fn setup(latency: Duration) -> Setup {
 
 fn sqlite_url(dir: &Path) -> String {
     format!("sqlite:{}", dir.join("overlap.db").display())
+}
+
+/// A new database of its own; no `?schema=`, so the sync loads into schema `overlap`.
+#[cfg(feature = "postgres")]
+fn postgres_url(_dir: &Path) -> String {
+    pg::cluster().new_database_url()
 }
 
 #[cfg(feature = "duckdb")]
@@ -118,7 +129,7 @@ fn show(out: &Output) -> String {
 
 /// Rows, distinct ids, max id, the stored cursor, and loads by status.
 fn check_exact(url: &str) -> Vec<(String, i64)> {
-    let dest = open_destination(url).unwrap();
+    let dest = open_destination_for(url, Some("overlap"), Duration::ZERO).unwrap();
     let row = &dest
         .query_rows("SELECT COUNT(*), COUNT(DISTINCT id), MAX(id) FROM items")
         .unwrap()[0];
@@ -215,6 +226,8 @@ fn killed_run_is_marked_and_cleaned(url: fn(&Path) -> String) {
     // commit left none (DuckDB in a debug build can be that slow).
     assert!(
         note.contains("did not finish (killed?); marked `abandoned` in _connector_loads: items; dropped its staging tables: _connector_staging__overlap__items__")
+            // PostgreSQL keeps 63 bytes of a name: longer staging names are shortened.
+            || note.contains("did not finish (killed?); marked `abandoned` in _connector_loads: items; dropped its staging tables: _cstg_")
             || note.contains("did not finish (killed?); marked `abandoned` in _connector_loads: items; no staging tables were left"),
         "{note}"
     );
@@ -286,6 +299,146 @@ mod duckdb {
     #[test]
     fn killed_run_is_marked_and_cleaned() {
         super::killed_run_is_marked_and_cleaned(duckdb_url);
+    }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+
+    #[test]
+    fn second_run_exits_2_naming_the_holder() {
+        super::second_run_exits_2_naming_the_holder(postgres_url, |pid| {
+            vec![
+                "error: another run is loading connector `overlap` into this destination: load "
+                    .to_owned(),
+                format!("(pid {pid} on {}, started ", connector_load::host_name()),
+                "; waited 0s".to_owned(),
+            ]
+        });
+    }
+
+    #[test]
+    fn second_run_waits_then_loads() {
+        super::second_run_waits_then_loads(postgres_url);
+    }
+
+    #[test]
+    fn killed_run_is_marked_and_cleaned() {
+        super::killed_run_is_marked_and_cleaned(postgres_url);
+    }
+
+    /// The summary, the report and `state` show the URL with its password redacted; the
+    /// password may come from PGPASSWORD; a failed login exits 2 naming the user, not the
+    /// password.
+    #[test]
+    fn passwords_never_show() {
+        let s = setup(Duration::ZERO);
+        let cluster = pg::cluster();
+        let encoded: String = pg::PASSWORD
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let url = format!(
+            "postgres://{}:{encoded}@127.0.0.1:{}/postgres?schema={}",
+            pg::PASSWORD_USER,
+            cluster.port,
+            pg::unique("cli")
+        );
+        let report = s.dir.path().join("report.json");
+        let out = s
+            .sync(&url, &["--report", &report.display().to_string()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        let report = std::fs::read_to_string(&report).unwrap();
+        let everything = format!("{}{}{report}", text(&out.stdout), text(&out.stderr));
+        assert!(!everything.contains(&encoded), "{everything}");
+        assert!(!everything.contains(pg::PASSWORD), "{everything}");
+        assert!(
+            report.contains(&format!("{}:***@127.0.0.1", pg::PASSWORD_USER)),
+            "{report}"
+        );
+        assert!(
+            text(&out.stdout).contains(&format!(
+                "query it: psql 'postgres://{}@127.0.0.1:{}/postgres'",
+                pg::PASSWORD_USER,
+                cluster.port
+            )),
+            "{}",
+            show(&out)
+        );
+        let state = connector(s.dir.path())
+            .arg("state")
+            .arg(&s.spec)
+            .args(["--destination", &url])
+            .output()
+            .unwrap();
+        assert_eq!(state.status.code(), Some(0), "{}", show(&state));
+        assert!(
+            text(&state.stdout).starts_with(&format!(
+                "connector `overlap` in postgres://{}:***@127.0.0.1:",
+                pg::PASSWORD_USER
+            )),
+            "{}",
+            show(&state)
+        );
+        // From PGPASSWORD, and a wrong one.
+        let bare = format!(
+            "postgres://{}@127.0.0.1:{}/postgres?schema={}",
+            pg::PASSWORD_USER,
+            cluster.port,
+            pg::unique("cli")
+        );
+        let out = s
+            .sync(&bare, &[])
+            .env("PGPASSWORD", pg::PASSWORD)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        let out = s
+            .sync(&bare, &[])
+            .env("PGPASSWORD", "not-the-password")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("error: cannot connect to destination `{bare}`: ")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "password authentication failed for user \"{}\"",
+                pg::PASSWORD_USER
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("(the password came from PGPASSWORD)"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("not-the-password"), "{stderr}");
+        // A bad URL exits 2 before anything is fetched, its password redacted.
+        s.server.reset_stats();
+        let out = s
+            .sync("postgres://u:hunter2@127.0.0.1/db?sslmode=verify-ca", &[])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+        assert_eq!(
+            text(&out.stderr).trim(),
+            "error: bad destination `postgres://u:***@127.0.0.1/db?sslmode=verify-ca`: sslmode \
+             `verify-ca` is not supported; supported: disable, prefer, require (`require` \
+             encrypts without verifying the server's certificate)"
+        );
+        assert_eq!(s.server.stats().total_requests, 0);
     }
 }
 

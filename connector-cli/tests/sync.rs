@@ -302,7 +302,13 @@ fn bad_destinations_are_refused_before_any_request() {
     let server = DemoServer::start_in_thread(DemoConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("postgres://db/x", "error: bad destination `postgres://db/x`: unknown destination kind `postgres`; supported: sqlite:PATH, duckdb:PATH".to_owned()),
+        ("postgres://db/x", "error: bad destination `postgres://db/x`: no user: write postgres://USER@HOST/DB".to_owned()),
+        (
+            "mysql://u:secret@db/x",
+            "error: bad destination `mysql://u:***@db/x`: unknown destination kind `mysql`; \
+             supported: sqlite:PATH, duckdb:PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME]"
+                .to_owned(),
+        ),
         (
             "sqlite:no/such/dir/x.db",
             "error: cannot open sqlite destination `no/such/dir/x.db`: directory `no/such/dir` does not exist".to_owned(),

@@ -13,10 +13,11 @@ use crate::plan::{LoadSummary, ResourceLoadPlan};
 /// One destination may be shared by several threads (it is `Send + Sync`); writers of
 /// different resources may run at once and their database work is serialised.
 pub trait Destination: Send + Sync {
-    /// `sqlite` or `duckdb`.
+    /// `sqlite`, `duckdb` or `postgres`.
     fn kind(&self) -> &'static str;
 
-    /// The destination as the user named it (`sqlite:demo.db`).
+    /// The destination as the user named it (`sqlite:demo.db`), any password redacted
+    /// (`postgres://user:***@host/db`).
     fn url(&self) -> &str;
 
     /// Starts loading one resource: creates its staging table (the load's own, named after its
@@ -41,8 +42,9 @@ pub trait Destination: Send + Sync {
     /// ([`connector_runtime::Partition::overlaps`]: a whole run and any shard, shards of
     /// different N, the same shard) exclude each other.
     ///
-    /// SQLite and DuckDB keep the lock as a row of `_connector_locks`; a server database
-    /// would use its advisory locks (PostgreSQL's `pg_try_advisory_lock`).
+    /// SQLite and DuckDB keep the lock as a row of `_connector_locks`; PostgreSQL takes a
+    /// session advisory lock (`pg_try_advisory_lock`, freed by the server when the session
+    /// ends) and keeps the row only to name the holder.
     fn lock(&self, connector: &str, load_id: &str, wait: Duration) -> Result<RunLock>;
 
     /// Fails with [`crate::Error::ForeignTable`] when `plan`'s table exists but was not made

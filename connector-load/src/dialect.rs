@@ -4,9 +4,9 @@
 
 use crate::types::LoadType;
 
-/// A SQL dialect. Default methods hold the SQL both databases accept.
+/// A SQL dialect. Default methods hold the SQL every database accepts.
 pub(crate) trait Dialect: Sync {
-    /// `sqlite` or `duckdb` (used in messages).
+    /// `sqlite`, `duckdb` or `postgres` (used in messages).
     fn name(&self) -> &'static str;
 
     /// The database type of a column of type `ty`.
@@ -70,6 +70,18 @@ pub(crate) trait Dialect: Sync {
     /// the database needs none (SQLite's columns hold any type).
     fn alter_type_sql(&self, table: &str, column: &str, db_type: &str) -> Option<String> {
         let _ = (table, column, db_type);
+        None
+    }
+
+    /// How a staging table is created (`CREATE UNLOGGED TABLE` in PostgreSQL: staged rows
+    /// need no write-ahead log, a commit checks their count).
+    fn create_staging_sql(&self) -> &'static str {
+        "CREATE TABLE"
+    }
+
+    /// The longest identifier the database keeps whole (PostgreSQL cuts names at 63 bytes);
+    /// staging table names are shortened to fit.
+    fn max_identifier_len(&self) -> Option<usize> {
         None
     }
 
@@ -322,6 +334,117 @@ impl Dialect for DuckDb {
         // `preserve_insertion_order`, on by default: scans, filters and semi joins keep the
         // order rows were appended in, and so does the INSERT they feed.
         true
+    }
+
+    fn delete_matching_sql(&self, target: &str, source: &str, keys: &[String]) -> String {
+        let cond = keys
+            .iter()
+            .map(|k| {
+                let k = self.quote(k);
+                format!("{target}.{k} = s.{k}")
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        format!("DELETE FROM {target} USING {source} AS s WHERE {cond}")
+    }
+}
+
+/// PostgreSQL: native types (`TIMESTAMPTZ`, `NUMERIC(p,s)`, `JSONB` as dlt's postgres
+/// destination), staged text cast when applied, `ALTER COLUMN ... TYPE ... USING`.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) struct Postgres;
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn column_type(&self, ty: LoadType) -> String {
+        match ty {
+            LoadType::Text | LoadType::Wei | LoadType::Binary => "TEXT".into(),
+            LoadType::Bigint => "BIGINT".into(),
+            LoadType::Double => "DOUBLE PRECISION".into(),
+            LoadType::Bool => "BOOLEAN".into(),
+            LoadType::Timestamp => "TIMESTAMPTZ".into(),
+            LoadType::Date => "DATE".into(),
+            LoadType::Time => "TIME".into(),
+            LoadType::Decimal { precision, scale } => format!("NUMERIC({precision},{scale})"),
+            LoadType::Json => self.json_type().into(),
+        }
+    }
+
+    fn json_type(&self) -> &'static str {
+        "JSONB"
+    }
+
+    fn text_type(&self) -> &'static str {
+        "TEXT"
+    }
+
+    fn cast(&self, expr: &str, ty: LoadType) -> String {
+        if ty.is_textual() && !matches!(ty, LoadType::Text | LoadType::Wei | LoadType::Binary) {
+            format!("CAST({expr} AS {})", self.column_type(ty))
+        } else {
+            expr.to_owned()
+        }
+    }
+
+    fn logical_type(&self, db_type: &str) -> LoadType {
+        // `format_type` names: `bigint`, `numeric(10,2)`, `timestamp with time zone`, ...
+        let lower = db_type.to_ascii_lowercase();
+        match lower.as_str() {
+            "bigint" | "integer" | "smallint" => LoadType::Bigint,
+            "double precision" | "real" => LoadType::Double,
+            "boolean" => LoadType::Bool,
+            "date" => LoadType::Date,
+            "json" | "jsonb" => LoadType::Json,
+            t if t.starts_with("timestamp") => LoadType::Timestamp,
+            t if t.starts_with("time") => LoadType::Time,
+            t if t.starts_with("numeric") => {
+                let inner = t.trim_start_matches("numeric").trim_matches(['(', ')']);
+                let mut parts = inner.split(',').map(|p| p.trim().parse::<u32>().ok());
+                match (parts.next().flatten(), parts.next().flatten()) {
+                    (Some(precision), Some(scale)) => LoadType::Decimal { precision, scale },
+                    _ => LoadType::Decimal {
+                        precision: 38,
+                        scale: 9,
+                    },
+                }
+            }
+            _ => LoadType::Text,
+        }
+    }
+
+    fn list_columns_sql(&self) -> &'static str {
+        // `?::name` cuts the name as the server cut it when the table was created.
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) \
+         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ?::name \
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped \
+         ORDER BY a.attnum"
+    }
+
+    fn list_tables_sql(&self) -> &'static str {
+        "SELECT c.relname::text FROM pg_catalog.pg_class c \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')"
+    }
+
+    fn key_index(&self) -> bool {
+        true
+    }
+
+    fn alter_type_sql(&self, table: &str, column: &str, db_type: &str) -> Option<String> {
+        Some(format!(
+            "ALTER TABLE {table} ALTER COLUMN {column} TYPE {db_type} USING {column}::{db_type}"
+        ))
+    }
+
+    fn create_staging_sql(&self) -> &'static str {
+        "CREATE UNLOGGED TABLE"
+    }
+
+    fn max_identifier_len(&self) -> Option<usize> {
+        Some(63)
     }
 
     fn delete_matching_sql(&self, target: &str, source: &str, keys: &[String]) -> String {

@@ -30,6 +30,15 @@ pub enum Error {
         feature: &'static str,
     },
     /// The database file could not be opened or created.
+    /// A database server could not be reached or refused the connection (`url` has its
+    /// password redacted; the reason is the server's or the network's).
+    #[error("cannot connect to destination `{url}`: {reason}")]
+    Connect {
+        /// The destination URL, password redacted.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     #[error("cannot open {kind} destination `{path}`: {reason}")]
     Open {
         /// `sqlite` or `duckdb`.
@@ -214,7 +223,7 @@ pub enum Error {
     /// The database reported an error.
     #[error("{dialect} destination: {context}: {message}")]
     Database {
-        /// `sqlite` or `duckdb`.
+        /// `sqlite`, `duckdb` or `postgres`.
         dialect: &'static str,
         /// What the loader was doing.
         context: String,

@@ -1,4 +1,5 @@
-//! Destinations for connector records: SQLite (default) and DuckDB (cargo feature `duckdb`).
+//! Destinations for connector records: SQLite (default), DuckDB (cargo feature `duckdb`) and
+//! PostgreSQL (cargo feature `postgres`).
 //!
 //! ```no_run
 //! use connector_load::{open_destination, ResourceLoadPlan};
@@ -67,7 +68,10 @@ mod duckdb;
 mod engine;
 mod error;
 mod normalize;
+mod pg_url;
 mod plan;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 pub mod sync;
 mod types;
@@ -85,15 +89,21 @@ pub use normalize::{
     ID_COLUMN, LIST_INDEX_COLUMN, LOAD_ID_COLUMN, PARENT_ID_COLUMN, ROOT_ID_COLUMN,
     VALID_FROM_COLUMN, VALID_TO_COLUMN,
 };
+pub use pg_url::{redact_url, PostgresUrl, SslMode, POSTGRES_PARAMS, POSTGRES_SSLMODES};
 pub use plan::{new_load_id, LoadSummary, ResourceLoadPlan};
 pub use types::{LoadType, SqlValue};
 
 /// The destination kinds this build supports, for help texts.
-pub const SUPPORTED_DESTINATIONS: &[&str] = if cfg!(feature = "duckdb") {
-    &["sqlite:PATH", "duckdb:PATH"]
-} else {
-    &["sqlite:PATH"]
-};
+pub const SUPPORTED_DESTINATIONS: &[&str] =
+    match (cfg!(feature = "duckdb"), cfg!(feature = "postgres")) {
+        (true, true) => &["sqlite:PATH", "duckdb:PATH", POSTGRES_FORM],
+        (true, false) => &["sqlite:PATH", "duckdb:PATH"],
+        (false, true) => &["sqlite:PATH", POSTGRES_FORM],
+        (false, false) => &["sqlite:PATH"],
+    };
+
+/// How a PostgreSQL destination URL is written.
+const POSTGRES_FORM: &str = "postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME]";
 
 /// A parsed destination URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +118,9 @@ pub enum DestinationUrl {
         /// `(name, value)` pairs, in the order given.
         settings: Vec<(String, String)>,
     },
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&sslmode=MODE]` (or
+    /// `postgresql://`); its `Debug` redacts the password.
+    Postgres(PostgresUrl),
 }
 
 /// DuckDB settings a `duckdb:` URL may carry. DuckDB's own default `memory_limit` is 80% of
@@ -119,11 +132,12 @@ pub enum DestinationUrl {
 pub const DUCKDB_SETTINGS: &[&str] = &["memory_limit", "threads", "temp_directory"];
 
 impl DestinationUrl {
-    /// Parses `sqlite:PATH` or `duckdb:PATH` (`sqlite://PATH` is accepted too). Whether
-    /// DuckDB is compiled in is checked by [`open_destination`], not here.
+    /// Parses `sqlite:PATH`, `duckdb:PATH` (`sqlite://PATH` is accepted too) or a
+    /// `postgres://` URL. Whether DuckDB or PostgreSQL is compiled in is checked by
+    /// [`open_destination`], not here. Errors show the URL with its password redacted.
     pub fn parse(url: &str) -> Result<Self> {
         let bad = |reason: String| Error::BadUrl {
-            url: url.to_owned(),
+            url: redact_url(url),
             reason,
         };
         let Some((scheme, rest)) = url.split_once(':') else {
@@ -149,8 +163,12 @@ impl DestinationUrl {
                     settings: duckdb_settings(query).map_err(bad)?,
                 })
             }
+            "postgres" | "postgresql" => PostgresUrl::parse(url)
+                .map(DestinationUrl::Postgres)
+                .map_err(bad),
             other => Err(bad(format!(
-                "unknown destination kind `{other}`; supported: sqlite:PATH, duckdb:PATH"
+                "unknown destination kind `{other}`; supported: sqlite:PATH, duckdb:PATH, \
+                 {POSTGRES_FORM}"
             ))),
         }
     }
@@ -158,6 +176,9 @@ impl DestinationUrl {
 
 /// Opens the destination a URL names: `sqlite:PATH` or `duckdb:PATH`. The file is created
 /// when missing; its directory must exist.
+///
+/// A `postgres://` URL connects to the server; without `?schema=` it is refused (there is no
+/// connector whose name it could default to): [`open_destination_for`] takes one.
 pub fn open_destination(url: &str) -> Result<Box<dyn Destination>> {
     open_destination_waiting(url, Duration::ZERO)
 }
@@ -165,9 +186,20 @@ pub fn open_destination(url: &str) -> Result<Box<dyn Destination>> {
 /// [`open_destination`], retrying for up to `wait` while another process has a DuckDB file
 /// open (DuckDB allows one writing process per file): [`Error::InUse`] when it still has.
 pub fn open_destination_waiting(url: &str, wait: Duration) -> Result<Box<dyn Destination>> {
+    open_destination_for(url, None, wait)
+}
+
+/// [`open_destination_waiting`] for `connector`'s runs: a PostgreSQL destination's schema
+/// defaults to the connector's name (dlt's dataset) when the URL has no `?schema=`.
+pub fn open_destination_for(
+    url: &str,
+    connector: Option<&str>,
+    wait: Duration,
+) -> Result<Box<dyn Destination>> {
     let started = Instant::now();
     loop {
         let result = match DestinationUrl::parse(url)? {
+            DestinationUrl::Postgres(pg) => return open_postgres(&pg, connector),
             DestinationUrl::Sqlite(path) => {
                 check_path("sqlite", &path)?;
                 check_writable("sqlite", &path)?;
@@ -200,6 +232,16 @@ pub fn open_destination_waiting(url: &str, wait: Duration) -> Result<Box<dyn Des
 /// destination only once nothing else can.
 pub fn check_destination(url: &str) -> Result<()> {
     let (kind, path) = match DestinationUrl::parse(url)? {
+        DestinationUrl::Postgres(_) => {
+            if !cfg!(feature = "postgres") {
+                return Err(Error::FeatureDisabled {
+                    url: redact_url(url),
+                    feature: "postgres",
+                });
+            }
+            // A server is checked by connecting, when the run opens it.
+            return Ok(());
+        }
         DestinationUrl::Sqlite(path) => ("sqlite", path),
         DestinationUrl::DuckDb { path, .. } => {
             if !cfg!(feature = "duckdb") {
@@ -272,6 +314,19 @@ fn open_duckdb(
     check_path("duckdb", path)?;
     check_writable("duckdb", path)?;
     Ok(Box::new(duckdb::open(path, url, settings)?))
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &PostgresUrl, connector: Option<&str>) -> Result<Box<dyn Destination>> {
+    Ok(Box::new(postgres::open(url, connector)?))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(url: &PostgresUrl, _connector: Option<&str>) -> Result<Box<dyn Destination>> {
+    Err(Error::FeatureDisabled {
+        url: url.redacted.clone(),
+        feature: "postgres",
+    })
 }
 
 #[cfg(not(feature = "duckdb"))]

@@ -1,5 +1,11 @@
-//! One test body per behaviour, run against a real SQLite file and (with the `duckdb` feature)
-//! a real DuckDB file.
+//! One test body per behaviour, run against a real SQLite file, (with the `duckdb` feature)
+//! a real DuckDB file and (with the `postgres` feature) a real PostgreSQL server, a
+//! throwaway cluster this test binary starts (tests/support/postgres.rs), each test in a
+//! schema of its own.
+
+#[cfg(feature = "postgres")]
+#[path = "support/postgres.rs"]
+mod pg;
 
 use std::path::Path;
 use std::process::Command;
@@ -15,15 +21,56 @@ enum Kind {
     Sqlite,
     #[cfg_attr(not(feature = "duckdb"), allow(dead_code))]
     DuckDb,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Postgres,
 }
 
 impl Kind {
+    /// The destination of a test whose files go in `dir` (a PostgreSQL schema named after
+    /// the directory: the same `dir` gives the same schema, as a file would be the same).
     fn url(self, dir: &Path) -> String {
         match self {
             Kind::Sqlite => format!("sqlite:{}", dir.join("test.db").display()),
             Kind::DuckDb => format!("duckdb:{}", dir.join("test.duckdb").display()),
+            Kind::Postgres => postgres_url(dir),
         }
     }
+
+    /// A query counting the staging tables left in the destination.
+    fn staging_tables_sql(self) -> &'static str {
+        match self {
+            Kind::Sqlite | Kind::DuckDb => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%staging%'"
+            }
+            Kind::Postgres => {
+                "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() \
+                 AND (tablename LIKE '%staging%' OR tablename LIKE '\\_cstg\\_%')"
+            }
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_url(dir: &Path) -> String {
+    let name: String = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("test")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    pg::cluster().url(&format!("t{name}"))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_url(_dir: &Path) -> String {
+    unreachable!("the postgres tests are compiled with the `postgres` feature only")
 }
 
 struct Db {
@@ -659,10 +706,7 @@ fn failed_load_leaves_previous_tables_and_state(kind: Kind) {
         ]
     );
     // No staging table is left behind.
-    let leftovers = rows(
-        &*db.dest,
-        "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%staging%'",
-    );
+    let leftovers = rows(&*db.dest, kind.staging_tables_sql());
     assert_eq!(leftovers[0][0], json!(0));
 
     // The re-run loads the rest.
@@ -1178,3 +1222,5 @@ macro_rules! all_destination_tests {
 all_destination_tests!(sqlite, crate::Kind::Sqlite);
 #[cfg(feature = "duckdb")]
 all_destination_tests!(duckdb, crate::Kind::DuckDb);
+#[cfg(feature = "postgres")]
+all_destination_tests!(postgres, crate::Kind::Postgres);

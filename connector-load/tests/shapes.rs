@@ -1,5 +1,6 @@
 //! Table shapes and type drift through the normalizer, each body on a real SQLite file and
-//! (with the `duckdb` feature) a real DuckDB file: nested objects flattened, lists as child
+//! (with the `duckdb` feature) a real DuckDB file and (with the `postgres` feature) a real
+//! PostgreSQL server (tests/support/postgres.rs), a schema per test: nested objects flattened, lists as child
 //! tables, dlt's names, types that widen or get variant columns, merges and replaces that
 //! reach child tables, and the schema contract's discards.
 
@@ -10,11 +11,17 @@ use connector_spec::{
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+#[cfg(feature = "postgres")]
+#[path = "support/postgres.rs"]
+mod pg;
+
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Sqlite,
     #[cfg_attr(not(feature = "duckdb"), allow(dead_code))]
     DuckDb,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Postgres,
 }
 
 struct Db {
@@ -27,9 +34,20 @@ fn db(kind: Kind) -> Db {
     let url = match kind {
         Kind::Sqlite => format!("sqlite:{}", dir.path().join("t.db").display()),
         Kind::DuckDb => format!("duckdb:{}", dir.path().join("t.duckdb").display()),
+        Kind::Postgres => postgres_url(),
     };
     let dest = open_destination(&url).unwrap();
     Db { _dir: dir, dest }
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_url() -> String {
+    pg::cluster().url(&pg::unique("shapes"))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_url() -> String {
+    unreachable!("the postgres tests are compiled with the `postgres` feature only")
 }
 
 fn load(db: &Db, plan: &ResourceLoadPlan, batches: &[Value]) -> LoadSummary {
@@ -644,3 +662,5 @@ macro_rules! tests_for {
 tests_for!(sqlite, Kind::Sqlite);
 #[cfg(feature = "duckdb")]
 tests_for!(duckdb, Kind::DuckDb);
+#[cfg(feature = "postgres")]
+tests_for!(postgres, Kind::Postgres);

@@ -72,9 +72,23 @@ fn missing_kind() {
 #[test]
 fn unknown_kind() {
     assert_eq!(
-        error("postgres://localhost/db"),
-        "bad destination `postgres://localhost/db`: unknown destination kind `postgres`; supported: sqlite:PATH, duckdb:PATH"
+        error("mysql://u:secret@localhost/db"),
+        "bad destination `mysql://u:***@localhost/db`: unknown destination kind `mysql`; supported: \
+         sqlite:PATH, duckdb:PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME]"
     );
+}
+
+/// Without the `postgres` feature a PostgreSQL URL is understood and refused, redacted.
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn postgres_needs_its_feature() {
+    assert_eq!(
+        error("postgres://u:secret@localhost/db?schema=s"),
+        "destination `postgres://u:***@localhost/db?schema=s` needs connector-load's cargo \
+         feature `postgres`, which this build does not have; rebuild with `--features postgres` \
+         (or use `sqlite:PATH`)"
+    );
+    assert!(connector_load::check_destination("postgres://u:secret@localhost/db").is_err());
 }
 
 #[test]

@@ -10,9 +10,9 @@
 //! A holder is alive while its process is (checked on the same host; a holder on another host
 //! is taken as alive). Taking the lock from a dead holder, or finding `running` loads while
 //! holding it, means a run was killed: its loads are marked `abandoned` and its staging tables
-//! dropped. A PostgreSQL destination would take `pg_try_advisory_lock` on the connector's name
-//! instead (released by the server when the session ends) and keep the row only to name the
-//! holder; [`crate::Destination::lock`] is the seam.
+//! dropped. Where the database has session locks (PostgreSQL's `pg_try_advisory_lock`,
+//! released by the server when the session ends, [`Backend::try_session_lock`]) that lock
+//! decides instead, on any host, and the row only names the holder.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::bookkeeping::{LOADS_TABLE, LOCKS_TABLE};
 use super::connection::{in_transaction, lock, now_rfc3339, text};
-use super::staging::staging_table_name;
+use super::staging::{is_staging_of, staging_table_name};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::types::{LoadType, SqlValue};
@@ -93,7 +93,8 @@ impl std::fmt::Display for RecoveredLoad {
 /// What one attempt at the lock found.
 enum Attempt {
     Acquired(Vec<RecoveredLoad>),
-    Busy(LockHolder),
+    /// Held by the holder its row names (`None`: the holder's row is not committed yet).
+    Busy(Option<LockHolder>),
 }
 
 /// Takes `connector`'s lock for `holder`, polling until `wait` has passed (the connection is
@@ -107,7 +108,23 @@ pub(super) fn acquire<B: Backend>(
 ) -> Result<Vec<RecoveredLoad>> {
     let started = Instant::now();
     loop {
-        let attempt = in_transaction(&mut *lock(conn), |b| try_acquire(b, connector, holder))?;
+        let attempt = {
+            let mut b = lock(conn);
+            // A session lock first, where the database has them: taken, it makes the lock
+            // row's holder (if any) a run whose session is gone.
+            let session = b.try_session_lock(connector)?;
+            let attempt = match session {
+                Some(false) => {
+                    in_transaction(&mut *b, |b| current_holder(b, connector)).map(Attempt::Busy)
+                }
+                Some(true) => in_transaction(&mut *b, |b| take_over(b, connector, holder)),
+                None => in_transaction(&mut *b, |b| try_acquire(b, connector, holder)),
+            };
+            if session == Some(true) && !matches!(attempt, Ok(Attempt::Acquired(_))) {
+                let _ = b.release_session_lock(connector);
+            }
+            attempt?
+        };
         match attempt {
             Attempt::Acquired(recovered) => return Ok(recovered),
             Attempt::Busy(current) => {
@@ -115,7 +132,13 @@ pub(super) fn acquire<B: Backend>(
                 if waited >= wait {
                     return Err(Error::Locked {
                         connector: connector.to_owned(),
-                        holder: current.to_string(),
+                        holder: current.map_or_else(
+                            || {
+                                "a run that is starting now (its lock row is not committed yet)"
+                                    .to_owned()
+                            },
+                            |h| h.to_string(),
+                        ),
                         waited_secs: wait.as_secs(),
                     });
                 }
@@ -125,16 +148,64 @@ pub(super) fn acquire<B: Backend>(
     }
 }
 
+/// The holder the lock row of `key` names.
+fn current_holder<B: Backend>(b: &mut B, key: &str) -> Result<Option<LockHolder>> {
+    let current = b.query(
+        &format!("SELECT load_id, pid, host, started_at FROM {LOCKS_TABLE} WHERE connector = ?"),
+        &[text(key)],
+    )?;
+    Ok(current.into_iter().next().map(|row| holder_from_row(&row)))
+}
+
+/// Whether the run holding `their_key`'s row still runs: by its session lock where the
+/// database has them (one this session can take belongs to a session that is gone), else
+/// by its process.
+fn alive<B: Backend>(b: &mut B, their_key: &str, holder: &LockHolder) -> Result<bool> {
+    match b.try_session_lock(their_key)? {
+        Some(true) => {
+            b.release_session_lock(their_key)?;
+            Ok(false)
+        }
+        Some(false) => Ok(true),
+        None => Ok(holder_alive(holder)),
+    }
+}
+
+/// A live holder of another lock of the same connector that overlaps `key`
+/// ([`Partition::overlaps`]: a whole run and any shard, shards of different N).
+fn overlapping_holder<B: Backend>(b: &mut B, key: &str) -> Result<Option<LockHolder>> {
+    let (connector, mine) = Partition::split_key(key);
+    for (their_key, current) in lock_rows(b, connector)? {
+        let overlaps = mine.overlaps(&Partition::split_key(&their_key).1);
+        if their_key != key && overlaps && alive(b, &their_key, &current)? {
+            return Ok(Some(current));
+        }
+    }
+    Ok(None)
+}
+
 fn try_acquire<B: Backend>(b: &mut B, key: &str, holder: &LockHolder) -> Result<Attempt> {
+    if let Some(current) = current_holder(b, key)? {
+        if holder_alive(&current) {
+            return Ok(Attempt::Busy(Some(current)));
+        }
+    }
+    take_over(b, key, holder)
+}
+
+/// Writes `holder`'s lock row for `key`, replacing a stale one, and recovers the runs that
+/// never finished. Called once `key`'s lock is known to be free (its holder is gone); a live
+/// run of an overlapping key still makes it busy.
+fn take_over<B: Backend>(b: &mut B, key: &str, holder: &LockHolder) -> Result<Attempt> {
+    if let Some(current) = overlapping_holder(b, key)? {
+        return Ok(Attempt::Busy(Some(current)));
+    }
     let d = b.dialect();
     let (connector, mine) = Partition::split_key(key);
     let mut stale = Vec::new();
     for (their_key, current) in lock_rows(b, connector)? {
         if !mine.overlaps(&Partition::split_key(&their_key).1) {
             continue;
-        }
-        if holder_alive(&current) {
-            return Ok(Attempt::Busy(current));
         }
         b.execute(
             &format!("DELETE FROM {LOCKS_TABLE} WHERE connector = ? AND load_id = ?"),
@@ -187,11 +258,12 @@ fn recover<B: Backend>(
     stale: Vec<LockHolder>,
 ) -> Result<Vec<RecoveredLoad>> {
     let d = b.dialect();
-    let live: Vec<String> = lock_rows(b, connector)?
-        .into_iter()
-        .filter(|(_, holder)| holder.load_id == ours.load_id || holder_alive(holder))
-        .map(|(_, holder)| holder.load_id)
-        .collect();
+    let mut live: Vec<String> = vec![ours.load_id.clone()];
+    for (their_key, holder) in lock_rows(b, connector)? {
+        if holder.load_id != ours.load_id && alive(b, &their_key, &holder)? {
+            live.push(holder.load_id);
+        }
+    }
     let as_text = |v: &SqlValue| match v {
         SqlValue::Text(s) => s.clone(),
         other => other.to_json().to_string(),
@@ -246,11 +318,9 @@ fn recover<B: Backend>(
         let (load_id, resource) = (as_text(&row[0]), as_text(&row[1]));
         let i = entry(&mut recovered, &load_id);
         // Every staging table of the load: its root table's and its child tables'.
-        let prefix = format!("_connector_staging__{connector}__");
-        let suffix = format!("__{load_id}");
         for staging in tables
             .iter()
-            .filter(|t| t.starts_with(&prefix) && t.ends_with(&suffix))
+            .filter(|t| is_staging_of(t, connector, &load_id))
         {
             if !recovered.iter().any(|r| r.dropped_tables.contains(staging)) {
                 drop_table(b, staging)?;
@@ -267,7 +337,7 @@ fn recover<B: Backend>(
         for r in &recovered {
             names.push((
                 Some(r.load_id.clone()),
-                staging_table_name(connector, &resource, &r.load_id),
+                staging_table_name(d, connector, &resource, &r.load_id),
             ));
         }
         for (load_id, name) in names {
@@ -299,13 +369,16 @@ fn drop_table<B: Backend>(b: &mut B, name: &str) -> Result<()> {
     b.execute_batch(&format!("DROP TABLE IF EXISTS {quoted}"))
 }
 
-/// Releases `connector`'s lock if `load_id` still holds it.
+/// Releases `connector`'s lock if `load_id` still holds it (its row, then its session
+/// lock).
 pub(super) fn release<B: Backend>(b: &mut B, connector: &str, load_id: &str) -> Result<()> {
-    b.execute(
+    let deleted = b.execute(
         &format!("DELETE FROM {LOCKS_TABLE} WHERE connector = ? AND load_id = ?"),
         &[text(connector), text(load_id)],
-    )?;
-    Ok(())
+    );
+    let released = b.release_session_lock(connector);
+    deleted?;
+    released
 }
 
 fn holder_from_row(row: &[SqlValue]) -> LockHolder {

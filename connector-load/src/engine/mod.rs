@@ -1,4 +1,4 @@
-//! The write path both databases share: staging tables, schema evolution, dispositions,
+//! The write path every database shares: staging tables, schema evolution, dispositions,
 //! state and load bookkeeping. Only the [`Backend`] (driver calls) and its
 //! [`Dialect`](crate::dialect::Dialect) (SQL spelling) differ per database.
 //!
@@ -57,7 +57,13 @@ pub(crate) struct SqlDestination<B: Backend> {
 impl<B: Backend> SqlDestination<B> {
     /// Wraps a connection, creating the bookkeeping tables when missing.
     pub(crate) fn new(mut backend: B, url: String) -> Result<Self> {
-        create_meta_tables(&mut backend)?;
+        match backend.ddl_lock_sql() {
+            Some(ddl_lock) => in_transaction(&mut backend, |b| {
+                b.execute_batch(&ddl_lock)?;
+                create_meta_tables(b)
+            })?,
+            None => create_meta_tables(&mut backend)?,
+        }
         Ok(SqlDestination {
             kind: backend.dialect().name(),
             conn: Arc::new(Mutex::new(backend)),

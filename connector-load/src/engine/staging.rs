@@ -7,14 +7,39 @@ use arrow_array::RecordBatch;
 
 use super::connection::in_transaction;
 use crate::backend::Backend;
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::normalize::{Table, SEQ_COLUMN};
 use crate::types::{LoadType, SqlValue};
 
 /// The staging table of one run's load of a table. The load id makes it the run's own: two
 /// runs of the same resource never share (and so never empty) each other's staging.
-pub(super) fn staging_table_name(connector: &str, table: &str, load_id: &str) -> String {
-    format!("_connector_staging__{connector}__{table}__{load_id}")
+/// A name longer than the dialect keeps whole becomes `_cstg_<hash of connector and
+/// table>__<load id>`.
+pub(super) fn staging_table_name(
+    d: &dyn Dialect,
+    connector: &str,
+    table: &str,
+    load_id: &str,
+) -> String {
+    let full = format!("_connector_staging__{connector}__{table}__{load_id}");
+    match d.max_identifier_len() {
+        Some(max) if full.len() > max => {
+            let hash = xxhash_rust::xxh3::xxh3_64(format!("{connector}\0{table}").as_bytes());
+            format!("{SHORT_STAGING_PREFIX}{hash:016x}__{load_id}")
+        }
+        _ => full,
+    }
+}
+
+/// The start of shortened staging table names.
+const SHORT_STAGING_PREFIX: &str = "_cstg_";
+
+/// Whether `name` is a staging table of `connector`'s load `load_id` (either form).
+pub(super) fn is_staging_of(name: &str, connector: &str, load_id: &str) -> bool {
+    name.ends_with(&format!("__{load_id}"))
+        && (name.starts_with(&format!("_connector_staging__{connector}__"))
+            || name.starts_with(SHORT_STAGING_PREFIX))
 }
 
 /// One table's staging.
@@ -54,7 +79,7 @@ impl Staging {
                 let staged = match &mut self.tables[*index] {
                     Some(staged) => staged,
                     slot => {
-                        let name = staging_table_name(connector, &table.name, load_id);
+                        let name = staging_table_name(b.dialect(), connector, &table.name, load_id);
                         create_table(b, &name)?;
                         slot.insert(Staged {
                             name,
@@ -84,9 +109,15 @@ impl Staging {
 fn create_table<B: Backend>(b: &mut B, name: &str) -> Result<()> {
     let d = b.dialect();
     let staging = d.quote(name);
-    let temporary = if d.temporary_staging() { " TEMP" } else { "" };
+    // SQLite's staging lives in the connection's temporary tables; the others' in the file
+    // (PostgreSQL's unlogged).
+    let create = if d.temporary_staging() {
+        "CREATE TEMP TABLE"
+    } else {
+        d.create_staging_sql()
+    };
     b.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {staging}; CREATE{temporary} TABLE {staging} ({} {});",
+        "DROP TABLE IF EXISTS {staging}; {create} {staging} ({} {});",
         d.quote(SEQ_COLUMN),
         d.staging_seq_sql()
     ))

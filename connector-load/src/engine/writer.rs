@@ -48,6 +48,9 @@ impl<B: Backend> SqlWriter<B> {
     fn apply(&self, b: &mut B, state: Option<Value>) -> Result<LoadSummary> {
         let plan = &self.plan;
         let disposition = effective_disposition(plan);
+        if let Some(ddl_lock) = b.ddl_lock_sql() {
+            b.execute_batch(&ddl_lock)?;
+        }
         let mut new_columns = Vec::new();
         let mut table_rows = 0;
         let tables = self.normalizer.tables();

@@ -1,0 +1,357 @@
+//! What only the PostgreSQL destination has, against a real server (the throwaway cluster of
+//! tests/support/postgres.rs): every message a user sees for a bad URL, an unreachable
+//! server, a failed login (the password never in it) or an unsupported `sslmode`; TLS; the
+//! schema per connector; names longer than PostgreSQL keeps; concurrent first opens.
+#![cfg(feature = "postgres")]
+
+#[path = "support/postgres.rs"]
+mod pg;
+
+use std::time::Duration;
+
+use connector_load::{
+    open_destination, open_destination_for, Destination, DestinationUrl, Error, ResourceLoadPlan,
+};
+use connector_spec::Disposition;
+use serde_json::{json, Value};
+
+fn error_of(result: connector_load::Result<Box<dyn Destination>>) -> Error {
+    match result {
+        Ok(_) => panic!("opening should have failed"),
+        Err(e) => e,
+    }
+}
+
+fn one(dest: &dyn Destination, sql: &str) -> Value {
+    dest.query_rows(sql).unwrap().remove(0).remove(0)
+}
+
+fn load(dest: &dyn Destination, plan: &ResourceLoadPlan, records: Value) {
+    let mut writer = dest.begin(plan).unwrap();
+    writer.write_batch(records.as_array().unwrap()).unwrap();
+    writer.commit(None).unwrap();
+}
+
+/// Percent-encoded, as a URL must carry it.
+fn encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn bad_urls_name_the_problem_without_the_password() {
+    for (url, shown, reason) in [
+        (
+            "postgres://127.0.0.1/db",
+            "postgres://127.0.0.1/db",
+            "no user: write postgres://USER@HOST/DB",
+        ),
+        (
+            "postgres://u:hunter2@127.0.0.1:99999/db",
+            "postgres://u:***@127.0.0.1:99999/db",
+            "port `99999` is not a number from 1 to 65535",
+        ),
+        (
+            "postgresql://u:hunter2@h/db?sslmode=verify-full",
+            "postgresql://u:***@h/db?sslmode=verify-full",
+            "sslmode `verify-full` is not supported; supported: disable, prefer, require \
+             (`require` encrypts without verifying the server's certificate)",
+        ),
+        (
+            "postgres://u:hun%40ter2@h/db?sslmode=allow",
+            "postgres://u:***@h/db?sslmode=allow",
+            "sslmode `allow` is not supported; supported: disable, prefer, require \
+             (`require` encrypts without verifying the server's certificate)",
+        ),
+        (
+            "postgres://u:hunter2@h/db?search_path=x",
+            "postgres://u:***@h/db?search_path=x",
+            "unknown parameter `search_path`; supported: schema, sslmode, connect_timeout, \
+             application_name",
+        ),
+        (
+            "postgres://u@h/db?schema=",
+            "postgres://u@h/db?schema=",
+            "`schema=` needs a schema name",
+        ),
+    ] {
+        let message = error_of(open_destination(url)).to_string();
+        assert_eq!(message, format!("bad destination `{shown}`: {reason}"));
+        assert!(!message.contains("hunter2") && !message.contains("hun%40ter2"));
+    }
+    // Debug output never shows it either.
+    let parsed = DestinationUrl::parse("postgres://u:hunter2@h/db").unwrap();
+    let debug = format!("{parsed:?}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    assert!(debug.contains("u:***@h"), "{debug}");
+    // A URL without `?schema=` needs a connector to name the schema after.
+    let message = error_of(open_destination("postgres://u:hunter2@127.0.0.1/db")).to_string();
+    assert_eq!(
+        message,
+        "bad destination `postgres://u:***@127.0.0.1/db`: no schema: add `?schema=NAME` (a sync \
+         defaults it to the connector's name)"
+    );
+}
+
+#[test]
+fn unreachable_server_is_named_with_the_password_redacted() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://u:hunter2@127.0.0.1:{port}/db?schema=s&connect_timeout=5");
+    let err = error_of(open_destination(&url));
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "cannot connect to destination `postgres://u:***@127.0.0.1:{port}/db?schema=s&connect_timeout=5`: "
+        )),
+        "{message}"
+    );
+    assert!(message.contains("Connection refused"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(!format!("{err:?}").contains("hunter2"));
+}
+
+#[test]
+fn login_failures_redact_the_password_and_say_where_it_came_from() {
+    let cluster = pg::cluster();
+    let wrong = "wr0ng:p@ss";
+    let url = format!(
+        "postgres://{}:{}@127.0.0.1:{}/postgres?schema=s",
+        pg::PASSWORD_USER,
+        encoded(wrong),
+        cluster.port
+    );
+    let message = error_of(open_destination(&url)).to_string();
+    assert!(
+        message.starts_with(&format!(
+            "cannot connect to destination `postgres://{}:***@127.0.0.1:{}/postgres?schema=s`: ",
+            pg::PASSWORD_USER,
+            cluster.port
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "password authentication failed for user \"{}\"",
+            pg::PASSWORD_USER
+        )),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("(the password came from the URL)"),
+        "{message}"
+    );
+    assert!(!message.contains(wrong) && !message.contains(&encoded(wrong)));
+
+    // The right password, percent-encoded in the URL, logs in.
+    let url = format!(
+        "postgres://{}:{}@127.0.0.1:{}/postgres?schema={}",
+        pg::PASSWORD_USER,
+        encoded(pg::PASSWORD),
+        cluster.port,
+        pg::unique("pw")
+    );
+    let dest = open_destination(&url).unwrap();
+    assert_eq!(one(&*dest, "SELECT current_user"), json!(pg::PASSWORD_USER));
+    // The destination shows its URL redacted.
+    assert!(!dest.url().contains(&encoded(pg::PASSWORD)));
+    assert!(dest.url().contains(&format!("{}:***@", pg::PASSWORD_USER)));
+    drop(dest);
+
+    // Without a password in the URL: PGPASSWORD, and a message saying which was used. (The
+    // other tests log in as a trusted role, which ignores PGPASSWORD.)
+    let bare = format!(
+        "postgres://{}@127.0.0.1:{}/postgres?schema={}",
+        pg::PASSWORD_USER,
+        cluster.port,
+        pg::unique("env")
+    );
+    std::env::remove_var("PGPASSWORD");
+    let message = error_of(open_destination(&bare)).to_string();
+    assert!(
+        message.ends_with("(no password was given: put it in the URL or in PGPASSWORD)"),
+        "{message}"
+    );
+    std::env::set_var("PGPASSWORD", wrong);
+    let message = error_of(open_destination(&bare)).to_string();
+    assert!(
+        message.ends_with("(the password came from PGPASSWORD)"),
+        "{message}"
+    );
+    assert!(!message.contains(wrong));
+    std::env::set_var("PGPASSWORD", pg::PASSWORD);
+    let dest = open_destination(&bare).unwrap();
+    std::env::remove_var("PGPASSWORD");
+    assert_eq!(one(&*dest, "SELECT current_user"), json!(pg::PASSWORD_USER));
+}
+
+#[test]
+fn sslmode_decides_whether_the_session_is_encrypted() {
+    let cluster = pg::cluster();
+    let ssl = |mode: &str| -> Value {
+        let url = format!("{}&sslmode={mode}", cluster.url(&pg::unique("tls")));
+        let dest = open_destination(&url).unwrap();
+        one(
+            &*dest,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        )
+    };
+    assert_eq!(ssl("require"), json!(true));
+    assert_eq!(ssl("prefer"), json!(true));
+    assert_eq!(ssl("disable"), json!(false));
+    // The default is `prefer`.
+    let dest = open_destination(&cluster.url(&pg::unique("tls"))).unwrap();
+    assert_eq!(
+        one(
+            &*dest,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        ),
+        json!(true)
+    );
+}
+
+/// `sslmode=require` against a server without TLS: a listener that answers PostgreSQL's
+/// SSLRequest with `N`, as a server with `ssl = off` does.
+#[test]
+fn require_against_a_server_without_tls_says_so() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut request = [0u8; 8];
+        socket.read_exact(&mut request).unwrap();
+        // Length 8, then the SSLRequest code 80877103.
+        assert_eq!(request, [0, 0, 0, 8, 4, 210, 22, 47]);
+        socket.write_all(b"N").unwrap();
+    });
+    let url = format!("postgres://u:hunter2@127.0.0.1:{port}/db?schema=s&sslmode=require");
+    let message = error_of(open_destination(&url)).to_string();
+    server.join().unwrap();
+    assert_eq!(
+        message,
+        format!(
+            "cannot connect to destination `postgres://u:***@127.0.0.1:{port}/db?schema=s&sslmode=require`: \
+             error performing TLS handshake: server does not support TLS (`sslmode=require` needs \
+             a server with `ssl = on`; `sslmode=prefer` falls back to plain TCP)"
+        )
+    );
+}
+
+#[test]
+fn tables_go_into_the_connectors_schema_unless_the_url_names_one() {
+    let cluster = pg::cluster();
+    let url = cluster.new_database_url();
+    let plan = ResourceLoadPlan::new("my-shop", "orders").with_disposition(Disposition::Append);
+    let dest = open_destination_for(&url, Some("my-shop"), Duration::ZERO).unwrap();
+    assert_eq!(one(&*dest, "SELECT current_schema()"), json!("my-shop"));
+    load(&*dest, &plan, json!([{"id": 1}, {"id": 2}]));
+    assert_eq!(
+        one(&*dest, "SELECT COUNT(*) FROM \"my-shop\".orders"),
+        json!(2)
+    );
+    // `?schema=` wins over the connector's name.
+    let named = format!("{url}?schema=raw");
+    let dest = open_destination_for(&named, Some("my-shop"), Duration::ZERO).unwrap();
+    assert_eq!(one(&*dest, "SELECT current_schema()"), json!("raw"));
+    load(&*dest, &plan, json!([{"id": 3}]));
+    assert_eq!(one(&*dest, "SELECT COUNT(*) FROM raw.orders"), json!(1));
+    assert_eq!(
+        one(&*dest, "SELECT COUNT(*) FROM \"my-shop\".orders"),
+        json!(2)
+    );
+}
+
+#[test]
+fn names_longer_than_postgres_keeps_still_load_and_evolve() {
+    let cluster = pg::cluster();
+    let dest = open_destination(&cluster.url(&pg::unique("long"))).unwrap();
+    let table = "orders_with_a_name_much_longer_than_sixty_three_bytes_of_identifier";
+    assert!(table.len() > 63);
+    let plan = ResourceLoadPlan::new("a-connector-with-a-long-name", table)
+        .with_disposition(Disposition::Merge)
+        .with_primary_key(["id"]);
+    load(&*dest, &plan, json!([{"id": 1, "name": "a"}]));
+    load(
+        &*dest,
+        &plan,
+        json!([{"id": 1, "name": "b", "extra": true}, {"id": 2, "name": "c"}]),
+    );
+    let rows = dest
+        .query_rows(&format!(
+            "SELECT id, name, extra FROM \"{table}\" ORDER BY id"
+        ))
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            vec![json!(1), json!("b"), json!(true)],
+            vec![json!(2), json!("c"), Value::Null]
+        ]
+    );
+    // No staging table was left behind.
+    assert_eq!(
+        one(
+            &*dest,
+            "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() \
+             AND (tablename LIKE '%staging%' OR tablename LIKE '\\_cstg\\_%')"
+        ),
+        json!(0)
+    );
+}
+
+#[test]
+fn concurrent_first_opens_of_a_new_schema_all_succeed() {
+    let cluster = pg::cluster();
+    let url = cluster.url(&pg::unique("race"));
+    std::thread::scope(|scope| {
+        let opens: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| open_destination(&url).map(|_| ())))
+            .collect();
+        for open in opens {
+            open.join().unwrap().unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_killed_sessions_lock_is_free_at_once() {
+    // The server ends a session whose client is gone, and its advisory lock with it: a
+    // session that ends while holding the lock (a killed process, a lost connection) leaves
+    // it free.
+    let cluster = pg::cluster();
+    let url = cluster.url(&pg::unique("lock"));
+    let first = open_destination(&url).unwrap();
+    let held = first.lock("demo", "load-a", Duration::ZERO).unwrap();
+    let pid = one(&*first, "SELECT pg_backend_pid()");
+    let second = open_destination(&url).unwrap();
+    let err = second
+        .lock("demo", "load-b", Duration::ZERO)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("load load-a (pid"), "{err}");
+    cluster
+        .psql("postgres", &format!("SELECT pg_terminate_backend({pid})"))
+        .unwrap();
+    let taken = second
+        .lock("demo", "load-b", Duration::from_secs(5))
+        .unwrap();
+    // The dead holder's row is replaced and reported.
+    assert_eq!(taken.recovered().len(), 1, "{:?}", taken.recovered());
+    assert_eq!(taken.recovered()[0].load_id, "load-a");
+    // Releasing over the lost connection fails quietly.
+    drop(held);
+    drop(first);
+}
