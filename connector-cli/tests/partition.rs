@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "postgres")]
+#[path = "../../connector-load/tests/support/postgres.rs"]
+mod pg;
+
 use connector_demo_server::{DemoConfig, DemoServer};
 use connector_load::open_destination;
 use serde_json::{json, Value};
@@ -529,6 +533,20 @@ mod sqlite {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite_url(dir.path());
         (dir, url)
+    }
+
+    on_destination!(url:
+        four_shards_of_a_parent_child_spec,
+        four_shards_of_an_offset_spec,
+        a_killed_shard_is_rerun,
+        a_shard_refuses_replace_and_full_refresh,
+    );
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    fn url() -> ((), String) {
+        ((), super::pg::cluster().url(&super::pg::unique("shards")))
     }
 
     on_destination!(url:

@@ -390,9 +390,8 @@ pub(super) fn apply_disposition<B: Backend>(
             // Every staged root row is kept when no key repeats: `deduplicated` (the user says
             // so), or one look at the staged keys. Most loads have no duplicates, and finding
             // the last row of each key again for the child rows costs more than that look.
-            let unique = pk.is_empty()
-                || plan.merge_options.deduplicated
-                || !root.has_duplicates(b, pk)?;
+            let unique =
+                pk.is_empty() || plan.merge_options.deduplicated || !root.has_duplicates(b, pk)?;
             let kept = if unique {
                 root.staging.clone()
             } else {

@@ -149,7 +149,10 @@ resources:
             options.validity_column_names,
             Some(["valid_from".to_owned(), "valid_to".to_owned()])
         );
-        assert_eq!(options.active_record_timestamp.as_deref(), Some("9999-12-31"));
+        assert_eq!(
+            options.active_record_timestamp.as_deref(),
+            Some("9999-12-31")
+        );
         assert_eq!(options.row_version_column_name.as_deref(), Some("row_hash"));
     }
 
