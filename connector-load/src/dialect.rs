@@ -28,8 +28,16 @@ pub(crate) trait Dialect: Sync {
         }
     }
 
-    /// `expr` (a staged value) converted to the column type `ty`.
-    fn cast(&self, expr: &str, ty: LoadType) -> String;
+    /// `expr` (a staged value) converted to the column type `ty`: values staged as text for a
+    /// typed column (timestamps, dates, times, decimals, JSON) are cast; the others are
+    /// staged in their own type already.
+    fn cast(&self, expr: &str, ty: LoadType) -> String {
+        if ty.is_textual() && !matches!(ty, LoadType::Text | LoadType::Wei | LoadType::Binary) {
+            format!("CAST({expr} AS {})", self.column_type(ty))
+        } else {
+            expr.to_owned()
+        }
+    }
 
     /// The column type a database type name most likely stands for (for tables whose types
     /// the schema table does not record).
@@ -187,6 +195,7 @@ impl Dialect for Sqlite {
     }
 
     fn cast(&self, expr: &str, _ty: LoadType) -> String {
+        // Every typed value is stored as the text staged (TEXT affinity): nothing to cast.
         expr.to_owned()
     }
 
@@ -274,14 +283,6 @@ impl Dialect for DuckDb {
 
     fn text_type(&self) -> &'static str {
         "VARCHAR"
-    }
-
-    fn cast(&self, expr: &str, ty: LoadType) -> String {
-        if ty.is_textual() && !matches!(ty, LoadType::Text | LoadType::Wei | LoadType::Binary) {
-            format!("CAST({expr} AS {})", self.column_type(ty))
-        } else {
-            expr.to_owned()
-        }
     }
 
     fn logical_type(&self, db_type: &str) -> LoadType {
@@ -379,14 +380,6 @@ impl Dialect for Postgres {
 
     fn text_type(&self) -> &'static str {
         "TEXT"
-    }
-
-    fn cast(&self, expr: &str, ty: LoadType) -> String {
-        if ty.is_textual() && !matches!(ty, LoadType::Text | LoadType::Wei | LoadType::Binary) {
-            format!("CAST({expr} AS {})", self.column_type(ty))
-        } else {
-            expr.to_owned()
-        }
     }
 
     fn logical_type(&self, db_type: &str) -> LoadType {

@@ -2,13 +2,17 @@
 //! its own table and fed to its children as they arrive. Real HTTP on 127.0.0.1 (the demo
 //! server, or wiremock for generated chains), real SQLite files (and DuckDB with the feature).
 
+#[path = "support/sync.rs"]
+mod support;
+use support::{destinations, run};
+
 use std::sync::{Arc, Mutex};
 
 use connector_demo_server::{DemoConfig, DemoServer, Fault, Seed};
 use connector_load::sync::{
     sync, sync_observed, ResourceStatus, Sink, SyncEvent, SyncOptions, SyncReport,
 };
-use connector_load::{open_destination, Destination};
+use connector_load::Destination;
 use connector_runtime::{Connector, Options, Secrets};
 use serde_json::{json, Value};
 use wiremock::matchers::method;
@@ -34,30 +38,6 @@ fn meetings_connector(spec_yaml: &str, server: &DemoServer, concurrency: usize) 
     Connector::new(spec, secrets, options).unwrap()
 }
 
-fn destinations(dir: &std::path::Path) -> Vec<Arc<dyn Destination>> {
-    let mut urls = vec![format!("sqlite:{}", dir.join("tree.db").display())];
-    if cfg!(feature = "duckdb") {
-        urls.push(format!("duckdb:{}", dir.join("tree.duckdb").display()));
-    }
-    urls.iter()
-        .map(|u| Arc::from(open_destination(u).unwrap()))
-        .collect()
-}
-
-async fn run(
-    connector: &Connector,
-    destination: &Arc<dyn Destination>,
-    options: &SyncOptions,
-) -> SyncReport {
-    sync(
-        connector,
-        Sink::Destination(Arc::clone(destination)),
-        options,
-    )
-    .await
-    .unwrap()
-}
-
 /// Rows of `table`; `None` when the table does not exist.
 fn rows(destination: &Arc<dyn Destination>, table: &str) -> Option<u64> {
     destination
@@ -79,7 +59,7 @@ const USER_PAGES: u64 = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_and_meetings_load_with_users_fetched_once() {
-    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
+    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path(), "tree") {
         let server = DemoServer::start(DemoConfig::default()).await;
         let connector = meetings_connector(MEETINGS, &server, 3);
         let report = run(&connector, &destination, &SyncOptions::default()).await;
@@ -135,7 +115,7 @@ async fn jsonl_writes_both_resources_with_users_fetched_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_child_asked_for_alone_fetches_its_parent_once_and_loads_only_itself() {
-    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
+    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path(), "tree") {
         let server = DemoServer::start(DemoConfig::default()).await;
         let connector = meetings_connector(MEETINGS, &server, 4);
         let options = SyncOptions {
@@ -162,7 +142,7 @@ async fn an_unselected_parent_feeds_its_child_and_loads_nothing() {
         "  - name: users\n    selected: false\n",
     );
     assert_ne!(unselected, MEETINGS);
-    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
+    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path(), "tree") {
         let server = DemoServer::start(DemoConfig::default()).await;
         let connector = meetings_connector(&unselected, &server, 4);
         let report = run(&connector, &destination, &SyncOptions::default()).await;
@@ -180,7 +160,7 @@ async fn an_unselected_parent_feeds_its_child_and_loads_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_parent_fails_its_child_and_neither_commits() {
-    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
+    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path(), "tree") {
         let server = DemoServer::start(DemoConfig::default()).await;
         // The first users page comes; every later one is a 500 (retries included).
         server.set_faults(vec![Fault::fail_after(USERS_PATH, 1, 500)]);
@@ -213,7 +193,7 @@ async fn a_failed_parent_fed_only_is_named_in_the_child_error() {
     server.set_faults(vec![Fault::fail_after(USERS_PATH, 1, 500)]);
     let connector = meetings_connector(MEETINGS, &server, 4);
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     let options = SyncOptions {
         resources: Some(vec!["meetings".to_owned()]),
         ..SyncOptions::default()
@@ -233,7 +213,7 @@ async fn a_limit_applies_to_each_resource_and_the_parent_still_feeds_the_child()
     let server = DemoServer::start(DemoConfig::default()).await;
     let connector = meetings_connector(MEETINGS, &server, 2);
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     // Users 1..4 have 1, 2, 3, 0 meetings: 5 meetings need more than the 2 users loaded.
     let options = SyncOptions {
         limit: Some(2),
@@ -265,7 +245,7 @@ async fn an_observer_sees_each_resource_of_a_tree_in_order() {
     let server = DemoServer::start(DemoConfig::default()).await;
     let connector = meetings_connector(MEETINGS, &server, 4);
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     let events = Mutex::new(Vec::new());
     let observer = |event: SyncEvent<'_>| {
         let kind = match event {
@@ -377,7 +357,7 @@ async fn a_three_level_chain_makes_one_request_sequence_per_parent_record() {
     let server = abc_server(3).await;
     let connector = chain_connector(ABC, &server.uri());
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     let report = run(&connector, &destination, &SyncOptions::default()).await;
     assert!(report.ok, "{report:#?}");
     assert_eq!(rows(&destination, "a"), Some(3));
@@ -404,7 +384,7 @@ async fn a_fifty_level_chain_makes_fifty_requests() {
         .await;
     let connector = chain_connector(&chain_spec(DEPTH), &server.uri());
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     let report = run(&connector, &destination, &SyncOptions::default()).await;
     assert!(report.ok, "{report:#?}");
     assert_eq!(report.resources.len(), DEPTH);
@@ -450,7 +430,7 @@ async fn a_failed_child_stops_neither_its_parent_nor_its_siblings() {
     let server = tree_server(200).await;
     let connector = chain_connector(TREE, &server.uri());
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     let report = run(&connector, &destination, &SyncOptions::default()).await;
     let status: Vec<(&str, ResourceStatus)> = report
         .resources
@@ -478,7 +458,7 @@ async fn a_failed_root_fails_its_whole_tree_each_naming_its_parent() {
     let server = tree_server(404).await;
     let connector = chain_connector(TREE, &server.uri());
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     let report = run(&connector, &destination, &SyncOptions::default()).await;
     let errors: Vec<&str> = report
         .resources
@@ -518,7 +498,7 @@ async fn a_fed_child_keeps_one_incremental_window_per_parent() {
         \x20       initial_value: \"2000-01-01T00:00:00Z\"\n";
     let connector = chain_connector(yaml, &server.uri());
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     let since = |requests: &[Request]| -> Vec<(String, String)> {
         let mut seen: Vec<(String, String)> = requests
             .iter()
@@ -558,7 +538,7 @@ async fn shards_split_a_tree_by_the_roots_children_and_grandchildren_follow() {
     let server = abc_server(20).await;
     let connector = chain_connector(ABC, &server.uri());
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "tree").remove(0);
     let mut b_per_shard = Vec::new();
     for k in 0..4 {
         let options = SyncOptions {

@@ -1,13 +1,15 @@
 //! The generic loader against the in-repo demo server: real HTTP on 127.0.0.1, a real SQLite
 //! file (and DuckDB with the feature).
 
+#[path = "support/sync.rs"]
+mod support;
+use support::{destinations, run};
+
 use std::sync::{Arc, Mutex};
 
 use connector_demo_server::{data, DemoConfig, DemoServer, Fault, Seed, DEMO_API_KEY};
-use connector_load::sync::{
-    sync, sync_observed, ResourceStatus, Sink, SyncEvent, SyncOptions, SyncReport,
-};
-use connector_load::{open_destination, Destination};
+use connector_load::sync::{sync, sync_observed, ResourceStatus, Sink, SyncEvent, SyncOptions};
+use connector_load::Destination;
 use connector_runtime::{Connector, Options, Secrets};
 use serde_json::{json, Value};
 
@@ -47,37 +49,13 @@ fn connector(spec_yaml: &str, server: &DemoServer, seed: Seed) -> Connector {
     Connector::new(spec, Secrets::new().with("api_key", DEMO_API_KEY), options).unwrap()
 }
 
-async fn run(
-    connector: &Connector,
-    destination: &Arc<dyn Destination>,
-    options: &SyncOptions,
-) -> SyncReport {
-    sync(
-        connector,
-        Sink::Destination(Arc::clone(destination)),
-        options,
-    )
-    .await
-    .unwrap()
-}
-
 fn scalar(destination: &Arc<dyn Destination>, sql: &str) -> Value {
     destination.query_rows(sql).unwrap()[0][0].clone()
 }
 
-fn destinations(dir: &std::path::Path) -> Vec<Arc<dyn Destination>> {
-    let mut urls = vec![format!("sqlite:{}", dir.join("sync.db").display())];
-    if cfg!(feature = "duckdb") {
-        urls.push(format!("duckdb:{}", dir.join("sync.duckdb").display()));
-    }
-    urls.iter()
-        .map(|u| Arc::from(open_destination(u).unwrap()))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incremental_runs_ask_only_for_new_data_and_merge_updates() {
-    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
+    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path(), "sync") {
         let server = DemoServer::start(DemoConfig::default()).await;
         let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
 
@@ -142,7 +120,7 @@ async fn incremental_runs_ask_only_for_new_data_and_merge_updates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_mid_resource_keeps_the_last_commit_and_the_rerun_completes() {
-    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path()) {
+    for destination in destinations(tempfile::tempdir().unwrap().keep().as_path(), "sync") {
         let server = DemoServer::start(DemoConfig::default()).await;
         let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
         assert!(
@@ -197,7 +175,7 @@ async fn a_failure_mid_resource_keeps_the_last_commit_and_the_rerun_completes() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_refresh_ignores_state_and_replaces() {
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "sync").remove(0);
     let server = DemoServer::start(DemoConfig::default()).await;
     let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
     assert!(
@@ -253,7 +231,7 @@ async fn unknown_resource_is_refused_before_any_request() {
     let server = DemoServer::start(DemoConfig::default()).await;
     let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "sync").remove(0);
     let options = SyncOptions {
         resources: Some(vec!["nope".to_owned()]),
         ..SyncOptions::default()
@@ -274,7 +252,7 @@ async fn report_and_summary_table() {
     let server = DemoServer::start(DemoConfig::default()).await;
     let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "sync").remove(0);
     let report = run(&connector, &destination, &SyncOptions::default()).await;
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["connector"], json!("rmm"));
@@ -331,7 +309,7 @@ async fn an_observer_sees_each_resource_start_fetch_and_finish() {
     let server = DemoServer::start(DemoConfig::default()).await;
     let connector = connector(RMM_INCREMENTAL, &server, Seed::Rmm);
     let dir = tempfile::tempdir().unwrap();
-    let destination = destinations(dir.path()).remove(0);
+    let destination = destinations(dir.path(), "sync").remove(0);
     let events = Mutex::new(Vec::new());
     let observer = |event: SyncEvent<'_>| {
         let line = match event {
