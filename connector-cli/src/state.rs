@@ -11,15 +11,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use connector_load::sync::cursor_text;
-use connector_load::{
-    check_destination, new_load_id, open_destination_for, redact_url, DestinationUrl,
-    StoredResource,
-};
+use connector_load::{new_load_id, open_existing, redact_url, OpenOptions, StoredResource};
 use connector_runtime::Partition;
 use connector_spec::ResolvedSpec;
 use serde_json::{json, Value};
 
-use crate::sync::default_destination;
+use crate::sync::{default_destination, default_secrets_file};
 
 /// Arguments of `connector state`.
 #[derive(Debug, clap::Args)]
@@ -33,6 +30,10 @@ pub struct Args {
     /// The destination `sync` loaded into (default `sqlite:<connector name>.db`).
     #[arg(long, value_name = "URL")]
     destination: Option<String>,
+    /// A dlt-style secrets.toml (a PostgreSQL password in
+    /// `[destination.postgres.credentials]`), else ./secrets.toml or ./.dlt/secrets.toml.
+    #[arg(long, value_name = "PATH")]
+    secrets: Option<PathBuf>,
     /// Output format: `text` (a table) or `json` (one JSON document).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -57,6 +58,9 @@ struct ResetArgs {
     /// The destination `sync` loaded into (default `sqlite:<connector name>.db`).
     #[arg(long, value_name = "URL")]
     destination: Option<String>,
+    /// A dlt-style secrets.toml, as for `connector state`.
+    #[arg(long, value_name = "PATH")]
+    secrets: Option<PathBuf>,
 }
 
 /// How the state is printed.
@@ -80,6 +84,7 @@ pub fn run(args: Args) -> ExitCode {
         None => show(
             args.spec.as_deref().unwrap_or(Path::new("")),
             args.destination,
+            args.secrets,
             args.format,
         ),
     }
@@ -104,35 +109,38 @@ fn read_spec(path: &Path) -> Result<ResolvedSpec, ExitCode> {
     }
 }
 
-/// The database file a URL names, when it exists; `Err` for a bad URL.
-/// A server database is taken as existing (connecting tells).
-fn existing_file(url: &str) -> Result<Option<PathBuf>, ExitCode> {
-    let path = match DestinationUrl::parse(url).map_err(|e| fail(2, e))? {
-        DestinationUrl::Sqlite(path) => path,
-        DestinationUrl::DuckDb { path, .. } => path,
-        DestinationUrl::Postgres(_) => return Ok(Some(PathBuf::new())),
-    };
-    Ok(path.exists().then_some(path))
-}
-
-fn open(
+/// The destination when it exists (a database file, a PostgreSQL schema), opened without
+/// creating anything: looking never creates the database. `Err`: the exit code after the
+/// message (a bad URL, a destination not compiled in, one that cannot be opened).
+fn existing(
     url: &str,
     connector: &str,
-) -> connector_load::Result<Box<dyn connector_load::Destination>> {
-    open_destination_for(url, Some(connector), Duration::ZERO)
+    secrets: Option<PathBuf>,
+) -> Result<Option<Box<dyn connector_load::Destination>>, ExitCode> {
+    let secrets = secrets.or_else(default_secrets_file);
+    let options = OpenOptions {
+        connector: Some(connector),
+        wait: Duration::ZERO,
+        secrets_file: secrets.as_deref(),
+    };
+    open_existing(url, &options).map_err(|e| fail(2, e))
 }
 
-fn show(spec_path: &Path, destination: Option<String>, format: Format) -> ExitCode {
+fn show(
+    spec_path: &Path,
+    destination: Option<String>,
+    secrets: Option<PathBuf>,
+    format: Format,
+) -> ExitCode {
     let spec = match read_spec(spec_path) {
         Ok(spec) => spec,
         Err(code) => return code,
     };
     let url = destination.unwrap_or_else(|| default_destination(&spec.name));
-    let stored = match existing_file(&url) {
+    let stored = match existing(&url, &spec.name, secrets) {
         Err(code) => return code,
-        // Looking never creates the database.
         Ok(None) => Vec::new(),
-        Ok(Some(_)) => match open(&url, &spec.name).and_then(|d| d.stored_state(&spec.name)) {
+        Ok(Some(destination)) => match destination.stored_state(&spec.name) {
             Ok(stored) => stored,
             Err(e) => return fail(2, e),
         },
@@ -319,20 +327,16 @@ fn reset(args: ResetArgs) -> ExitCode {
     let url = args
         .destination
         .unwrap_or_else(|| default_destination(&spec.name));
-    match existing_file(&url) {
+    let destination = match existing(&url, &spec.name, args.secrets) {
         Err(code) => return code,
         Ok(None) => {
-            println!("nothing to reset: no sync has loaded into {url} yet");
+            println!(
+                "nothing to reset: no sync has loaded into {} yet",
+                redact_url(&url)
+            );
             return ExitCode::SUCCESS;
         }
-        Ok(Some(_)) => {}
-    }
-    if let Err(e) = check_destination(&url) {
-        return fail(2, e);
-    }
-    let destination = match open(&url, &spec.name) {
-        Ok(d) => d,
-        Err(e) => return fail(2, e),
+        Ok(Some(destination)) => destination,
     };
     // A sync running now would commit its state after the reset and undo it.
     let run_lock = match destination.lock(&spec.name, &new_load_id(), Duration::ZERO) {

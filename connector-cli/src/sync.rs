@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use connector_load::sync::{resources_to_sync, sync_observed, Sink, SyncOptions, SyncReport};
-use connector_load::{check_destination, open_destination_for, DestinationUrl};
+use connector_load::{check_destination, open_destination_with, DestinationUrl, OpenOptions};
 use connector_runtime::{Connector, Options, Partition, PartitionError, Secrets};
 
 use crate::{logging, progress, spec_file};
@@ -200,7 +200,14 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
             let stdout: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
             Sink::JsonLines(stdout)
         }
-        Some(url) => match open_destination_for(url, Some(&name), lock_wait) {
+        Some(url) => match open_destination_with(
+            url,
+            &OpenOptions {
+                connector: Some(&name),
+                wait: lock_wait,
+                secrets_file: toml.as_deref(),
+            },
+        ) {
             Ok(destination) => Sink::Destination(Arc::from(destination)),
             Err(e) => return fail(2, e),
         },
@@ -285,7 +292,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// `./secrets.toml`, else dlt's `./.dlt/secrets.toml`, when present.
-fn default_secrets_file() -> Option<PathBuf> {
+pub(crate) fn default_secrets_file() -> Option<PathBuf> {
     [Path::new("secrets.toml"), Path::new(".dlt/secrets.toml")]
         .into_iter()
         .find(|p| p.is_file())

@@ -428,15 +428,16 @@ mod postgres {
         // A bad URL exits 2 before anything is fetched, its password redacted.
         s.server.reset_stats();
         let out = s
-            .sync("postgres://u:hunter2@127.0.0.1/db?sslmode=verify-ca", &[])
+            .sync("postgres://u:hunter2@127.0.0.1/db?sslmode=allow", &[])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", show(&out));
         assert_eq!(
             text(&out.stderr).trim(),
-            "error: bad destination `postgres://u:***@127.0.0.1/db?sslmode=verify-ca`: sslmode \
-             `verify-ca` is not supported; supported: disable, prefer, require (`require` \
-             encrypts without verifying the server's certificate)"
+            "error: bad destination `postgres://u:***@127.0.0.1/db?sslmode=allow`: sslmode \
+             `allow` is not supported; supported: disable, prefer, require, verify-ca, \
+             verify-full (`require` encrypts without verifying the server's certificate, \
+             `verify-full` verifies it and its host name)"
         );
         assert_eq!(s.server.stats().total_requests, 0);
     }

@@ -69,6 +69,12 @@ pub(crate) trait Dialect: Sync {
         false
     }
 
+    /// Whether text (and JSON) values may hold NUL characters; where not, the normalizer
+    /// replaces them and says so.
+    fn text_holds_nul(&self) -> bool {
+        true
+    }
+
     /// The definition of a staging table's `SEQ_COLUMN`, which orders its rows.
     fn staging_seq_sql(&self) -> String {
         self.column_type(LoadType::Bigint)
@@ -358,6 +364,11 @@ pub(crate) struct Postgres;
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
+    }
+
+    fn text_holds_nul(&self) -> bool {
+        // `text` refuses `\0` and `jsonb` refuses `\u0000`.
+        false
     }
 
     fn column_type(&self, ty: LoadType) -> String {

@@ -196,10 +196,49 @@ pub fn open_destination_for(
     connector: Option<&str>,
     wait: Duration,
 ) -> Result<Box<dyn Destination>> {
+    open_destination_with(
+        url,
+        &OpenOptions {
+            connector,
+            wait,
+            ..OpenOptions::default()
+        },
+    )
+}
+
+/// How a run opens its destination, besides the URL.
+///
+/// ```
+/// use connector_load::{open_destination_with, OpenOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let url = format!("sqlite:{}", dir.path().join("shop.db").display());
+/// let options = OpenOptions { connector: Some("shop"), ..OpenOptions::default() };
+/// let destination = open_destination_with(&url, &options).unwrap();
+/// assert_eq!(destination.kind(), "sqlite");
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions<'a> {
+    /// The connector whose run opens it: a PostgreSQL schema defaults to its name.
+    pub connector: Option<&'a str>,
+    /// How long to retry while another process has a DuckDB file open.
+    pub wait: Duration,
+    /// A dlt-style secrets.toml, where a PostgreSQL password may be kept
+    /// (`[destination.postgres.credentials] password`).
+    pub secrets_file: Option<&'a Path>,
+}
+
+/// Opens (creating when missing) the destination a URL names, as [`OpenOptions`] say.
+pub fn open_destination_with(url: &str, options: &OpenOptions<'_>) -> Result<Box<dyn Destination>> {
     let started = Instant::now();
     loop {
         let result = match DestinationUrl::parse(url)? {
-            DestinationUrl::Postgres(pg) => return open_postgres(&pg, connector),
+            DestinationUrl::Postgres(pg) => {
+                // Opened with `create`, it is always there.
+                return open_postgres(&pg, options, true)?.ok_or_else(|| Error::Connect {
+                    url: pg.redacted.clone(),
+                    reason: "its schema was not created".to_owned(),
+                });
+            }
             DestinationUrl::Sqlite(path) => {
                 check_path("sqlite", &path)?;
                 check_writable("sqlite", &path)?;
@@ -208,7 +247,7 @@ pub fn open_destination_for(
             DestinationUrl::DuckDb { path, settings } => open_duckdb(url, &path, &settings),
         };
         match result {
-            Err(Error::InUse { .. }) if started.elapsed() < wait => {
+            Err(Error::InUse { .. }) if started.elapsed() < options.wait => {
                 std::thread::sleep(Duration::from_millis(250));
             }
             Err(Error::InUse {
@@ -218,11 +257,24 @@ pub fn open_destination_for(
                     kind,
                     path,
                     holder,
-                    waited_secs: wait.as_secs(),
+                    waited_secs: options.wait.as_secs(),
                 })
             }
             other => return other,
         }
+    }
+}
+
+/// The destination a URL names when it exists (a database file that is there, a PostgreSQL
+/// schema that is there), else `None`, creating nothing: what a command that only looks at a
+/// destination opens.
+pub fn open_existing(url: &str, options: &OpenOptions<'_>) -> Result<Option<Box<dyn Destination>>> {
+    match DestinationUrl::parse(url)? {
+        DestinationUrl::Postgres(pg) => open_postgres(&pg, options, false),
+        DestinationUrl::Sqlite(path) | DestinationUrl::DuckDb { path, .. } if !path.exists() => {
+            Ok(None)
+        }
+        _ => open_destination_with(url, options).map(Some),
     }
 }
 
@@ -316,13 +368,27 @@ fn open_duckdb(
     Ok(Box::new(duckdb::open(path, url, settings)?))
 }
 
+/// `create`: make the schema when missing; else `Ok(None)` when it is.
 #[cfg(feature = "postgres")]
-fn open_postgres(url: &PostgresUrl, connector: Option<&str>) -> Result<Box<dyn Destination>> {
-    Ok(Box::new(postgres::open(url, connector)?))
+fn open_postgres(
+    url: &PostgresUrl,
+    options: &OpenOptions<'_>,
+    create: bool,
+) -> Result<Option<Box<dyn Destination>>> {
+    let destination = if create {
+        Some(postgres::open(url, options)?)
+    } else {
+        postgres::open_existing(url, options)?
+    };
+    Ok(destination.map(|d| Box::new(d) as Box<dyn Destination>))
 }
 
 #[cfg(not(feature = "postgres"))]
-fn open_postgres(url: &PostgresUrl, _connector: Option<&str>) -> Result<Box<dyn Destination>> {
+fn open_postgres(
+    url: &PostgresUrl,
+    _options: &OpenOptions<'_>,
+    _create: bool,
+) -> Result<Option<Box<dyn Destination>>> {
     Err(Error::FeatureDisabled {
         url: url.redacted.clone(),
         feature: "postgres",

@@ -7,10 +7,21 @@
 use std::fmt;
 
 /// The query parameters a `postgres://` URL may carry.
-pub const POSTGRES_PARAMS: &[&str] = &["schema", "sslmode", "connect_timeout", "application_name"];
+pub const POSTGRES_PARAMS: &[&str] = &[
+    "schema",
+    "sslmode",
+    "sslrootcert",
+    "connect_timeout",
+    "application_name",
+];
 
-/// The `sslmode` values supported (`allow`, `verify-ca` and `verify-full` are not).
-pub const POSTGRES_SSLMODES: &[&str] = &["disable", "prefer", "require"];
+/// The `sslmode` values supported (libpq's `allow` is not: it tries plain TCP first).
+pub const POSTGRES_SSLMODES: &[&str] =
+    &["disable", "prefer", "require", "verify-ca", "verify-full"];
+
+/// Where libpq looks for the certificate authorities of `verify-ca` and `verify-full` when
+/// the URL names none: `~/.postgresql/root.crt`.
+pub const DEFAULT_SSLROOTCERT: &str = "~/.postgresql/root.crt";
 
 /// How a PostgreSQL connection uses TLS (libpq's `sslmode`, the modes supported).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,6 +34,11 @@ pub enum SslMode {
     /// TLS or fail. As with libpq's `require`, the server's certificate is not verified
     /// (the connection is encrypted, not authenticated).
     Require,
+    /// TLS, and the server's certificate must chain to a certificate authority of
+    /// `sslrootcert`; its host name is not checked.
+    VerifyCa,
+    /// As `verify-ca`, and the certificate must also name the host connected to.
+    VerifyFull,
 }
 
 impl SslMode {
@@ -32,6 +48,8 @@ impl SslMode {
             SslMode::Disable => "disable",
             SslMode::Prefer => "prefer",
             SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
         }
     }
 }
@@ -52,6 +70,9 @@ pub struct PostgresUrl {
     pub schema: Option<String>,
     /// `?sslmode=` (default `prefer`).
     pub sslmode: SslMode,
+    /// `?sslrootcert=`: a PEM file of the certificate authorities `verify-ca` and
+    /// `verify-full` trust (default [`DEFAULT_SSLROOTCERT`], as libpq).
+    pub sslrootcert: Option<String>,
     /// `?connect_timeout=` in seconds (default 10).
     pub connect_timeout: u64,
     /// `?application_name=` (default `connector`), as `pg_stat_activity` shows it.
@@ -71,6 +92,7 @@ impl fmt::Debug for PostgresUrl {
             .field("database", &self.database)
             .field("schema", &self.schema)
             .field("sslmode", &self.sslmode)
+            .field("sslrootcert", &self.sslrootcert)
             .finish()
     }
 }
@@ -143,6 +165,7 @@ impl PostgresUrl {
             port,
             schema: None,
             sslmode: SslMode::default(),
+            sslrootcert: None,
             connect_timeout: 10,
             application_name: "connector".to_owned(),
             redacted: redact_url(url),
@@ -164,14 +187,23 @@ impl PostgresUrl {
                         "disable" => SslMode::Disable,
                         "prefer" => SslMode::Prefer,
                         "require" => SslMode::Require,
+                        "verify-ca" => SslMode::VerifyCa,
+                        "verify-full" => SslMode::VerifyFull,
                         other => {
                             return Err(format!(
                                 "sslmode `{other}` is not supported; supported: {} \
-                                 (`require` encrypts without verifying the server's certificate)",
+                                 (`require` encrypts without verifying the server's certificate, \
+                                 `verify-full` verifies it and its host name)",
                                 POSTGRES_SSLMODES.join(", ")
                             ))
                         }
                     }
+                }
+                "sslrootcert" => {
+                    if value.is_empty() {
+                        return Err("`sslrootcert=` needs the path of a PEM file".to_owned());
+                    }
+                    parsed.sslrootcert = Some(value);
                 }
                 "connect_timeout" => {
                     parsed.connect_timeout = value
@@ -296,9 +328,15 @@ mod tests {
             err("postgres://h/db")
         );
         assert!(err("postgres://u@h:99999/db").contains("port `99999`"));
-        assert!(err("postgres://u@h/db?sslmode=verify-full").contains(
-            "sslmode `verify-full` is not supported; supported: disable, prefer, require"
+        assert!(err("postgres://u@h/db?sslmode=allow").contains(
+            "sslmode `allow` is not supported; supported: disable, prefer, require, verify-ca, \
+             verify-full"
         ));
+        assert!(err("postgres://u@h/db?sslrootcert=").contains("needs the path of a PEM file"));
+        let url = PostgresUrl::parse("postgres://u@h/db?sslmode=verify-full&sslrootcert=%2Fca.pem")
+            .unwrap();
+        assert_eq!(url.sslmode, SslMode::VerifyFull);
+        assert_eq!(url.sslrootcert.as_deref(), Some("/ca.pem"));
         assert!(err("postgres://u@h/db?foo=1").contains("unknown parameter `foo`"));
         assert!(!err("postgres://u:hunter2@h:x/db").contains("hunter2"));
     }

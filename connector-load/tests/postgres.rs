@@ -10,7 +10,8 @@ mod pg;
 use std::time::Duration;
 
 use connector_load::{
-    open_destination, open_destination_for, Destination, DestinationUrl, Error, ResourceLoadPlan,
+    open_destination, open_destination_for, open_destination_with, open_existing, Destination,
+    DestinationUrl, Error, OpenOptions, ResourceLoadPlan,
 };
 use connector_spec::Disposition;
 use serde_json::{json, Value};
@@ -59,22 +60,24 @@ fn bad_urls_name_the_problem_without_the_password() {
             "port `99999` is not a number from 1 to 65535",
         ),
         (
-            "postgresql://u:hunter2@h/db?sslmode=verify-full",
-            "postgresql://u:***@h/db?sslmode=verify-full",
-            "sslmode `verify-full` is not supported; supported: disable, prefer, require \
-             (`require` encrypts without verifying the server's certificate)",
+            "postgresql://u:hunter2@h/db?sslmode=verify-everything",
+            "postgresql://u:***@h/db?sslmode=verify-everything",
+            "sslmode `verify-everything` is not supported; supported: disable, prefer, require, \
+             verify-ca, verify-full (`require` encrypts without verifying the server's \
+             certificate, `verify-full` verifies it and its host name)",
         ),
         (
             "postgres://u:hun%40ter2@h/db?sslmode=allow",
             "postgres://u:***@h/db?sslmode=allow",
-            "sslmode `allow` is not supported; supported: disable, prefer, require \
-             (`require` encrypts without verifying the server's certificate)",
+            "sslmode `allow` is not supported; supported: disable, prefer, require, verify-ca, \
+             verify-full (`require` encrypts without verifying the server's certificate, \
+             `verify-full` verifies it and its host name)",
         ),
         (
             "postgres://u:hunter2@h/db?search_path=x",
             "postgres://u:***@h/db?search_path=x",
-            "unknown parameter `search_path`; supported: schema, sslmode, connect_timeout, \
-             application_name",
+            "unknown parameter `search_path`; supported: schema, sslmode, sslrootcert, \
+             connect_timeout, application_name",
         ),
         (
             "postgres://u@h/db?schema=",
@@ -181,7 +184,11 @@ fn login_failures_redact_the_password_and_say_where_it_came_from() {
     std::env::remove_var("PGPASSWORD");
     let message = error_of(open_destination(&bare)).to_string();
     assert!(
-        message.ends_with("(no password was given: put it in the URL or in PGPASSWORD)"),
+        message.ends_with(
+            "(no password was given: put it in the URL, in PGPASSWORD, in \
+             DESTINATION__POSTGRES__CREDENTIALS__PASSWORD or in \
+             [destination.postgres.credentials] of the secrets.toml)"
+        ),
         "{message}"
     );
     std::env::set_var("PGPASSWORD", wrong);
@@ -195,6 +202,59 @@ fn login_failures_redact_the_password_and_say_where_it_came_from() {
     let dest = open_destination(&bare).unwrap();
     std::env::remove_var("PGPASSWORD");
     assert_eq!(one(&*dest, "SELECT current_user"), json!(pg::PASSWORD_USER));
+    drop(dest);
+
+    // Then dlt's places for a destination's credentials: the secrets.toml's
+    // `[destination.postgres.credentials]`, and its environment variable before it.
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("secrets.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[destination.postgres.credentials]\npassword = \"{}\"\n",
+            pg::PASSWORD
+        ),
+    )
+    .unwrap();
+    let options = OpenOptions {
+        secrets_file: Some(&toml),
+        ..OpenOptions::default()
+    };
+    let dest = open_destination_with(&bare, &options).unwrap();
+    assert_eq!(one(&*dest, "SELECT current_user"), json!(pg::PASSWORD_USER));
+    drop(dest);
+    std::env::set_var("DESTINATION__POSTGRES__CREDENTIALS__PASSWORD", wrong);
+    let message = error_of(open_destination_with(&bare, &options)).to_string();
+    std::env::remove_var("DESTINATION__POSTGRES__CREDENTIALS__PASSWORD");
+    assert!(
+        message.ends_with("(the password came from DESTINATION__POSTGRES__CREDENTIALS__PASSWORD)"),
+        "{message}"
+    );
+    assert!(!message.contains(wrong));
+    std::fs::write(&toml, "[destination.postgres.credentials]\npassword = 42\n").unwrap();
+    let message = error_of(open_destination_with(&bare, &options)).to_string();
+    assert!(
+        message.contains("destination.postgres.credentials.password must be a string"),
+        "{message}"
+    );
+}
+
+#[test]
+fn looking_at_a_missing_schema_creates_nothing() {
+    let cluster = pg::cluster();
+    let schema = pg::unique("look");
+    let url = cluster.url(&schema);
+    assert!(open_existing(&url, &OpenOptions::default())
+        .unwrap()
+        .is_none());
+    let exists = format!("SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'");
+    assert_eq!(cluster.psql("postgres", &exists).unwrap(), "0");
+    // Once a run made it, it is opened.
+    drop(open_destination(&url).unwrap());
+    let dest = open_existing(&url, &OpenOptions::default())
+        .unwrap()
+        .unwrap();
+    assert!(dest.stored_state("shop").unwrap().is_empty());
 }
 
 #[test]
@@ -220,6 +280,80 @@ fn sslmode_decides_whether_the_session_is_encrypted() {
         ),
         json!(true)
     );
+}
+
+#[test]
+fn verify_full_checks_the_authority_and_the_host_name() {
+    let cluster = pg::cluster();
+    let ca = cluster.ca_cert().display().to_string();
+    let url = |host: &str, mode: &str, root: &str| {
+        format!(
+            "postgres://postgres@{host}:{}/postgres?schema={}&sslmode={mode}&sslrootcert={root}",
+            cluster.port,
+            pg::unique("verify")
+        )
+    };
+    let encrypted = |url: &str| {
+        let dest = open_destination(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        one(
+            &*dest,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        )
+    };
+    // The certificate names `localhost`: verify-full passes there, verify-ca on the address.
+    assert_eq!(
+        encrypted(&url("localhost", "verify-full", &ca)),
+        json!(true)
+    );
+    assert_eq!(encrypted(&url("127.0.0.1", "verify-ca", &ca)), json!(true));
+
+    let refused = |url: &str| match open_destination(url) {
+        Ok(_) => panic!("{url} connected"),
+        Err(e) => e.to_string(),
+    };
+    let wrong_host = refused(&url("127.0.0.1", "verify-full", &ca));
+    assert!(wrong_host.contains("certificate"), "{wrong_host}");
+    assert!(
+        wrong_host.contains("does not name the host"),
+        "{wrong_host}"
+    );
+
+    // An authority that did not sign the server's certificate.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.crt");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+        ])
+        .args([
+            "/CN=another CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-keyout",
+        ])
+        .arg(dir.path().join("other.key"))
+        .arg("-out")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let unknown = refused(&url("localhost", "verify-ca", &other.display().to_string()));
+    assert!(
+        unknown.contains("not signed by an authority of sslrootcert"),
+        "{unknown}"
+    );
+
+    let missing = dir.path().join("missing.crt").display().to_string();
+    assert!(refused(&url("localhost", "verify-full", &missing))
+        .contains(&format!("the sslrootcert file `{missing}` does not exist")));
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let message = refused(&url(
+        "localhost",
+        "verify-full",
+        &not_pem.display().to_string(),
+    ));
+    assert!(message.contains("holds no PEM certificate"), "{message}");
 }
 
 /// `sslmode=require` against a server without TLS: a listener that answers PostgreSQL's
@@ -309,6 +443,56 @@ fn names_longer_than_postgres_keeps_still_load_and_evolve() {
              AND (tablename LIKE '%staging%' OR tablename LIKE '\\_cstg\\_%')"
         ),
         json!(0)
+    );
+}
+
+#[test]
+fn nul_characters_are_replaced_and_said() {
+    let cluster = pg::cluster();
+    let dest = open_destination(&cluster.url(&pg::unique("nul"))).unwrap();
+    let json_column = connector_spec::Column {
+        data_type: Some(connector_spec::DataType::Json),
+        ..connector_spec::Column::default()
+    };
+    let plan = ResourceLoadPlan::new("shop", "notes").with_column("meta", json_column);
+    let mut writer = dest.begin(&plan).unwrap();
+    let records = json!([
+        {"id": 1, "text": "a\u{0}b", "meta": {"k": "x\u{0}", "raw": "\\u0000"}, "tags": ["t\u{0}"]},
+        {"id": 2, "text": "clean\u{0}", "meta": {"k": "y"}, "tags": ["u"]},
+    ]);
+    writer.write_batch(records.as_array().unwrap()).unwrap();
+    let summary = writer.commit(None).unwrap();
+    let rows = dest
+        .query_rows("SELECT text, meta->>'k', meta->>'raw' FROM notes ORDER BY id")
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            vec![json!("a\u{FFFD}b"), json!("x\u{FFFD}"), json!("\\u0000")],
+            vec![json!("clean\u{FFFD}"), json!("y"), Value::Null],
+        ]
+    );
+    assert_eq!(
+        one(
+            &*dest,
+            "SELECT value FROM notes__tags ORDER BY _dlt_list_idx, value LIMIT 1"
+        ),
+        json!("t\u{FFFD}")
+    );
+    assert_eq!(
+        summary.warnings,
+        vec![
+            // `meta` is declared, so it is the table's column before `text`.
+            "table `notes`, column `meta`: 1 value(s) held NUL characters, which the \
+             destination's text cannot store; each NUL was stored as U+FFFD"
+                .to_owned(),
+            "table `notes`, column `text`: 2 value(s) held NUL characters, which the \
+             destination's text cannot store; each NUL was stored as U+FFFD"
+                .to_owned(),
+            "table `notes__tags`, column `value`: 1 value(s) held NUL characters, which the \
+             destination's text cannot store; each NUL was stored as U+FFFD"
+                .to_owned(),
+        ]
     );
 }
 

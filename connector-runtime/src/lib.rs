@@ -110,7 +110,7 @@ pub use options::{Options, RunOptions};
 pub use paginate::{Flow, Page, Paginator, StopReason};
 pub use partition::{Partition, PartitionError, INDEX_ENV};
 pub use request::Request as PageRequest;
-pub use secrets::{SecretString, Secrets};
+pub use secrets::{destination_credential, SecretString, Secrets};
 pub use stats::StatsHandle;
 pub use stream::ResourceStream;
 

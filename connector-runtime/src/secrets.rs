@@ -215,18 +215,7 @@ impl Secrets {
             path: path.display().to_string(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-        // toml's messages quote the offending line, which may hold a secret: keep only the
-        // position.
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            file_error(match e.span() {
-                Some(span) => {
-                    let line = text[..span.start.min(text.len())].lines().count().max(1);
-                    format!("not valid TOML near line {line}")
-                }
-                None => "not valid TOML".to_owned(),
-            })
-        })?;
+        let table = read_toml(path)?;
         let section = table
             .get("sources")
             .and_then(|s| s.get(connector_name))
@@ -254,6 +243,76 @@ impl Secrets {
             }
         }
         Ok(secrets)
+    }
+}
+
+/// A secrets.toml as a table. toml's messages quote the offending line, which may hold a
+/// secret: only its line number is kept.
+fn read_toml(path: &Path) -> Result<toml::Table, Error> {
+    let file_error = |message: String| Error::SecretsFile {
+        path: path.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+    text.parse().map_err(|e: toml::de::Error| {
+        file_error(match e.span() {
+            Some(span) => {
+                let line = text[..span.start.min(text.len())].lines().count().max(1);
+                format!("not valid TOML near line {line}")
+            }
+            None => "not valid TOML".to_owned(),
+        })
+    })
+}
+
+/// A destination's credential as dlt keeps it: the environment variable
+/// `DESTINATION__<KIND>__CREDENTIALS__<FIELD>`, else `FIELD` in table
+/// `[destination.<kind>.credentials]` of the secrets.toml when one is given. `Ok(None)` when
+/// neither has it; `Ok(Some((value, where)))` says where it was found, for messages.
+///
+/// ```
+/// use connector_runtime::destination_credential;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("secrets.toml");
+/// std::fs::write(&path, "[destination.postgres.credentials]\npassword = \"pw\"\n").unwrap();
+/// let (value, from) = destination_credential("postgres", "password", Some(&path))
+///     .unwrap()
+///     .unwrap();
+/// assert_eq!(value.expose(), "pw");
+/// assert!(from.contains("[destination.postgres.credentials]"));
+/// ```
+pub fn destination_credential(
+    kind: &str,
+    field: &str,
+    toml: Option<&Path>,
+) -> Result<Option<(SecretString, String)>, Error> {
+    let var = format!(
+        "DESTINATION__{}__CREDENTIALS__{}",
+        kind.to_uppercase(),
+        field.to_uppercase()
+    );
+    if let Some(value) = std::env::var(&var).ok().filter(|v| !v.is_empty()) {
+        return Ok(Some((SecretString::new(value), var)));
+    }
+    let Some(path) = toml else {
+        return Ok(None);
+    };
+    let table = read_toml(path)?;
+    let value = table
+        .get("destination")
+        .and_then(|d| d.get(kind))
+        .and_then(|d| d.get("credentials"))
+        .and_then(|c| c.get(field));
+    match value {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some((
+            SecretString::new(s.clone()),
+            format!("[destination.{kind}.credentials] of {}", path.display()),
+        ))),
+        Some(_) => Err(Error::SecretsFile {
+            path: path.display().to_string(),
+            message: format!("destination.{kind}.credentials.{field} must be a string"),
+        }),
     }
 }
 

@@ -162,6 +162,7 @@ impl<B: Backend> Destination for SqlDestination<B> {
             contract_line: plan.lines.get("schema_contract").copied(),
             load_id: load_id.clone(),
             required,
+            replace_nul: !conn.dialect().text_holds_nul(),
         };
         let normalizer = Normalizer::new(settings, tables, declared);
         in_transaction(&mut *conn, |b| {

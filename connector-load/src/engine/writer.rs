@@ -146,7 +146,7 @@ impl<B: Backend> SqlWriter<B> {
             new_columns,
             discarded_rows,
             discarded_values,
-            warnings: self.normalizer.warnings().to_vec(),
+            warnings: self.normalizer.warnings(),
             seconds: self.started.elapsed().as_secs_f64(),
         })
     }

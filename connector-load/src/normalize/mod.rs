@@ -18,6 +18,7 @@
 mod columnar;
 mod ids;
 pub(crate) mod naming;
+mod nul;
 pub(crate) mod schema;
 mod table;
 
@@ -68,6 +69,8 @@ pub(crate) struct Settings {
     pub(crate) load_id: String,
     /// Root columns that must have a value, with why.
     pub(crate) required: Vec<(String, &'static str)>,
+    /// NUL characters replaced in text (the destination's text cannot hold them).
+    pub(crate) replace_nul: bool,
 }
 
 /// The maps looked up for every field of every record: foldhash instead of the default
@@ -113,6 +116,8 @@ pub(crate) struct Normalizer {
     declared_later: HashMap<String, HashMap<String, Declared>>,
     warnings: Vec<String>,
     discards: Discards,
+    /// (table, column) -> values whose NUL characters were replaced.
+    nuls: FastMap<(usize, usize), u64>,
 }
 
 /// A field of a flattened row: column, the name as sent, the value.
@@ -148,6 +153,7 @@ impl Normalizer {
             declared_later,
             warnings: Vec::new(),
             discards: Discards::default(),
+            nuls: FastMap::default(),
         };
         for i in 0..normalizer.tables.len() {
             normalizer.attach_declared(i);
@@ -172,9 +178,20 @@ impl Normalizer {
         &self.tables
     }
 
-    /// Warnings so far (naming collisions).
-    pub(crate) fn warnings(&self) -> &[String] {
-        &self.warnings
+    /// Warnings so far: naming collisions, NUL characters replaced.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let mut warnings = self.warnings.clone();
+        let mut nuls: Vec<_> = self.nuls.iter().collect();
+        nuls.sort();
+        for (&(table, column), count) in nuls {
+            let t = &self.tables[table];
+            warnings.push(format!(
+                "table `{}`, column `{}`: {count} value(s) held NUL characters, which the \
+                 destination's text cannot store; each NUL was stored as U+FFFD",
+                t.name, t.schema.columns[column].name
+            ));
+        }
+        warnings
     }
 
     /// Rows and values the schema contract discarded.
@@ -326,7 +343,20 @@ impl Normalizer {
         let mut cells = Vec::with_capacity(fields.len() + meta.len());
         for (column, source, value) in fields {
             match t.place(&column, source, value, &rules, &mut self.warnings)? {
-                Placed::Value(index, cell) => cells.push((index, cell)),
+                Placed::Value(index, cell) => {
+                    let json = t.schema.columns[index].ty == LoadType::Json;
+                    match self
+                        .settings
+                        .replace_nul
+                        .then(|| nul::replaced(&cell, json))
+                    {
+                        Some(Some(clean)) => {
+                            *self.nuls.entry((table, index)).or_default() += 1;
+                            cells.push((index, clean));
+                        }
+                        _ => cells.push((index, cell)),
+                    }
+                }
                 Placed::Nothing => {}
                 Placed::Discarded => self.discards.values += 1,
                 Placed::DiscardRow => {

@@ -13,10 +13,11 @@
 //! (`pg_try_advisory_lock`) on a key hashed from the schema and the lock's name, released by
 //! the server when the session ends, so a killed run never leaves it behind.
 
+mod tls;
 mod wire;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -32,6 +33,8 @@ use crate::engine::SqlDestination;
 use crate::error::{Error, Result};
 use crate::pg_url::{PostgresUrl, SslMode};
 use crate::types::SqlValue;
+use crate::OpenOptions;
+use connector_runtime::{destination_credential, SecretString};
 use wire::{copy_rows, param_type, Cell, Param, COPY_HEADER, COPY_TRAILER};
 
 /// The environment variable a password comes from when the URL has none (as libpq).
@@ -330,17 +333,69 @@ impl Backend for PostgresBackend {
 }
 
 /// Connects to the server `url` names and prepares the schema (`?schema=`, else
-/// `connector`): created when missing, the session's `search_path`. `shown` is the URL as
-/// messages show it (its password redacted).
+/// `connector`): created when missing, the session's `search_path`.
 pub(crate) fn open(
     url: &PostgresUrl,
-    connector: Option<&str>,
+    options: &OpenOptions<'_>,
 ) -> Result<SqlDestination<PostgresBackend>> {
+    let mut backend = connect(url, options)?;
+    if !backend.schema_exists()? {
+        let quoted = Postgres.quote(&backend.schema);
+        let lock = backend.ddl_lock_sql().unwrap_or_default();
+        let created = backend.execute_batch(&format!(
+            "BEGIN; {lock}; CREATE SCHEMA IF NOT EXISTS {quoted}; COMMIT"
+        ));
+        if created.is_err() {
+            let _ = backend.execute_batch("ROLLBACK");
+        }
+        created?;
+    }
+    backend.enter_schema()?;
+    SqlDestination::new(backend, url.redacted.clone())
+}
+
+/// [`open`] when the schema exists; `None` (and nothing created) when it does not: what a
+/// command that only looks (`connector state`) opens.
+pub(crate) fn open_existing(
+    url: &PostgresUrl,
+    options: &OpenOptions<'_>,
+) -> Result<Option<SqlDestination<PostgresBackend>>> {
+    let mut backend = connect(url, options)?;
+    if !backend.schema_exists()? {
+        return Ok(None);
+    }
+    backend.enter_schema()?;
+    SqlDestination::new(backend, url.redacted.clone()).map(Some)
+}
+
+/// The password and where it came from: the URL, else `PGPASSWORD` (as libpq), else dlt's
+/// places for a destination credential (the environment variable
+/// `DESTINATION__POSTGRES__CREDENTIALS__PASSWORD`, then the secrets.toml).
+fn password(
+    url: &PostgresUrl,
+    options: &OpenOptions<'_>,
+) -> Result<Option<(SecretString, String)>> {
+    if let Some(p) = url.password() {
+        return Ok(Some((SecretString::new(p), "the URL".to_owned())));
+    }
+    if let Some(p) = std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty()) {
+        return Ok(Some((SecretString::new(p), PASSWORD_ENV.to_owned())));
+    }
+    destination_credential("postgres", "password", options.secrets_file).map_err(|e| {
+        Error::Connect {
+            url: url.redacted.clone(),
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// The session to the server, its schema chosen but not yet checked or entered.
+fn connect(url: &PostgresUrl, options: &OpenOptions<'_>) -> Result<PostgresBackend> {
     let connect_error = |reason: String| Error::Connect {
         url: url.redacted.clone(),
         reason,
     };
-    let schema = match (&url.schema, connector) {
+    let schema = match (&url.schema, options.connector) {
         (Some(schema), _) => schema.clone(),
         (None, Some(connector)) => connector.to_owned(),
         (None, None) => {
@@ -363,21 +418,24 @@ pub(crate) fn open(
         .ssl_mode(match url.sslmode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
             SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
-            SslMode::Require => tokio_postgres::config::SslMode::Require,
+            // The verifying modes are `require` to the driver; the verifier is ours.
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+                tokio_postgres::config::SslMode::Require
+            }
         });
-    let env_password = std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty());
-    let password_from = match (url.password(), &env_password) {
-        (Some(p), _) => {
-            config.password(p);
-            Some("the URL")
+    let password_from = match password(url, options)? {
+        Some((password, from)) => {
+            config.password(password.expose());
+            Some(from)
         }
-        (None, Some(p)) => {
-            config.password(p);
-            Some(PASSWORD_ENV)
-        }
-        (None, None) => None,
+        None => None,
     };
     let sslmode = url.sslmode;
+    // Read before connecting, so a missing or bad certificate file is its own message.
+    let tls = match sslmode {
+        SslMode::Disable => None,
+        _ => Some(tls::connector(url).map_err(connect_error)?),
+    };
     let (ready_tx, ready_rx) = mpsc::sync_channel::<std::result::Result<(), String>>(1);
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let thread = std::thread::Builder::new()
@@ -394,9 +452,9 @@ pub(crate) fn open(
                 }
             };
             let connected = runtime.block_on(async {
-                if sslmode == SslMode::Disable {
+                if let Some(tls) = tls {
                     config
-                        .connect(tokio_postgres::NoTls)
+                        .connect(tls)
                         .await
                         .map(|(client, connection)| {
                             tokio::spawn(async move {
@@ -406,9 +464,8 @@ pub(crate) fn open(
                         })
                         .map_err(|e| describe(&e))
                 } else {
-                    let tls = tls().map_err(|e| format!("cannot set up TLS: {e}"))?;
                     config
-                        .connect(tls)
+                        .connect(tokio_postgres::NoTls)
                         .await
                         .map(|(client, connection)| {
                             tokio::spawn(async move {
@@ -446,10 +503,21 @@ pub(crate) fn open(
             {
                 match password_from {
                     Some(from) => format!(" (the password came from {from})"),
-                    None => {
-                        format!(" (no password was given: put it in the URL or in {PASSWORD_ENV})")
-                    }
+                    None => format!(
+                        " (no password was given: put it in the URL, in {PASSWORD_ENV}, in \
+                         DESTINATION__POSTGRES__CREDENTIALS__PASSWORD or in \
+                         [destination.postgres.credentials] of the secrets.toml)"
+                    ),
                 }
+            } else if reason.contains("not valid for name") || reason.contains("NotValidForName") {
+                " (the server's certificate does not name the host connected to: connect by a \
+                 name it has, or use `sslmode=verify-ca`)"
+                    .to_owned()
+            } else if reason.contains("UnknownIssuer")
+                || reason.contains("invalid peer certificate")
+            {
+                " (the server's certificate is not signed by an authority of sslrootcert)"
+                    .to_owned()
             } else if reason.contains("server does not support TLS") {
                 " (`sslmode=require` needs a server with `ssl = on`; `sslmode=prefer` falls \
                  back to plain TCP)"
@@ -464,90 +532,28 @@ pub(crate) fn open(
             return Err(connect_error("the connection thread stopped".to_owned()));
         }
     }
-    let mut backend = PostgresBackend {
+    Ok(PostgresBackend {
         jobs: Some(jobs_tx),
         thread: Some(thread),
-        schema: schema.clone(),
+        schema,
         held: HashSet::new(),
-    };
-    let quoted = Postgres.quote(&schema);
-    let exists = backend.query(
-        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?",
-        &[SqlValue::Text(schema.clone())],
-    )?;
-    if exists.is_empty() {
-        let lock = backend.ddl_lock_sql().unwrap_or_default();
-        let created = backend.execute_batch(&format!(
-            "BEGIN; {lock}; CREATE SCHEMA IF NOT EXISTS {quoted}; COMMIT"
-        ));
-        if created.is_err() {
-            let _ = backend.execute_batch("ROLLBACK");
-        }
-        created?;
-    }
-    backend.execute_batch(&format!("SET search_path TO {quoted}; SET TIME ZONE 'UTC'"))?;
-    SqlDestination::new(backend, url.redacted.clone())
+    })
 }
 
-/// TLS for `prefer` and `require`: rustls (ring), and as libpq does in those modes, the
-/// server's certificate is not verified (the connection is encrypted, not authenticated).
-fn tls() -> std::result::Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Unverified(provider)))
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
-}
-
-/// Accepts any certificate (libpq's `prefer` / `require`), still checking the handshake's
-/// signatures.
-#[derive(Debug)]
-struct Unverified(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
+impl PostgresBackend {
+    fn schema_exists(&mut self) -> Result<bool> {
+        let rows = self.query(
+            "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?",
+            &[SqlValue::Text(self.schema.clone())],
+        )?;
+        Ok(!rows.is_empty())
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+    /// Makes the schema the session's `search_path`, so the engine's unqualified names
+    /// resolve there, and UTC the session's time zone.
+    fn enter_schema(&mut self) -> Result<()> {
+        let quoted = Postgres.quote(&self.schema);
+        self.execute_batch(&format!("SET search_path TO {quoted}; SET TIME ZONE 'UTC'"))
     }
 }
 

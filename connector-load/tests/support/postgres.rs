@@ -182,24 +182,10 @@ impl Cluster {
                 "--no-sync",
             ],
         )?;
-        // TLS with a self-signed certificate, so `sslmode=require` (and `prefer`) is tested.
-        let cert = Command::new("openssl")
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                "/CN=localhost", "-keyout",
-            ])
-            .arg(data.join("server.key"))
-            .arg("-out")
-            .arg(data.join("server.crt"))
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run openssl for the test server's certificate: {e} (install the `openssl` package)"))?;
-        if !cert.status.success() {
-            return Err(format!(
-                "openssl failed: {}",
-                String::from_utf8_lossy(&cert.stderr)
-            ));
-        }
+        // TLS with a certificate signed by a test authority (`ca.crt` beside the data), naming
+        // `localhost` only, so `require`, `verify-ca` (127.0.0.1) and `verify-full`
+        // (`localhost` passes, 127.0.0.1 fails) are all tested.
+        certificates(&dir, &data)?;
         if root {
             let _ = Command::new("chown")
                 .args(["-R", "postgres:", &data_s])
@@ -257,6 +243,11 @@ impl Cluster {
         Err(format!("the test PostgreSQL server did not start: {last}"))
     }
 
+    /// The test authority's certificate (PEM), which signed the server's.
+    pub fn ca_cert(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
+
     /// Runs `sql` with psql as the superuser in `database`.
     pub fn psql(&self, database: &str, sql: &str) -> Result<String, String> {
         let out = Command::new(self.bin.join("psql"))
@@ -310,4 +301,86 @@ impl Cluster {
             .unwrap_or_else(|e| panic!("{e}"));
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
     }
+}
+
+/// A certificate authority (`dir/ca.crt`) and the server's key and certificate
+/// (`data/server.key`, `data/server.crt`, `DNS:localhost` only) signed by it.
+fn certificates(dir: &Path, data: &Path) -> Result<(), String> {
+    let openssl = |args: &[&str]| -> Result<(), String> {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                format!(
+                    "cannot run openssl for the test server's certificate: {e} (install the \
+                     `openssl` package)"
+                )
+            })?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "openssl {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    };
+    let key = data.join("server.key").display().to_string();
+    let crt = data.join("server.crt").display().to_string();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=connector test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &key,
+        "-out",
+        "server.csr",
+    ])?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| format!("writing server.ext: {e}"))?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        &crt,
+    ])
 }
