@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, requires = "live")]
     strict: bool,
     #[command(flatten)]
-    source: crate::source::Args,
+    source: crate::source::ApiArgs,
 }
 
 /// How results are printed.

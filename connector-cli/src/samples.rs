@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000))]
     pages: u64,
     #[command(flatten)]
-    source: source::Args,
+    source: source::ApiArgs,
 }
 
 /// Where a resource's samples go when the spec names none, relative to the spec.

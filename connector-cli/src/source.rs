@@ -23,7 +23,7 @@ pub(crate) use secrets_help;
 
 /// The flags a command that talks to the API shares.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {
+pub struct ApiArgs {
     /// Use this base URL instead of the spec's (e.g. a local test server).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
@@ -35,7 +35,7 @@ pub struct Args {
     pub secrets: Option<PathBuf>,
 }
 
-impl Args {
+impl ApiArgs {
     /// The spec's secrets, from the environment, then the secrets file; the error names every
     /// missing one and where it was looked for.
     pub fn secrets(&self, spec: &ResolvedSpec) -> Result<Secrets, connector_runtime::Error> {

@@ -54,7 +54,7 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     destination: Option<String>,
     #[command(flatten)]
-    source: source::Args,
+    source: source::ApiArgs,
     /// Ignore stored incremental state and replace every table's contents.
     #[arg(long)]
     full_refresh: bool,
