@@ -89,14 +89,20 @@ impl Outcome {
                 .collect()
         };
         let mut parts = Vec::new();
-        for (status, what) in [
-            ("contradicts", "contradict the spec"),
-            ("failed", "could not be read"),
-            ("empty", "had no records to check"),
+        for (status, one, many) in [
+            ("contradicts", "contradicts the spec", "contradict the spec"),
+            ("failed", "could not be read", "could not be read"),
+            (
+                "empty",
+                "had no records to check",
+                "had no records to check",
+            ),
         ] {
             let list = names(status);
-            if !list.is_empty() {
-                parts.push(format!("{} {what} ({})", list.len(), list.join(", ")));
+            match list.len() {
+                0 => {}
+                1 => parts.push(format!("1 resource {one} ({})", list[0])),
+                n => parts.push(format!("{n} resources {many} ({})", list.join(", "))),
             }
         }
         let undeclared: usize = self.reports.iter().map(|r| r.undeclared.len()).sum();

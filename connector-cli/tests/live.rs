@@ -53,6 +53,7 @@ fn api(mode: u8) -> Api {
                 )
                 .route("/empty", get(|| async { Json(json!({"data": []})) }))
                 .route("/echo", get(echo))
+                .route("/paged", get(paged))
                 .with_state(state);
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, app).await.unwrap();
@@ -89,6 +90,19 @@ async fn meetings(UrlPath(id): UrlPath<String>) -> Json<Value> {
         return Json(json!([]));
     }
     Json(json!([{"topic": format!("meeting of {id}"), "minutes": 30}]))
+}
+
+/// Three pages of two records (`?page=1..3`), then an empty page.
+async fn paged(
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Json<Value> {
+    let page: u64 = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let records: Vec<Value> = if page <= 3 {
+        (0..2).map(|i| json!({"id": page * 10 + i})).collect()
+    } else {
+        Vec::new()
+    };
+    Json(json!({"data": records}))
 }
 
 /// Echoes the bearer token in the body: raw, percent-encoded, base64, and inside a text.
@@ -227,7 +241,7 @@ fn a_field_that_changed_type_fails_with_column_line_and_example() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("FAILED: 1 contradict the spec (`users`)"),
+        stdout.contains("FAILED: 1 resource contradicts the spec (`users`)"),
         "{stdout}"
     );
 
@@ -338,7 +352,7 @@ fn failing_and_empty_resources_are_reported_each() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("FAILED: 2 could not be read (`broken`, `broken_child`); 1 had no records to check (`empty`)"),
+        stdout.contains("FAILED: 2 resources could not be read (`broken`, `broken_child`); 1 resource had no records to check (`empty`)"),
         "{stdout}"
     );
 
@@ -544,4 +558,46 @@ fn samples_name_unknown_resources_and_keep_files_of_failed_ones() {
         "[]"
     );
     assert!(!dir.path().join("e.json").exists());
+}
+
+#[test]
+fn several_sample_files_get_successive_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(
+        dir.path(),
+        "  - name: paged\n    endpoint: { path: /paged, data_selector: data, paginator: { type: page_number, base_page: 1, total_path: null } }\n    samples: [p/a.json, p/b.json, p/c.json]\n",
+    );
+    let api = api(FITS);
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &[
+            "samples",
+            spec.to_str().unwrap(),
+            "--base-url",
+            &api.url,
+            "--pages",
+            "2",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let ids = |file: &str| -> Vec<u64> {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        let records: Vec<Value> = serde_json::from_str(&text).unwrap();
+        records.iter().map(|r| r["id"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(ids("p/a.json"), [10, 11, 20, 21]);
+    assert_eq!(ids("p/b.json"), [30, 31]);
+    assert!(
+        stdout.contains(
+            "wrote p/a.json: 4 records of `paged` (the first 3 pages, 2 of them in this file)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "warning: `paged`: 3 page(s) with records, too few for `p/c.json` (kept as it was)"
+        ),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("p/c.json").exists());
 }
