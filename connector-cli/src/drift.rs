@@ -26,8 +26,9 @@ struct Contradiction {
     json_type: Option<&'static str>,
     /// The first value found, as a cut JSON text (redacted).
     example: Option<String>,
-    /// The first record (0-based) and how many have it.
+    /// The first record (0-based), the last one counted, and how many have it.
     record: usize,
+    last: usize,
     records: usize,
     /// The spec line of the column.
     line: Option<usize>,
@@ -161,6 +162,7 @@ fn report(connector: &Connector, resource: &ResolvedResource, read: Read) -> Rep
                     json_type: Some(kind),
                     example: Some(cut(&connector.redact(&record.to_string()))),
                     record: index,
+                    last: index,
                     records: 1,
                     line: None,
                 },
@@ -193,18 +195,19 @@ fn report(connector: &Connector, resource: &ResolvedResource, read: Read) -> Rep
                     json_type: kind,
                     example: example.map(|e| cut(&e)),
                     record: index,
+                    last: index,
                     records: 1,
                     line,
                 },
             );
         }
-        for path in found.undeclared {
-            if added.contains(&path.as_str()) {
+        for field in found.undeclared {
+            if added.contains(&field.path.as_str()) {
                 continue;
             }
-            let kind = value_at(record, &path).map_or("null", json_type);
-            let field = connector.redact(&path);
-            match undeclared.iter_mut().find(|u| u.field == field) {
+            let kind = field.json_type;
+            let name = connector.redact(&field.path);
+            match undeclared.iter_mut().find(|u| u.field == name) {
                 Some(u) => {
                     u.records += 1;
                     if !u.json_types.contains(&kind) {
@@ -212,7 +215,7 @@ fn report(connector: &Connector, resource: &ResolvedResource, read: Read) -> Rep
                     }
                 }
                 None => undeclared.push(Undeclared {
-                    field,
+                    field: name,
                     json_types: vec![kind],
                     records: 1,
                 }),
@@ -236,21 +239,41 @@ fn report(connector: &Connector, resource: &ResolvedResource, read: Read) -> Rep
     }
 }
 
-/// Adds `c` to the group of its path, problem and JSON type, or starts one.
+/// Adds `c` to the group of its path (list indices aside: `tags[1]` and `tags[4]` are one
+/// field), problem and JSON type, or starts one (shown with its first path).
 fn group(groups: &mut Vec<Contradiction>, index: usize, c: Contradiction) {
-    match groups
-        .iter_mut()
-        .find(|g| g.path == c.path && g.problem == c.problem && g.json_type == c.json_type)
-    {
-        Some(g) if g.record != index => g.records += 1,
+    let shape = field_shape(&c.path);
+    match groups.iter_mut().find(|g| {
+        field_shape(&g.path) == shape && g.problem == c.problem && g.json_type == c.json_type
+    }) {
+        Some(g) if g.last != index => {
+            g.last = index;
+            g.records += 1;
+        }
         Some(_) => {}
         None => groups.push(c),
     }
 }
 
-/// The value at a path of [`connector_spec::fit::Fit::undeclared`] (`a`, `a.b`).
-fn value_at<'a>(record: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(record, |at, key| at.get(key))
+/// A path with its list indices left out: `tags[3].id` -> `tags[].id`.
+fn field_shape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push(c);
+            }
+            ']' => {
+                in_index = false;
+                out.push(c);
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn cut(text: &str) -> String {
@@ -399,5 +422,49 @@ impl Contradiction {
                 self.example.as_deref().unwrap_or_default()
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_elements_are_one_field_counted_once_per_record() {
+        let spec = connector_spec::parse_str(
+            "name: t\nclient: { base_url: 'https://api.example.com' }\nresources:\n  - name: r\n    columns:\n      tags: { data_type: json, items: { data_type: text } }\n",
+            "t.yaml",
+        )
+        .unwrap()
+        .resolved;
+        let resource = spec.resources[0].clone();
+        let connector =
+            Connector::new(spec, connector_runtime::Secrets::new(), Default::default()).unwrap();
+        let read = Read {
+            resource: "r".into(),
+            via: Via::Own,
+            pages: vec![vec![
+                json!({"tags": ["a", 1, 2]}),
+                json!({"tags": [3, 4]}),
+                json!({"tags": ["ok"]}),
+                json!({"tags": [true]}),
+            ]],
+            error: None,
+            warnings: Vec::new(),
+        };
+        let report = report(&connector, &resource, read);
+        let groups: Vec<(&str, Option<&str>, usize, usize)> = report
+            .contradictions
+            .iter()
+            .map(|c| (c.path.as_str(), c.json_type, c.record, c.records))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("tags[1]", Some("integer"), 0, 2),
+                ("tags[0]", Some("boolean"), 3, 1)
+            ]
+        );
+        assert_eq!(field_shape("a[12].b[3]"), "a[].b[]");
     }
 }

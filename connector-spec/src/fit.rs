@@ -21,7 +21,8 @@
 //! assert_eq!(fit.misfits[0].path, "id");
 //! assert!(matches!(fit.misfits[0].problem, Problem::Type { .. }));
 //! assert_eq!(fit.misfits[0].to_string(), "expected bigint (a JSON integer), found string `\"7\"`");
-//! assert_eq!(fit.undeclared, ["name"]);
+//! assert_eq!(fit.undeclared[0].path, "name");
+//! assert_eq!(fit.undeclared[0].json_type, "string");
 //! ```
 
 use std::fmt;
@@ -36,9 +37,17 @@ use crate::{Column, DataType};
 pub struct Fit {
     /// Declared columns the record contradicts, in column order.
     pub misfits: Vec<Misfit>,
-    /// Paths of fields the record has and the columns do not declare (`extra`,
-    /// `owner.nickname`), in record order.
-    pub undeclared: Vec<String>,
+    /// Fields the record has and the columns do not declare, in record order.
+    pub undeclared: Vec<Undeclared>,
+}
+
+/// A field the columns do not declare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undeclared {
+    /// Its path: `extra`, or `owner.nickname` inside a declared object with `fields`.
+    pub path: String,
+    /// Its value's JSON type ([`json_type`]).
+    pub json_type: &'static str,
 }
 
 /// A declared column the record contradicts.
@@ -121,11 +130,14 @@ fn undeclared(
     fields: &Map<String, Value>,
     declared: &IndexMap<String, Column>,
     prefix: &str,
-    out: &mut Vec<String>,
+    out: &mut Vec<Undeclared>,
 ) {
-    for name in fields.keys() {
+    for (name, value) in fields {
         if !declared.contains_key(name) {
-            out.push(format!("{prefix}{name}"));
+            out.push(Undeclared {
+                path: format!("{prefix}{name}"),
+                json_type: json_type(value),
+            });
         }
     }
 }
@@ -136,7 +148,7 @@ fn check_value(
     column: &Column,
     path: &str,
     found: &mut Vec<(String, Problem)>,
-    extra: &mut Vec<String>,
+    extra: &mut Vec<Undeclared>,
 ) {
     let nullable = column.nullable.unwrap_or(true);
     let value = match value {
@@ -271,7 +283,12 @@ mod tests {
             fit.misfits[2].to_string(),
             "null, but the column has `nullable: false`"
         );
-        assert_eq!(fit.undeclared, ["top", "o.more"]);
+        let undeclared: Vec<(&str, &str)> = fit
+            .undeclared
+            .iter()
+            .map(|u| (u.path.as_str(), u.json_type))
+            .collect();
+        assert_eq!(undeclared, [("top", "boolean"), ("o.more", "integer")]);
     }
 
     #[test]
