@@ -296,6 +296,12 @@ impl Connector {
     /// let first = pages.next().await.expect("a first page")?;
     /// assert_eq!(first.len(), 2);
     /// assert_eq!(pages.stats().requests(), 1); // page 2 is not asked for until read
+    ///
+    /// // A root resource takes no parent record.
+    /// let parent = serde_json::json!({"id": 1});
+    /// let mut wrong = connector.pages("users", Some(&parent), RunOptions::default());
+    /// let error = wrong.next().await.expect("one item").unwrap_err();
+    /// assert!(error.to_string().contains("not a child resource: it takes no parent record"));
     /// # Ok(())
     /// # }
     /// ```
