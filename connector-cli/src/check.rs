@@ -20,6 +20,14 @@ use serde_json::json;
 
 /// Arguments of `connector check`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "With --live: ",
+    crate::source::secrets_help!(),
+    "\n\nExit codes: 0 valid (and, with --live, the API fits); 1 invalid, or with --live a \
+contradiction or a resource that could not be read (--strict: also undeclared fields, an empty \
+first page); 2 unreadable file, missing secrets, or --base-url/--token-url/--secrets without \
+--live."
+))]
 pub struct Args {
     /// Spec files to check.
     #[arg(required = true, value_name = "FILE")]
