@@ -1,8 +1,13 @@
 //! `connector check FILE...`: validate specs; summarise the valid ones, show rustc-style
 //! diagnostics (the YAML line, the key underlined) for the rest.
 //!
-//! Exit codes: 0 every spec is valid (warnings allowed); 1 a spec is invalid; 2 a file could
-//! not be read.
+//! With `--live`, each valid spec is also run against its API: the first page of every
+//! resource is checked against the declared columns (`drift`).
+//!
+//! Exit codes: 0 every spec is valid (warnings allowed) and, with `--live`, fits what the API
+//! sends; 1 a spec is invalid, or (`--live`) contradicted by the API or a resource could not be
+//! read (with `--strict`, also an undeclared field or an empty first page); 2 a file could not
+//! be read, secrets are missing or the command line is wrong.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -15,6 +20,14 @@ use serde_json::json;
 
 /// Arguments of `connector check`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "With --live: ",
+    crate::source::secrets_help!(),
+    "\n\nExit codes: 0 valid (and, with --live, the API fits); 1 invalid, or with --live a \
+contradiction or a resource that could not be read (--strict: also undeclared fields, an empty \
+first page); 2 unreadable file, missing secrets, or --base-url/--token-url/--secrets without \
+--live."
+))]
 pub struct Args {
     /// Spec files to check.
     #[arg(required = true, value_name = "FILE")]
@@ -23,6 +36,16 @@ pub struct Args {
     /// document on stdout).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also fetch the first page of every resource from the API (secrets as for `sync`) and
+    /// check it against the declared columns: exit 1 on a contradiction.
+    #[arg(long)]
+    live: bool,
+    /// With `--live`: also fail on fields the API sends that the spec does not declare, and on
+    /// a resource whose first page is empty.
+    #[arg(long, requires = "live")]
+    strict: bool,
+    #[command(flatten)]
+    source: crate::source::ApiArgs,
 }
 
 /// How results are printed.
@@ -40,6 +63,10 @@ enum Outcome {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    if !args.live && args.source.any() {
+        eprintln!("error: --base-url, --token-url and --secrets go with --live");
+        return ExitCode::from(2);
+    }
     let mut code = 0u8;
     let mut reports = Vec::new();
     for path in &args.files {
@@ -59,9 +86,34 @@ pub fn run(args: Args) -> ExitCode {
             Outcome::Invalid(_) => 1,
             Outcome::Valid(_) => 0,
         });
+        let live = match (&outcome, args.live) {
+            (Outcome::Valid(loaded), true) => Some(live_check(&args, &loaded.resolved)),
+            _ => None,
+        };
         match args.format {
             Format::Text => print_text(&file, &source, &outcome),
             Format::Json => reports.push(json_report(&file, &outcome)),
+        }
+        match live {
+            None => {}
+            Some(Err(error)) => {
+                code = 2;
+                match reports.last_mut() {
+                    Some(report) if args.format == Format::Json => {
+                        report["live"] = json!({ "ok": false, "error": error });
+                    }
+                    _ => eprintln!("error: {file}: {error}"),
+                }
+            }
+            Some(Ok(drift)) => {
+                if drift.failed() {
+                    code = code.max(1);
+                }
+                match reports.last_mut() {
+                    Some(report) if args.format == Format::Json => report["live"] = drift.json(),
+                    _ => print!("{}", drift.text()),
+                }
+            }
         }
     }
     if args.format == Format::Json {
@@ -69,6 +121,20 @@ pub fn run(args: Args) -> ExitCode {
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
     ExitCode::from(code)
+}
+
+/// `--live`: the spec's first pages against its columns; `Err` when it cannot start (missing
+/// secrets, a bad base URL).
+fn live_check(args: &Args, spec: &ResolvedSpec) -> Result<crate::drift::Outcome, String> {
+    let secrets = args.source.secrets(spec).map_err(|e| e.to_string())?;
+    let options = args.source.options().with_concurrency(1);
+    let connector = connector_runtime::Connector::new(spec.clone(), secrets, options)
+        .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    Ok(runtime.block_on(crate::drift::check(&connector, spec, args.strict)))
 }
 
 fn print_text(file: &str, source: &str, outcome: &Outcome) {

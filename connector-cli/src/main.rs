@@ -5,11 +5,15 @@
 
 mod check;
 mod completions;
+mod drift;
 mod generate;
 mod import;
+mod live;
 mod logging;
 mod progress;
+mod samples;
 mod schema;
+mod source;
 mod spec_file;
 mod state;
 mod sync;
@@ -47,6 +51,9 @@ enum Command {
     /// Show what a destination stores about a spec's resources, or reset their incremental
     /// state (`connector state reset SPEC`).
     State(state::Args),
+    /// Record sample pages from the live API into the files `samples:` names (secrets
+    /// scrubbed), for the compile-time sample check.
+    Samples(samples::Args),
     /// Turn another tool's config into a spec (`connector import dlt FILE`).
     Import(import::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
@@ -62,6 +69,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Sync(args) => sync::run(args, &cli.log),
         Command::State(args) => state::run(args),
+        Command::Samples(args) => samples::run(args),
         Command::Import(args) => import::run(args),
         Command::Completions(args) => completions::run::<Cli>(args),
     }

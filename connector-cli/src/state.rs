@@ -16,7 +16,8 @@ use connector_runtime::Partition;
 use connector_spec::ResolvedSpec;
 use serde_json::{json, Value};
 
-use crate::sync::{default_destination, default_secrets_file};
+use crate::source::default_secrets_file;
+use crate::sync::default_destination;
 
 /// Arguments of `connector state`.
 #[derive(Debug, clap::Args)]

@@ -22,22 +22,23 @@ use std::time::Duration;
 
 use connector_load::sync::{resources_to_sync, sync_observed, Sink, SyncOptions, SyncReport};
 use connector_load::{check_destination, open_destination_with, DestinationUrl, OpenOptions};
-use connector_runtime::{Connector, Options, Partition, PartitionError, Secrets};
+use connector_runtime::{Connector, Partition, PartitionError};
 
-use crate::{logging, progress, spec_file};
+use crate::{logging, progress, source};
 
 /// Arguments of `connector sync`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Secrets are read from the environment (<CONNECTOR>__<NAME> or \
-SOURCES__<CONNECTOR>__<NAME>), then from --secrets, ./secrets.toml or ./.dlt/secrets.toml \
-([sources.<connector>] name = \"...\").\n\nExit codes: 0 all resources loaded; 1 invalid spec or a \
+    after_help = concat!(
+        crate::source::secrets_help!(),
+        "\n\nExit codes: 0 all resources loaded; 1 invalid spec or a \
 resource failed (the others are committed); 2 cannot start (unreadable spec, missing secrets, bad \
 or read-only destination, unknown resource, another run of this connector holds the destination, \
 a table not made by connector, a bad --partition or a `replace` resource split across \
 shards).\n\nPartitioned runs: --partition K/N (or --partition-from-env N with \
 JOB_COMPLETION_INDEX set) loads shard K of N; run all N, at once or not, to load everything \
 exactly once."
+    )
 )]
 pub struct Args {
     /// The spec file (YAML).
@@ -52,12 +53,8 @@ pub struct Args {
     /// connector's name unless `?schema=` says; the password may come from `PGPASSWORD`.
     #[arg(long, value_name = "URL")]
     destination: Option<String>,
-    /// Use this base URL instead of the spec's (e.g. a local test server).
-    #[arg(long, value_name = "URL")]
-    base_url: Option<String>,
-    /// Use this OAuth2 token URL instead of the spec's.
-    #[arg(long, value_name = "URL")]
-    token_url: Option<String>,
+    #[command(flatten)]
+    source: source::ApiArgs,
     /// Ignore stored incremental state and replace every table's contents.
     #[arg(long)]
     full_refresh: bool,
@@ -65,9 +62,6 @@ pub struct Args {
     /// loading them.
     #[arg(long, conflicts_with_all = ["destination", "full_refresh"])]
     jsonl: bool,
-    /// A dlt-style secrets.toml.
-    #[arg(long, value_name = "PATH")]
-    secrets: Option<PathBuf>,
     /// Write the run report (JSON) to this file (`-`: stdout).
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
@@ -131,27 +125,10 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
         },
         (None, None) => Partition::WHOLE,
     };
-    let file = args.spec.display().to_string();
-    let source = match spec_file::read(&args.spec) {
-        Ok(source) => source,
-        Err(e) => return fail(2, format_args!("cannot read spec `{file}`: {e}")),
+    let spec = match source::load(&args.spec) {
+        Ok(spec) => spec,
+        Err(code) => return code,
     };
-    let loaded = match connector_spec::parse_str(&source, &file) {
-        Ok(loaded) => loaded,
-        Err(diagnostics) => {
-            for d in &diagnostics {
-                eprintln!("{d}");
-            }
-            return fail(
-                1,
-                format_args!("`{file}` is not a valid spec (see `connector check {file}`)"),
-            );
-        }
-    };
-    for warning in &loaded.warnings {
-        eprintln!("{warning}");
-    }
-    let spec = loaded.resolved;
     let name = spec.name.clone();
 
     // Checked now, opened (and so created) only once nothing else can stop the run.
@@ -166,19 +143,11 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
         }
     }
 
-    let refs: Vec<&str> = spec.secrets.iter().map(String::as_str).collect();
-    let toml = args.secrets.clone().or_else(default_secrets_file);
-    let secrets = match Secrets::resolve(&name, &refs, toml.as_deref()) {
+    let secrets = match args.source.secrets(&spec) {
         Ok(secrets) => secrets,
         Err(e) => return fail(2, e),
     };
-    let mut options = Options::new();
-    if let Some(base_url) = &args.base_url {
-        options = options.with_base_url(base_url);
-    }
-    if let Some(token_url) = &args.token_url {
-        options = options.with_token_url(token_url);
-    }
+    let mut options = args.source.options();
     if let Some(max_pages) = args.max_pages {
         options = options.with_max_pages(max_pages);
     }
@@ -195,6 +164,7 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
         return fail(2, e);
     }
     let lock_wait = Duration::from_secs(args.wait_lock);
+    let secrets_file = args.source.secrets_file();
     let sink = match &url {
         None => {
             let stdout: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
@@ -205,7 +175,7 @@ pub fn run(args: Args, log: &logging::Args) -> ExitCode {
             &OpenOptions {
                 connector: Some(&name),
                 wait: lock_wait,
-                secrets_file: toml.as_deref(),
+                secrets_file: secrets_file.as_deref(),
             },
         ) {
             Ok(destination) => Sink::Destination(Arc::from(destination)),
@@ -289,14 +259,6 @@ fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
-}
-
-/// `./secrets.toml`, else dlt's `./.dlt/secrets.toml`, when present.
-pub(crate) fn default_secrets_file() -> Option<PathBuf> {
-    [Path::new("secrets.toml"), Path::new(".dlt/secrets.toml")]
-        .into_iter()
-        .find(|p| p.is_file())
-        .map(Path::to_path_buf)
 }
 
 fn print_summary(args: &Args, report: &SyncReport) {

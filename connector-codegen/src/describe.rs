@@ -1,5 +1,6 @@
 //! Rustdoc text taken from the spec: what a resource fetches and how, what a column holds.
 
+use connector_spec::fit::type_name;
 use connector_spec::resolved::{PaginatorPlan, RequestField};
 use connector_spec::{Column, DataType, Method, ResolvedResource, ResolvedSpec};
 use proc_macro2::TokenStream;
@@ -108,35 +109,6 @@ pub(crate) fn column_doc(name: &str, column: &Column) -> Vec<String> {
         _ => {}
     }
     doc
-}
-
-/// The spec's name of a column type (`json` with items or fields spelled out).
-pub(crate) fn type_name(column: &Column) -> String {
-    let base = data_type_name(column.data_type.unwrap_or(DataType::Text));
-    if let Some(items) = &column.items {
-        format!("{base} list of {}", type_name(items))
-    } else if !column.fields.is_empty() {
-        format!("{base} object")
-    } else {
-        base.to_owned()
-    }
-}
-
-/// dlt's name of a data type.
-pub(crate) fn data_type_name(data_type: DataType) -> &'static str {
-    match data_type {
-        DataType::Text => "text",
-        DataType::Bigint => "bigint",
-        DataType::Double => "double",
-        DataType::Bool => "bool",
-        DataType::Timestamp => "timestamp",
-        DataType::Date => "date",
-        DataType::Time => "time",
-        DataType::Decimal => "decimal",
-        DataType::Wei => "wei",
-        DataType::Binary => "binary",
-        DataType::Json => "json",
-    }
 }
 
 fn paginator_summary(paginator: &PaginatorPlan) -> String {

@@ -104,8 +104,8 @@ fn sample_problems_name_file_record_and_field() {
     assert_eq!(
         with_samples(d, "list.json", Some(br#"[1, {"id": 2, "tags": ["a", 3]}, {"id": null}]"#)),
         [
-            "test.yaml:7:15: resources.users.samples[0]: sample `list.json`, record 0: expected a JSON object, found number `1`",
-            "test.yaml:7:15: resources.users.samples[0]: sample `list.json`, record 1, field `tags[1]`: expected text (a JSON string), found number `3`",
+            "test.yaml:7:15: resources.users.samples[0]: sample `list.json`, record 0: expected a JSON object, found integer `1`",
+            "test.yaml:7:15: resources.users.samples[0]: sample `list.json`, record 1, field `tags[1]`: expected text (a JSON string), found integer `3`",
             "test.yaml:7:15: resources.users.samples[0]: sample `list.json`, record 2, field `id`: null, but the column has `nullable: false`",
         ]
     );

@@ -278,18 +278,9 @@ impl SqlValue {
     }
 }
 
-/// The JSON type of a value, as error messages name it.
-pub fn json_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+/// The JSON type of a value, as error messages name it (the spec's rule, shared with the
+/// sample check and `connector check --live`).
+pub use connector_spec::fit::json_type as json_type_name;
 
 fn scalar_text(value: &Value) -> Option<String> {
     match value {

@@ -10,7 +10,9 @@ use crate::decode::{Json, RecordType, Typed};
 use crate::engine::Engine;
 use crate::plan::ResourcePlan;
 use crate::stats::StatsHandle;
-use crate::stream::{child_records, records_from_parents, resource_records, ResourceStream};
+use crate::stream::{
+    child_records, records_from_parents, resource_records, sequence_pages, ResourceStream,
+};
 use crate::{Error, Options, RunOptions, Secrets};
 
 /// A REST API source built from a spec: one HTTP client, one authenticator (tokens shared by
@@ -247,6 +249,112 @@ impl Connector {
             Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
         };
         ResourceStream::new(inner, stats)
+    }
+
+    /// The pages of one request sequence of `resource`, each page its records as JSON, one
+    /// page requested at a time as the stream is read (so taking the first page sends one
+    /// request): a root resource's pages with `parent_record` `None`, a child's pages for
+    /// `parent_record`. For looking at what an API sends (`connector check --live`,
+    /// `connector samples`); a load reads [`Connector::stream`]. A root given a parent record,
+    /// or a child given none, gives a stream whose only item is an [`Error::Config`].
+    ///
+    /// ```
+    /// use connector_runtime::futures::StreamExt;
+    /// use connector_runtime::{Connector, Options, RunOptions, Secrets};
+    /// # use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # // One request answered: page 1 of users, with a link to page 2.
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let base_url = format!("http://{}", listener.local_addr()?);
+    /// # tokio::spawn(async move {
+    /// #     let (mut socket, _) = listener.accept().await.unwrap();
+    /// #     let mut buf = [0u8; 4096];
+    /// #     let _ = socket.read(&mut buf).await;
+    /// #     let body = r#"{"users": [{"id": 1}, {"id": 2}], "next": "/users?page=2"}"#;
+    /// #     let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+    /// #     socket.write_all(reply.as_bytes()).await.unwrap();
+    /// # });
+    /// let spec = connector_runtime::connector_spec::parse_str(
+    ///     r#"
+    /// name: demo
+    /// client: { base_url: https://api.example.com }
+    /// resources:
+    ///   - name: users
+    ///     endpoint:
+    ///       path: /users
+    ///       data_selector: users
+    ///       paginator: { type: json_link, next_url_path: next }
+    /// "#,
+    ///     "demo.yaml",
+    /// )
+    /// .map_err(|d| format!("{d:?}"))?
+    /// .resolved;
+    /// let connector = Connector::new(spec, Secrets::new(), Options::new().with_base_url(base_url))?;
+    /// let mut pages = connector.pages("users", None, RunOptions::default());
+    /// let first = pages.next().await.expect("a first page")?;
+    /// assert_eq!(first.len(), 2);
+    /// assert_eq!(pages.stats().requests(), 1); // page 2 is not asked for until read
+    ///
+    /// // A root resource takes no parent record.
+    /// let parent = serde_json::json!({"id": 1});
+    /// let mut wrong = connector.pages("users", Some(&parent), RunOptions::default());
+    /// let error = wrong.next().await.expect("one item").unwrap_err();
+    /// assert!(error.to_string().contains("not a child resource: it takes no parent record"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn pages(
+        &self,
+        resource: &str,
+        parent_record: Option<&Value>,
+        run: RunOptions,
+    ) -> ResourceStream<Vec<Value>> {
+        let stats = StatsHandle::default();
+        let plan = match (self.plan(resource), parent_record) {
+            (Ok(plan), Some(_)) if plan.parent.is_none() => Err(Error::Config {
+                resource: resource.to_owned(),
+                message: "not a child resource: it takes no parent record".to_owned(),
+            }),
+            (Ok(plan), None) if plan.parent.is_some() => Err(Error::Config {
+                resource: resource.to_owned(),
+                message: "a child resource: its pages need a parent record".to_owned(),
+            }),
+            (plan, _) => plan,
+        };
+        let inner = match plan {
+            Ok(plan) => sequence_pages(
+                self.engine.clone(),
+                plan,
+                parent_record.cloned(),
+                run,
+                stats.clone(),
+            ),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed_stream(),
+        };
+        ResourceStream::new(inner, stats)
+    }
+
+    /// `text` with every secret this connector knows (its secrets, and tokens it fetched)
+    /// replaced by `***`, in every form one takes in a response: raw, percent-encoded,
+    /// JSON-escaped, base64. For showing what an API sent without showing credentials it
+    /// echoed.
+    ///
+    /// ```
+    /// use connector_runtime::{Connector, Options, Secrets};
+    ///
+    /// let spec = connector_runtime::connector_spec::parse_str(
+    ///     "name: demo\nclient:\n  base_url: https://api.example.com\n  auth: { type: bearer, token: { secret: token } }\nresources: [users]\n",
+    ///     "demo.yaml",
+    /// )
+    /// .unwrap()
+    /// .resolved;
+    /// let connector = Connector::new(spec, Secrets::new().with("token", "t0k/en"), Options::new()).unwrap();
+    /// assert_eq!(connector.redact("a t0k/en, t0k%2Fen, dDBrL2Vu"), "a ***, ***, ***");
+    /// ```
+    pub fn redact(&self, text: &str) -> String {
+        self.engine.http.redactor.text(text)
     }
 
     /// Resource names with every parent before its children (spec order otherwise): the order

@@ -27,6 +27,9 @@
 //!   type, without a JSON tree, unless the records must be seen as JSON first (incremental
 //!   cursors, `include_from_parent`, wildcard selectors, a paginator reading inside them).
 //! - Secrets from the environment or a dlt-style secrets.toml, redacted everywhere.
+//! - Looking at what an API sends: [`Connector::pages`] reads one request sequence page by
+//!   page (nothing fetched ahead), [`Connector::redact`] hides every known secret in a text
+//!   (`connector check --live`, `connector samples`).
 //!
 //! - Extension points: a [`Paginator`] or an [`Authenticator`] of your own for one resource
 //!   ([`Options::with_paginator`], [`Options::with_authenticator`]), for the generated

@@ -236,3 +236,42 @@ pub(crate) fn child_records<K: RecordType>(
         span,
     )))
 }
+
+/// The pages of one request sequence as they come (no page fetched ahead of the consumer):
+/// a root resource's own, or a child's for one parent record.
+pub(crate) fn sequence_pages(
+    engine: Arc<Engine>,
+    plan: Arc<ResourcePlan>,
+    parent: Option<Value>,
+    run: RunOptions,
+    stats: StatsHandle,
+) -> PageStream<Value> {
+    let span = start_run(&plan, &run, &stats);
+    log_plan(&engine, &plan, &span);
+    match parent {
+        Some(parent) => pages::<Json>(child_sequence(
+            engine,
+            plan,
+            Arc::new(parent),
+            run.incremental.as_ref(),
+            stats,
+            span,
+        )),
+        None => {
+            let window = plan
+                .incremental
+                .as_ref()
+                .map(|i| i.window(run.incremental.as_ref(), None));
+            pages::<Json>(Sequence {
+                engine,
+                plan,
+                parent: None,
+                parent_key: None,
+                window,
+                pages_of: run.pages_of,
+                stats,
+                span,
+            })
+        }
+    }
+}

@@ -16,7 +16,10 @@
 //! - [`Spec::parent_of`], [`Spec::dependency_order`], [`Spec::secret_names`]: how resources
 //!   relate and which secrets a spec needs.
 //! - [`schema::json_schema`]: the JSON Schema.
+//! - [`fit`]: whether a record fits a resource's declared columns (the sample check's and
+//!   `connector check --live`'s rule).
 
+pub mod fit;
 pub mod naming;
 pub mod resolved;
 pub mod selector;

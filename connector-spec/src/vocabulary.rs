@@ -496,3 +496,22 @@ pub enum DataType {
     #[serde(alias = "complex")]
     Json,
 }
+
+impl DataType {
+    /// dlt's name of the type, as a spec writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataType::Text => "text",
+            DataType::Bigint => "bigint",
+            DataType::Double => "double",
+            DataType::Bool => "bool",
+            DataType::Timestamp => "timestamp",
+            DataType::Date => "date",
+            DataType::Time => "time",
+            DataType::Decimal => "decimal",
+            DataType::Wei => "wei",
+            DataType::Binary => "binary",
+            DataType::Json => "json",
+        }
+    }
+}
