@@ -7,6 +7,7 @@ mod check;
 mod completions;
 mod generate;
 mod import;
+mod init;
 mod logging;
 mod progress;
 mod schema;
@@ -49,6 +50,8 @@ enum Command {
     State(state::Args),
     /// Turn another tool's config into a spec (`connector import dlt FILE`).
     Import(import::Args),
+    /// Make a spec skeleton from an OpenAPI document (`connector init --from-openapi FILE`).
+    Init(init::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     Completions(completions::Args),
 }
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Sync(args) => sync::run(args, &cli.log),
         Command::State(args) => state::run(args),
         Command::Import(args) => import::run(args),
+        Command::Init(args) => init::run(args),
         Command::Completions(args) => completions::run::<Cli>(args),
     }
 }
