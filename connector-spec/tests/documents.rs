@@ -122,11 +122,9 @@ fn the_fixture_maps_as_a_rust_user_would() {
 
 #[test]
 fn resource_defaults_take_each_operation_by_endpoint() {
-    let yaml = format!(
-        "name: shop\nclient: {{ base_url: https://api.example.com }}\n\
-         resource_defaults: {{ columns_from: problems.yaml }}\nresources:\n  - things\n"
-    );
-    let loaded = parse_str_in(&yaml, "shop.yaml", &dir()).expect("valid");
+    let yaml = "name: shop\nclient: { base_url: https://api.example.com }\n\
+         resource_defaults: { columns_from: problems.yaml }\nresources:\n  - things\n";
+    let loaded = parse_str_in(yaml, "shop.yaml", &dir()).expect("valid");
     let things = &loaded.resolved.resource("things").unwrap().columns;
     assert_eq!(things["id"].data_type, Some(DataType::Bigint));
 }

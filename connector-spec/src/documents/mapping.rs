@@ -95,8 +95,8 @@ impl<'d> Mapper<'d> {
         let types = types(value);
         let has_properties = value.get("properties").is_some_and(Value::is_object);
         let all_of = value.get("allOf").and_then(Value::as_array);
-        let is_object = types.iter().any(|t| *t == "object")
-            || (types.is_empty() && (has_properties || all_of.is_some()));
+        let is_object =
+            types.contains(&"object") || (types.is_empty() && (has_properties || all_of.is_some()));
         if !is_object {
             return Ok(None);
         }
