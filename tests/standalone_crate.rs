@@ -144,10 +144,10 @@ fn build_rs_path_generates_and_includes() {
     );
 }
 
-/// Editing the spec (or a sample) rebuilds a crate that uses `#[connector]`, with no change
-/// to its Rust code: the expansion `include_bytes!`s both, so cargo tracks them.
+/// Editing the spec, a sample or a schema document rebuilds a crate that uses `#[connector]`,
+/// with no change to its Rust code: the expansion `include_bytes!`s each, so cargo tracks them.
 #[test]
-fn editing_the_spec_or_a_sample_rebuilds_the_macro_crate() {
+fn editing_the_spec_a_sample_or_a_document_rebuilds_the_macro_crate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, contents: &str| {
@@ -208,4 +208,24 @@ fn editing_the_spec_or_a_sample_rebuilds_the_macro_crate() {
         !ok && stderr.contains("sample `users.json`, record 0, field `email`"),
         "{stderr}"
     );
+
+    // Columns from a schema document: editing the document alone rebuilds.
+    write(
+        "specs/demo.yaml",
+        "name: demo\nclient:\n  base_url: https://api.example.com\nresources:\n  - name: users\n    columns_from: schemas/user.json\n",
+    );
+    let schema = |extra: &str| {
+        format!(
+            r#"{{"type": "object", "required": ["id"], "properties": {{"id": {{"type": "integer"}}{extra}}}}}"#
+        )
+    };
+    write("specs/schemas/user.json", &schema(""));
+    let (ok, stderr) = check();
+    assert!(!ok && stderr.contains("no field `email`"), "{stderr}");
+    write(
+        "specs/schemas/user.json",
+        &schema(r#", "email": {"type": "string"}"#),
+    );
+    let (ok, stderr) = check();
+    assert!(ok, "after adding `email` to the document:\n{stderr}");
 }

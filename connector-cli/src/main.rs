@@ -8,6 +8,7 @@ mod completions;
 mod drift;
 mod generate;
 mod import;
+mod init;
 mod live;
 mod logging;
 mod progress;
@@ -56,6 +57,8 @@ enum Command {
     Samples(samples::Args),
     /// Turn another tool's config into a spec (`connector import dlt FILE`).
     Import(import::Args),
+    /// Make a spec skeleton from an OpenAPI document (`connector init --from-openapi FILE`).
+    Init(init::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     Completions(completions::Args),
 }
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::State(args) => state::run(args),
         Command::Samples(args) => samples::run(args),
         Command::Import(args) => import::run(args),
+        Command::Init(args) => init::run(args),
         Command::Completions(args) => completions::run::<Cli>(args),
     }
 }

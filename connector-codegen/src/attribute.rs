@@ -147,8 +147,8 @@ fn generate(args: &Args, base: &Path, runtime_path: &str) -> Result<Expansion, s
         }
         Source::Yaml(lit) => {
             let text = lit.value();
-            let loaded =
-                connector_spec::parse_str(&text, "<inline spec>").map_err(|d| errors(lit, &d))?;
+            let loaded = connector_spec::parse_str_in(&text, "<inline spec>", &base)
+                .map_err(|d| errors(lit, &d))?;
             let spec_file = crate::SpecFile {
                 display: "<inline spec>".to_owned(),
                 source: text,
@@ -172,6 +172,7 @@ fn generate(args: &Args, base: &Path, runtime_path: &str) -> Result<Expansion, s
     })?;
     let mut tracked: Vec<PathBuf> = tracked_spec.into_iter().collect();
     tracked.extend(crate::sample_paths(&spec.resources, &spec_dir));
+    tracked.extend(spec_file.loaded.documents.iter().cloned());
     let doc = crate::module_doc(spec);
     let doc = doc.iter().map(|l| {
         if l.is_empty() {

@@ -59,7 +59,9 @@ pub fn read_spec(path: &Path, display: &str) -> Result<SpecFile, Vec<Diagnostic>
             Some("a spec is a YAML text file"),
         )
     })?;
-    let loaded = connector_spec::parse_str(&source, display)?;
+    // Schema documents are beside the spec file, wherever `display` says it is.
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let loaded = connector_spec::parse_str_in(&source, display, dir)?;
     Ok(SpecFile {
         display: display.to_owned(),
         source,
@@ -76,7 +78,7 @@ pub struct GeneratedFile {
     pub spec: PathBuf,
     /// The formatted code.
     pub contents: String,
-    /// Files the output depends on: the spec and its samples.
+    /// Files the output depends on: the spec, its samples and its schema documents.
     pub dependencies: Vec<PathBuf>,
     /// The spec's warnings (problems that do not stop generation).
     pub warnings: Vec<Diagnostic>,
@@ -190,6 +192,7 @@ impl Builder {
                 Ok(contents) => {
                     let mut dependencies = vec![path.clone()];
                     dependencies.extend(crate::sample_paths(&spec.resources, &dir));
+                    dependencies.extend(spec_file.loaded.documents.iter().cloned());
                     files.push(GeneratedFile {
                         module: sanitize(&spec.name, Case::Snake),
                         spec: path.clone(),

@@ -106,6 +106,15 @@ pub(crate) fn column_doc(name: &str, column: &Column) -> Vec<String> {
             doc.push("Kept as text so no digit is lost to floating point.".to_owned())
         }
         DataType::Binary => doc.push("Base64 text, as it is in JSON.".to_owned()),
+        DataType::Text if !column.enum_values.is_empty() => doc.push(format!(
+            "One of {}; any other value is kept too (the table column is text).",
+            column
+                .enum_values
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
         _ => {}
     }
     doc

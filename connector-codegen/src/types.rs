@@ -35,11 +35,32 @@ pub(crate) struct FieldPlan {
     pub doc: Vec<String>,
 }
 
-/// The record type of each resource (by resource name) and every struct to print, in order.
+/// One generated enum: a text column's documented values, plus a variant that keeps any
+/// other value as it came.
+#[derive(Debug, Clone)]
+pub(crate) struct EnumPlan {
+    pub ident: String,
+    pub doc: Vec<String>,
+    /// (variant, the value as the API writes it).
+    pub variants: Vec<(String, String)>,
+    /// The variant holding values not listed.
+    pub other: String,
+}
+
+/// The record type of each resource (by resource name) and every struct and enum to print,
+/// in order.
 #[derive(Debug, Default)]
 pub(crate) struct TypesPlan {
     pub record_of: BTreeMap<String, String>,
     pub structs: Vec<StructPlan>,
+    pub enums: Vec<EnumPlan>,
+}
+
+/// The types a record's columns need besides the record itself.
+#[derive(Debug, Default)]
+struct Nested {
+    structs: Vec<StructPlan>,
+    enums: Vec<EnumPlan>,
 }
 
 /// Plans every struct of a spec; problems are pushed, never returned early.
@@ -83,7 +104,7 @@ pub(crate) fn plan(resources: &[ResolvedResource], problems: &mut Vec<Problem>) 
             ));
         }
         let mut fields = Vec::new();
-        let mut nested = Vec::new();
+        let mut nested = Nested::default();
         for (name, column) in &columns {
             let field_key = format!("{key}.columns.{name}");
             fields.push(field_plan(
@@ -107,9 +128,13 @@ pub(crate) fn plan(resources: &[ResolvedResource], problems: &mut Vec<Problem>) 
         }
         let record = finish_struct(ident, doc, fields, &key, &resource.name, problems);
         out.structs.push(record);
-        for s in nested {
+        for s in nested.structs {
             claim(&mut taken, &s.ident, &key, &s.ident, problems);
             out.structs.push(s);
+        }
+        for e in nested.enums {
+            claim(&mut taken, &e.ident, &key, &e.ident, problems);
+            out.enums.push(e);
         }
     }
     out
@@ -199,7 +224,7 @@ fn field_plan(
     column: &Column,
     owner: &str,
     key: &str,
-    nested: &mut Vec<StructPlan>,
+    nested: &mut Nested,
     problems: &mut Vec<Problem>,
 ) -> FieldPlan {
     let ident = sanitize(name, Case::Snake);
@@ -224,10 +249,18 @@ fn rust_type(
     column: &Column,
     nested_name: &str,
     key: &str,
-    nested: &mut Vec<StructPlan>,
+    nested: &mut Nested,
     problems: &mut Vec<Problem>,
 ) -> TokenStream {
     let string = quote!(::std::string::String);
+    if !column.enum_values.is_empty()
+        && column.data_type.unwrap_or(DataType::Text) == DataType::Text
+    {
+        let plan = enum_plan(nested_name, key, column);
+        let ident = format_ident!("{}", plan.ident);
+        nested.enums.push(plan);
+        return quote!(#ident);
+    }
     match column.data_type.unwrap_or(DataType::Text) {
         DataType::Text
         | DataType::Timestamp
@@ -278,12 +311,54 @@ fn rust_type(
                 );
                 let ident = format_ident!("{}", plan.ident);
                 // Nested structs come before their parent's other nested structs, depth first.
-                nested.push(plan);
+                nested.structs.push(plan);
                 quote!(#ident)
             } else {
                 quote!(::connector_runtime::serde_json::Value)
             }
         }
+    }
+}
+
+/// The enum of a text column with `enum` values: a variant per value (PascalCase, numbered
+/// when two values would share one) and a variant for any other value.
+fn enum_plan(ident: &str, key: &str, column: &Column) -> EnumPlan {
+    let mut variants: Vec<(String, String)> = Vec::new();
+    for value in &column.enum_values {
+        if variants.iter().any(|(_, v)| v == value) {
+            continue;
+        }
+        let base = match sanitize(value, Case::Pascal) {
+            name if name.is_empty() || name == "_" => "Empty".to_owned(),
+            name => name,
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while variants.iter().any(|(v, _)| *v == name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        variants.push((name, value.clone()));
+    }
+    let other = ["Other", "OtherValue", "UnlistedValue"]
+        .into_iter()
+        .find(|o| !variants.iter().any(|(v, _)| v == o))
+        .unwrap_or("UnlistedValue_")
+        .to_owned();
+    let mut doc = match &column.description {
+        Some(d) => d.lines().map(str::to_owned).collect(),
+        None => vec![format!("The values of `{key}`.")],
+    };
+    doc.push(String::new());
+    doc.push(format!(
+        "`{other}` keeps a value the spec does not list, as it came; serializing gives back \
+         the text that was read."
+    ));
+    EnumPlan {
+        ident: ident.to_owned(),
+        doc,
+        variants,
+        other,
     }
 }
 
@@ -308,9 +383,13 @@ fn parent_fields(
         let ident = sanitize(&original, Case::Snake);
         let column = parent.and_then(|p| declared_column(p, &included.field));
         let (ty, optional) = match column {
+            // The parent's enum type belongs to the parent's record; the child keeps the text.
+            Some(c) if !c.enum_values.is_empty() => {
+                (quote!(::std::string::String), c.nullable.unwrap_or(true))
+            }
             Some(c) if c.data_type != Some(DataType::Json) => {
                 let mut ignored = Vec::new();
-                let ty = rust_type(c, "", "", &mut Vec::new(), &mut ignored);
+                let ty = rust_type(c, "", "", &mut Nested::default(), &mut ignored);
                 (ty, c.nullable.unwrap_or(true))
             }
             _ => (quote!(::connector_runtime::serde_json::Value), true),
@@ -344,10 +423,98 @@ fn declared_column<'c>(
     Some(column)
 }
 
-/// Prints every planned struct.
+/// Prints every planned struct and enum.
 pub(crate) fn tokens(plan: &TypesPlan, json_schema: bool) -> TokenStream {
     let structs = plan.structs.iter().map(|s| struct_tokens(s, json_schema));
-    quote!(#(#structs)*)
+    let enums = plan.enums.iter().map(|e| enum_tokens(e, json_schema));
+    quote!(#(#structs)* #(#enums)*)
+}
+
+/// An enum that reads and writes the API's text: a listed value is its variant, any other
+/// value is kept in the `Other`-style variant, and writing gives back the text read.
+fn enum_tokens(plan: &EnumPlan, json_schema: bool) -> TokenStream {
+    let ident = format_ident!("{}", plan.ident);
+    let doc = describe::doc_attrs(&plan.doc);
+    let other = format_ident!("{}", plan.other);
+    let names: Vec<_> = plan
+        .variants
+        .iter()
+        .map(|(v, _)| format_ident!("{}", v))
+        .collect();
+    let values: Vec<&String> = plan.variants.iter().map(|(_, v)| v).collect();
+    let variant_docs = values.iter().map(|v| format!(" `{v}`"));
+    let schema = json_schema.then(|| {
+        let name = &plan.ident;
+        quote! {
+            impl ::schemars::JsonSchema for #ident {
+                fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                    ::std::borrow::Cow::Borrowed(#name)
+                }
+
+                fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                    ::schemars::json_schema!({ "type": "string", "examples": [#(#values),*] })
+                }
+            }
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum #ident {
+            #(
+                #[doc = #variant_docs]
+                #names,
+            )*
+            /// A value the spec does not list, as it came.
+            #other(::std::string::String),
+        }
+
+        impl #ident {
+            /// The value as the API writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(Self::#names => #values,)*
+                    Self::#other(value) => value.as_str(),
+                }
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for #ident {
+            fn from(value: ::std::string::String) -> Self {
+                match value.as_str() {
+                    #(#values => Self::#names,)*
+                    _ => Self::#other(value),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::connector_runtime::serde::Serialize for #ident {
+            fn serialize<__S>(&self, __serializer: __S) -> ::std::result::Result<__S::Ok, __S::Error>
+            where
+                __S: ::connector_runtime::serde::Serializer,
+            {
+                __serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::connector_runtime::serde::Deserialize<'de> for #ident {
+            fn deserialize<__D>(__deserializer: __D) -> ::std::result::Result<Self, __D::Error>
+            where
+                __D: ::connector_runtime::serde::Deserializer<'de>,
+            {
+                let value = <::std::string::String as ::connector_runtime::serde::Deserialize>::deserialize(__deserializer)?;
+                ::std::result::Result::Ok(Self::from(value))
+            }
+        }
+
+        #schema
+    }
 }
 
 fn struct_tokens(plan: &StructPlan, json_schema: bool) -> TokenStream {

@@ -13,6 +13,7 @@
 pub mod compare;
 mod dlt;
 mod markdown;
+pub mod openapi;
 mod python;
 mod stop;
 mod translate;

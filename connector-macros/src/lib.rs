@@ -9,8 +9,8 @@
 //!
 //! The path is relative to the crate's directory (`CARGO_MANIFEST_DIR`). The macro reads the
 //! spec, validates it, checks its samples, and fills the module with the generated code; the
-//! module's own items are kept. Editing the spec or a sample rebuilds the crate (the module
-//! holds an `include_bytes!` of each). Every problem becomes a compile error spanned on the
+//! module's own items are kept. Editing the spec, a sample or a schema document (`columns_from`)
+//! rebuilds the crate (the module holds an `include_bytes!` of each). Every problem becomes a compile error spanned on the
 //! path literal, `file:line:col: key: message (help: ...)`, and the module gets stub items so
 //! the spec's errors are the only ones. The macro never panics.
 //!

@@ -240,6 +240,20 @@ impl<'de> Deserialize<'de> for ResourceEntry {
     }
 }
 
+impl<'de> Deserialize<'de> for ColumnsFrom {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(s) => Ok(ColumnsFrom::Reference(s)),
+            value @ Value::Mapping(_) => sub(value).map(ColumnsFrom::Document),
+            other => Err(D::Error::custom(format!(
+                "expected a schema document reference like `openapi.yaml#/components/schemas/Device` \
+                 or a mapping with `document`, found {}",
+                describe(&other)
+            ))),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Keys {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Value::deserialize(deserializer)? {

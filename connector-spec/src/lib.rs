@@ -31,6 +31,8 @@ mod de;
 #[cfg(feature = "yaml")]
 pub mod diagnostic;
 #[cfg(feature = "yaml")]
+pub mod documents;
+#[cfg(feature = "yaml")]
 pub mod load;
 #[cfg(feature = "yaml")]
 pub mod merge;
@@ -57,7 +59,7 @@ pub use vocabulary::*;
 #[cfg(feature = "yaml")]
 pub use diagnostic::{Diagnostic, Label, Severity};
 #[cfg(feature = "yaml")]
-pub use load::{load, parse_bytes, parse_str, LoadedSpec};
+pub use load::{load, parse_bytes, parse_str, parse_str_in, LoadedSpec};
 #[cfg(feature = "yaml")]
 pub use merge::MergedResource;
 #[cfg(feature = "yaml")]

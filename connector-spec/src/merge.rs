@@ -5,6 +5,9 @@
 //! - `endpoint` is merged key by key; `params`, `headers` and `data` key by key within it; the
 //!   resource's own value wins on every key.
 //! - `columns` are merged column by column (the resource's hint replaces the default's whole).
+//!   Columns from a schema document (`columns_from`) come first; a written column overrides
+//!   the document's hint by hint (a written `data_type` brings its own shape: the document's
+//!   `enum`, `fields` and `items` go with the document's type).
 //! - `paginator`, `auth`, `incremental`, `error_handler` and `json` are replaced whole, never
 //!   merged: merging two paginators of different types gives a paginator nobody wrote.
 //! - `response_actions`: the resource's list when it has one, else the defaults'.
@@ -53,6 +56,8 @@ pub struct MergedResource {
     pub schema_contract: SchemaContract,
     /// Sample response files.
     pub samples: Vec<String>,
+    /// The schema document the columns come from (the resource's, else the defaults').
+    pub columns_from: Option<ColumnsFrom>,
 }
 
 impl MergedResource {
@@ -154,6 +159,9 @@ impl Spec {
         for (name, column) in &resource.columns {
             columns.insert(name.clone(), column.clone());
         }
+        if let Some(document) = self.document_columns.get(&resource.name) {
+            columns = under(document, columns);
+        }
 
         let keys = |own: &Option<Keys>, default: &Option<Keys>| -> Vec<String> {
             own.as_ref()
@@ -202,6 +210,10 @@ impl Spec {
                 .map(SchemaContractSpec::resolve)
                 .unwrap_or_default(),
             samples: resource.samples.clone(),
+            columns_from: resource
+                .columns_from
+                .clone()
+                .or(defaults.columns_from.clone()),
         }
     }
 }
@@ -213,6 +225,67 @@ impl ResourceEntry {
             ResourceEntry::Name(name) => name,
             ResourceEntry::Full(r) => &r.name,
         }
+    }
+}
+
+/// The document's columns with the written ones over them, hint by hint; written columns the
+/// document lacks come last.
+fn under(
+    document: &IndexMap<String, Column>,
+    written: IndexMap<String, Column>,
+) -> IndexMap<String, Column> {
+    let mut out: IndexMap<String, Column> = document
+        .iter()
+        .map(|(name, column)| match written.get(name) {
+            Some(own) => (name.clone(), overlay(column, own)),
+            None => (name.clone(), column.clone()),
+        })
+        .collect();
+    for (name, column) in written {
+        out.entry(name).or_insert(column);
+    }
+    out
+}
+
+/// `own`'s hints over `base`'s.
+fn overlay(base: &Column, own: &Column) -> Column {
+    let retyped = own.data_type.is_some() && own.data_type != base.data_type;
+    Column {
+        data_type: own.data_type.or(base.data_type),
+        nullable: own.nullable.or(base.nullable),
+        description: own.description.clone().or(base.description.clone()),
+        precision: own.precision.or(base.precision),
+        scale: own.scale.or(base.scale),
+        items: match (&own.items, &base.items) {
+            (Some(own), Some(base)) => Some(Box::new(overlay(base, own))),
+            (Some(own), None) => Some(own.clone()),
+            (None, _) if retyped => None,
+            (None, base) => base.clone(),
+        },
+        fields: if retyped && own.fields.is_empty() {
+            IndexMap::new()
+        } else {
+            under(&base.fields, own.fields.clone())
+        },
+        enum_values: if !own.enum_values.is_empty() || retyped {
+            own.enum_values.clone()
+        } else {
+            base.enum_values.clone()
+        },
+        name: own.name.clone().or(base.name.clone()),
+        primary_key: own.primary_key.or(base.primary_key),
+        merge_key: own.merge_key.or(base.merge_key),
+        unique: own.unique.or(base.unique),
+        sort: own.sort.or(base.sort),
+        partition: own.partition.or(base.partition),
+        cluster: own.cluster.or(base.cluster),
+        timezone: own.timezone.or(base.timezone),
+        hard_delete: own.hard_delete.or(base.hard_delete),
+        dedup_sort: own.dedup_sort.clone().or(base.dedup_sort.clone()),
+        row_key: own.row_key.or(base.row_key),
+        parent_key: own.parent_key.or(base.parent_key),
+        root_key: own.root_key.or(base.root_key),
+        variant: own.variant.or(base.variant),
     }
 }
 

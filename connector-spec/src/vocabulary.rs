@@ -394,6 +394,11 @@ pub struct Column {
     /// For `data_type: json` holding an object: its fields.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub fields: IndexMap<String, Column>,
+    /// For a text column: the values the API documents. The generated field is a Rust enum
+    /// with a variant per value plus `Other(String)` for values not listed; the table column
+    /// stays text.
+    #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub enum_values: Vec<String>,
     /// The column's name (dlt's `name`); required when `columns` is a list, and equal to its
     /// key in the mapping form.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,7 +10,7 @@
 
 mod messages;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
@@ -32,6 +32,9 @@ pub struct LoadedSpec {
     pub resolved: ResolvedSpec,
     /// Problems that do not stop the spec from being used.
     pub warnings: Vec<Diagnostic>,
+    /// The schema documents `columns_from` read (and the files their `$ref`s name): what a
+    /// build that generates code from the spec must watch.
+    pub documents: Vec<PathBuf>,
 }
 
 /// The keys of a spec's top level.
@@ -66,8 +69,41 @@ const ROOT_FIELDS: &[&str] = &[
 /// let ok = connector_spec::parse_str(&yaml.replace("page_numbr", "page_number"), "pets.yaml");
 /// assert_eq!(ok.unwrap().spec.resources.len(), 1);
 /// ```
+///
+/// Schema documents (`columns_from`) are read relative to `file`'s directory; use
+/// [`parse_str_in`] when `file` is not a path from the current directory.
 pub fn parse_str(source: &str, file: &str) -> Result<LoadedSpec, Vec<Diagnostic>> {
-    Loader::new(source, file).run()
+    let dir = Path::new(file).parent().unwrap_or(Path::new(""));
+    parse_str_in(source, file, dir)
+}
+
+/// [`parse_str`] with schema documents read relative to `dir` (the spec file's directory).
+///
+/// ```
+/// let dir = tempfile_dir();
+/// std::fs::write(dir.join("pet.json"), r#"{"type": "object", "required": ["id"],
+///     "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}"#).unwrap();
+/// let yaml = "
+/// name: pets
+/// client: { base_url: https://api.example.com }
+/// resources:
+///   - name: pets
+///     columns_from: pet.json
+/// ";
+/// let loaded = connector_spec::parse_str_in(yaml, "specs/pets.yaml", &dir).unwrap();
+/// let columns = &loaded.resolved.resource("pets").unwrap().columns;
+/// assert_eq!(columns["id"].nullable, Some(false));
+/// assert_eq!(loaded.documents, [dir.join("pet.json")]);
+/// # fn tempfile_dir() -> std::path::PathBuf {
+/// #     let dir = std::env::temp_dir().join(format!("connector-spec-doc-{}", std::process::id()));
+/// #     std::fs::create_dir_all(&dir).unwrap();
+/// #     dir
+/// # }
+/// ```
+pub fn parse_str_in(source: &str, file: &str, dir: &Path) -> Result<LoadedSpec, Vec<Diagnostic>> {
+    let mut loader = Loader::new(source, file);
+    loader.dir = dir.to_path_buf();
+    loader.run()
 }
 
 /// Parses and validates spec bytes: like [`parse_str`], but text that is not UTF-8 is a
@@ -127,6 +163,9 @@ struct Loader<'a> {
     index: SourceIndex,
     root: Value,
     diagnostics: Vec<Diagnostic>,
+    /// Where schema documents are read from.
+    dir: PathBuf,
+    documents: Vec<PathBuf>,
 }
 
 impl<'a> Loader<'a> {
@@ -137,11 +176,21 @@ impl<'a> Loader<'a> {
             index: SourceIndex::default(),
             root: Value::Null,
             diagnostics: Vec::new(),
+            dir: PathBuf::new(),
+            documents: Vec::new(),
         }
     }
 
     fn run(mut self) -> Result<LoadedSpec, Vec<Diagnostic>> {
-        let spec = self.parse();
+        let mut spec = self.parse();
+        if let Some(spec) = &mut spec {
+            let read = crate::documents::read(spec, &self.dir);
+            spec.document_columns = read.columns;
+            self.documents = read.documents;
+            for problem in read.problems {
+                self.push_problem(problem);
+            }
+        }
         if let Some(spec) = &spec {
             for problem in validate(spec) {
                 self.push_problem(problem);
@@ -172,6 +221,7 @@ impl<'a> Loader<'a> {
                     spec,
                     resolved,
                     warnings,
+                    documents: self.documents,
                 })
             }
             _ => {
@@ -381,6 +431,7 @@ impl<'a> Loader<'a> {
                     resources,
                     strict,
                     naming,
+                    document_columns: Default::default(),
                 })
             }
             _ => None,
@@ -620,7 +671,8 @@ fn record_lines(index: &SourceIndex, spec: &Spec, resolved: &mut ResolvedSpec) {
         };
         let mut lines = std::collections::BTreeMap::new();
         for name in resource.columns.keys() {
-            if let Some(at) = line(&format!("columns.{name}")) {
+            // A column from a schema document is written where `columns_from` is.
+            if let Some(at) = line(&format!("columns.{name}")).or_else(|| line("columns_from")) {
                 lines.insert(name.clone(), at);
             }
         }

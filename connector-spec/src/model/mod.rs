@@ -47,6 +47,11 @@ pub struct Spec {
     /// default) or `direct` (as sent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub naming: Option<Naming>,
+    /// The columns read from schema documents (`columns_from`), by resource name: filled by
+    /// the loader, and merged under each resource's own `columns`. Not written in a spec.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub document_columns: IndexMap<String, IndexMap<String, Column>>,
 }
 
 /// The HTTP client shared by every resource.
@@ -418,6 +423,13 @@ pub struct Resource {
     )]
     #[schemars(schema_with = "crate::schema::columns")]
     pub columns: IndexMap<String, Column>,
+    /// Columns from a schema document (an OpenAPI 3.0 / 3.1 document or a JSON Schema file,
+    /// relative to the spec): `openapi.yaml#/components/schemas/Device` names a schema by
+    /// JSON pointer; `openapi.yaml` alone takes the success response of the operation with
+    /// this resource's endpoint path and method, through `data_selector`. `columns` entries
+    /// override single fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns_from: Option<ColumnsFrom>,
     /// Parent resource for the seeds' bare `{parent_id}` placeholder, when it cannot be inferred
     /// (dlt's `{resources.<parent>.<field>}` and `resolve` params name the parent themselves).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -490,6 +502,10 @@ pub struct ResourceDefaults {
     )]
     #[schemars(schema_with = "crate::schema::columns")]
     pub columns: IndexMap<String, Column>,
+    /// Default columns_from: a schema document whose operations give each resource its
+    /// columns (a resource's own `columns_from` replaces it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns_from: Option<ColumnsFrom>,
     /// Default include_from_parent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include_from_parent: Vec<String>,
@@ -524,6 +540,64 @@ pub struct ResourceDefaults {
     /// dlt's `parent_table_name`; accepted, with a warning that it has no effect here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_table_name: Option<Value>,
+}
+
+/// `columns_from`: a schema document the columns come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ColumnsFrom {
+    /// `document#/json/pointer` (a schema by JSON pointer), or `document` alone (the
+    /// operation of the resource's endpoint in an OpenAPI document; a JSON Schema file's root).
+    Reference(String),
+    /// The long form.
+    Document(ColumnsFromDocument),
+}
+
+/// The long form of `columns_from`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnsFromDocument {
+    /// The document: an OpenAPI 3.0 / 3.1 document or a JSON Schema file (YAML or JSON),
+    /// relative to the spec file's directory.
+    pub document: String,
+    /// A JSON pointer to the record schema in the document (`/components/schemas/Device`;
+    /// a leading `#` is allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The `operationId` whose success response holds the records (default: the operation
+    /// with the endpoint's path and method); `data_selector` leads to the records in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+}
+
+impl ColumnsFrom {
+    /// The document, as written (relative to the spec's directory).
+    pub fn document(&self) -> &str {
+        match self {
+            ColumnsFrom::Reference(text) => text.split_once('#').map_or(text.as_str(), |(d, _)| d),
+            ColumnsFrom::Document(d) => &d.document,
+        }
+    }
+
+    /// The JSON pointer to the record schema, without its `#` (`None`: found by operation,
+    /// or a JSON Schema file's root).
+    pub fn pointer(&self) -> Option<&str> {
+        match self {
+            ColumnsFrom::Reference(text) => text.split_once('#').map(|(_, p)| p),
+            ColumnsFrom::Document(d) => d
+                .schema
+                .as_deref()
+                .map(|p| p.strip_prefix('#').unwrap_or(p)),
+        }
+    }
+
+    /// The `operationId` named.
+    pub fn operation(&self) -> Option<&str> {
+        match self {
+            ColumnsFrom::Reference(_) => None,
+            ColumnsFrom::Document(d) => d.operation.as_deref(),
+        }
+    }
 }
 
 /// One key column or several.

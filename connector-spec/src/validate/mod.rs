@@ -164,6 +164,13 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
     client::client(&spec.client, &mut p);
     endpoint::written_endpoints(spec, &mut p);
     names::resource_names(&resources, &mut p);
+    if let Some(from) = spec
+        .resource_defaults
+        .as_ref()
+        .and_then(|d| d.columns_from.as_ref())
+    {
+        columns::columns_from(from, "resource_defaults.columns_from", &mut p);
+    }
     for res in &resources {
         keys::keys_among_columns(res, &mut p);
         keys::primary_key_not_nullable(res, &mut p);
