@@ -143,7 +143,9 @@ fn check_exact(url: &str) -> Vec<(String, i64)> {
     assert_eq!(state["last_value"], json!(RECORDS), "{url}");
     let staging = dest
         .query_rows(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE '_connector_staging%'",
+            // The cluster is shared by tests running at once: only this test's schema.
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name LIKE '_connector_staging%'",
         )
         .or_else(|_| {
             dest.query_rows(

@@ -222,7 +222,8 @@ fn no_staging_or_locks_left(url: &str) {
         .or_else(|_| {
             dest.query_rows(
                 "SELECT COUNT(*) FROM information_schema.tables \
-                 WHERE table_name LIKE '_connector_staging%'",
+                 WHERE table_schema = current_schema() \
+                 AND table_name LIKE '_connector_staging%'",
             )
         })
         .unwrap();
