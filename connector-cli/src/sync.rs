@@ -297,6 +297,13 @@ fn print_summary(args: &Args, report: &SyncReport) {
                         pg.user, pg.host, pg.port, pg.database, first.table
                     )
                 }
+                Ok(DestinationUrl::Delta(root)) => println!(
+                    "\nquery it: the Delta table is {}/{}/{} (DuckDB: SELECT * FROM delta_scan('...'); \
+                     Python: deltalake.DeltaTable('...').to_pandas())",
+                    root.trim_end_matches('/'),
+                    report.connector,
+                    first.table
+                ),
                 Err(_) => {}
             }
         }

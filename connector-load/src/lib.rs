@@ -61,6 +61,8 @@
 //! plan adopts it.
 
 mod backend;
+#[cfg(feature = "delta")]
+mod delta;
 mod destination;
 mod dialect;
 #[cfg(feature = "duckdb")]
@@ -94,13 +96,23 @@ pub use plan::{new_load_id, LoadSummary, ResourceLoadPlan};
 pub use types::{LoadType, SqlValue};
 
 /// The destination kinds this build supports, for help texts.
-pub const SUPPORTED_DESTINATIONS: &[&str] =
-    match (cfg!(feature = "duckdb"), cfg!(feature = "postgres")) {
-        (true, true) => &["sqlite:PATH", "duckdb:PATH", POSTGRES_FORM],
-        (true, false) => &["sqlite:PATH", "duckdb:PATH"],
-        (false, true) => &["sqlite:PATH", POSTGRES_FORM],
-        (false, false) => &["sqlite:PATH"],
-    };
+pub const SUPPORTED_DESTINATIONS: &[&str] = match (
+    cfg!(feature = "duckdb"),
+    cfg!(feature = "postgres"),
+    cfg!(feature = "delta"),
+) {
+    (true, true, true) => &["sqlite:PATH", "duckdb:PATH", POSTGRES_FORM, DELTA_FORM],
+    (true, true, false) => &["sqlite:PATH", "duckdb:PATH", POSTGRES_FORM],
+    (true, false, true) => &["sqlite:PATH", "duckdb:PATH", DELTA_FORM],
+    (true, false, false) => &["sqlite:PATH", "duckdb:PATH"],
+    (false, true, true) => &["sqlite:PATH", POSTGRES_FORM, DELTA_FORM],
+    (false, true, false) => &["sqlite:PATH", POSTGRES_FORM],
+    (false, false, true) => &["sqlite:PATH", DELTA_FORM],
+    (false, false, false) => &["sqlite:PATH"],
+};
+
+/// How a Delta destination is written.
+const DELTA_FORM: &str = "delta:DIR|delta:s3://BUCKET/PREFIX";
 
 /// How a PostgreSQL destination URL is written.
 const POSTGRES_FORM: &str = "postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME]";
@@ -121,6 +133,8 @@ pub enum DestinationUrl {
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&sslmode=MODE]` (or
     /// `postgresql://`); its `Debug` redacts the password.
     Postgres(PostgresUrl),
+    /// `delta:DIR` or `delta:s3://BUCKET/PREFIX`: Delta tables under `<root>/<connector>/`.
+    Delta(String),
 }
 
 /// DuckDB settings a `duckdb:` URL may carry. DuckDB's own default `memory_limit` is 80% of
@@ -150,6 +164,16 @@ impl DestinationUrl {
                 }
             )));
         };
+        if scheme.eq_ignore_ascii_case("delta") {
+            if rest.trim().is_empty() {
+                return Err(bad(
+                    "no directory or s3:// URL after `delta:`; write `delta:./lake` or \
+                     `delta:s3://BUCKET/PREFIX`"
+                        .to_owned(),
+                ));
+            }
+            return Ok(DestinationUrl::Delta(rest.trim().to_owned()));
+        }
         let path = rest.strip_prefix("//").unwrap_or(rest);
         if path.trim().is_empty() {
             return Err(bad(format!("no database file path after `{scheme}:`")));
@@ -168,7 +192,7 @@ impl DestinationUrl {
                 .map_err(bad),
             other => Err(bad(format!(
                 "unknown destination kind `{other}`; supported: sqlite:PATH, duckdb:PATH, \
-                 {POSTGRES_FORM}"
+                 {POSTGRES_FORM}, {DELTA_FORM}"
             ))),
         }
     }
@@ -245,6 +269,7 @@ pub fn open_destination_with(url: &str, options: &OpenOptions<'_>) -> Result<Box
                 sqlite::open(&path, url).map(|d| Box::new(d) as Box<dyn Destination>)
             }
             DestinationUrl::DuckDb { path, settings } => open_duckdb(url, &path, &settings),
+            DestinationUrl::Delta(rest) => return open_delta(url, &rest, options.connector),
         };
         match result {
             Err(Error::InUse { .. }) if started.elapsed() < options.wait => {
@@ -271,6 +296,10 @@ pub fn open_destination_with(url: &str, options: &OpenOptions<'_>) -> Result<Box
 pub fn open_existing(url: &str, options: &OpenOptions<'_>) -> Result<Option<Box<dyn Destination>>> {
     match DestinationUrl::parse(url)? {
         DestinationUrl::Postgres(pg) => open_postgres(&pg, options, false),
+        DestinationUrl::Delta(rest) => {
+            check_delta(url, &rest)?;
+            open_delta(url, &rest, options.connector).map(Some)
+        }
         DestinationUrl::Sqlite(path) | DestinationUrl::DuckDb { path, .. } if !path.exists() => {
             Ok(None)
         }
@@ -294,6 +323,7 @@ pub fn check_destination(url: &str) -> Result<()> {
             // A server is checked by connecting, when the run opens it.
             return Ok(());
         }
+        DestinationUrl::Delta(rest) => return check_delta(url, &rest),
         DestinationUrl::Sqlite(path) => ("sqlite", path),
         DestinationUrl::DuckDb { path, .. } => {
             if !cfg!(feature = "duckdb") {
@@ -392,6 +422,40 @@ fn open_postgres(
     Err(Error::FeatureDisabled {
         url: url.redacted.clone(),
         feature: "postgres",
+    })
+}
+
+/// Checks a Delta destination's URL and that the feature is compiled in.
+fn check_delta(url: &str, rest: &str) -> Result<()> {
+    if !cfg!(feature = "delta") {
+        return Err(Error::FeatureDisabled {
+            url: url.to_owned(),
+            feature: "delta",
+        });
+    }
+    #[cfg(feature = "delta")]
+    delta::location::Lake::parse(rest).map_err(|reason| Error::BadUrl {
+        url: url.to_owned(),
+        reason,
+    })?;
+    let _ = rest;
+    Ok(())
+}
+
+#[cfg(feature = "delta")]
+fn open_delta(url: &str, rest: &str, connector: Option<&str>) -> Result<Box<dyn Destination>> {
+    let lake = delta::location::Lake::parse(rest).map_err(|reason| Error::BadUrl {
+        url: url.to_owned(),
+        reason,
+    })?;
+    Ok(Box::new(delta::open(lake, connector)?))
+}
+
+#[cfg(not(feature = "delta"))]
+fn open_delta(url: &str, _rest: &str, _connector: Option<&str>) -> Result<Box<dyn Destination>> {
+    Err(Error::FeatureDisabled {
+        url: url.to_owned(),
+        feature: "delta",
     })
 }
 

@@ -207,6 +207,34 @@ pub struct LoadSummary {
     pub seconds: f64,
 }
 
+impl ResourceLoadPlan {
+    /// The disposition a commit applies: `--full-refresh` turns every one but `skip` into
+    /// replace.
+    pub(crate) fn effective_disposition(&self) -> Disposition {
+        if self.full_refresh && self.disposition != Disposition::Skip {
+            Disposition::Replace
+        } else {
+            self.disposition
+        }
+    }
+
+    /// The error for a replace that would empty a table of `rows` rows with no record, when
+    /// the responses looked wrong (`why`: the first warning): an empty body or a wrong
+    /// selector must not wipe a table.
+    pub(crate) fn refuse_emptying(&self, rows: u64, why: &str) -> crate::Result<()> {
+        if rows == 0 {
+            return Ok(());
+        }
+        Err(crate::Error::InvalidPlan {
+            table: self.table.clone(),
+            reason: format!(
+                "refusing to replace its {rows} rows with none, because the responses looked \
+                 wrong ({why}); the table and its state are unchanged"
+            ),
+        })
+    }
+}
+
 /// A new load id: the UTC time to the microsecond plus a process-wide counter, so ids sort by
 /// time and two loads started in the same microsecond still differ.
 pub fn new_load_id() -> String {

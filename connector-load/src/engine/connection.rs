@@ -39,7 +39,7 @@ pub(super) fn in_transaction<B: Backend, T>(
 }
 
 /// Now, as the RFC 3339 text the timestamp columns are written from.
-pub(super) fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 

@@ -17,31 +17,6 @@ use crate::normalize::{
 use crate::plan::ResourceLoadPlan;
 use crate::types::LoadType;
 
-/// The disposition a commit applies: `--full-refresh` turns every one but `skip` into replace.
-pub(super) fn effective_disposition(plan: &ResourceLoadPlan) -> Disposition {
-    if plan.full_refresh && plan.disposition != Disposition::Skip {
-        Disposition::Replace
-    } else {
-        plan.disposition
-    }
-}
-
-/// The error for a replace that would empty a table of `rows` rows with no record, when the
-/// responses looked wrong (`why`: the first warning): an empty body or a wrong selector
-/// must not wipe a table.
-pub(super) fn refuse_emptying(plan: &ResourceLoadPlan, rows: u64, why: &str) -> Result<()> {
-    if rows == 0 {
-        return Ok(());
-    }
-    Err(Error::InvalidPlan {
-        table: plan.table.clone(),
-        reason: format!(
-            "refusing to replace its {rows} rows with none, because the responses looked \
-             wrong ({why}); the table and its state are unchanged"
-        ),
-    })
-}
-
 /// The SQL pieces for moving one table's staged rows into it.
 struct Moves<'a> {
     d: &'static dyn Dialect,

@@ -9,7 +9,7 @@ use super::connection::text;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::normalize::schema::{ColumnDef, Schema};
-use crate::normalize::Table;
+use crate::normalize::{check_declared, Table};
 use crate::plan::ResourceLoadPlan;
 use crate::types::SqlValue;
 
@@ -78,19 +78,7 @@ pub(super) fn starting_tables<B: Backend>(
 ) -> Result<Vec<Table>> {
     let mut schema = existing_columns(b, root)?;
     let existed = !schema.columns.is_empty();
-    for (name, declared) in declared_root {
-        match schema.find(name) {
-            Some(i) if schema.columns[i].ty != declared.ty => {
-                return Err(Error::SchemaConflict {
-                    table: root.to_owned(),
-                    column: name.clone(),
-                    declared: declared.ty.to_string(),
-                    existing: schema.columns[i].ty.to_string(),
-                })
-            }
-            _ => {}
-        }
-    }
+    check_declared(root, &schema, declared_root)?;
     for key in primary_key {
         if let Some(i) = schema.find(key) {
             schema.columns[i].nullable = false;

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::types::{LoadType, SqlValue};
 
 /// Who holds (or held) a connector's lock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LockHolder {
     /// The holder's load id.
     pub load_id: String,
@@ -412,7 +412,7 @@ impl LockHolder {
 
 /// Whether the lock's holder still runs. On another host there is no way to tell from here,
 /// so it is taken as alive (the message names the host).
-fn holder_alive(holder: &LockHolder) -> bool {
+pub(crate) fn holder_alive(holder: &LockHolder) -> bool {
     if holder.host != host_name() {
         return true;
     }

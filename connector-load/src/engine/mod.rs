@@ -30,18 +30,19 @@ use serde_json::Value;
 
 pub use bookkeeping::{COLUMNS_TABLE, LOADS_TABLE, LOCKS_TABLE, STATE_TABLE, TABLES_TABLE};
 pub use inspect::{LoadRecord, StoredResource};
+pub(crate) use lock::holder_alive;
 pub use lock::{host_name, LockHolder, RecoveredLoad};
 
 use crate::backend::Backend;
 use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
-use crate::normalize::naming::Convention;
-use crate::normalize::{declared_columns, Normalizer, RowId, Settings};
+use crate::normalize::{LoadNames, RowId};
 use crate::plan::{new_load_id, ResourceLoadPlan};
 use crate::types::LoadType;
 use crate::types::SqlValue;
 use bookkeeping::{create_meta_tables, read_state, record_load_started};
-use connection::{in_transaction, lock, now_rfc3339};
+pub(crate) use connection::now_rfc3339;
+use connection::{in_transaction, lock};
 use disposition::Scd2Plan;
 use evolve::{check_owned, starting_tables};
 use staging::Staging;
@@ -82,61 +83,23 @@ impl<B: Backend> Destination for SqlDestination<B> {
     }
 
     fn begin(&self, plan: &ResourceLoadPlan) -> Result<Box<dyn ResourceWriter>> {
-        let invalid = |reason: &str| Error::InvalidPlan {
-            table: plan.table.clone(),
-            reason: reason.to_owned(),
-        };
-        if plan.table.trim().is_empty() {
-            return Err(invalid("the table name is empty"));
-        }
-        if plan.disposition == Disposition::Merge
-            && matches!(
-                plan.merge_strategy,
-                MergeStrategy::Upsert | MergeStrategy::InsertOnly
-            )
-            && plan.primary_key.is_empty()
-        {
-            return Err(invalid(&format!(
-                "merge strategy `{}` needs a primary_key",
-                plan.merge_strategy.as_str()
-            )));
-        }
-        let naming = Convention(plan.naming);
-        let root = naming.identifier(&plan.table);
-        let keys = |names: &[String]| -> Vec<String> {
-            names.iter().map(|k| naming.identifier(k)).collect()
-        };
-        let (primary_key, merge_key) = (keys(&plan.primary_key), keys(&plan.merge_key));
-        let mut declared = declared_columns(naming, &root, &plan.columns, &plan.lines);
-        let declared_root = declared.remove(&root).unwrap_or_default();
+        let names = LoadNames::of(plan)?;
+        let root = names.root.clone();
         let mut conn = lock(&self.conn);
         check_owned(&mut *conn, &plan.clone().with_table(root.clone()))?;
-        let mut tables = starting_tables(&mut *conn, &root, &declared_root, &primary_key)?;
-        for (name, d) in &declared_root {
-            let root_table = &mut tables[0];
-            if root_table.schema.find(name).is_none() {
-                let nullable = d.nullable && !primary_key.contains(name);
-                root_table.add_column(name.clone(), d.ty, nullable);
-            }
-        }
-        tables[0].declared = declared_root;
-        tables[0].not_null = primary_key.clone();
+        let mut tables = starting_tables(&mut *conn, &root, &names.declared_root, &names.primary_key)?;
+        names.shape_root(&mut tables[0]);
         let load_id = plan.load_id.clone().unwrap_or_else(new_load_id);
-        let mut required: Vec<(String, &'static str)> = primary_key
-            .iter()
-            .map(|k| (k.clone(), "it is part of the primary key"))
-            .collect();
-        for (name, d) in &tables[0].declared {
-            if !d.nullable && !primary_key.contains(name) {
-                required.push((name.clone(), "the spec declares it `nullable: false`"));
-            }
-        }
         let merging = plan.disposition == Disposition::Merge;
         let scd2 = merging && plan.merge_strategy == MergeStrategy::Scd2;
         let loaded_at = now_rfc3339();
         let scd2_plan = if scd2 {
-            let scd2 =
-                Scd2Plan::new(&plan.merge_options, naming, &loaded_at).map_err(|e| invalid(&e))?;
+            let scd2 = Scd2Plan::new(&plan.merge_options, names.naming, &loaded_at).map_err(
+                |reason| Error::InvalidPlan {
+                    table: plan.table.clone(),
+                    reason,
+                },
+            )?;
             for column in [&scd2.from, &scd2.to] {
                 if tables[0].schema.find(column).is_none() {
                     tables[0].add_column(column.clone(), LoadType::Timestamp, true);
@@ -151,20 +114,9 @@ impl<B: Backend> Destination for SqlDestination<B> {
             (Some(_), None) => RowId::RecordHash,
             (Some(_), Some(field)) => RowId::Version(field.clone()),
         };
-        let settings = Settings {
-            naming,
-            row_id,
-            max_nesting: plan
-                .max_table_nesting
-                .unwrap_or(connector_spec::resolved::DEFAULT_MAX_TABLE_NESTING),
-            root_key: merging && !scd2,
-            contract: plan.schema_contract,
-            contract_line: plan.lines.get("schema_contract").copied(),
-            load_id: load_id.clone(),
-            required,
-            replace_nul: !conn.dialect().text_holds_nul(),
-        };
-        let normalizer = Normalizer::new(settings, tables, declared);
+        let (primary_key, merge_key) = (names.primary_key.clone(), names.merge_key.clone());
+        let replace_nul = !conn.dialect().text_holds_nul();
+        let normalizer = names.normalizer(plan, tables, &load_id, row_id, replace_nul);
         in_transaction(&mut *conn, |b| {
             record_load_started(b, plan, &load_id, &loaded_at)
         })?;

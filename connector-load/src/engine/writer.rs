@@ -13,7 +13,7 @@ use super::bookkeeping::{
     write_state,
 };
 use super::connection::{in_transaction, lock, now_rfc3339};
-use super::disposition::{apply_disposition, effective_disposition, refuse_emptying, Scd2Plan};
+use super::disposition::{apply_disposition, Scd2Plan};
 use super::evolve::{check_owned_table, prepare_table};
 use super::staging::Staging;
 use crate::backend::Backend;
@@ -47,7 +47,7 @@ impl<B: Backend> SqlWriter<B> {
     /// The commit transaction's work: final tables, disposition, schema, state, load record.
     fn apply(&self, b: &mut B, state: Option<Value>) -> Result<LoadSummary> {
         let plan = &self.plan;
-        let disposition = effective_disposition(plan);
+        let disposition = plan.effective_disposition();
         if let Some(ddl_lock) = b.ddl_lock_sql() {
             b.execute_batch(&ddl_lock)?;
         }
@@ -83,7 +83,7 @@ impl<B: Backend> SqlWriter<B> {
                 (disposition, self.records, &self.untrusted)
             {
                 if tables[0].existed {
-                    refuse_emptying(plan, count_rows(b, &tables[0].name)?, why)?;
+                    plan.refuse_emptying(count_rows(b, &tables[0].name)?, why)?;
                 }
             }
             apply_disposition(

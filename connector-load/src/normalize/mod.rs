@@ -20,6 +20,7 @@ mod ids;
 pub(crate) mod naming;
 mod nul;
 pub(crate) mod schema;
+mod setup;
 mod table;
 
 use std::borrow::Cow;
@@ -32,6 +33,7 @@ use serde_json::{Map, Value};
 
 use naming::Convention;
 use schema::Schema;
+pub(crate) use setup::{check_declared, LoadNames};
 pub(crate) use table::{Declared, Table, SEQ_COLUMN};
 use table::{Discards, Placed, Rules};
 
