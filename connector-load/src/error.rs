@@ -91,13 +91,14 @@ pub enum Error {
     },
     /// The destination table exists but was not made by connector.
     #[error(
-        "table `{table}` already exists and was not made by connector (it is not in \
-         `_connector_columns`); refusing to add columns to it or replace, merge or append its \
+        "table `{table}` already exists and was not made by connector ({why}); refusing to add columns to it or replace, merge or append its \
          rows. Pass `--adopt-tables` to load into it anyway, or set the resource's `table_name`"
     )]
     ForeignTable {
         /// Destination table.
         table: String,
+        /// How that shows (`it is not in `_connector_columns``).
+        why: String,
     },
     /// The staging table does not hold the records the run wrote into it.
     #[error(

@@ -23,6 +23,8 @@ enum Kind {
     DuckDb,
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))]
+    Delta,
 }
 
 impl Kind {
@@ -33,12 +35,15 @@ impl Kind {
             Kind::Sqlite => format!("sqlite:{}", dir.join("test.db").display()),
             Kind::DuckDb => format!("duckdb:{}", dir.join("test.duckdb").display()),
             Kind::Postgres => postgres_url(dir),
+            Kind::Delta => format!("delta:{}", dir.join("lake").display()),
         }
     }
 
-    /// A query counting the staging tables left in the destination.
+    /// A query counting the staging tables left in the destination (a Delta destination
+    /// stages on local disk: its unfinished loads, which a failure must mark).
     fn staging_tables_sql(self) -> &'static str {
         match self {
+            Kind::Delta => "SELECT COUNT(*) FROM _connector_loads WHERE status = 'running'",
             Kind::Sqlite | Kind::DuckDb => {
                 "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%staging%'"
             }
@@ -895,6 +900,10 @@ fn killed_process_leaves_last_commit(kind: Kind) {
     assert_eq!(recovered[0].resources, ["users"]);
     let load_id = &recovered[0].load_id;
     let what = match kind {
+        Kind::Delta => {
+            assert!(recovered[0].dropped_tables.is_empty(), "{recovered:?}");
+            "no staging tables were left".to_owned()
+        }
         Kind::Sqlite => {
             assert!(recovered[0].dropped_tables.is_empty(), "{recovered:?}");
             let left = rows(
@@ -1224,3 +1233,31 @@ all_destination_tests!(sqlite, crate::Kind::Sqlite);
 all_destination_tests!(duckdb, crate::Kind::DuckDb);
 #[cfg(feature = "postgres")]
 all_destination_tests!(postgres, crate::Kind::Postgres);
+// Delta tables have no row order (the arrival-order test), no lock rows and no SQL that
+// writes (the lock and foreign-table tests); tests/delta.rs tests those, and reads every table back with an
+// independent reader.
+#[cfg(feature = "delta")]
+destination_tests!(
+    delta, crate::Kind::Delta;
+    append_after_three_loads,
+    replace_after_three_loads,
+    merge_delete_insert,
+    merge_upsert,
+    merge_compound_key,
+    merge_on_an_undeclared_key,
+    merge_key_replaces_partition,
+    merge_without_key_appends,
+    upsert_without_key_is_refused,
+    nulls,
+    nested_json_round_trip,
+    declared_types_round_trip,
+    new_field_becomes_column,
+    type_conflict_names_table_column_and_types,
+    declared_type_against_existing_table,
+    failed_load_leaves_previous_tables_and_state,
+    state_read_back,
+    skip_and_full_refresh,
+    concurrent_writers,
+    killed_process_leaves_last_commit,
+    stored_state_and_reset,
+);

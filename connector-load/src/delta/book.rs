@@ -1,9 +1,9 @@
-//! `_connector_loads`, the Delta table of a connector's loads and states, and the revert of
-//! a load that never completed.
+//! `_connector_load_log`, the append-only Delta table of a connector's loads and states, and
+//! the revert of a load that never completed.
 //!
 //! A Delta commit covers one table, and a load writes several (the root, its child tables).
 //! So every commit of a load is tagged with its load id, and the load's `completed` row,
-//! holding the incremental state, is appended to `_connector_loads` last: the state a run
+//! holding the incremental state, is appended to the log last: the state a run
 //! starts from is always the one committed with the data it describes. A load that stopped
 //! between its first tagged commit and that row (an error, a kill) is reverted: each tagged
 //! commit is undone by a commit that removes the files it added and restores the files it
@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use deltalake::arrow::array::{Array, Int64Array, RecordBatch, StringArray};
 use deltalake::arrow::datatypes::{DataType, Field, Schema as ArrowSchema};
-use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::CommitBuilder;
 use deltalake::kernel::{Action, Add, Remove};
 use deltalake::protocol::{DeltaOperation, SaveMode};
@@ -22,8 +21,12 @@ use serde_json::{json, Value};
 
 use super::tables::{frame_of, retrying, Tagged, LOAD_KEY};
 use super::{fail, Shared};
-use crate::engine::LOADS_TABLE;
+use crate::engine::{LOADS_TABLE, STATE_TABLE};
 use crate::error::Result;
+
+/// The load log's table. A row is appended when a load starts, ends or has its state reset;
+/// `_connector_loads` and `_connector_state` are views of it ([`views`]).
+pub(super) const LOG: &str = "_connector_load_log";
 
 /// Commits looked at, newest first, for the commits of a load to revert.
 const HISTORY_DEPTH: usize = 1000;
@@ -72,7 +75,7 @@ fn schema() -> Arc<ArrowSchema> {
     Arc::new(ArrowSchema::new(fields))
 }
 
-/// Appends `rows` to `connector`'s `_connector_loads` (created by the first append).
+/// Appends `rows` to `connector`'s load log (created by the first append).
 pub(super) async fn append(shared: &Shared, connector: &str, rows: &[LoadRow]) -> Result<()> {
     let text = |f: fn(&LoadRow) -> Option<&str>| -> Arc<dyn Array> {
         Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
@@ -99,7 +102,7 @@ pub(super) async fn append(shared: &Shared, connector: &str, rows: &[LoadRow]) -
         ],
     )
     .map_err(|e| fail("recording a load", e))?;
-    let url = shared.lake.table(connector, LOADS_TABLE);
+    let url = shared.lake.table(connector, LOG);
     let tag = rows
         .first()
         .map(|r| Tagged::of(connector, &r.resource, &r.load_id));
@@ -116,13 +119,13 @@ pub(super) async fn append(shared: &Shared, connector: &str, rows: &[LoadRow]) -
     .await
 }
 
-/// Every row of `connector`'s `_connector_loads`, in no particular order.
+/// Every row of `connector`'s load log, in no particular order.
 pub(super) async fn rows(shared: &Shared, connector: &str) -> Result<Vec<LoadRow>> {
-    let table = shared.open(connector, LOADS_TABLE).await?;
+    let table = shared.open(connector, LOG).await?;
     if table.version().is_none() {
         return Ok(Vec::new());
     }
-    let ctx = SessionContext::new();
+    let ctx = super::session();
     let batches = frame_of(&ctx, &table)
         .await?
         .collect()
@@ -130,9 +133,11 @@ pub(super) async fn rows(shared: &Shared, connector: &str) -> Result<Vec<LoadRow
         .map_err(|e| fail("reading _connector_loads", e))?;
     let mut out = Vec::new();
     for batch in batches {
+        // DataFusion reads strings as `Utf8View`.
         let text = |name: &str| {
             batch
                 .column_by_name(name)
+                .and_then(|c| deltalake::arrow::compute::cast(c, &DataType::Utf8).ok())
                 .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
         };
         let count = |name: &str| {
@@ -170,10 +175,55 @@ pub(super) async fn rows(shared: &Shared, connector: &str) -> Result<Vec<LoadRow
     Ok(out)
 }
 
+/// `CREATE VIEW` statements of `_connector_loads` (each load's latest row) and
+/// `_connector_state` (each resource's [`state_row`]) over the logs of `connectors` (each
+/// registered as `"connector"."_connector_load_log"`), with the SQL destinations' columns.
+pub(super) fn views(connectors: &[&String]) -> Vec<String> {
+    if connectors.is_empty() {
+        return Vec::new();
+    }
+    let quote = |c: &str| (c.replace('\'', "''"), c.replace('"', "\"\""));
+    let loads: Vec<String> = connectors
+        .iter()
+        .map(|c| {
+            let (text, name) = quote(c);
+            format!(
+                "SELECT load_id, '{text}' AS connector, resource, table_name, status, \
+                 started_at, finished_at, records, table_rows FROM (SELECT *, ROW_NUMBER() \
+                 OVER (PARTITION BY load_id, resource ORDER BY COALESCE(finished_at, \
+                 started_at) DESC, CASE WHEN status = 'running' THEN 1 ELSE 0 END) AS _rank \
+                 FROM \"{name}\".{LOG} WHERE status <> 'state_reset') WHERE _rank = 1"
+            )
+        })
+        .collect();
+    let states: Vec<String> = connectors
+        .iter()
+        .map(|c| {
+            let (text, name) = quote(c);
+            format!(
+                "SELECT '{text}' AS connector, resource, state, finished_at AS updated_at, \
+                 load_id AS last_load_id, records AS last_records, table_rows FROM (SELECT *, \
+                 ROW_NUMBER() OVER (PARTITION BY resource ORDER BY finished_at DESC) AS _rank \
+                 FROM \"{name}\".{LOG} WHERE status IN ('completed', 'state_reset')) \
+                 WHERE _rank = 1"
+            )
+        })
+        .collect();
+    vec![
+        format!("CREATE VIEW {LOADS_TABLE} AS {}", loads.join(" UNION ALL ")),
+        format!(
+            "CREATE VIEW {STATE_TABLE} AS {}",
+            states.join(" UNION ALL ")
+        ),
+    ]
+}
+
 /// The row that decides `resource`'s state: its latest `completed` or `state_reset` row.
 pub(super) fn state_row<'a>(rows: &'a [LoadRow], resource: &str) -> Option<&'a LoadRow> {
     rows.iter()
-        .filter(|r| r.resource == resource && matches!(r.status.as_str(), "completed" | "state_reset"))
+        .filter(|r| {
+            r.resource == resource && matches!(r.status.as_str(), "completed" | "state_reset")
+        })
         .max_by(|a, b| a.at().cmp(b.at()))
 }
 
@@ -188,7 +238,11 @@ pub(super) async fn state_text(
 }
 
 /// The tables of a root table `root`: itself and its child tables (`root__...`) that exist.
-pub(super) async fn table_family(shared: &Shared, connector: &str, root: &str) -> Result<Vec<String>> {
+pub(super) async fn table_family(
+    shared: &Shared,
+    connector: &str,
+    root: &str,
+) -> Result<Vec<String>> {
     let mut names = vec![root.to_owned()];
     let prefix = format!("{root}__");
     names.extend(

@@ -41,10 +41,8 @@ impl Lake {
             if bucket.is_empty() {
                 return Err("no bucket in the s3:// URL; write `delta:s3://BUCKET/PREFIX`".into());
             }
-            let mut root =
-                Url::parse(&format!("s3://{}/", s3.trim_end_matches('/'))).map_err(|e| {
-                    format!("`s3://{s3}` is not a valid URL: {e}")
-                })?;
+            let mut root = Url::parse(&format!("s3://{}/", s3.trim_end_matches('/')))
+                .map_err(|e| format!("`s3://{s3}` is not a valid URL: {e}"))?;
             root.set_query(None);
             return Ok(Lake { root });
         }
@@ -155,7 +153,9 @@ mod tests {
         assert_eq!(local.root.as_str(), "file:///tmp/lake/");
         assert!(local.to_string().starts_with("delta:/tmp/lake"));
         assert!(Lake::parse("s3://").unwrap_err().contains("no bucket"));
-        assert!(Lake::parse("gs://b/p").unwrap_err().contains("not supported"));
+        assert!(Lake::parse("gs://b/p")
+            .unwrap_err()
+            .contains("not supported"));
         assert!(Lake::parse("").unwrap_err().contains("no directory"));
     }
 }

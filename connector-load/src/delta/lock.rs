@@ -84,8 +84,7 @@ pub(super) async fn acquire(
         let mut busy: Option<LockHolder> = None;
         let mut gone = Vec::new();
         for (at, file) in list(store.as_ref()).await? {
-            let overlaps =
-                file.key == key || mine.overlaps(&Partition::split_key(&file.key).1);
+            let overlaps = file.key == key || mine.overlaps(&Partition::split_key(&file.key).1);
             if !overlaps {
                 continue;
             }
@@ -115,7 +114,8 @@ pub(super) async fn acquire(
                         busy = Some(first);
                     }
                     None => {
-                        let gone: Vec<LockHolder> = gone.into_iter().map(|(_, f)| f.holder).collect();
+                        let gone: Vec<LockHolder> =
+                            gone.into_iter().map(|(_, f)| f.holder).collect();
                         return recover(shared, connector, store.as_ref(), &gone).await;
                     }
                 },
@@ -164,7 +164,8 @@ pub(super) async fn release(shared: &Shared, key: &str, load_id: &str) -> Result
     let path = object(key);
     if let Ok(got) = store.get(&path).await {
         if let Ok(bytes) = got.bytes().await {
-            if serde_json::from_slice::<LockFile>(&bytes).is_ok_and(|f| f.holder.load_id == load_id) {
+            if serde_json::from_slice::<LockFile>(&bytes).is_ok_and(|f| f.holder.load_id == load_id)
+            {
                 store
                     .delete(&path)
                     .await

@@ -2,7 +2,7 @@
 //!
 //! `delta:PATH` (a local directory) or `delta:s3://BUCKET/PREFIX` holds one Delta table per
 //! table the normalizer makes, under `<root>/<connector>/<table>`, beside the connector's
-//! `_connector_loads` table and `_connector_locks` folder. Staged rows wait in local Parquet
+//! `_connector_load_log` table and `_connector_locks` folder. Staged rows wait in local Parquet
 //! files ([`spool`]); the commit writes each table with delta-rs (append, overwrite, MERGE)
 //! and records the load last ([`book`] says why that is the commit point). S3 is configured
 //! from the standard AWS environment variables ([`location::S3_ENV`]).
@@ -27,13 +27,15 @@ use std::time::{Duration, Instant};
 use connector_spec::{Disposition, MergeStrategy};
 use deltalake::arrow::array::{Array, RecordBatch};
 use deltalake::arrow::util::display::{ArrayFormatter, FormatOptions};
+use deltalake::datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use deltalake::datafusion::common::TableReference;
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 use serde_json::Value;
 use url::Url;
 
 use crate::destination::{Destination, ResourceWriter, RunLock};
-use crate::engine::{now_rfc3339, LoadRecord, StoredResource, LOADS_TABLE};
+use crate::engine::{now_rfc3339, LoadRecord, StoredResource, COLUMNS_TABLE};
 use crate::error::{Error, Result};
 use crate::normalize::{LoadNames, RowId, Table};
 use crate::plan::{new_load_id, ResourceLoadPlan};
@@ -45,6 +47,12 @@ use writer::DeltaWriter;
 /// A delta-rs (or DataFusion, or object store) failure while `context`.
 pub(super) fn fail(context: &str, e: impl std::fmt::Display) -> Error {
     Error::db("delta", context, e)
+}
+
+/// A DataFusion session with delta-rs's planners (its writes and merges are plan nodes of
+/// their own).
+pub(super) fn session() -> SessionContext {
+    deltalake::delta_datafusion::create_session().into_inner()
 }
 
 /// What the destination and its writers share.
@@ -66,18 +74,48 @@ impl Shared {
 
     /// The table at `url`, loaded at its latest version (no version: not created yet).
     async fn open_url(&self, url: &Url) -> Result<DeltaTable> {
-        DeltaTable::try_from_url_with_storage_options(url.clone(), self.options.clone())
-            .await
-            .map_err(|e| fail(&format!("opening {url}"), e))
+        // delta-rs opens a local location only when its directory is there; one made just
+        // for that is removed again when no table is there (the object store makes the
+        // directories a write needs), so looking never leaves folders behind.
+        let mut made = Vec::new();
+        if let Ok(path) = url.to_file_path() {
+            let mut missing = Some(path.as_path());
+            while let Some(dir) = missing.filter(|d| !d.exists()) {
+                made.push(dir.to_owned());
+                missing = dir.parent();
+            }
+            std::fs::create_dir_all(&path).map_err(|e| fail(&format!("creating {url}"), e))?;
+        }
+        let table =
+            DeltaTable::try_from_url_with_storage_options(url.clone(), self.options.clone())
+                .await
+                .map_err(|e| fail(&format!("opening {url}"), e))?;
+        if table.version().is_none() {
+            for dir in &made {
+                // Fails, harmlessly, once something else has written into it.
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        Ok(table)
     }
 
     async fn open(&self, connector: &str, table: &str) -> Result<DeltaTable> {
         self.open_url(&self.lake.table(connector, table)).await
     }
 
-    /// The names of `connector`'s tables (folders holding a `_delta_log`).
+    /// The connectors with tables here (the root's folders).
+    async fn connector_names(&self) -> Result<Vec<String>> {
+        self.folders(&self.lake.root).await
+    }
+
+    /// The names of `connector`'s tables.
     async fn table_names(&self, connector: &str) -> Result<Vec<String>> {
-        let dir = self.open_url(&self.lake.connector_dir(connector)).await?;
+        self.folders(&self.lake.connector_dir(connector)).await
+    }
+
+    /// The folders in `dir`, but connector's own (`_connector_*`), by their decoded names.
+    async fn folders(&self, dir: &Url) -> Result<Vec<String>> {
+        let dir = self.open_url(dir).await?;
         let store = dir.log_store().object_store(None);
         let listed = store
             .list_with_delimiter(None)
@@ -88,8 +126,9 @@ impl Shared {
             let Some(name) = prefix.filename() else {
                 continue;
             };
+            // Names are stored form-encoded (`location::segment`), which leaves no `&`/`=`.
             let name = url::form_urlencoded::parse(name.as_bytes())
-                .map(|(k, v)| if v.is_empty() { k.into_owned() } else { format!("{k}={v}") })
+                .map(|(k, _)| k)
                 .collect::<String>();
             if name.starts_with("_connector_") {
                 continue;
@@ -132,14 +171,17 @@ impl DeltaDestination {
     /// The tables a load of `root` starts with: the root's columns as its Delta table has
     /// them, then its existing child tables, each after its parent (the longest existing
     /// prefix of its name).
-    async fn starting_tables(&self, plan: &ResourceLoadPlan, names: &LoadNames) -> Result<Vec<Table>> {
+    async fn starting_tables(
+        &self,
+        plan: &ResourceLoadPlan,
+        names: &LoadNames,
+    ) -> Result<Vec<Table>> {
         let shared = &self.shared;
         let root = shared.open(&plan.connector, &names.root).await?;
-        let url = shared.lake.table(&plan.connector, &names.root);
         let mut schema = crate::normalize::schema::Schema::default();
         if root.version().is_some() {
             if !plan.adopt_table {
-                check_marker(&root, &url)?;
+                check_marker(&root, &names.root)?;
             }
             schema = existing_schema(&root)?;
         }
@@ -271,7 +313,7 @@ impl Destination for DeltaDestination {
         let names = LoadNames::of(plan)?;
         let url = self.shared.lake.table(&plan.connector, &names.root);
         let table = self.shared.run(self.shared.open_url(&url))?;
-        check_marker(&table, &url)
+        check_marker(&table, &names.root)
     }
 
     fn stored_state(&self, connector: &str) -> Result<Vec<StoredResource>> {
@@ -286,8 +328,14 @@ impl Destination for DeltaDestination {
                 let last = rows
                     .iter()
                     .filter(|r| r.status != "state_reset")
-                    .max_by(|a, b| (a.started_at.as_str(), a.at()).cmp(&(b.started_at.as_str(), b.at())));
-                let state_row = book::state_row(&rows.iter().map(|r| (*r).clone()).collect::<Vec<_>>(), resource).cloned();
+                    .max_by(|a, b| {
+                        (a.started_at.as_str(), a.at()).cmp(&(b.started_at.as_str(), b.at()))
+                    });
+                let state_row = book::state_row(
+                    &rows.iter().map(|r| (*r).clone()).collect::<Vec<_>>(),
+                    resource,
+                )
+                .cloned();
                 StoredResource {
                     resource: resource.to_owned(),
                     last_load: last.map(|r| LoadRecord {
@@ -302,7 +350,9 @@ impl Destination for DeltaDestination {
                     state: state_row
                         .as_ref()
                         .and_then(|r| r.state.as_deref())
-                        .map(|raw| serde_json::from_str(raw).unwrap_or(Value::String(raw.to_owned())))
+                        .map(|raw| {
+                            serde_json::from_str(raw).unwrap_or(Value::String(raw.to_owned()))
+                        })
                         .filter(|v| !v.is_null()),
                     state_updated_at: state_row.and_then(|r| r.finished_at),
                 }
@@ -344,15 +394,27 @@ impl Destination for DeltaDestination {
         })
     }
 
-    /// SQL (DataFusion's dialect) over the tables of the connector the destination was
-    /// opened for, by table name, and its `_connector_loads`.
+    /// SQL (DataFusion's dialect) over the destination's tables: each connector's as
+    /// `"connector"."table"`, and by bare name those of the connector the destination was
+    /// opened for (or of the only connector there is), with `_connector_loads`,
+    /// `_connector_state` and `_connector_columns` as the SQL destinations have them (views
+    /// of the load log and the tables' schemas).
     fn query_rows(&self, sql: &str) -> Result<Vec<Vec<Value>>> {
         let shared = &self.shared;
         shared.run(async {
-            let ctx = SessionContext::new();
-            if let Some(connector) = &self.connector {
+            let ctx = session();
+            let connectors = shared.connector_names().await?;
+            let bare = self
+                .connector
+                .clone()
+                .or_else(|| (connectors.len() == 1).then(|| connectors[0].clone()));
+            let catalog = ctx
+                .catalog("datafusion")
+                .ok_or_else(|| fail("reading tables", "DataFusion has no default catalog"))?;
+            for connector in &connectors {
+                let schema = Arc::new(MemorySchemaProvider::new());
                 let mut names = shared.table_names(connector).await?;
-                names.push(LOADS_TABLE.to_owned());
+                names.push(book::LOG.to_owned());
                 for name in names {
                     let table = shared.open(connector, &name).await?;
                     if table.version().is_none() {
@@ -365,18 +427,119 @@ impl Destination for DeltaDestination {
                         .table_provider()
                         .await
                         .map_err(|e| fail("reading a table", e))?;
-                    ctx.register_table(
-                        deltalake::datafusion::common::TableReference::bare(name),
-                        provider,
-                    )
-                    .map_err(|e| fail("reading a table", e))?;
+                    if bare.as_ref() == Some(connector) && name != book::LOG {
+                        ctx.register_table(
+                            TableReference::bare(name.clone()),
+                            Arc::clone(&provider),
+                        )
+                        .map_err(|e| fail("reading a table", e))?;
+                    }
+                    schema
+                        .register_table(name, provider)
+                        .map_err(|e| fail("reading a table", e))?;
                 }
+                let columns = columns_table(shared, connector).await?;
+                if bare.as_ref() == Some(connector) {
+                    ctx.register_table(TableReference::bare(COLUMNS_TABLE), Arc::clone(&columns))
+                        .map_err(|e| fail("reading a table", e))?;
+                }
+                schema
+                    .register_table(COLUMNS_TABLE.to_owned(), columns)
+                    .map_err(|e| fail("reading a table", e))?;
+                catalog
+                    .register_schema(connector, schema)
+                    .map_err(|e| fail("reading tables", e))?;
+            }
+            let with_log: Vec<&String> = connectors
+                .iter()
+                .filter(|c| {
+                    catalog
+                        .schema(c)
+                        .is_some_and(|schema| schema.table_exist(book::LOG))
+                })
+                .collect();
+            for view in book::views(&with_log) {
+                ctx.sql(&view)
+                    .await
+                    .map_err(|e| fail("creating a view", e))?;
             }
             let frame = ctx.sql(sql).await.map_err(|e| fail(sql, e))?;
             let batches = frame.collect().await.map_err(|e| fail(sql, e))?;
-            batches.iter().map(json_rows).collect::<Result<Vec<_>>>().map(|v| v.concat())
+            batches
+                .iter()
+                .map(json_rows)
+                .collect::<Result<Vec<_>>>()
+                .map(|v| v.concat())
         })
     }
+}
+
+/// `_connector_columns` as the SQL destinations have it, read off the tables' Delta schemas:
+/// each column's table, name, loader type (with precision and scale) and nullability.
+async fn columns_table(
+    shared: &Shared,
+    connector: &str,
+) -> Result<Arc<dyn deltalake::datafusion::catalog::TableProvider>> {
+    use deltalake::arrow::array::{BooleanArray, Int64Array, StringArray};
+    use deltalake::arrow::datatypes::{DataType, Field, Schema as ArrowSchema};
+    let mut rows: Vec<(String, String, String, Option<i64>, Option<i64>, bool)> = Vec::new();
+    for name in shared.table_names(connector).await? {
+        let table = shared.open(connector, &name).await?;
+        if table.version().is_none() {
+            continue;
+        }
+        for c in existing_schema(&table)?.columns {
+            let (precision, scale) = match c.ty {
+                crate::LoadType::Decimal { precision, scale } => {
+                    (Some(i64::from(precision)), Some(i64::from(scale)))
+                }
+                _ => (None, None),
+            };
+            rows.push((
+                name.clone(),
+                c.name,
+                c.ty.name().to_owned(),
+                precision,
+                scale,
+                c.nullable,
+            ));
+        }
+    }
+    let schema = Arc::new(ArrowSchema::new(vec![
+        Field::new("table_name", DataType::Utf8, false),
+        Field::new("column_name", DataType::Utf8, false),
+        Field::new("data_type", DataType::Utf8, false),
+        Field::new("precision", DataType::Int64, true),
+        Field::new("scale", DataType::Int64, true),
+        Field::new("nullable", DataType::Boolean, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.0.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.1.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.2.as_str()),
+            )),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            )),
+            Arc::new(BooleanArray::from(
+                rows.iter().map(|r| r.5).collect::<Vec<_>>(),
+            )),
+        ],
+    )
+    .map_err(|e| fail("listing columns", e))?;
+    let table = deltalake::datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]])
+        .map_err(|e| fail("listing columns", e))?;
+    Ok(Arc::new(table))
 }
 
 /// A result batch as JSON rows: numbers, booleans and text as such, other types as arrow

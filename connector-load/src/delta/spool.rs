@@ -56,7 +56,10 @@ impl Spool {
     /// Stages `batch` for table `index`; a batch with other columns than the open file's
     /// starts a new file.
     pub(super) fn stage(&mut self, index: usize, batch: &RecordBatch) -> Result<()> {
-        let tables = self.tables.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let tables = self
+            .tables
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
         if tables.len() <= index {
             tables.resize_with(index + 1, Staged::default);
         }
@@ -95,7 +98,10 @@ impl Spool {
 
     /// Closes the open files and returns them (they stay until the spool is dropped).
     pub(super) fn finish(&mut self) -> Result<Files> {
-        let tables = self.tables.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let tables = self
+            .tables
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
         for staged in tables.iter_mut() {
             if let Some((writer, _)) = staged.open.take() {
                 writer
@@ -150,7 +156,9 @@ impl Files {
                 .map_err(|e| fail("reading a staging file", e))?;
             frame = Some(match frame {
                 None => df,
-                Some(f) => f.union(df).map_err(|e| fail("reading the staged rows", e))?,
+                Some(f) => f
+                    .union(df)
+                    .map_err(|e| fail("reading the staged rows", e))?,
             });
         }
         Ok(frame)
@@ -160,6 +168,12 @@ impl Files {
 /// `frame` without the staging order column: the table's own columns.
 pub(super) fn without_seq(frame: DataFrame, schema: &Schema) -> Result<DataFrame> {
     frame
-        .select(schema.columns.iter().map(|c| ident(&c.name)).collect::<Vec<_>>())
+        .select(
+            schema
+                .columns
+                .iter()
+                .map(|c| ident(&c.name))
+                .collect::<Vec<_>>(),
+        )
         .map_err(|e| fail("selecting the staged columns", e))
 }

@@ -107,15 +107,22 @@ fn struct_field(c: &ColumnDef) -> Result<StructField> {
 /// running again on the table's new version.
 fn conflicted(e: &DeltaTableError) -> bool {
     let text = e.to_string().to_ascii_lowercase();
-    matches!(e, DeltaTableError::Transaction { .. } | DeltaTableError::VersionAlreadyExists(_))
-        || text.contains("conflict")
+    matches!(
+        e,
+        DeltaTableError::Transaction { .. } | DeltaTableError::VersionAlreadyExists(_)
+    ) || text.contains("conflict")
         || text.contains("concurrent")
         || text.contains("already exists")
 }
 
 /// Runs `op` on the table at `url`, opened afresh for every attempt; an attempt that lost a
 /// race with another writer is retried (with a warning) on the table's new version.
-pub(super) async fn retrying<F, Fut>(shared: &Shared, url: &Url, what: &str, mut op: F) -> Result<()>
+pub(super) async fn retrying<F, Fut>(
+    shared: &Shared,
+    url: &Url,
+    what: &str,
+    mut op: F,
+) -> Result<()>
 where
     F: FnMut(DeltaTable) -> Fut,
     Fut: Future<Output = DeltaResult<()>>,
@@ -164,6 +171,7 @@ pub(super) async fn prepare(
     url: &Url,
     schema: &Schema,
     tag: &Tagged,
+    adopt: bool,
 ) -> Result<Vec<String>> {
     let table = shared.open_url(url).await?;
     if table.version().is_none() {
@@ -180,14 +188,17 @@ pub(super) async fn prepare(
             .with_commit_properties(tag.properties())
             .await;
         match created {
-            Ok(_) => return Ok(schema.names()),
+            // A new table's columns are not "added" (as for every destination).
+            Ok(_) => return Ok(Vec::new()),
             // Another shard created it first: go on as with a table that existed.
             Err(e) if conflicted(&e) => {}
             Err(e) => return Err(fail("creating a table", e)),
         }
     }
     let table = shared.open_url(url).await?;
-    check_marker(&table, url)?;
+    if !adopt {
+        check_marker(&table, &table_name(url))?;
+    }
     let existing = existing_schema(&table)?;
     let missing: Vec<&ColumnDef> = schema
         .columns
@@ -203,9 +214,8 @@ pub(super) async fn prepare(
             let fields = fields.clone();
             async move {
                 // Another shard may have added some of them since.
-                let have = existing_schema(&table).map_err(|e| {
-                    DeltaTableError::Generic(e.to_string())
-                })?;
+                let have =
+                    existing_schema(&table).map_err(|e| DeltaTableError::Generic(e.to_string()))?;
                 let fields: Vec<StructField> = fields
                     .into_iter()
                     .filter(|f| have.find(f.name()).is_none())
@@ -234,6 +244,18 @@ pub(super) async fn prepare(
     Ok(missing.into_iter().map(|c| c.name.clone()).collect())
 }
 
+/// The table name a location ends in.
+fn table_name(url: &Url) -> String {
+    url.path_segments()
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+        .map(|s| {
+            url::form_urlencoded::parse(s.as_bytes())
+                .map(|(k, _)| k)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The loader's view of an existing table's columns.
 pub(super) fn existing_schema(table: &DeltaTable) -> Result<Schema> {
     let snapshot = table
@@ -242,8 +264,8 @@ pub(super) fn existing_schema(table: &DeltaTable) -> Result<Schema> {
     Ok(schema_of(&snapshot.snapshot().arrow_schema()))
 }
 
-/// [`Error::ForeignTable`] for a table connector did not make.
-pub(super) fn check_marker(table: &DeltaTable, url: &Url) -> Result<()> {
+/// [`Error::ForeignTable`] for a table connector did not make (`name`: the table's name).
+pub(super) fn check_marker(table: &DeltaTable, name: &str) -> Result<()> {
     let Ok(snapshot) = table.snapshot() else {
         return Ok(());
     };
@@ -251,7 +273,8 @@ pub(super) fn check_marker(table: &DeltaTable, url: &Url) -> Result<()> {
         return Ok(());
     }
     Err(Error::ForeignTable {
-        table: url.to_string(),
+        table: name.to_owned(),
+        why: format!("its Delta description is not \"{MARKER}\""),
     })
 }
 

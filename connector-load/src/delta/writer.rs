@@ -122,7 +122,13 @@ impl DeltaWriter {
             let matched = target_rows
                 .clone()
                 .alias("t")
-                .and_then(|t| t.join_on(staged_keys, JoinType::LeftSemi, [keys_equal("t", "s", &keys)]))
+                .and_then(|t| {
+                    t.join_on(
+                        staged_keys,
+                        JoinType::LeftSemi,
+                        [keys_equal("t", "s", &keys)],
+                    )
+                })
                 .and_then(|df| df.select(vec![side("t", ID_COLUMN).alias(ID_COLUMN)]))
                 .map_err(|e| fail("finding the rows a merge replaces", e))?;
             ids = Some(match ids {
@@ -137,10 +143,9 @@ impl DeltaWriter {
             .collect()
             .await
             .map_err(|e| fail("finding the rows a merge replaces", e))?;
-        Ok(Some(
-            ctx.read_batches(batches)
-                .map_err(|e| fail("finding the rows a merge replaces", e))?,
-        ))
+        Ok(Some(ctx.read_batches(batches).map_err(|e| {
+            fail("finding the rows a merge replaces", e)
+        })?))
     }
 
     /// The ids of the root rows this load inserts: their children are the ones to load.
@@ -182,7 +187,7 @@ impl DeltaWriter {
     async fn apply(&self, files: Files, state: Option<Value>) -> Result<LoadSummary> {
         let plan = self.plan.clone();
         let disposition = plan.effective_disposition();
-        let ctx = SessionContext::new();
+        let ctx = super::session();
         let shared = Arc::clone(&self.shared);
         let tables: Vec<Shape> = self
             .normalizer
@@ -239,7 +244,8 @@ impl DeltaWriter {
                     continue;
                 }
                 let url = shared.lake.table(&plan.connector, &table.name);
-                let added = prepare(&shared, &ctx, &url, &table.schema, &tag).await?;
+                let added =
+                    prepare(&shared, &ctx, &url, &table.schema, &tag, plan.adopt_table).await?;
                 new_columns.extend(added.into_iter().map(|c| {
                     if i == 0 {
                         c
@@ -435,13 +441,19 @@ async fn write(
     retrying(shared, url, "writing the rows", |table| {
         let (rows, state) = (rows.clone(), Arc::clone(&state));
         async move {
+            let schema = table.snapshot()?.snapshot().arrow_schema();
             let mut write = table
                 .write(Vec::new())
                 .with_save_mode(mode)
                 .with_session_state(state)
                 .with_commit_properties(tag.properties());
-            if let Some(rows) = rows {
-                write = write.with_input_plan(rows.logical_plan().clone());
+            match rows {
+                Some(rows) => write = write.with_input_plan(rows.logical_plan().clone()),
+                None => {
+                    // Emptying a table: a write needs a source, an empty one will do.
+                    let empty = deltalake::arrow::array::RecordBatch::new_empty(schema);
+                    write = write.with_input_batches([empty]);
+                }
             }
             write.await.map(|_| ())
         }
@@ -450,7 +462,12 @@ async fn write(
 }
 
 /// Deletes the child rows whose root row a merge replaces (`ids`: their `_dlt_id`s).
-async fn delete_children(shared: &Shared, url: &url::Url, ids: DataFrame, tag: &Tagged) -> Result<()> {
+async fn delete_children(
+    shared: &Shared,
+    url: &url::Url,
+    ids: DataFrame,
+    tag: &Tagged,
+) -> Result<()> {
     retrying(shared, url, "deleting replaced child rows", |table| {
         let ids = ids.clone();
         async move {
@@ -485,7 +502,8 @@ impl ResourceWriter for DeltaWriter {
         } else {
             self.normalizer.push(records).and_then(|()| {
                 for (index, batch) in self.normalizer.take_batches()? {
-                    self.spool.stage(index, &super::columns::to_delta(&batch)?)?;
+                    self.spool
+                        .stage(index, &super::columns::to_delta(&batch)?)?;
                 }
                 Ok(())
             })

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::bookkeeping::{child_tables, recorded_columns};
+use super::bookkeeping::{child_tables, recorded_columns, COLUMNS_TABLE};
 use super::connection::text;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -58,6 +58,7 @@ pub(super) fn check_owned_table<B: Backend>(
     }
     Err(Error::ForeignTable {
         table: table.to_owned(),
+        why: format!("it is not in `{COLUMNS_TABLE}`"),
     })
 }
 

@@ -87,19 +87,21 @@ impl<B: Backend> Destination for SqlDestination<B> {
         let root = names.root.clone();
         let mut conn = lock(&self.conn);
         check_owned(&mut *conn, &plan.clone().with_table(root.clone()))?;
-        let mut tables = starting_tables(&mut *conn, &root, &names.declared_root, &names.primary_key)?;
+        let mut tables =
+            starting_tables(&mut *conn, &root, &names.declared_root, &names.primary_key)?;
         names.shape_root(&mut tables[0]);
         let load_id = plan.load_id.clone().unwrap_or_else(new_load_id);
         let merging = plan.disposition == Disposition::Merge;
         let scd2 = merging && plan.merge_strategy == MergeStrategy::Scd2;
         let loaded_at = now_rfc3339();
         let scd2_plan = if scd2 {
-            let scd2 = Scd2Plan::new(&plan.merge_options, names.naming, &loaded_at).map_err(
-                |reason| Error::InvalidPlan {
-                    table: plan.table.clone(),
-                    reason,
-                },
-            )?;
+            let scd2 =
+                Scd2Plan::new(&plan.merge_options, names.naming, &loaded_at).map_err(|reason| {
+                    Error::InvalidPlan {
+                        table: plan.table.clone(),
+                        reason,
+                    }
+                })?;
             for column in [&scd2.from, &scd2.to] {
                 if tables[0].schema.find(column).is_none() {
                     tables[0].add_column(column.clone(), LoadType::Timestamp, true);
