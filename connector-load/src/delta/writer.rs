@@ -257,6 +257,9 @@ impl DeltaWriter {
                     Some(rows) => Some(without_seq(rows, &table.schema)?),
                     None => None,
                 };
+                if i == 0 {
+                    abort_point("root");
+                }
                 match (disposition, keyed, i) {
                     (Disposition::Replace, _, _) => {
                         write(&shared, &ctx, &url, rows, SaveMode::Overwrite, &tag).await?;
@@ -410,6 +413,15 @@ impl DeltaWriter {
             }
         })
         .await
+    }
+}
+
+/// A test hook: a debug build aborts the process at `step` when `CONNECTOR_DELTA_ABORT`
+/// names it (`root`: after the child tables' commits, before the root table's), so a test
+/// can kill a commit half way at a known point. Release builds have no such hook.
+fn abort_point(step: &str) {
+    if cfg!(debug_assertions) && std::env::var("CONNECTOR_DELTA_ABORT").as_deref() == Ok(step) {
+        std::process::abort();
     }
 }
 
