@@ -47,10 +47,12 @@ pub struct Args {
     /// Resources to load, comma-separated (default: every resource not marked `selected: false`).
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     resources: Option<Vec<String>>,
-    /// Where to load: `sqlite:PATH`, `duckdb:PATH` or
+    /// Where to load: `sqlite:PATH`, `duckdb:PATH`,
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&sslmode=disable|prefer|require]`
-    /// (default `sqlite:<connector name>.db`). PostgreSQL tables go into one schema, the
-    /// connector's name unless `?schema=` says; the password may come from `PGPASSWORD`.
+    /// or `delta:DIR` / `delta:s3://BUCKET/PREFIX` (default `sqlite:<connector name>.db`).
+    /// PostgreSQL tables go into one schema, the connector's name unless `?schema=` says; the
+    /// password may come from `PGPASSWORD`. Delta tables go under `<root>/<connector>/`; S3
+    /// is configured by the AWS_* environment variables.
     #[arg(long, value_name = "URL")]
     destination: Option<String>,
     #[command(flatten)]

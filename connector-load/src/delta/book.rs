@@ -28,6 +28,9 @@ use crate::error::Result;
 /// `_connector_loads` and `_connector_state` are views of it ([`views`]).
 pub(super) const LOG: &str = "_connector_load_log";
 
+/// The commit metadata key of a revert: the version it undoes.
+const REVERTS_KEY: &str = "connector.reverts";
+
 /// Commits looked at, newest first, for the commits of a load to revert.
 const HISTORY_DEPTH: usize = 1000;
 
@@ -289,6 +292,8 @@ async fn commit_versions(table: &deltalake::DeltaTable, load_id: &str) -> Result
     };
     let store = table.log_store();
     let mut versions = Vec::new();
+    // Commits reverted already (by a run that recovered the load before) are left alone.
+    let mut reverted = Vec::new();
     let oldest = latest.saturating_sub(HISTORY_DEPTH as u64);
     for version in (oldest..=latest).rev() {
         let Some(bytes) = store
@@ -298,17 +303,20 @@ async fn commit_versions(table: &deltalake::DeltaTable, load_id: &str) -> Result
         else {
             continue;
         };
-        let tagged = actions(&bytes).any(|a| match a {
-            Action::CommitInfo(info) => {
-                info.info.get(LOAD_KEY).and_then(Value::as_str) == Some(load_id)
-                    && !info.info.contains_key("connector.reverts")
+        for action in actions(&bytes) {
+            let Action::CommitInfo(info) = action else {
+                continue;
+            };
+            if info.info.get(LOAD_KEY).and_then(Value::as_str) != Some(load_id) {
+                continue;
             }
-            _ => false,
-        });
-        if tagged {
-            versions.push(version);
+            match info.info.get(REVERTS_KEY).and_then(Value::as_u64) {
+                Some(undone) => reverted.push(undone),
+                None => versions.push(version),
+            }
         }
     }
+    versions.retain(|v| !reverted.contains(v));
     Ok(versions)
 }
 
@@ -366,7 +374,7 @@ async fn revert_commit(shared: &Shared, url: &url::Url, version: u64, load_id: &
     }
     let mut metadata: HashMap<String, Value> = HashMap::new();
     metadata.insert(LOAD_KEY.to_owned(), json!(load_id));
-    metadata.insert("connector.reverts".to_owned(), json!(version));
+    metadata.insert(REVERTS_KEY.to_owned(), json!(version));
     tracing::warn!(table = %url, "reverting version {version}, a commit of load {load_id}, which did not complete");
     let snapshot = table
         .snapshot()

@@ -22,6 +22,9 @@ use crate::error::{Error, Result};
 
 /// The folder of lock objects in a connector's directory.
 const LOCKS: &str = "_connector_locks";
+/// The folder of claims on the recovery of a killed load (one run recovers it, not every
+/// shard that finds it).
+const RECOVERY: &str = "_connector_recovery";
 
 /// What a lock object holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,8 +41,16 @@ fn object(key: &str) -> Path {
 }
 
 async fn store(shared: &Shared, connector: &str) -> Result<std::sync::Arc<dyn ObjectStore>> {
+    folder(shared, connector, LOCKS).await
+}
+
+async fn folder(
+    shared: &Shared,
+    connector: &str,
+    name: &str,
+) -> Result<std::sync::Arc<dyn ObjectStore>> {
     Ok(shared
-        .open(connector, LOCKS)
+        .open(connector, name)
         .await?
         .log_store()
         .object_store(None))
@@ -157,6 +168,16 @@ async fn rival(
     Ok(None)
 }
 
+/// The locks of `connector` held now: `(key, holder)`, the holder possibly gone.
+pub(super) async fn holders(shared: &Shared, connector: &str) -> Result<Vec<(String, LockHolder)>> {
+    let store = store(shared, connector).await?;
+    Ok(list(store.as_ref())
+        .await?
+        .into_iter()
+        .map(|(_, f)| (f.key, f.holder))
+        .collect())
+}
+
 /// Releases the lock `key` held for `load_id` (only if it still is).
 pub(super) async fn release(shared: &Shared, key: &str, load_id: &str) -> Result<()> {
     let (connector, _) = Partition::split_key(key);
@@ -184,12 +205,20 @@ async fn recover(
     store: &dyn ObjectStore,
     gone: &[LockHolder],
 ) -> Result<Vec<RecoveredLoad>> {
-    let live: Vec<String> = list(store)
-        .await?
-        .into_iter()
+    let locks = list(store).await?;
+    let live: Vec<&String> = locks
+        .iter()
         .filter(|(_, f)| holder_alive(&f.holder))
-        .map(|(_, f)| f.holder.load_id)
+        .map(|(_, f)| &f.holder.load_id)
         .collect();
+    // A dead holder of any key names the load it ran.
+    let holder_of = |load_id: &str| {
+        gone.iter()
+            .chain(locks.iter().map(|(_, f)| &f.holder))
+            .find(|h| h.load_id == load_id && !holder_alive(h))
+            .cloned()
+    };
+    let claims = folder(shared, connector, RECOVERY).await?;
     let rows = book::rows(shared, connector).await?;
     // (load id, resource) -> the running row, unless the load ended.
     let mut running: BTreeMap<(String, String), LoadRow> = BTreeMap::new();
@@ -205,9 +234,18 @@ async fn recover(
     }
     let mut recovered: Vec<RecoveredLoad> = Vec::new();
     let mut abandoned = Vec::new();
+    let me = LockHolder::this_process(&format!("recovery of {connector}"));
+    let mut claimed: Vec<Path> = Vec::new();
     for ((load_id, resource), row) in running {
-        if live.contains(&load_id) {
+        if live.contains(&&load_id) {
             continue;
+        }
+        let claim = object(&load_id);
+        if !claimed.contains(&claim) {
+            if !take(claims.as_ref(), &claim, &load_id, &me).await? {
+                continue; // another run is recovering it now
+            }
+            claimed.push(claim);
         }
         let tables = book::revert_load(shared, connector, &row.table_name, &load_id).await?;
         abandoned.push(LoadRow {
@@ -221,7 +259,7 @@ async fn recover(
                 r.dropped_tables.extend(tables);
             }
             None => recovered.push(RecoveredLoad {
-                holder: gone.iter().find(|h| h.load_id == load_id).cloned(),
+                holder: holder_of(&load_id),
                 load_id,
                 resources: vec![resource],
                 dropped_tables: tables,
@@ -231,5 +269,51 @@ async fn recover(
     if !abandoned.is_empty() {
         book::append(shared, connector, &abandoned).await?;
     }
+    for claim in claimed {
+        let _ = claims.delete(&claim).await;
+    }
     Ok(recovered)
+}
+
+/// Claims the recovery of `load_id` for `me`: `false` while a live run has claimed it.
+async fn take(
+    store: &dyn ObjectStore,
+    claim: &Path,
+    load_id: &str,
+    me: &LockHolder,
+) -> Result<bool> {
+    let body = serde_json::to_vec(&LockFile {
+        key: format!("recovery of {load_id}"),
+        holder: me.clone(),
+    })
+    .map_err(|e| fail("claiming a recovery", e))?;
+    for _ in 0..2 {
+        let options = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match store
+            .put_opts(claim, PutPayload::from(body.clone()), options)
+            .await
+        {
+            Ok(_) => return Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                let holder = match store.get(claim).await {
+                    Ok(got) => got
+                        .bytes()
+                        .await
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<LockFile>(&b).ok())
+                        .map(|f| f.holder),
+                    Err(_) => None, // released since: try again
+                };
+                if holder.as_ref().is_some_and(holder_alive) {
+                    return Ok(false);
+                }
+                let _ = store.delete(claim).await;
+            }
+            Err(e) => return Err(fail("claiming a recovery", e)),
+        }
+    }
+    Ok(false)
 }

@@ -35,7 +35,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::destination::{Destination, ResourceWriter, RunLock};
-use crate::engine::{now_rfc3339, LoadRecord, StoredResource, COLUMNS_TABLE};
+use crate::engine::{now_rfc3339, LoadRecord, StoredResource, COLUMNS_TABLE, LOCKS_TABLE};
 use crate::error::{Error, Result};
 use crate::normalize::{LoadNames, RowId, Table};
 use crate::plan::{new_load_id, ResourceLoadPlan};
@@ -59,38 +59,71 @@ pub(super) fn session() -> SessionContext {
 pub(crate) struct Shared {
     lake: Lake,
     options: std::collections::HashMap<String, String>,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` but in `drop`.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Shared {
+    /// A runtime dropped inside another one's async context would panic; shutting it down in
+    /// the background never blocks.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl Shared {
     /// Runs `f` to completion on the destination's runtime, from a thread of its own.
     fn run<T: Send>(&self, f: impl Future<Output = Result<T>> + Send) -> Result<T> {
         std::thread::scope(|s| {
-            s.spawn(|| self.runtime.block_on(f))
-                .join()
-                .unwrap_or_else(|_| Err(fail("running a Delta operation", "it panicked")))
+            s.spawn(|| {
+                self.runtime
+                    .as_ref()
+                    .expect("the runtime lives as long as the destination")
+                    .block_on(f)
+            })
+            .join()
+            .unwrap_or_else(|_| Err(fail("running a Delta operation", "it panicked")))
         })
     }
 
     /// The table at `url`, loaded at its latest version (no version: not created yet).
+    /// A location without a `_delta_log` is not loaded at all, so delta-rs logs no error for
+    /// a table that is simply not there yet.
     async fn open_url(&self, url: &Url) -> Result<DeltaTable> {
+        let opening = |e: deltalake::DeltaTableError| fail(&format!("opening {url}"), e);
         // delta-rs opens a local location only when its directory is there; one made just
         // for that is removed again when no table is there (the object store makes the
         // directories a write needs), so looking never leaves folders behind.
         let mut made = Vec::new();
-        if let Ok(path) = url.to_file_path() {
+        let local = url.to_file_path().ok();
+        if let Some(path) = &local {
             let mut missing = Some(path.as_path());
             while let Some(dir) = missing.filter(|d| !d.exists()) {
                 made.push(dir.to_owned());
                 missing = dir.parent();
             }
-            std::fs::create_dir_all(&path).map_err(|e| fail(&format!("creating {url}"), e))?;
+            std::fs::create_dir_all(path).map_err(|e| fail(&format!("creating {url}"), e))?;
         }
-        let table =
-            DeltaTable::try_from_url_with_storage_options(url.clone(), self.options.clone())
-                .await
-                .map_err(|e| fail(&format!("opening {url}"), e))?;
-        if table.version().is_none() {
+        let mut table = deltalake::DeltaTableBuilder::from_url(url.clone())
+            .and_then(|b| b.with_storage_options(self.options.clone()).build())
+            .map_err(opening)?;
+        let exists = match &local {
+            Some(path) => path.join("_delta_log").is_dir(),
+            None => {
+                let log = deltalake::Path::from("_delta_log");
+                let store = table.log_store().object_store(None);
+                let listed = store
+                    .list_with_delimiter(Some(&log))
+                    .await
+                    .map_err(|e| fail(&format!("opening {url}"), e))?;
+                !listed.objects.is_empty()
+            }
+        };
+        if exists {
+            table.load().await.map_err(opening)?;
+        } else {
             for dir in &made {
                 // Fails, harmlessly, once something else has written into it.
                 let _ = std::fs::remove_dir(dir);
@@ -161,7 +194,7 @@ pub(crate) fn open(lake: Lake, connector: Option<&str>) -> Result<DeltaDestinati
         shared: Arc::new(Shared {
             options: lake.storage_options(),
             lake,
-            runtime,
+            runtime: Some(runtime),
         }),
         connector: connector.map(str::to_owned),
     })
@@ -438,14 +471,19 @@ impl Destination for DeltaDestination {
                         .register_table(name, provider)
                         .map_err(|e| fail("reading a table", e))?;
                 }
-                let columns = columns_table(shared, connector).await?;
-                if bare.as_ref() == Some(connector) {
-                    ctx.register_table(TableReference::bare(COLUMNS_TABLE), Arc::clone(&columns))
+                let listings = [
+                    (COLUMNS_TABLE, columns_table(shared, connector).await?),
+                    (LOCKS_TABLE, locks_table(shared, connector).await?),
+                ];
+                for (name, listing) in listings {
+                    if bare.as_ref() == Some(connector) {
+                        ctx.register_table(TableReference::bare(name), Arc::clone(&listing))
+                            .map_err(|e| fail("reading a table", e))?;
+                    }
+                    schema
+                        .register_table(name.to_owned(), listing)
                         .map_err(|e| fail("reading a table", e))?;
                 }
-                schema
-                    .register_table(COLUMNS_TABLE.to_owned(), columns)
-                    .map_err(|e| fail("reading a table", e))?;
                 catalog
                     .register_schema(connector, schema)
                     .map_err(|e| fail("reading tables", e))?;
@@ -539,6 +577,43 @@ async fn columns_table(
     .map_err(|e| fail("listing columns", e))?;
     let table = deltalake::datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]])
         .map_err(|e| fail("listing columns", e))?;
+    Ok(Arc::new(table))
+}
+
+/// `_connector_locks` as the SQL destinations have it, read off the lock objects: each
+/// lock's key (in `connector`) and holder.
+async fn locks_table(
+    shared: &Shared,
+    connector: &str,
+) -> Result<Arc<dyn deltalake::datafusion::catalog::TableProvider>> {
+    use deltalake::arrow::array::{Int64Array, StringArray};
+    use deltalake::arrow::datatypes::{DataType, Field, Schema as ArrowSchema};
+    let held = lock::holders(shared, connector).await?;
+    let schema = Arc::new(ArrowSchema::new(vec![
+        Field::new("connector", DataType::Utf8, false),
+        Field::new("load_id", DataType::Utf8, false),
+        Field::new("pid", DataType::Int64, false),
+        Field::new("host", DataType::Utf8, false),
+        Field::new("started_at", DataType::Utf8, false),
+    ]));
+    let text = |f: fn(&(String, crate::LockHolder)) -> &str| {
+        Arc::new(StringArray::from_iter_values(held.iter().map(f))) as Arc<dyn Array>
+    };
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            text(|(key, _)| key),
+            text(|(_, h)| &h.load_id),
+            Arc::new(Int64Array::from_iter_values(
+                held.iter().map(|(_, h)| i64::from(h.pid)),
+            )),
+            text(|(_, h)| &h.host),
+            text(|(_, h)| &h.started_at),
+        ],
+    )
+    .map_err(|e| fail("listing locks", e))?;
+    let table = deltalake::datafusion::datasource::MemTable::try_new(schema, vec![vec![batch]])
+        .map_err(|e| fail("listing locks", e))?;
     Ok(Arc::new(table))
 }
 
