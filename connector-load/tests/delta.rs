@@ -121,6 +121,18 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
         read_table(root, "members", env),
         (vec![row(3, "c2"), row(4, "d")], tags(&["v2"]))
     );
+    // A merge that replaces nothing (a new key only) leaves the other rows' children.
+    load(&*dest, &merge, &users(&[(7, "g", &["t7"])]), None);
+    load(
+        &*dest,
+        &merge.clone().with_merge_key(["id"]),
+        &users(&[(7, "g", &[])]),
+        None,
+    );
+    assert_eq!(
+        read_table(root, "members", env),
+        (vec![row(3, "c2"), row(4, "d"), row(7, "g")], tags(&["v2"]))
+    );
     // upsert updates in place (Delta MERGE) and inserts the rest.
     let upsert = merge.clone().with_merge_strategy(MergeStrategy::Upsert);
     load(
@@ -132,7 +144,7 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
     assert_eq!(
         read_table(root, "members", env),
         (
-            vec![row(3, "c2"), row(4, "d2"), row(5, "e")],
+            vec![row(3, "c2"), row(4, "d2"), row(5, "e"), row(7, "g")],
             tags(&["v2", "t4", "t5"])
         )
     );
@@ -147,7 +159,13 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
     assert_eq!(
         read_table(root, "members", env),
         (
-            vec![row(3, "c2"), row(4, "d2"), row(5, "e"), row(6, "f")],
+            vec![
+                row(3, "c2"),
+                row(4, "d2"),
+                row(5, "e"),
+                row(6, "f"),
+                row(7, "g")
+            ],
             tags(&["v2", "t4", "t5", "t6"])
         )
     );

@@ -45,6 +45,14 @@ pub(super) struct DeltaWriter {
     pub(super) untrusted: Option<String>,
 }
 
+/// Which child rows a merge loads: those of every staged root row, of the root rows it
+/// inserts, or none.
+enum Kept {
+    All,
+    Roots(DataFrame),
+    None,
+}
+
 /// What the commit needs of a normalized table.
 struct Shape {
     name: String,
@@ -139,22 +147,17 @@ impl DeltaWriter {
             });
         }
         let Some(ids) = ids else { return Ok(None) };
-        let batches = ids
-            .collect()
-            .await
-            .map_err(|e| fail("finding the rows a merge replaces", e))?;
-        Ok(Some(ctx.read_batches(batches).map_err(|e| {
-            fail("finding the rows a merge replaces", e)
-        })?))
+        materialized(ctx, ids, "finding the rows a merge replaces").await
     }
 
-    /// The ids of the root rows this load inserts: their children are the ones to load.
+    /// The ids of the root rows this load inserts: their children are the ones to load
+    /// (`None`: no root row is inserted).
     async fn kept_ids(
         &self,
         ctx: &SessionContext,
         target: &DeltaTable,
         source: &DataFrame,
-    ) -> Result<DataFrame> {
+    ) -> Result<Option<DataFrame>> {
         let mut kept = source.clone();
         if self.plan.merge_strategy == MergeStrategy::InsertOnly && target.version().is_some() {
             let target_keys = frame_of(ctx, target)
@@ -173,14 +176,10 @@ impl DeltaWriter {
                 })
                 .map_err(|e| fail("finding the new rows", e))?;
         }
-        let batches = kept
+        let ids = kept
             .select(vec![col(ID_COLUMN)])
-            .map_err(|e| fail("finding the new rows", e))?
-            .collect()
-            .await
             .map_err(|e| fail("finding the new rows", e))?;
-        ctx.read_batches(batches)
-            .map_err(|e| fail("finding the new rows", e))
+        materialized(ctx, ids, "finding the new rows").await
     }
 
     /// The commit: every table, then the completion row.
@@ -228,12 +227,15 @@ impl DeltaWriter {
                 (Some(root), true) => (
                     self.replaced_ids(&ctx, &opened[0], root).await?,
                     if self.primary_key.is_empty() {
-                        None
+                        Kept::All
                     } else {
-                        Some(self.kept_ids(&ctx, &opened[0], root).await?)
+                        match self.kept_ids(&ctx, &opened[0], root).await? {
+                            Some(ids) => Kept::Roots(ids),
+                            None => Kept::None,
+                        }
                     },
                 ),
-                _ => (None, None),
+                _ => (None, Kept::All),
             };
             let tag = self.tag();
             for i in (0..tables.len()).rev() {
@@ -272,7 +274,8 @@ impl DeltaWriter {
                             delete_children(&shared, &url, ids.clone(), &tag).await?;
                         }
                         let rows = match (rows, &kept) {
-                            (Some(rows), Some(kept)) => Some(
+                            (_, Kept::None) => None,
+                            (Some(rows), Kept::Roots(kept)) => Some(
                                 rows.alias("c")
                                     .and_then(|c| {
                                         c.join_on(
@@ -414,6 +417,22 @@ impl DeltaWriter {
         })
         .await
     }
+}
+
+/// `frame` computed now, into memory (before the tables it reads change); `None` when it
+/// has no rows.
+async fn materialized(
+    ctx: &SessionContext,
+    frame: DataFrame,
+    what: &str,
+) -> Result<Option<DataFrame>> {
+    let batches = frame.collect().await.map_err(|e| fail(what, e))?;
+    if batches.iter().all(|b| b.num_rows() == 0) {
+        return Ok(None);
+    }
+    ctx.read_batches(batches)
+        .map(Some)
+        .map_err(|e| fail(what, e))
 }
 
 /// A test hook: a debug build aborts the process at `step` when `CONNECTOR_DELTA_ABORT`
