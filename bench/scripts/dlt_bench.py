@@ -3,6 +3,11 @@
 usage: dlt_bench.py a BASE_URL RECORDS PAGE_SIZE WORKDIR [FORMAT]   (extract + normalize + load into
                                                             DuckDB, merge on id; FORMAT: dlt's
                                                             loader_file_format, default dlt's own)
+       dlt_bench.py delta BASE_URL RECORDS PAGE_SIZE WORKDIR
+                                                           (the same into Delta tables on local disk:
+                                                            the filesystem destination, table_format
+                                                            "delta", merge on id with dlt's `upsert`,
+                                                            the strategy it has for Delta)
        dlt_bench.py b BASE_URL RECORDS PAGE_SIZE WORKDIR   (extract only: iterate the resource)
        dlt_bench.py pg BASE_URL RECORDS PAGE_SIZE WORKDIR PG_URL FORMAT
                                                            (the same into PostgreSQL, merge on id; FORMAT is
@@ -19,7 +24,7 @@ import dlt
 from dlt.sources.rest_api import rest_api_source
 
 
-def source(base_url, page_size):
+def source(base_url, page_size, disposition="merge"):
     return rest_api_source(
         {
             "client": {
@@ -31,7 +36,7 @@ def source(base_url, page_size):
                     "total_path": "total",
                 },
             },
-            "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+            "resource_defaults": {"primary_key": "id", "write_disposition": disposition},
             "resources": [
                 {
                     "name": "items",
@@ -74,6 +79,19 @@ def main():
         wall = time.perf_counter() - started
         with pipeline.sql_client() as client:
             got = client.execute_sql("select count(*) from items")[0][0]
+    elif scenario == "delta":
+        pipeline = dlt.pipeline(
+            pipeline_name="bench_delta",
+            pipelines_dir=os.path.join(workdir, "pipelines"),
+            destination=dlt.destinations.filesystem(bucket_url=os.path.join(workdir, "lake")),
+            dataset_name="items_data",
+        )
+        upsert = {"disposition": "merge", "strategy": "upsert"}
+        pipeline.run(source(base_url, page_size, upsert), table_format="delta")
+        wall = time.perf_counter() - started
+        from deltalake import DeltaTable
+
+        got = DeltaTable(os.path.join(workdir, "lake", "items_data", "items")).to_pyarrow_table().num_rows
     else:
         got = 0
         for item in source(base_url, page_size):

@@ -26,6 +26,8 @@ pub enum Kind {
     /// A: fetch + PostgreSQL merge (feature `postgres`; `BENCH_POSTGRES_URL` or a throwaway
     /// local cluster).
     APostgres,
+    /// A: fetch + Delta Lake merge on local disk (feature `delta`).
+    ADelta,
     /// B: 20 ms pages, one request at a time.
     BSequential,
     /// B: 20 ms pages, page prefetch at the default concurrency.
@@ -40,12 +42,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every case, in table order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::ATyped,
         Kind::AJsonl,
         Kind::ASqlite,
         Kind::ADuckdb,
         Kind::APostgres,
+        Kind::ADelta,
         Kind::DRaw,
         Kind::BSequential,
         Kind::BPrefetch,
@@ -61,6 +64,7 @@ impl Kind {
             Kind::ASqlite => "a-sqlite",
             Kind::ADuckdb => "a-duckdb",
             Kind::APostgres => "a-postgres",
+            Kind::ADelta => "a-delta",
             Kind::BSequential => "b-sequential",
             Kind::BPrefetch => "b-prefetch",
             Kind::CSequential => "c-sequential",
@@ -72,7 +76,12 @@ impl Kind {
     /// `A` to `D`.
     pub fn scenario(self) -> char {
         match self {
-            Kind::ATyped | Kind::AJsonl | Kind::ASqlite | Kind::ADuckdb | Kind::APostgres => 'A',
+            Kind::ATyped
+            | Kind::AJsonl
+            | Kind::ASqlite
+            | Kind::ADuckdb
+            | Kind::APostgres
+            | Kind::ADelta => 'A',
             Kind::BSequential | Kind::BPrefetch => 'B',
             Kind::CSequential | Kind::CConcurrent => 'C',
             Kind::DRaw => 'D',
@@ -87,6 +96,7 @@ impl Kind {
             Kind::ASqlite => "fetch + SQLite merge",
             Kind::ADuckdb => "fetch + DuckDB merge",
             Kind::APostgres => "fetch + PostgreSQL merge",
+            Kind::ADelta => "fetch + Delta merge (local disk)",
             Kind::BSequential => "page_number, concurrency 1",
             Kind::BPrefetch => "page_number, prefetch",
             Kind::CSequential => "fan-out, concurrency 1",

@@ -10,7 +10,7 @@ use clap::Parser;
 #[command(name = "connector-bench", version)]
 pub struct Args {
     /// Scenarios or cases to run, comma-separated: `all`, `A`, `B`, `C`, `D`, `macro`, or a
-    /// case (`a-typed`, `a-jsonl`, `a-sqlite`, `a-duckdb`, `a-postgres`, `b-sequential`, `b-prefetch`,
+    /// case (`a-typed`, `a-jsonl`, `a-sqlite`, `a-duckdb`, `a-postgres`, `a-delta`, `b-sequential`, `b-prefetch`,
     /// `c-sequential`, `c-concurrent`, `d-raw`, `parse`).
     #[arg(long, default_value = "all", value_delimiter = ',')]
     pub scenario: Vec<String>,

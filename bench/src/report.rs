@@ -18,6 +18,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
             | Kind::ASqlite
             | Kind::ADuckdb
             | Kind::APostgres
+            | Kind::ADelta
             | Kind::DRaw => "-".to_owned(),
             _ => c.effective_concurrency().to_string(),
         };
@@ -92,6 +93,7 @@ pub fn ratios(outcomes: &[Outcome]) -> Vec<String> {
         Kind::ASqlite,
         Kind::ADuckdb,
         Kind::APostgres,
+        Kind::ADelta,
     ] {
         let runs: Vec<&Outcome> = outcomes
             .iter()

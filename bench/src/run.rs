@@ -128,7 +128,7 @@ fn connector(case: &Case, base_url: &str) -> Result<Connector, String> {
     let mut options = Options::new().with_base_url(base_url);
     options.concurrency = case.concurrency;
     let mut spec = bench_spec(case.page_size)?;
-    if matches!(case.kind, Kind::ASqlite | Kind::ADuckdb) {
+    if matches!(case.kind, Kind::ASqlite | Kind::ADuckdb | Kind::ADelta) {
         // The loader cases load the tables dlt makes of the same data (the comparison's
         // other side declares no columns): `owner` flattened into `owner__*` columns and
         // `tags` a child table, instead of the two JSON columns the typed structs declare.
@@ -167,7 +167,26 @@ async fn client_side(case: &Case, base_url: &str) -> Result<(u64, u64, f64), Ski
         }
         Kind::ADuckdb => duckdb(case, base_url).await,
         Kind::APostgres => postgres(case, base_url).await,
+        Kind::ADelta => delta(case, base_url).await,
     }
+}
+
+/// Into Delta tables in a temporary directory on local disk.
+#[cfg(feature = "delta")]
+async fn delta(case: &Case, base_url: &str) -> Result<(u64, u64, f64), Skip> {
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let url = format!("delta:{}", dir.path().join("lake").display());
+    let c = connector(case, base_url)?;
+    let opened = tokio::task::spawn_blocking(move || connector_load::open_destination(&url))
+        .await
+        .map_err(|e| format!("opening the lake: {e}"))?;
+    let destination = opened.map_err(|e| e.to_string())?;
+    Ok(load(&c, Sink::Destination(Arc::from(destination))).await?)
+}
+
+#[cfg(not(feature = "delta"))]
+async fn delta(_case: &Case, _base_url: &str) -> Result<(u64, u64, f64), Skip> {
+    Err(Skip("skipped: built without the `delta` feature".to_owned()))
 }
 
 /// Into `BENCH_POSTGRES_URL` (a schema of its own is created for the run), or into a
