@@ -186,7 +186,9 @@ async fn delta(case: &Case, base_url: &str) -> Result<(u64, u64, f64), Skip> {
 
 #[cfg(not(feature = "delta"))]
 async fn delta(_case: &Case, _base_url: &str) -> Result<(u64, u64, f64), Skip> {
-    Err(Skip("skipped: built without the `delta` feature".to_owned()))
+    Err(Skip(
+        "skipped: built without the `delta` feature".to_owned(),
+    ))
 }
 
 /// Into `BENCH_POSTGRES_URL` (a schema of its own is created for the run), or into a

@@ -269,7 +269,7 @@ pub fn open_destination_with(url: &str, options: &OpenOptions<'_>) -> Result<Box
                 sqlite::open(&path, url).map(|d| Box::new(d) as Box<dyn Destination>)
             }
             DestinationUrl::DuckDb { path, settings } => open_duckdb(url, &path, &settings),
-            DestinationUrl::Delta(rest) => return open_delta(url, &rest, options.connector),
+            DestinationUrl::Delta(rest) => return open_delta(url, &rest, options),
         };
         match result {
             Err(Error::InUse { .. }) if started.elapsed() < options.wait => {
@@ -298,7 +298,7 @@ pub fn open_existing(url: &str, options: &OpenOptions<'_>) -> Result<Option<Box<
         DestinationUrl::Postgres(pg) => open_postgres(&pg, options, false),
         DestinationUrl::Delta(rest) => {
             check_delta(url, &rest)?;
-            open_delta(url, &rest, options.connector).map(Some)
+            open_delta(url, &rest, options).map(Some)
         }
         DestinationUrl::Sqlite(path) | DestinationUrl::DuckDb { path, .. } if !path.exists() => {
             Ok(None)
@@ -443,16 +443,16 @@ fn check_delta(url: &str, rest: &str) -> Result<()> {
 }
 
 #[cfg(feature = "delta")]
-fn open_delta(url: &str, rest: &str, connector: Option<&str>) -> Result<Box<dyn Destination>> {
+fn open_delta(url: &str, rest: &str, options: &OpenOptions<'_>) -> Result<Box<dyn Destination>> {
     let lake = delta::location::Lake::parse(rest).map_err(|reason| Error::BadUrl {
         url: url.to_owned(),
         reason,
     })?;
-    Ok(Box::new(delta::open(lake, connector)?))
+    Ok(Box::new(delta::open(lake, options)?))
 }
 
 #[cfg(not(feature = "delta"))]
-fn open_delta(url: &str, _rest: &str, _connector: Option<&str>) -> Result<Box<dyn Destination>> {
+fn open_delta(url: &str, _rest: &str, _options: &OpenOptions<'_>) -> Result<Box<dyn Destination>> {
     Err(Error::FeatureDisabled {
         url: url.to_owned(),
         feature: "delta",

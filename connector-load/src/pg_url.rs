@@ -21,6 +21,7 @@ pub const POSTGRES_SSLMODES: &[&str] =
 
 /// Where libpq looks for the certificate authorities of `verify-ca` and `verify-full` when
 /// the URL names none: `~/.postgresql/root.crt`.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub const DEFAULT_SSLROOTCERT: &str = "~/.postgresql/root.crt";
 
 /// How a PostgreSQL connection uses TLS (libpq's `sslmode`, the modes supported).

@@ -21,6 +21,15 @@ pub(crate) const S3_ENV: &[&str] = &[
     "AWS_S3_LOCKING_PROVIDER",
 ];
 
+/// dlt's names for a filesystem destination's S3 credentials, and the option each sets.
+pub(crate) const DLT_FIELDS: &[(&str, &str)] = &[
+    ("aws_access_key_id", "aws_access_key_id"),
+    ("aws_secret_access_key", "aws_secret_access_key"),
+    ("aws_session_token", "aws_session_token"),
+    ("region_name", "aws_region"),
+    ("endpoint_url", "aws_endpoint_url"),
+];
+
 /// The root of a Delta destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lake {
@@ -102,24 +111,42 @@ impl Lake {
             .expect("a path segment joins")
     }
 
-    /// The options S3 is opened with: the [`S3_ENV`] variables that are set and, unless a
-    /// locking provider is configured, conditional puts (`If-None-Match`), which S3 and the
-    /// S3-compatible servers have and Delta's commits need to stay atomic with several
-    /// writers.
-    pub(crate) fn storage_options(&self) -> HashMap<String, String> {
+    /// The options S3 is opened with: the [`S3_ENV`] variables that are set; for those that
+    /// are not, dlt's places for a filesystem destination's credentials ([`DLT_FIELDS`]: the
+    /// variable `DESTINATION__FILESYSTEM__CREDENTIALS__AWS_ACCESS_KEY_ID` and the like, then
+    /// `[destination.filesystem.credentials]` of `secrets`); and, unless a locking provider
+    /// is configured, conditional puts (`If-None-Match`), which S3 and the S3-compatible
+    /// servers have and Delta's commits need to stay atomic with several writers.
+    pub(crate) fn storage_options(
+        &self,
+        secrets: Option<&Path>,
+    ) -> Result<HashMap<String, String>> {
         let mut options = HashMap::new();
         if !self.is_s3() {
-            return options;
+            return Ok(options);
         }
         for name in S3_ENV {
             if let Ok(value) = std::env::var(name) {
                 options.insert(name.to_ascii_lowercase(), value);
             }
         }
+        for (field, option) in DLT_FIELDS {
+            if options.contains_key(*option) {
+                continue;
+            }
+            let found = connector_runtime::destination_credential("filesystem", field, secrets)
+                .map_err(|e| Error::Connect {
+                    url: self.to_string(),
+                    reason: e.to_string(),
+                })?;
+            if let Some((value, _)) = found {
+                options.insert((*option).to_owned(), value.expose().to_owned());
+            }
+        }
         if !options.contains_key("aws_s3_locking_provider") {
             options.insert("aws_conditional_put".to_owned(), "etag".to_owned());
         }
-        options
+        Ok(options)
     }
 }
 
@@ -157,5 +184,43 @@ mod tests {
             .unwrap_err()
             .contains("not supported"));
         assert!(Lake::parse("").unwrap_err().contains("no directory"));
+    }
+
+    #[test]
+    fn s3_credentials_come_from_the_environment_or_dlts_secrets_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = dir.path().join("secrets.toml");
+        std::fs::write(
+            &secrets,
+            "[destination.filesystem.credentials]\naws_access_key_id = \"from-toml\"\n\
+             region_name = \"eu-west-3\"\n",
+        )
+        .unwrap();
+        let lake = Lake::parse("s3://bucket/p").unwrap();
+        let options = lake.storage_options(Some(&secrets)).unwrap();
+        let expected =
+            |env: &str, toml: &str| std::env::var(env).unwrap_or_else(|_| toml.to_owned());
+        assert_eq!(
+            options["aws_access_key_id"],
+            expected("AWS_ACCESS_KEY_ID", "from-toml")
+        );
+        assert_eq!(options["aws_region"], expected("AWS_REGION", "eu-west-3"));
+        assert_eq!(options["aws_conditional_put"], "etag");
+        // A local lake needs none.
+        let local = Lake::parse("/tmp/lake").unwrap();
+        assert!(local.storage_options(Some(&secrets)).unwrap().is_empty());
+        // A broken secrets file is an error naming it.
+        std::fs::write(
+            &secrets,
+            "[destination.filesystem.credentials]\naws_access_key_id = 1\n",
+        )
+        .unwrap();
+        if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
+            let err = lake
+                .storage_options(Some(&secrets))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("aws_access_key_id must be a string"), "{err}");
+        }
     }
 }

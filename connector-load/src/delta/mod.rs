@@ -179,7 +179,7 @@ pub(crate) struct DeltaDestination {
 }
 
 /// Opens `delta:PATH` or `delta:s3://...`; a local directory is created when missing.
-pub(crate) fn open(lake: Lake, connector: Option<&str>) -> Result<DeltaDestination> {
+pub(crate) fn open(lake: Lake, options: &crate::OpenOptions<'_>) -> Result<DeltaDestination> {
     lake.prepare()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -189,11 +189,11 @@ pub(crate) fn open(lake: Lake, connector: Option<&str>) -> Result<DeltaDestinati
     Ok(DeltaDestination {
         url: lake.to_string(),
         shared: Arc::new(Shared {
-            options: lake.storage_options(),
+            options: lake.storage_options(options.secrets_file)?,
             lake,
             runtime: Some(runtime),
         }),
-        connector: connector.map(str::to_owned),
+        connector: options.connector.map(str::to_owned),
     })
 }
 

@@ -30,6 +30,7 @@ use serde_json::Value;
 
 pub use bookkeeping::{COLUMNS_TABLE, LOADS_TABLE, LOCKS_TABLE, STATE_TABLE, TABLES_TABLE};
 pub use inspect::{LoadRecord, StoredResource};
+#[cfg(feature = "delta")]
 pub(crate) use lock::holder_alive;
 pub use lock::{host_name, LockHolder, RecoveredLoad};
 
