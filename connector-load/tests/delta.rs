@@ -322,14 +322,36 @@ fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
         dest.state("demo", "users").unwrap(),
         Some(json!({"last_value": 1}))
     );
+    let spools = || -> Vec<String> {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("connector-delta-killed-"))
+            .collect()
+    };
+    assert_eq!(
+        spools().len(),
+        1,
+        "the kill leaves the load's staging directory"
+    );
     // The next run's lock reverts the killed load's commits.
     let lock = dest.lock("demo", "rerun", Duration::ZERO).unwrap();
     let recovered = lock.recovered();
     assert_eq!(recovered.len(), 1, "{recovered:?}");
     assert_eq!(recovered[0].load_id, "killed");
     assert_eq!(recovered[0].resources, ["users"]);
-    assert_eq!(recovered[0].dropped_tables, ["users__tags"]);
+    assert_eq!(recovered[0].reverted_tables, ["users__tags"]);
+    assert!(
+        recovered[0]
+            .to_string()
+            .ends_with("; no staging tables were left; reverted its commits to: users__tags"),
+        "{}",
+        recovered[0]
+    );
     assert_eq!(read_users(&root, &[]), (vec![row(1, "a")], tags(&["t1"])));
+    // Its staging directory, left in the temporary directory by the kill, is gone too.
+    assert_eq!(spools(), Vec::<String>::new());
     let statuses = dest
         .query_rows("SELECT status FROM _connector_loads WHERE load_id = 'killed'")
         .unwrap();

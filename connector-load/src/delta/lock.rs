@@ -256,13 +256,14 @@ async fn recover(
         match recovered.iter_mut().find(|r| r.load_id == load_id) {
             Some(r) => {
                 r.resources.push(resource);
-                r.dropped_tables.extend(tables);
+                r.reverted_tables.extend(tables);
             }
             None => recovered.push(RecoveredLoad {
                 holder: holder_of(&load_id),
                 load_id,
                 resources: vec![resource],
-                dropped_tables: tables,
+                dropped_tables: Vec::new(),
+                reverted_tables: tables,
             }),
         }
     }
@@ -271,6 +272,15 @@ async fn recover(
     }
     for claim in claimed {
         let _ = claims.delete(&claim).await;
+    }
+    for load in &recovered {
+        if load
+            .holder
+            .as_ref()
+            .is_none_or(|h| h.host == crate::engine::host_name())
+        {
+            super::spool::remove_left_behind(&load.load_id);
+        }
     }
     Ok(recovered)
 }

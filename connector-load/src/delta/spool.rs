@@ -41,10 +41,28 @@ pub(super) struct Spool {
     tables: Mutex<Vec<Staged>>,
 }
 
+/// The start of the name of `load_id`'s staging directory.
+fn prefix(load_id: &str) -> String {
+    format!("connector-delta-{load_id}-")
+}
+
+/// Removes the staging directories a killed process left of `load_id` on this machine.
+pub(super) fn remove_left_behind(load_id: &str) {
+    let prefix = prefix(load_id);
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 impl Spool {
     pub(super) fn new(load_id: &str) -> Result<Spool> {
         let dir = tempfile::Builder::new()
-            .prefix(&format!("connector-delta-{load_id}-"))
+            .prefix(&prefix(load_id))
             .tempdir()
             .map_err(|e| fail("creating the load's staging directory", e))?;
         Ok(Spool {

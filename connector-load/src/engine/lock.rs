@@ -62,6 +62,9 @@ pub struct RecoveredLoad {
     pub resources: Vec<String>,
     /// The staging tables dropped.
     pub dropped_tables: Vec<String>,
+    /// The tables whose commits of the load were undone (Delta: a load commits table by
+    /// table, and one killed between them had committed to these).
+    pub reverted_tables: Vec<String>,
 }
 
 impl std::fmt::Display for RecoveredLoad {
@@ -79,14 +82,22 @@ impl std::fmt::Display for RecoveredLoad {
             )?;
         }
         if self.dropped_tables.is_empty() {
-            write!(f, "; no staging tables were left")
+            write!(f, "; no staging tables were left")?;
         } else {
             write!(
                 f,
                 "; dropped its staging tables: {}",
                 self.dropped_tables.join(", ")
-            )
+            )?;
         }
+        if !self.reverted_tables.is_empty() {
+            write!(
+                f,
+                "; reverted its commits to: {}",
+                self.reverted_tables.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -298,6 +309,7 @@ fn recover<B: Backend>(
             holder: Some(stale),
             resources: Vec::new(),
             dropped_tables: Vec::new(),
+            reverted_tables: Vec::new(),
         });
     }
     let entry = |recovered: &mut Vec<RecoveredLoad>, load_id: &str| -> usize {
@@ -309,6 +321,7 @@ fn recover<B: Backend>(
                     holder: None,
                     resources: Vec::new(),
                     dropped_tables: Vec::new(),
+                    reverted_tables: Vec::new(),
                 });
                 recovered.len() - 1
             }
