@@ -71,6 +71,9 @@ fn destinations(dir: &std::path::Path) -> Vec<Arc<dyn Destination>> {
     if cfg!(feature = "duckdb") {
         urls.push(format!("duckdb:{}", dir.join("inc.duckdb").display()));
     }
+    if cfg!(feature = "delta") {
+        urls.push(format!("delta:{}", dir.join("inc-lake").display()));
+    }
     urls.iter()
         .map(|u| Arc::from(open_destination(u).unwrap()))
         .collect()

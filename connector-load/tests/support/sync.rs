@@ -7,7 +7,8 @@ use connector_load::sync::{sync, Sink, SyncOptions, SyncReport};
 use connector_load::{open_destination, Destination};
 use connector_runtime::Connector;
 
-/// A SQLite file `<stem>.db` in `dir`, and with the `duckdb` feature a DuckDB file beside it.
+/// A SQLite file `<stem>.db` in `dir`, and beside it, with the `duckdb` feature a DuckDB
+/// file, with the `delta` feature a Delta lake.
 pub fn destinations(dir: &Path, stem: &str) -> Vec<Arc<dyn Destination>> {
     let mut urls = vec![format!(
         "sqlite:{}",
@@ -18,6 +19,9 @@ pub fn destinations(dir: &Path, stem: &str) -> Vec<Arc<dyn Destination>> {
             "duckdb:{}",
             dir.join(format!("{stem}.duckdb")).display()
         ));
+    }
+    if cfg!(feature = "delta") {
+        urls.push(format!("delta:{}", dir.join(format!("{stem}-lake")).display()));
     }
     urls.iter()
         .map(|u| Arc::from(open_destination(u).unwrap()))
