@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use connector_spec::{Disposition, MergeStrategy};
 use deltalake::datafusion::common::{Column, JoinType};
+use deltalake::datafusion::functions_aggregate::expr_fn::max;
 use deltalake::datafusion::logical_expr::{col, ident, Expr};
 use deltalake::datafusion::prelude::{DataFrame, SessionContext};
 use deltalake::protocol::SaveMode;
@@ -77,29 +78,30 @@ impl DeltaWriter {
         Tagged::new(&self.plan, &self.load_id)
     }
 
-    /// The root's staged rows, one per primary key (the last received wins).
-    async fn deduplicated(&self, ctx: &SessionContext, root: DataFrame) -> Result<DataFrame> {
+    /// The root's staged rows, one per primary key (the last received wins): the rows
+    /// whose staging order is the greatest of their key's. A hash aggregate of the keys and a
+    /// semi-join, so only the keys are held in memory, never the rows (a window function
+    /// would sort them all).
+    fn deduplicated(&self, root: DataFrame) -> Result<DataFrame> {
         if self.primary_key.is_empty() {
             return Ok(root);
         }
-        ctx.register_table("_connector_source", root.into_view())
-            .map_err(|e| fail("deduplicating the staged rows", e))?;
-        let quote = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
-        let keys: Vec<String> = self.primary_key.iter().map(|k| quote(k)).collect();
-        let sql = format!(
-            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {} DESC) \
-             AS _connector_rank FROM _connector_source) WHERE _connector_rank = 1",
-            keys.join(", "),
-            quote(SEQ_COLUMN)
-        );
-        let ranked = ctx
-            .sql(&sql)
-            .await
-            .map_err(|e| fail("deduplicating the staged rows", e))?;
-        let columns: Vec<Expr> = root_columns(&self.normalizer.tables()[0], true);
-        ranked
-            .select(columns)
-            .map_err(|e| fail("deduplicating the staged rows", e))
+        let err = |e| fail("deduplicating the staged rows", e);
+        let last = "_connector_last";
+        let latest = root
+            .clone()
+            .aggregate(
+                self.primary_key.iter().map(ident).collect(),
+                vec![max(ident(SEQ_COLUMN)).alias(last)],
+            )
+            .and_then(|df| df.alias("l"))
+            .map_err(err)?;
+        let on =
+            keys_equal("r", "l", &self.primary_key).and(side("r", SEQ_COLUMN).eq(side("l", last)));
+        root.alias("r")
+            .and_then(|r| r.join_on(latest, JoinType::LeftSemi, [on]))
+            .and_then(|df| df.select(root_columns(&self.normalizer.tables()[0], true)))
+            .map_err(err)
     }
 
     /// The ids of the root rows this merge replaces (their child rows go), materialized
@@ -220,7 +222,7 @@ impl DeltaWriter {
             }
             if keyed && !self.primary_key.is_empty() {
                 if let Some(root) = staged[0].take() {
-                    staged[0] = Some(self.deduplicated(&ctx, root).await?);
+                    staged[0] = Some(self.deduplicated(root)?);
                 }
             }
             let (replaced, kept) = match (&staged[0], keyed) {

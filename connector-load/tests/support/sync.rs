@@ -21,7 +21,10 @@ pub fn destinations(dir: &Path, stem: &str) -> Vec<Arc<dyn Destination>> {
         ));
     }
     if cfg!(feature = "delta") {
-        urls.push(format!("delta:{}", dir.join(format!("{stem}-lake")).display()));
+        urls.push(format!(
+            "delta:{}",
+            dir.join(format!("{stem}-lake")).display()
+        ));
     }
     urls.iter()
         .map(|u| Arc::from(open_destination(u).unwrap()))
