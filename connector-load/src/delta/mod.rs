@@ -15,6 +15,7 @@ mod book;
 mod columns;
 pub(crate) mod location;
 mod lock;
+mod merge;
 mod query;
 mod spool;
 mod tables;
