@@ -306,7 +306,14 @@ fn bad_destinations_are_refused_before_any_request() {
         (
             "mysql://u:secret@db/x",
             "error: bad destination `mysql://u:***@db/x`: unknown destination kind `mysql`; \
-             supported: sqlite:PATH, duckdb:PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME]"
+             supported: sqlite:PATH, duckdb:PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME], \
+             delta:DIR|delta:s3://BUCKET/PREFIX"
+                .to_owned(),
+        ),
+        (
+            "delta:",
+            "error: bad destination `delta:`: no directory or s3:// URL after `delta:`; write \
+             `delta:./lake` or `delta:s3://BUCKET/PREFIX`"
                 .to_owned(),
         ),
         (
@@ -330,6 +337,28 @@ fn bad_destinations_are_refused_before_any_request() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
         assert!(text(&out.stderr).contains("cargo feature `duckdb`"));
+    }
+    #[cfg(feature = "delta")]
+    {
+        let out = sync(dir.path(), &server, Seed::Rmm)
+            .args(["--destination", "delta:gs://bucket/lake"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out.stderr).trim(),
+            "error: bad destination `delta:gs://bucket/lake`: `gs://` is not supported for Delta \
+             tables; write a local directory (`delta:./lake`) or `delta:s3://BUCKET/PREFIX`"
+        );
+    }
+    #[cfg(not(feature = "delta"))]
+    {
+        let out = sync(dir.path(), &server, Seed::Rmm)
+            .args(["--destination", "delta:lake"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains("cargo feature `delta`"));
     }
     assert_eq!(server.stats().total_requests, 0);
 }
