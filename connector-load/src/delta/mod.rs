@@ -91,17 +91,11 @@ impl Shared {
     /// a table that is simply not there yet.
     async fn open_url(&self, url: &Url) -> Result<DeltaTable> {
         let opening = |e: deltalake::DeltaTableError| fail(&format!("opening {url}"), e);
-        // delta-rs opens a local location only when its directory is there; one made just
-        // for that is removed again when no table is there (the object store makes the
-        // directories a write needs), so looking never leaves folders behind.
-        let mut made = Vec::new();
+        // delta-rs opens a local location only when its directory is there. It is made here,
+        // and kept: removing it again when no table is there would race with another writer
+        // putting its first files into it. Listings skip folders without a Delta log.
         let local = url.to_file_path().ok();
         if let Some(path) = &local {
-            let mut missing = Some(path.as_path());
-            while let Some(dir) = missing.filter(|d| !d.exists()) {
-                made.push(dir.to_owned());
-                missing = dir.parent();
-            }
             std::fs::create_dir_all(path).map_err(|e| fail(&format!("creating {url}"), e))?;
         }
         let mut table = deltalake::DeltaTableBuilder::from_url(url.clone())
@@ -121,11 +115,6 @@ impl Shared {
         };
         if exists {
             table.load().await.map_err(opening)?;
-        } else {
-            for dir in &made {
-                // Fails, harmlessly, once something else has written into it.
-                let _ = std::fs::remove_dir(dir);
-            }
         }
         Ok(table)
     }
@@ -134,14 +123,26 @@ impl Shared {
         self.open_url(&self.lake.table(connector, table)).await
     }
 
-    /// The connectors with tables here (the root's folders).
+    /// The connectors with loads here (the root's folders holding a load log).
     async fn connector_names(&self) -> Result<Vec<String>> {
-        self.folders(&self.lake.root).await
+        let mut names = Vec::new();
+        for name in self.folders(&self.lake.root).await? {
+            if self.open(&name, book::LOG).await?.version().is_some() {
+                names.push(name);
+            }
+        }
+        Ok(names)
     }
 
-    /// The names of `connector`'s tables.
+    /// The names of `connector`'s tables (its folders holding a Delta table).
     async fn table_names(&self, connector: &str) -> Result<Vec<String>> {
-        self.folders(&self.lake.connector_dir(connector)).await
+        let mut names = Vec::new();
+        for name in self.folders(&self.lake.connector_dir(connector)).await? {
+            if self.open(connector, &name).await?.version().is_some() {
+                names.push(name);
+            }
+        }
+        Ok(names)
     }
 
     /// The folders in `dir`, but connector's own (`_connector_*`), by their decoded names.
