@@ -74,7 +74,8 @@ fn unknown_kind() {
     assert_eq!(
         error("mysql://u:secret@localhost/db"),
         "bad destination `mysql://u:***@localhost/db`: unknown destination kind `mysql`; supported: \
-         sqlite:PATH, duckdb:PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME]"
+         sqlite:PATH, duckdb:PATH, postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME], \
+         delta:DIR|delta:s3://BUCKET/PREFIX"
     );
 }
 
