@@ -373,13 +373,15 @@ fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
     );
 }
 
-/// Four shards of one run merge into the same tables at once on S3, each holding its own
-/// lock: Delta's optimistic concurrency retries the commits that conflict, and the tables
-/// end with every shard's rows exactly once.
+/// Four shards of one run merge into the same tables at once, each holding its own lock:
+/// Delta's optimistic concurrency retries the commits that conflict, and the tables end with
+/// every shard's rows exactly once. On local disk: moto, the tests' S3 server, was seen to
+/// lose a commit under this race (it does not appear to refuse a second `If-None-Match`
+/// put of one log entry), so S3 concurrency needs a server that does (see docs).
 #[test]
-fn four_concurrent_shards_on_s3_end_exact() {
-    let s3 = reader::s3();
-    let root = format!("s3://{}/shards", s3.bucket);
+fn four_concurrent_shards_end_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lake").display().to_string();
     let url = format!("delta:{root}");
     std::thread::scope(|scope| {
         for k in 0..4i64 {
@@ -401,7 +403,7 @@ fn four_concurrent_shards_on_s3_end_exact() {
             });
         }
     });
-    let (rows, child) = read_users(&root, &s3.env());
+    let (rows, child) = read_users(&root, &[]);
     let mut expected: Vec<Vec<Value>> = (0..4)
         .flat_map(|k| (0..25).map(move |i| k * 100 + i))
         .map(|id| vec![json!(id), json!(format!("n{id}")), json!(format!("c{id}"))])
