@@ -74,6 +74,7 @@ mod pg_url;
 mod plan;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod progress;
 mod sqlite;
 pub mod sync;
 mod types;

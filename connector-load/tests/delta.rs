@@ -1,8 +1,9 @@
 //! The Delta destination, read back by an independent reader (the `deltalake` Python
 //! package, tests/support/delta.rs): dispositions with child tables, schema evolution, a
-//! process killed half way through a commit, foreign tables, run locks, and all of it on a
-//! real S3-compatible server (moto) on 127.0.0.1. The behaviour every destination shares is
-//! tested on Delta too, by tests/destinations.rs.
+//! process killed half way through a commit, foreign tables, run locks and four shards
+//! committing at once, each on local disk and on a real S3-compatible server (moto) on
+//! 127.0.0.1. The behaviour every destination shares is tested on Delta too, by
+//! tests/destinations.rs.
 
 #![cfg(feature = "delta")]
 
@@ -14,7 +15,36 @@ use std::time::Duration;
 
 use connector_load::{open_destination, Destination, Error, ResourceLoadPlan};
 use connector_spec::{Disposition, MergeStrategy};
+use reader::Lake;
 use serde_json::{json, Value};
+
+/// Tests of a lake (`fn(&Lake)`), each run on local disk (`local::NAME`) and on the S3
+/// server (`s3::NAME`).
+macro_rules! on_both_lakes {
+    ($($name:ident),* $(,)?) => {
+        mod local {
+            $(#[test]
+            fn $name() {
+                super::$name(&super::Lake::local());
+            })*
+        }
+        mod s3 {
+            $(#[test]
+            fn $name() {
+                super::$name(&super::Lake::s3(stringify!($name)));
+            })*
+        }
+    };
+}
+
+on_both_lakes!(
+    every_disposition_read_back_by_deltalake,
+    a_new_column_and_a_widened_type_evolve_the_table,
+    a_table_connector_did_not_make_is_refused_unless_adopted,
+    run_locks_name_the_holder_and_shards_run_at_once,
+    a_commit_killed_between_tables_is_reverted_by_the_next_run,
+    four_concurrent_shards_end_exact,
+);
 
 /// Users with a nested object (flattened) and a list (the child table `users__tags`).
 fn users(list: &[(i64, &str, &[&str])]) -> Vec<Value> {
@@ -40,18 +70,14 @@ fn load(dest: &dyn Destination, plan: &ResourceLoadPlan, records: &[Value], stat
 
 /// The rows of `users` (id, name, address__city) and `users__tags` (value), as the
 /// reader sees them.
-fn read_users(root: &str, env: &[(&str, String)]) -> (Vec<Vec<Value>>, Vec<Vec<Value>>) {
-    read_table(root, "users", env)
+fn read_users(lake: &Lake) -> (Vec<Vec<Value>>, Vec<Vec<Value>>) {
+    read_table(lake, "users")
 }
 
 /// [`read_users`] of the table `table` (and `<table>__tags`).
-fn read_table(
-    root: &str,
-    table: &str,
-    env: &[(&str, String)],
-) -> (Vec<Vec<Value>>, Vec<Vec<Value>>) {
-    let users = reader::read(&format!("{root}/demo/{table}"), env);
-    let tags = reader::read(&format!("{root}/demo/{table}__tags"), env);
+fn read_table(lake: &Lake, table: &str) -> (Vec<Vec<Value>>, Vec<Vec<Value>>) {
+    let users = lake.read(&format!("demo/{table}"));
+    let tags = lake.read(&format!("demo/{table}__tags"));
     (
         users.values(&["id", "name", "address__city"]),
         tags.values(&["value"]),
@@ -68,10 +94,9 @@ fn tags(list: &[&str]) -> Vec<Vec<Value>> {
     out
 }
 
-/// Append, replace and every merge strategy, child tables included, on a lake at `root`
-/// (`delta:` + root is the destination); `env` configures the reader.
-fn dispositions(root: &str, env: &[(&str, String)]) {
-    let dest = open_destination(&format!("delta:{root}")).unwrap();
+/// Append, replace and every merge strategy, child tables included.
+fn every_disposition_read_back_by_deltalake(lake: &Lake) {
+    let dest = open_destination(&lake.url()).unwrap();
     load(
         &*dest,
         &plan(Disposition::Append),
@@ -84,15 +109,15 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
         &users(&[(2, "b", &["z"])]),
         None,
     );
-    let (rows, child) = read_users(root, env);
+    let (rows, child) = read_users(lake);
     assert_eq!(rows, vec![row(1, "a"), row(2, "b")]);
     assert_eq!(child, tags(&["x", "y", "z"]));
-    let read = reader::read(&format!("{root}/demo/users"), env);
+    let read = lake.read("demo/users");
     assert_eq!(read.type_of("id"), "int64");
     assert_eq!(read.type_of("seen"), "timestamp[us, tz=UTC]");
     assert_eq!(read.type_of("address__city"), "string");
     assert_eq!(read.description.as_deref(), Some("made by connector"));
-    let child = reader::read(&format!("{root}/demo/users__tags"), env);
+    let child = lake.read("demo/users__tags");
     for column in ["value", "_dlt_parent_id", "_dlt_list_idx", "_dlt_id"] {
         assert_ne!(child.type_of(column), "<missing>", "{:?}", child.schema);
     }
@@ -104,7 +129,7 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
         &users(&[(3, "c", &["w"])]),
         None,
     );
-    assert_eq!(read_users(root, env), (vec![row(3, "c")], tags(&["w"])));
+    assert_eq!(read_users(lake), (vec![row(3, "c")], tags(&["w"])));
 
     // Merges (into a table of their own: child rows carry `_dlt_root_id` only when the
     // resource merges). delete-insert: the record for 3 replaces the row and its child rows;
@@ -118,7 +143,7 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
         None,
     );
     assert_eq!(
-        read_table(root, "members", env),
+        read_table(lake, "members"),
         (vec![row(3, "c2"), row(4, "d")], tags(&["v2"]))
     );
     // A merge that replaces nothing (a new key only) leaves the other rows' children.
@@ -130,7 +155,7 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
         None,
     );
     assert_eq!(
-        read_table(root, "members", env),
+        read_table(lake, "members"),
         (vec![row(3, "c2"), row(4, "d"), row(7, "g")], tags(&["v2"]))
     );
     // upsert updates in place (Delta MERGE) and inserts the rest.
@@ -142,7 +167,7 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
         None,
     );
     assert_eq!(
-        read_table(root, "members", env),
+        read_table(lake, "members"),
         (
             vec![row(3, "c2"), row(4, "d2"), row(5, "e"), row(7, "g")],
             tags(&["v2", "t4", "t5"])
@@ -157,7 +182,7 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
         None,
     );
     assert_eq!(
-        read_table(root, "members", env),
+        read_table(lake, "members"),
         (
             vec![
                 row(3, "c2"),
@@ -171,26 +196,11 @@ fn dispositions(root: &str, env: &[(&str, String)]) {
     );
 }
 
-#[test]
-fn every_disposition_on_local_disk_read_back_by_deltalake() {
-    let dir = tempfile::tempdir().unwrap();
-    dispositions(&dir.path().join("lake").display().to_string(), &[]);
-}
-
-#[test]
-fn every_disposition_on_s3_read_back_by_deltalake() {
-    let s3 = reader::s3();
-    dispositions(&format!("s3://{}/dispositions", s3.bucket), &s3.env());
-}
-
-#[test]
-fn a_new_column_and_a_widened_type_evolve_the_table() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("lake").display().to_string();
-    let dest = open_destination(&format!("delta:{root}")).unwrap();
+fn a_new_column_and_a_widened_type_evolve_the_table(lake: &Lake) {
+    let dest = open_destination(&lake.url()).unwrap();
     let plan = ResourceLoadPlan::new("demo", "metrics");
     load(&*dest, &plan, &[json!({"id": 1, "v": 1})], None);
-    let before = reader::read(&format!("{root}/demo/metrics"), &[]);
+    let before = lake.read("demo/metrics");
     assert_eq!(before.type_of("v"), "int64");
     let mut writer = dest.begin(&plan).unwrap();
     writer
@@ -198,7 +208,7 @@ fn a_new_column_and_a_widened_type_evolve_the_table() {
         .unwrap();
     let summary = writer.commit(None).unwrap();
     assert_eq!(summary.new_columns, ["note"]);
-    let after = reader::read(&format!("{root}/demo/metrics"), &[]);
+    let after = lake.read("demo/metrics");
     assert_eq!(after.type_of("v"), "double");
     assert_eq!(after.type_of("note"), "string");
     assert_eq!(
@@ -210,17 +220,14 @@ fn a_new_column_and_a_widened_type_evolve_the_table() {
     );
     // The loader's own types survive in the Delta schema: the next load sees a double.
     load(&*dest, &plan, &[json!({"id": 3, "v": 7})], None);
-    let last = reader::read(&format!("{root}/demo/metrics"), &[]);
+    let last = lake.read("demo/metrics");
     assert_eq!(last.type_of("v"), "double");
     assert_eq!(last.rows.len(), 3);
 }
 
-#[test]
-fn a_table_connector_did_not_make_is_refused_unless_adopted() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("lake").display().to_string();
-    reader::write_foreign(&format!("{root}/demo/users"));
-    let dest = open_destination(&format!("delta:{root}")).unwrap();
+fn a_table_connector_did_not_make_is_refused_unless_adopted(lake: &Lake) {
+    reader::write_foreign(&format!("{}/demo/users", lake.root), &lake.env);
+    let dest = open_destination(&lake.url()).unwrap();
     let plan = ResourceLoadPlan::new("demo", "users");
     let err = dest.begin(&plan).err().unwrap();
     assert!(matches!(err, Error::ForeignTable { .. }), "{err:?}");
@@ -234,18 +241,15 @@ fn a_table_connector_did_not_make_is_refused_unless_adopted() {
     assert!(dest.check_table(&plan).is_err());
     let adopted = plan.with_adopt_table(true);
     load(&*dest, &adopted, &[json!({"id": 2, "name": "y"})], None);
-    let read = reader::read(&format!("{root}/demo/users"), &[]);
+    let read = lake.read("demo/users");
     assert_eq!(
         read.values(&["id", "name"]),
         vec![vec![json!(1), json!("x")], vec![json!(2), json!("y")]]
     );
 }
 
-#[test]
-fn run_locks_name_the_holder_and_shards_run_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("delta:{}", dir.path().join("lake").display());
-    let dest = open_destination(&url).unwrap();
+fn run_locks_name_the_holder_and_shards_run_at_once(lake: &Lake) {
+    let dest = open_destination(&lake.url()).unwrap();
     let first = dest.lock("demo", "load-a", Duration::ZERO).unwrap();
     let err = dest
         .lock("demo", "load-b", Duration::from_millis(300))
@@ -271,19 +275,21 @@ fn run_locks_name_the_holder_and_shards_run_at_once() {
     drop(dest.lock("demo", "load-c", Duration::ZERO).unwrap());
 }
 
-const KILL_ENV: &str = "CONNECTOR_DELTA_KILL_ROOT";
+/// The child half of the kill test is given the lake's URL and its load id in these.
+const KILL_URL_ENV: &str = "CONNECTOR_DELTA_KILL_URL";
+const KILL_LOAD_ENV: &str = "CONNECTOR_DELTA_KILL_LOAD";
 
 /// The child half of the kill test: a merge whose commit stops (the process aborts) after the
 /// child table's commits, before the root table's.
 #[test]
 #[ignore = "run by the kill test in a child process"]
 fn kill_child_process() {
-    let Ok(root) = std::env::var(KILL_ENV) else {
+    let (Ok(url), Ok(load_id)) = (std::env::var(KILL_URL_ENV), std::env::var(KILL_LOAD_ENV)) else {
         return;
     };
-    let dest = open_destination(&format!("delta:{root}")).unwrap();
-    let _lock = dest.lock("demo", "killed", Duration::ZERO).unwrap();
-    let plan = plan(Disposition::Merge).with_load_id("killed");
+    let dest = open_destination(&url).unwrap();
+    let _lock = dest.lock("demo", &load_id, Duration::ZERO).unwrap();
+    let plan = plan(Disposition::Merge).with_load_id(load_id);
     load(
         &*dest,
         &plan,
@@ -293,11 +299,14 @@ fn kill_child_process() {
     unreachable!("the commit aborts the process");
 }
 
-#[test]
-fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("lake").display().to_string();
-    let dest = open_destination(&format!("delta:{root}")).unwrap();
+fn a_commit_killed_between_tables_is_reverted_by_the_next_run(lake: &Lake) {
+    // The load id names the staging directory the kill leaves: one per lake, as the local
+    // and the S3 test run at once.
+    let killed = format!(
+        "killed-{}",
+        if lake.env.is_empty() { "local" } else { "s3" }
+    );
+    let dest = open_destination(&lake.url()).unwrap();
     let merge = plan(Disposition::Merge);
     load(
         &*dest,
@@ -306,18 +315,20 @@ fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
         Some(json!({"last_value": 1})),
     );
     drop(dest);
+    // The child inherits the S3 server's variables from this process.
     let status = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "kill_child_process", "--ignored", "--nocapture"])
-        .env(KILL_ENV, &root)
+        .env(KILL_URL_ENV, lake.url())
+        .env(KILL_LOAD_ENV, &killed)
         .env("CONNECTOR_DELTA_ABORT", "root")
         .status()
         .unwrap();
     assert!(!status.success());
     // The child tables got their commits; the root and the state did not.
-    let (rows, child) = read_users(&root, &[]);
+    let (rows, child) = read_users(lake);
     assert_eq!(rows, vec![row(1, "a")]);
     assert_eq!(child, tags(&["h1", "h9"]));
-    let dest = open_destination(&format!("delta:{root}")).unwrap();
+    let dest = open_destination(&lake.url()).unwrap();
     assert_eq!(
         dest.state("demo", "users").unwrap(),
         Some(json!({"last_value": 1}))
@@ -327,7 +338,7 @@ fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
             .unwrap()
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("connector-delta-killed-"))
+            .filter(|n| n.starts_with(&format!("connector-delta-{killed}-")))
             .collect()
     };
     assert_eq!(
@@ -339,7 +350,7 @@ fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
     let lock = dest.lock("demo", "rerun", Duration::ZERO).unwrap();
     let recovered = lock.recovered();
     assert_eq!(recovered.len(), 1, "{recovered:?}");
-    assert_eq!(recovered[0].load_id, "killed");
+    assert_eq!(recovered[0].load_id, killed);
     assert_eq!(recovered[0].resources, ["users"]);
     assert_eq!(recovered[0].reverted_tables, ["users__tags"]);
     assert!(
@@ -349,11 +360,13 @@ fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
         "{}",
         recovered[0]
     );
-    assert_eq!(read_users(&root, &[]), (vec![row(1, "a")], tags(&["t1"])));
+    assert_eq!(read_users(lake), (vec![row(1, "a")], tags(&["t1"])));
     // Its staging directory, left in the temporary directory by the kill, is gone too.
     assert_eq!(spools(), Vec::<String>::new());
     let statuses = dest
-        .query_rows("SELECT status FROM _connector_loads WHERE load_id = 'killed'")
+        .query_rows(&format!(
+            "SELECT status FROM _connector_loads WHERE load_id = '{killed}'"
+        ))
         .unwrap();
     assert_eq!(statuses, vec![vec![json!("abandoned")]]);
     // The re-run loads what the killed one did, once.
@@ -364,7 +377,7 @@ fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
         Some(json!({"last_value": 9})),
     );
     assert_eq!(
-        read_users(&root, &[]),
+        read_users(lake),
         (vec![row(1, "a2"), row(9, "i")], tags(&["t1b", "t9"]))
     );
     assert_eq!(
@@ -375,21 +388,19 @@ fn a_commit_killed_between_tables_is_reverted_by_the_next_run() {
 
 /// Four shards of one run merge into the same tables at once, each holding its own lock:
 /// Delta's optimistic concurrency retries the commits that conflict, and the tables end with
-/// every shard's rows exactly once. On local disk: moto, the tests' S3 server, was seen to
-/// lose a commit under this race (it does not appear to refuse a second `If-None-Match`
-/// put of one log entry), so S3 concurrency needs a server that does (see docs).
-#[test]
-fn four_concurrent_shards_end_exact() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("lake").display().to_string();
-    let url = format!("delta:{root}");
+/// every shard's rows exactly once.
+fn four_concurrent_shards_end_exact(lake: &Lake) {
+    let url = lake.url();
     std::thread::scope(|scope| {
         for k in 0..4i64 {
             let url = url.clone();
             scope.spawn(move || {
                 let dest = open_destination(&url).unwrap();
-                let _lock = dest.lock(&format!("demo#{k}/4"), &format!("load-{k}"), Duration::ZERO).unwrap();
+                let load_id = format!("load-{k}");
+                let _lock = dest.lock(&format!("demo#{k}/4"), &load_id, Duration::ZERO).unwrap();
+                // As a sync does: the load runs under the id its lock names.
                 let plan = ResourceLoadPlan::new("demo", format!("users#{k}/4"))
+                    .with_load_id(load_id)
                     .with_table("users")
                     .with_primary_key(["id"])
                     .with_disposition(Disposition::Merge);
@@ -403,7 +414,7 @@ fn four_concurrent_shards_end_exact() {
             });
         }
     });
-    let (rows, child) = read_users(&root, &[]);
+    let (rows, child) = read_users(lake);
     let mut expected: Vec<Vec<Value>> = (0..4)
         .flat_map(|k| (0..25).map(move |i| k * 100 + i))
         .map(|id| vec![json!(id), json!(format!("n{id}")), json!(format!("c{id}"))])

@@ -205,6 +205,9 @@ async fn recover(
     store: &dyn ObjectStore,
     gone: &[LockHolder],
 ) -> Result<Vec<RecoveredLoad>> {
+    // The loads are read before the locks: a shard that takes its lock and starts a load
+    // after the locks were read would otherwise look abandoned, and its commits be reverted.
+    let rows = book::rows(shared, connector).await?;
     let locks = list(store).await?;
     let live: Vec<&String> = locks
         .iter()
@@ -219,27 +222,18 @@ async fn recover(
             .cloned()
     };
     let claims = folder(shared, connector, RECOVERY).await?;
-    let rows = book::rows(shared, connector).await?;
-    // (load id, resource) -> the running row, unless the load ended.
-    let mut running: BTreeMap<(String, String), LoadRow> = BTreeMap::new();
-    for row in &rows {
-        if row.status == "running" {
-            running.insert((row.load_id.clone(), row.resource.clone()), row.clone());
-        }
-    }
-    for row in &rows {
-        if row.status != "running" {
-            running.remove(&(row.load_id.clone(), row.resource.clone()));
-        }
+    let mut running = unfinished(&rows);
+    running.retain(|(load_id, _), _| !live.contains(&load_id));
+    if !running.is_empty() {
+        // One that ended (and let go of its lock) between the two reads is not abandoned.
+        let now = unfinished(&book::rows(shared, connector).await?);
+        running.retain(|key, _| now.contains_key(key));
     }
     let mut recovered: Vec<RecoveredLoad> = Vec::new();
     let mut abandoned = Vec::new();
     let me = LockHolder::this_process(&format!("recovery of {connector}"));
     let mut claimed: Vec<Path> = Vec::new();
     for ((load_id, resource), row) in running {
-        if live.contains(&&load_id) {
-            continue;
-        }
         let claim = object(&load_id);
         if !claimed.contains(&claim) {
             if !take(claims.as_ref(), &claim, &load_id, &me).await? {
@@ -326,4 +320,16 @@ async fn take(
         }
     }
     Ok(false)
+}
+
+/// `(load id, resource)` -> the `running` row, of the loads among `rows` that have not ended.
+fn unfinished(rows: &[LoadRow]) -> BTreeMap<(String, String), LoadRow> {
+    let mut running = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.status == "running") {
+        running.insert((row.load_id.clone(), row.resource.clone()), row.clone());
+    }
+    for row in rows.iter().filter(|r| r.status != "running") {
+        running.remove(&(row.load_id.clone(), row.resource.clone()));
+    }
+    running
 }

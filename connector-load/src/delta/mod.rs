@@ -37,6 +37,7 @@ use crate::engine::{now_rfc3339, LoadRecord, StoredResource};
 use crate::error::{Error, Result};
 use crate::normalize::{LoadNames, RowId, Table};
 use crate::plan::{new_load_id, ResourceLoadPlan};
+use crate::progress::Progress;
 use book::LoadRow;
 use location::Lake;
 use tables::{check_marker, existing_schema};
@@ -302,9 +303,7 @@ impl Destination for DeltaDestination {
             normalizer,
             primary_key,
             merge_key,
-            records: 0,
-            failed: false,
-            finished: false,
+            progress: Progress::default(),
             untrusted: None,
         }))
     }

@@ -19,9 +19,10 @@ use super::spool::{without_seq, Files, Spool};
 use super::tables::{count_rows, prepare, Tagged};
 use super::{fail, Shared};
 use crate::destination::ResourceWriter;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::normalize::{Normalizer, ID_COLUMN, ROOT_ID_COLUMN};
 use crate::plan::{LoadSummary, ResourceLoadPlan};
+use crate::progress::Progress;
 
 /// The load of one resource into Delta tables.
 pub(super) struct DeltaWriter {
@@ -37,9 +38,7 @@ pub(super) struct DeltaWriter {
     /// The primary and merge key columns, after naming.
     pub(super) primary_key: Vec<String>,
     pub(super) merge_key: Vec<String>,
-    pub(super) records: u64,
-    pub(super) failed: bool,
-    pub(super) finished: bool,
+    pub(super) progress: Progress,
     pub(super) untrusted: Option<String>,
 }
 
@@ -80,7 +79,7 @@ impl DeltaWriter {
                 opened.push(shared.open(&plan.connector, &table.name).await?);
             }
             if let (Disposition::Replace, 0, Some(why)) =
-                (disposition, self.records, &self.untrusted)
+                (disposition, self.progress.records(), &self.untrusted)
             {
                 if opened[0].version().is_some() {
                     plan.refuse_emptying(count_rows(&ctx, &opened[0]).await?, why)?;
@@ -188,7 +187,7 @@ impl DeltaWriter {
                 load_id: self.load_id.clone(),
                 status: "completed".to_owned(),
                 state,
-                records: self.records,
+                records: self.progress.records(),
                 table_rows,
                 started_at: self.started_at.clone(),
                 finished_at: Some(finished_at),
@@ -202,7 +201,7 @@ impl DeltaWriter {
             table: tables[0].name.clone(),
             load_id: self.load_id.clone(),
             disposition: disposition.as_str().to_owned(),
-            records: self.records,
+            records: self.progress.records(),
             table_rows,
             child_tables,
             new_columns,
@@ -225,39 +224,18 @@ fn abort_point(step: &str) {
 
 impl ResourceWriter for DeltaWriter {
     fn write_batch(&mut self, records: &[Value]) -> Result<()> {
-        if self.failed {
-            return Err(Error::WriterFailed {
-                table: self.plan.table.clone(),
-            });
-        }
-        if records.is_empty() {
-            return Ok(());
-        }
-        let result = if self.plan.disposition == Disposition::Skip {
+        self.progress.write_batch(&self.plan, records, || {
+            self.normalizer.push(records)?;
+            for (index, batch) in self.normalizer.take_batches()? {
+                self.spool
+                    .stage(index, &super::columns::to_delta(&batch)?)?;
+            }
             Ok(())
-        } else {
-            self.normalizer.push(records).and_then(|()| {
-                for (index, batch) in self.normalizer.take_batches()? {
-                    self.spool
-                        .stage(index, &super::columns::to_delta(&batch)?)?;
-                }
-                Ok(())
-            })
-        };
-        match result {
-            Ok(()) => {
-                self.records += records.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                self.failed = true;
-                Err(e)
-            }
-        }
+        })
     }
 
     fn records(&self) -> u64 {
-        self.records
+        self.progress.records()
     }
 
     fn refuse_emptying_replace(&mut self, why: String) {
@@ -265,26 +243,13 @@ impl ResourceWriter for DeltaWriter {
     }
 
     fn commit(mut self: Box<Self>, state: Option<Value>) -> Result<LoadSummary> {
-        if self.failed {
-            return Err(Error::WriterFailed {
-                table: self.plan.table.clone(),
-            });
-        }
+        self.progress.usable(&self.plan)?;
         let shared = Arc::clone(&self.shared);
         let result = self
             .spool
             .finish()
             .and_then(|files| shared.run(self.apply(files, state)));
-        match result {
-            Ok(summary) => {
-                self.finished = true;
-                Ok(summary)
-            }
-            Err(e) => {
-                self.failed = true;
-                Err(e)
-            }
-        }
+        self.progress.committed(result)
     }
 }
 
@@ -293,11 +258,15 @@ impl Drop for DeltaWriter {
     /// failed part way left tagged commits: those are reverted first, so the tables are as
     /// the last completed load left them.
     fn drop(&mut self) {
-        if self.finished {
+        if self.progress.finished() {
             return;
         }
         let shared = Arc::clone(&self.shared);
-        let (plan, load_id, records) = (self.plan.clone(), self.load_id.clone(), self.records);
+        let (plan, load_id, records) = (
+            self.plan.clone(),
+            self.load_id.clone(),
+            self.progress.records(),
+        );
         let (started_at, root) = (self.started_at.clone(), self.root.clone());
         let _ = shared.run(async {
             book::revert_load(&shared, &plan.connector, &root, &load_id).await?;

@@ -269,6 +269,16 @@ fn recover<B: Backend>(
     stale: Vec<LockHolder>,
 ) -> Result<Vec<RecoveredLoad>> {
     let d = b.dialect();
+    // The running loads are read before the locks: a shard that takes its lock and starts a
+    // load after the locks were read would otherwise look abandoned. A load that ends between
+    // the two reads is left alone by the `status = 'running'` of the update below.
+    let running = b.query(
+        &format!(
+            "SELECT load_id, resource FROM {LOADS_TABLE} WHERE connector = ? AND status = \
+             'running' ORDER BY load_id, resource"
+        ),
+        &[text(connector)],
+    )?;
     let mut live: Vec<String> = vec![ours.load_id.clone()];
     for (their_key, holder) in lock_rows(b, connector)? {
         if holder.load_id != ours.load_id && alive(b, &their_key, &holder)? {
@@ -279,14 +289,7 @@ fn recover<B: Backend>(
         SqlValue::Text(s) => s.clone(),
         other => other.to_json().to_string(),
     };
-    let running: Vec<Vec<SqlValue>> = b
-        .query(
-            &format!(
-                "SELECT load_id, resource FROM {LOADS_TABLE} WHERE connector = ? AND status = \
-                 'running' ORDER BY load_id, resource"
-            ),
-            &[text(connector)],
-        )?
+    let running: Vec<Vec<SqlValue>> = running
         .into_iter()
         .filter(|row| !live.contains(&as_text(&row[0])))
         .collect();

@@ -39,6 +39,7 @@ use crate::destination::{Destination, ResourceWriter, RunLock};
 use crate::error::{Error, Result};
 use crate::normalize::{LoadNames, RowId};
 use crate::plan::{new_load_id, ResourceLoadPlan};
+use crate::progress::Progress;
 use crate::types::LoadType;
 use crate::types::SqlValue;
 use bookkeeping::{create_meta_tables, read_state, record_load_started};
@@ -133,9 +134,7 @@ impl<B: Backend> Destination for SqlDestination<B> {
             staging: Staging::default(),
             primary_key,
             merge_key,
-            records: 0,
-            failed: false,
-            finished: false,
+            progress: Progress::default(),
             untrusted: None,
             scd2: scd2_plan,
         }))

@@ -18,9 +18,10 @@ use super::evolve::{check_owned_table, prepare_table};
 use super::staging::Staging;
 use crate::backend::Backend;
 use crate::destination::ResourceWriter;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::normalize::Normalizer;
 use crate::plan::{LoadSummary, ResourceLoadPlan};
+use crate::progress::Progress;
 use crate::types::SqlValue;
 
 /// The writer of one resource's load.
@@ -34,9 +35,7 @@ pub(super) struct SqlWriter<B: Backend> {
     /// The primary and merge key columns, after naming.
     pub(super) primary_key: Vec<String>,
     pub(super) merge_key: Vec<String>,
-    pub(super) records: u64,
-    pub(super) failed: bool,
-    pub(super) finished: bool,
+    pub(super) progress: Progress,
     /// Why a replace must not empty the table (see `refuse_emptying_replace`).
     pub(super) untrusted: Option<String>,
     /// scd2's validity columns and moments (scd2 loads only).
@@ -80,7 +79,7 @@ impl<B: Backend> SqlWriter<B> {
                 }
             }
             if let (Disposition::Replace, 0, Some(why)) =
-                (disposition, self.records, &self.untrusted)
+                (disposition, self.progress.records(), &self.untrusted)
             {
                 if tables[0].existed {
                     plan.refuse_emptying(count_rows(b, &tables[0].name)?, why)?;
@@ -112,7 +111,7 @@ impl<B: Backend> SqlWriter<B> {
             state,
             &finished_at,
             &self.load_id,
-            self.records,
+            self.progress.records(),
             table_rows,
         )?;
         record_load_completed(
@@ -121,7 +120,7 @@ impl<B: Backend> SqlWriter<B> {
             &self.load_id,
             &finished_at,
             disposition,
-            self.records,
+            self.progress.records(),
             table_rows,
         )?;
         let (discarded_rows, discarded_values) = self.normalizer.discarded();
@@ -140,7 +139,7 @@ impl<B: Backend> SqlWriter<B> {
             table: tables[0].name.clone(),
             load_id: self.load_id.clone(),
             disposition: disposition.as_str().to_owned(),
-            records: self.records,
+            records: self.progress.records(),
             table_rows,
             child_tables,
             new_columns,
@@ -169,42 +168,21 @@ fn count_rows<B: Backend>(b: &mut B, table: &str) -> Result<u64> {
 
 impl<B: Backend> ResourceWriter for SqlWriter<B> {
     fn write_batch(&mut self, records: &[Value]) -> Result<()> {
-        if self.failed {
-            return Err(Error::WriterFailed {
-                table: self.plan.table.clone(),
-            });
-        }
-        if records.is_empty() {
-            return Ok(());
-        }
-        let result = if self.plan.disposition == Disposition::Skip {
-            Ok(())
-        } else {
-            self.normalizer.push(records).and_then(|()| {
-                let batches = self.normalizer.take_batches()?;
-                self.staging.stage(
-                    &mut *lock(&self.conn),
-                    &self.plan.connector,
-                    &self.load_id,
-                    self.normalizer.tables(),
-                    batches,
-                )
-            })
-        };
-        match result {
-            Ok(()) => {
-                self.records += records.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                self.failed = true;
-                Err(e)
-            }
-        }
+        self.progress.write_batch(&self.plan, records, || {
+            self.normalizer.push(records)?;
+            let batches = self.normalizer.take_batches()?;
+            self.staging.stage(
+                &mut *lock(&self.conn),
+                &self.plan.connector,
+                &self.load_id,
+                self.normalizer.tables(),
+                batches,
+            )
+        })
     }
 
     fn records(&self) -> u64 {
-        self.records
+        self.progress.records()
     }
 
     fn refuse_emptying_replace(&mut self, why: String) {
@@ -212,25 +190,12 @@ impl<B: Backend> ResourceWriter for SqlWriter<B> {
     }
 
     fn commit(mut self: Box<Self>, state: Option<Value>) -> Result<LoadSummary> {
-        if self.failed {
-            return Err(Error::WriterFailed {
-                table: self.plan.table.clone(),
-            });
-        }
+        self.progress.usable(&self.plan)?;
         let conn = Arc::clone(&self.conn);
         let mut guard = lock(&conn);
         let result = in_transaction(&mut *guard, |b| self.apply(b, state));
         drop(guard);
-        match result {
-            Ok(summary) => {
-                self.finished = true;
-                Ok(summary)
-            }
-            Err(e) => {
-                self.failed = true;
-                Err(e)
-            }
-        }
+        self.progress.committed(result)
     }
 }
 
@@ -238,13 +203,13 @@ impl<B: Backend> Drop for SqlWriter<B> {
     /// An abandoned load: its staged rows go, the load is marked `failed`; the final tables
     /// and state were never touched.
     fn drop(&mut self) {
-        if self.finished {
+        if self.progress.finished() {
             return;
         }
         let mut conn = lock(&self.conn);
         let _ = in_transaction(&mut *conn, |b| {
             self.staging.drop_tables(b)?;
-            record_load_failed(b, &self.plan, &self.load_id, self.records)
+            record_load_failed(b, &self.plan, &self.load_id, self.progress.records())
         });
     }
 }

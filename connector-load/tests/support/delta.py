@@ -41,11 +41,30 @@ def foreign(uri):
 
 
 def s3(port, bucket):
-    import boto3
-    from moto.server import ThreadedMotoServer
+    import threading
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(port))
-    server.start()
+    import boto3
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    # moto checks `If-None-Match: *` and then stores the object as two steps, so two racing
+    # puts of one key can both succeed; S3 refuses the second. Delta's commits and the run
+    # locks rely on that refusal, so requests are answered one at a time here.
+    app = DomainDispatcherApplication(create_backend_app)
+    one_at_a_time = threading.Lock()
+
+    def serialized(environ, start_response):
+        with one_at_a_time:
+            return list(app(environ, start_response))
+
+    server = make_server(
+        "127.0.0.1", int(port), serialized, threaded=True, request_handler=MotoRequestHandler
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     boto3.client(
         "s3",
         endpoint_url=f"http://127.0.0.1:{port}",
@@ -55,7 +74,7 @@ def s3(port, bucket):
     ).create_bucket(Bucket=bucket)
     print("ready", flush=True)
     sys.stdin.read()
-    server.stop()
+    server.shutdown()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
+use tempfile::TempDir;
+
 use serde_json::Value;
 
 /// The environment variable naming the Python with `deltalake`, `pyarrow` and `moto`.
@@ -102,8 +104,12 @@ pub fn read(uri: &str, env: &[(&str, String)]) -> Read {
 }
 
 /// Writes a Delta table at `uri` that connector did not make.
-pub fn write_foreign(uri: &str) {
-    let status = python().args(["foreign", uri]).status().unwrap();
+pub fn write_foreign(uri: &str, env: &[(&str, String)]) {
+    let status = python()
+        .args(["foreign", uri])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -159,4 +165,46 @@ pub fn s3() -> &'static S3 {
         }
         s3
     })
+}
+
+/// A test's own lake: a fresh local directory, or a fresh prefix of the S3 server's bucket.
+pub struct Lake {
+    /// What follows `delta:` in a destination URL: a directory or `s3://BUCKET/PREFIX`.
+    pub root: String,
+    /// What the reader is configured with (the S3 server's variables; none on local disk).
+    pub env: Vec<(&'static str, String)>,
+    _dir: Option<TempDir>,
+}
+
+impl Lake {
+    /// A lake in a temporary directory, removed with the value.
+    pub fn local() -> Lake {
+        let dir = tempfile::tempdir().unwrap();
+        Lake {
+            root: dir.path().join("lake").display().to_string(),
+            env: Vec::new(),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A lake under the prefix `test` of the S3 server's bucket (one prefix per test, so
+    /// tests running at once never meet).
+    pub fn s3(test: &str) -> Lake {
+        let s3 = s3();
+        Lake {
+            root: format!("s3://{}/{test}", s3.bucket),
+            env: s3.env(),
+            _dir: None,
+        }
+    }
+
+    /// The destination URL of this lake.
+    pub fn url(&self) -> String {
+        format!("delta:{}", self.root)
+    }
+
+    /// Reads the table at `path` under the lake's root (`demo/users`).
+    pub fn read(&self, path: &str) -> Read {
+        read(&format!("{}/{path}", self.root), &self.env)
+    }
 }
