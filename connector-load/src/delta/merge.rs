@@ -61,8 +61,9 @@ impl DeltaWriter {
             .map_err(err)?;
         let on =
             keys_equal("r", "l", &self.primary_key).and(side("r", SEQ_COLUMN).eq(side("l", last)));
+        // The keys are the build side (held in memory), the rows the probe side (streamed).
         root.alias("r")
-            .and_then(|r| r.join_on(latest, JoinType::LeftSemi, [on]))
+            .and_then(|r| latest.join_on(r, JoinType::RightSemi, [on]))
             .and_then(|df| df.select(root_columns(&self.normalizer.tables()[0], true)))
             .map_err(err)
     }
