@@ -10,9 +10,12 @@ use deltalake::datafusion::common::{Column, JoinType};
 use deltalake::datafusion::functions_aggregate::expr_fn::max;
 use deltalake::datafusion::logical_expr::{col, ident, Expr};
 use deltalake::datafusion::prelude::{DataFrame, SessionContext};
+use deltalake::parquet::basic::Compression;
+use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::SaveMode;
 use deltalake::DeltaTable;
 
+use super::spool::ROW_GROUP_ROWS;
 use super::tables::{frame_of, retrying, Tagged};
 use super::writer::DeltaWriter;
 use super::{fail, Shared};
@@ -267,14 +270,21 @@ pub(super) async fn write(
         return Ok(());
     }
     let state = Arc::new(ctx.state());
+    // delta-rs's default is Parquet's: row groups of a million rows, each buffered whole
+    // before it is written, so a file's memory grew with the load.
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build();
     retrying(shared, url, "writing the rows", |table| {
-        let (rows, state) = (rows.clone(), Arc::clone(&state));
+        let (rows, state, properties) = (rows.clone(), Arc::clone(&state), properties.clone());
         async move {
             let schema = table.snapshot()?.snapshot().arrow_schema();
             let mut write = table
                 .write(Vec::new())
                 .with_save_mode(mode)
                 .with_session_state(state)
+                .with_writer_properties(properties)
                 .with_commit_properties(tag.properties());
             match rows {
                 Some(rows) => write = write.with_input_plan(rows.logical_plan().clone()),

@@ -23,8 +23,9 @@ use crate::error::Result;
 use crate::normalize::schema::Schema;
 use crate::normalize::SEQ_COLUMN;
 
-/// Rows per Parquet row group: what one table's open file holds in memory at most.
-const ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Rows per Parquet row group: what one open file (staged, or of a table) holds in memory at
+/// most.
+pub(super) const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// One table's staged files.
 #[derive(Default)]
