@@ -72,15 +72,24 @@ fn published_runtime_is_the_default_dependency() {
     assert!(files[0].1.contains("[workspace]"));
 }
 
-/// A crate whose build.rs generates the connector with `Builder` and `include!`s it.
+/// A crate whose build.rs generates the connector with `Builder` and `include!`s it; `cargo
+/// check`ed.
 fn build_rs_crate(dir: &Path, spec_yaml: &str) -> std::process::Output {
+    write_build_rs_crate(dir, "build-rs-check", spec_yaml, "");
+    check_crate(dir)
+}
+
+/// Writes the build.rs crate `name`, `lib_extra` appended to its `src/lib.rs`. Tests share
+/// one target directory, where cargo keys a path crate's build script output by its name and
+/// version, not its path: each test needs a name of its own.
+fn write_build_rs_crate(dir: &Path, name: &str, spec_yaml: &str, lib_extra: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let path = |p: &str| root.join(p).display().to_string().replace('\\', "/");
     let files = [
         (
             "Cargo.toml",
             format!(
-                "[package]\nname = \"build-rs-check\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
                  [dependencies]\nconnector-runtime = {{ path = \"{}\" }}\n\n\
                  [build-dependencies]\nconnector-codegen = {{ path = \"{}\" }}\n\n[workspace]\n",
                 path("connector-runtime"),
@@ -100,15 +109,23 @@ fn build_rs_crate(dir: &Path, spec_yaml: &str) -> std::process::Output {
              pub mod demo {\n    include!(concat!(env!(\"OUT_DIR\"), \"/demo.rs\"));\n}\n\
              pub fn users(c: &demo::Client) -> connector_runtime::ResourceStream<demo::types::User> {\n    \
              c.users()\n}\n"
-                .to_owned(),
+                .to_owned()
+                + lib_extra,
         ),
         ("specs/demo.yaml", spec_yaml.to_owned()),
     ];
     for (name, contents) in files {
-        let file = dir.join(name);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, contents).unwrap();
+        write(dir, name, &contents);
     }
+}
+
+fn write(dir: &Path, name: &str, contents: &str) {
+    let file = dir.join(name);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, contents).unwrap();
+}
+
+fn check_crate(dir: &Path) -> std::process::Output {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -141,6 +158,47 @@ fn build_rs_path_generates_and_includes() {
     assert!(
         stderr.contains("specs/demo.yaml:8:") && stderr.contains("txt"),
         "{stderr}"
+    );
+}
+
+/// build.rs tracks the schema documents, the ones reached by `$ref` too: editing only the
+/// referenced file re-runs the build script, and the new field is there.
+#[test]
+fn editing_a_document_reached_by_ref_reruns_build_rs() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "name: demo\nclient:\n  base_url: https://api.example.com\nresources:\n  - name: users\n    endpoint: /users\n    columns_from: schemas/user.json\n";
+    write_build_rs_crate(
+        dir.path(),
+        "build-rs-ref-check",
+        spec,
+        "pub fn city(user: &demo::types::User) -> Option<&str> {\n    \
+         user.address.as_ref()?.city.as_deref()\n}\n",
+    );
+    write(
+        dir.path(),
+        "specs/schemas/user.json",
+        r#"{"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}, "address": {"$ref": "address.json"}}}"#,
+    );
+    let address = |extra: &str| {
+        format!(r#"{{"type": "object", "properties": {{"street": {{"type": "string"}}{extra}}}}}"#)
+    };
+    write(dir.path(), "specs/schemas/address.json", &address(""));
+    let output = check_crate(dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("no field `city`"),
+        "{stderr}"
+    );
+    write(
+        dir.path(),
+        "specs/schemas/address.json",
+        &address(r#", "city": {"type": "string"}"#),
+    );
+    let output = check_crate(dir.path());
+    assert!(
+        output.status.success(),
+        "after adding `city` to the referenced document:\n{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }
 

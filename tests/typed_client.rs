@@ -131,3 +131,62 @@ async fn a_generated_client_takes_a_paginator_of_ones_own_and_stream_combinators
         "the second page of each user, filtered and mapped"
     );
 }
+
+/// Columns from an OpenAPI document, whose `format: date-time` and `date` are chrono types.
+#[connector::connector("connector-codegen/tests/fixtures/openapi.yaml")]
+mod inventory {}
+
+/// Serves `/devices` with one device whose `created_at` is `created_at`.
+async fn devices(created_at: &'static str) -> String {
+    let app = Router::new().route(
+        "/devices",
+        get(move || async move {
+            Json(json!({"data": [{
+                "name": "probe", "id": 7, "serial": "S-1", "kind": "sensor", "tags": [],
+                "created_at": created_at, "installed_on": "2024-04-30", "retired_at": null
+            }], "next": null}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+fn inventory_client(base: String) -> inventory::Client {
+    let options = connector::runtime::Options::new().with_base_url(base);
+    inventory::Client::with_options(inventory::Secrets {}, options).unwrap()
+}
+
+#[tokio::test]
+async fn document_date_times_are_read_into_chrono_types() {
+    use connector::runtime::chrono::{NaiveDate, TimeZone, Utc};
+    let client = inventory_client(devices("2024-05-01T12:00:00+02:00").await);
+    let devices: Vec<inventory::types::Device> = client.devices().try_collect().await.unwrap();
+    assert_eq!(
+        devices[0].created_at,
+        Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap(),
+        "the offset is applied"
+    );
+    assert_eq!(
+        devices[0].installed_on,
+        NaiveDate::from_ymd_opt(2024, 4, 30)
+    );
+    assert_eq!(devices[0].retired_at, None, "required, but null");
+}
+
+#[tokio::test]
+async fn a_date_time_that_is_not_rfc_3339_ends_the_stream_naming_the_field() {
+    let client = inventory_client(devices("2024-05-01 12:00").await);
+    let err = client
+        .devices()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("record does not match the generated type: field `created_at`: "),
+        "{err}"
+    );
+    assert!(err.contains(r#""created_at":"2024-05-01 12:00""#), "{err}");
+}

@@ -25,11 +25,16 @@ fn text(bytes: &[u8]) -> String {
 
 /// `init -o DIR/spec.yaml` from the fixture; the spec and stderr.
 fn init(dir: &Path, name: &str) -> (PathBuf, String) {
+    init_from(dir, &fixture(name), name)
+}
+
+/// `init -o DIR/<name>.yaml` from `document`; the spec and stderr.
+fn init_from(dir: &Path, document: &Path, name: &str) -> (PathBuf, String) {
     let spec = dir.join(format!("{name}.yaml"));
     let out = connector()
         .arg("init")
         .arg("--from-openapi")
-        .arg(fixture(name))
+        .arg(document)
         .arg("-o")
         .arg(&spec)
         .output()
@@ -235,4 +240,145 @@ fn what_it_could_not_do_is_said() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("exists; pass --force to overwrite it"));
+}
+
+const TOKEN: &str = "t0ken/with+chars";
+const EVENTS: usize = 5;
+
+/// An API on 127.0.0.1 for the `links` fixture: `EVENTS` records on every endpoint, two a
+/// page, behind a bearer token or basic credentials (`u5er` / `pa:ss`); 401 otherwise.
+fn links_api() -> String {
+    use axum::extract::Query;
+    use axum::http::{header, HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use std::collections::HashMap;
+
+    type Params = Query<HashMap<String, String>>;
+    fn allowed(headers: &HeaderMap) -> bool {
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode("u5er:pa:ss");
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        auth == Some(&format!("Bearer {TOKEN}")) || auth == Some(&format!("Basic {basic}"))
+    }
+    fn events(from: usize) -> Vec<serde_json::Value> {
+        (from..EVENTS.min(from + 2))
+            .map(|i| json!({"id": i, "at": "2024-05-01T12:00:00Z"}))
+            .collect()
+    }
+    fn page(q: &Params) -> usize {
+        q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0)
+    }
+    fn next(headers: &HeaderMap, path: &str, page: usize) -> Option<String> {
+        let host = headers.get(header::HOST)?.to_str().ok()?;
+        (2 * (page + 1) < EVENTS).then(|| format!("http://{host}{path}?page={}", page + 1))
+    }
+    async fn by_link(headers: HeaderMap, q: Params) -> Response {
+        if !allowed(&headers) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let page = page(&q);
+        let mut response = Json(events(2 * page)).into_response();
+        if let Some(url) = next(&headers, "/events", page) {
+            let link = format!("<{url}>; rel=\"next\"");
+            response
+                .headers_mut()
+                .insert(header::LINK, link.parse().unwrap());
+        }
+        response
+    }
+    async fn by_body(headers: HeaderMap, q: Params) -> Response {
+        if !allowed(&headers) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let page = page(&q);
+        let next = next(&headers, "/logs", page);
+        Json(json!({"lines": events(2 * page), "next_page": next})).into_response()
+    }
+    async fn by_offset(headers: HeaderMap, q: Params) -> Response {
+        if !allowed(&headers) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let offset = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+        assert_eq!(q.get("limit").map(String::as_str), Some("2"));
+        Json(json!({"things": events(offset), "total": EVENTS})).into_response()
+    }
+
+    connector_demo_server::serve_in_thread(
+        Router::new()
+            .route("/events", get(by_link))
+            .route("/logs", get(by_body))
+            .route("/things", get(by_offset)),
+    )
+}
+
+/// Syncs `spec` from `url` into a fresh SQLite file with the secrets `env`; each table's count.
+fn sync_counts(dir: &Path, spec: &Path, url: &str, env: &[(&str, &str)]) -> Vec<serde_json::Value> {
+    let db = dir.join(format!(
+        "{}.db",
+        spec.file_stem().unwrap().to_string_lossy()
+    ));
+    let mut sync = connector();
+    sync.arg("sync")
+        .arg(spec)
+        .arg("--base-url")
+        .arg(url)
+        .arg("--destination")
+        .arg(format!("sqlite:{}", db.display()))
+        .envs(env.iter().copied());
+    let out = sync.output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("warning: resource"), "{stderr}");
+    for (_, secret) in env {
+        assert!(!stderr.contains(secret), "a secret in the log:\n{stderr}");
+    }
+    let destination = open_destination(&format!("sqlite:{}", db.display())).unwrap();
+    ["events", "logs", "things"]
+        .iter()
+        .map(|table| {
+            destination
+                .query_rows(&format!("SELECT COUNT(*) FROM \"{table}\""))
+                .unwrap()[0][0]
+                .clone()
+        })
+        .collect()
+}
+
+#[test]
+fn link_headers_next_urls_and_http_auth_are_guessed_and_sync_every_record() {
+    let url = links_api();
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, stderr) = init(dir.path(), "links");
+    let file = fixture("links").display().to_string();
+    for said in [
+        format!("{file}:50: guessed: #/components/securitySchemes/token: auth `bearer` with secret `token`"),
+        format!("{file}:9: guessed: #/paths/~1events/get: paginator `header_link`: the response declares a `Link` header"),
+        format!("{file}:21: guessed: #/paths/~1logs/get: paginator `json_link`: the next page's URL at `next_page`"),
+        format!("{file}:33: guessed: #/paths/~1things/get: paginator `offset`: parameters `offset` and `limit`, record count at `total`"),
+    ] {
+        assert!(stderr.lines().any(|l| l == said), "missing `{said}` in\n{stderr}");
+    }
+    let all = vec![json!(EVENTS); 3];
+    assert_eq!(
+        sync_counts(dir.path(), &spec, &url, &[("LINKS__TOKEN", TOKEN)]),
+        all
+    );
+
+    // The same document with `security` naming the basic scheme.
+    let document = std::fs::read_to_string(fixture("links"))
+        .unwrap()
+        .replace("security: [{ token: [] }]", "security: [{ basic: [] }]");
+    let basic_doc = dir.path().join("basic.openapi.yaml");
+    std::fs::write(&basic_doc, document).unwrap();
+    let (spec, stderr) = init_from(dir.path(), &basic_doc, "basic");
+    assert!(
+        stderr.contains("guessed: #/components/securitySchemes/basic: auth `http_basic` with secrets `username` and `password`"),
+        "{stderr}"
+    );
+    let secrets = [("LINKS__USERNAME", "u5er"), ("LINKS__PASSWORD", "pa:ss")];
+    assert_eq!(sync_counts(dir.path(), &spec, &url, &secrets), all);
 }

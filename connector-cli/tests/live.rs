@@ -34,31 +34,19 @@ struct Api {
 
 fn api(mode: u8) -> Api {
     let mode = Arc::new(AtomicU8::new(mode));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let state = mode.clone();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let app = Router::new()
-                .route("/users", get(users))
-                .route("/users/{id}/meetings", get(meetings))
-                .route(
-                    "/broken",
-                    get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
-                )
-                .route("/empty", get(|| async { Json(json!({"data": []})) }))
-                .route("/echo", get(echo))
-                .route("/paged", get(paged))
-                .with_state(state);
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let app = Router::new()
+        .route("/users", get(users))
+        .route("/users/{id}/meetings", get(meetings))
+        .route(
+            "/broken",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
+        )
+        .route("/empty", get(|| async { Json(json!({"data": []})) }))
+        .route("/echo", get(echo))
+        .route("/paged", get(paged))
+        .with_state(state);
+    let url = connector_demo_server::serve_in_thread(app);
     Api { url, mode }
 }
 

@@ -95,6 +95,15 @@ pub(crate) fn column_doc(name: &str, column: &Column) -> Vec<String> {
         "required, never null"
     };
     doc.push(format!("`{}`, {nullable}.", type_name(column)));
+    if let Some(format) = column.format {
+        doc.push(format!(
+            "RFC 3339 text, as the schema document's `format: {}` promises; a value that does \
+             not parse ends the stream with an error naming the record (a `columns` entry with \
+             `data_type: text` keeps the text instead).",
+            format.as_str()
+        ));
+        return doc;
+    }
     match column.data_type.unwrap_or(DataType::Text) {
         DataType::Timestamp | DataType::Date | DataType::Time => doc.push(
             "Kept as the API's text: APIs write dates in many formats (RFC 3339, naive, \

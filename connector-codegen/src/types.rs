@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use connector_spec::{Column, DataType, ResolvedResource};
+use connector_spec::{Column, DataType, ResolvedResource, TextFormat};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -260,6 +260,13 @@ fn rust_type(
         let ident = format_ident!("{}", plan.ident);
         nested.enums.push(plan);
         return quote!(#ident);
+    }
+    match column.format {
+        Some(TextFormat::DateTime) => {
+            return quote!(::connector_runtime::chrono::DateTime<::connector_runtime::chrono::Utc>)
+        }
+        Some(TextFormat::Date) => return quote!(::connector_runtime::chrono::NaiveDate),
+        None => {}
     }
     match column.data_type.unwrap_or(DataType::Text) {
         DataType::Text

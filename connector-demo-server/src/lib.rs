@@ -64,7 +64,7 @@ pub use config::{
     DEMO_REFRESH_TOKEN,
 };
 pub use faults::{Fault, FaultResponse};
-pub use server::DemoServer;
+pub use server::{serve_in_thread, DemoServer};
 pub use stats::{RecordedRequest, RouteStats, ServerStats};
 
 /// The bench API as a spec (this crate's `specs/bench.yaml`): `items` (page numbers, `total`

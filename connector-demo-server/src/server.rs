@@ -374,3 +374,45 @@ fn record_of(request: &Request) -> RecordedRequest {
         status: 0,
     }
 }
+
+/// Serves `app` (a test's API of its own) on a free port of 127.0.0.1, from a thread with its
+/// own tokio runtime so synchronous tests can use it; its base URL (`http://127.0.0.1:PORT`).
+/// It runs until the process ends.
+///
+/// # Panics
+/// If the port cannot be bound or the runtime built.
+///
+/// ```
+/// use axum::{routing::get, Router};
+///
+/// let url = connector_demo_server::serve_in_thread(Router::new().route("/", get(|| async { "hi" })));
+/// assert!(url.starts_with("http://127.0.0.1:"));
+/// ```
+pub fn serve_in_thread(app: Router) -> String {
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1: {e}"));
+    let url = format!(
+        "http://{}",
+        listener
+            .local_addr()
+            .expect("a bound socket has an address")
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build the server's runtime: {e}"));
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        eprintln!("test server: {e}");
+                    }
+                }
+                Err(e) => eprintln!("test server: cannot listen: {e}"),
+            }
+        });
+    });
+    url
+}

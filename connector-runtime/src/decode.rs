@@ -31,8 +31,9 @@ pub(crate) trait RecordType: Send + Sync + 'static {
     /// the tree already is).
     const DIRECT: bool;
 
-    /// A record from its JSON value; on error the value comes back, to be quoted.
-    fn from_value(value: Value) -> Result<Self::Record, (serde_json::Error, Value)>;
+    /// A record from its JSON value; on error, what is wrong (with the field's path when the
+    /// error is inside one) and the value, to be quoted.
+    fn from_value(value: Value) -> Result<Self::Record, (String, Value)>;
 
     /// Envelope and records parsed straight from `body`; see [`split`].
     fn split(body: &[u8], direct: &Direct) -> Result<Split<Self::Record>, serde_json::Error>;
@@ -53,7 +54,7 @@ impl RecordType for Json {
     type Record = Value;
     const DIRECT: bool = false;
 
-    fn from_value(value: Value) -> Result<Value, (serde_json::Error, Value)> {
+    fn from_value(value: Value) -> Result<Value, (String, Value)> {
         Ok(value)
     }
 
@@ -69,8 +70,14 @@ impl<T: DeserializeOwned + Send + 'static> RecordType for Typed<T> {
     type Record = T;
     const DIRECT: bool = true;
 
-    fn from_value(value: Value) -> Result<T, (serde_json::Error, Value)> {
-        T::deserialize(&value).map_err(|e| (e, value))
+    fn from_value(value: Value) -> Result<T, (String, Value)> {
+        serde_path_to_error::deserialize(&value).map_err(|e| {
+            let message = match e.path().to_string().as_str() {
+                "." => e.inner().to_string(),
+                path => format!("field `{path}`: {}", e.inner()),
+            };
+            (message, value)
+        })
     }
 
     fn split(body: &[u8], direct: &Direct) -> Result<Split<T>, serde_json::Error> {

@@ -117,6 +117,7 @@ pub use secrets::{destination_credential, SecretString, Secrets};
 pub use stats::StatsHandle;
 pub use stream::ResourceStream;
 
+pub use chrono;
 pub use connector_spec;
 pub use futures;
 pub use reqwest;

@@ -111,7 +111,7 @@ async fn decode_errors_name_the_resource() {
     assert!(text.starts_with("resource `users`: "), "{text}");
     assert!(
         text.contains(
-            "record does not match the generated type: invalid type: string \"a\", expected u64"
+            "record does not match the generated type: field `id`: invalid type: string \"a\", expected u64"
         ),
         "{text}"
     );

@@ -234,7 +234,7 @@ async fn a_record_that_does_not_fit_fails_after_the_records_before_it() {
     assert!(text.contains("/s?page=2 (status 200)"), "{text}");
     assert!(
         text.contains(
-            "record does not match the generated type: invalid type: string \"x\", expected u64"
+            "record does not match the generated type: field `id`: invalid type: string \"x\", expected u64"
         ),
         "{text}"
     );

@@ -4,7 +4,8 @@
 //! Columns are matched by the field names as the API sends them, the names the generated
 //! record structs read (a column `createdAt` reads field `createdAt`). A declared column must
 //! hold its type (`bigint` a JSON integer, `double` any number, `bool` true or false, `json`
-//! anything unless `items` or `fields` say a list or an object, every other type a string);
+//! anything unless `items` or `fields` say a list or an object, every other type a string,
+//! an RFC 3339 one where a schema document's `format` promises it: [`TextFormat::accepts`]);
 //! `nullable: false` means present and not null. Fields the columns do not declare fit (they
 //! land in a record's `extra` map) and are listed in [`Fit::undeclared`], nested ones inside a
 //! declared object with `fields` too.
@@ -30,7 +31,7 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::{Column, DataType};
+use crate::{Column, DataType, TextFormat};
 
 /// What one record's fields say about the declared columns.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -193,7 +194,11 @@ fn check_value(
             }
             true
         }
-        _ => value.is_string(),
+        _ => match (column.format, value) {
+            (Some(format), Value::String(text)) => format.accepts(text),
+            (None, value) => value.is_string(),
+            (Some(_), _) => false,
+        },
     };
     if !fits {
         found.push((path.to_owned(), mismatch(column, value)));
@@ -207,7 +212,11 @@ fn mismatch(column: &Column, value: &Value) -> Problem {
         DataType::Bool => "true or false",
         DataType::Json if column.items.is_some() => "a JSON list",
         DataType::Json => "a JSON object",
-        _ => "a JSON string",
+        _ => match column.format {
+            Some(TextFormat::DateTime) => "an RFC 3339 date-time string",
+            Some(TextFormat::Date) => "an RFC 3339 date string",
+            None => "a JSON string",
+        },
     };
     Problem::Type {
         declared: type_name(column),
@@ -289,6 +298,33 @@ mod tests {
             .map(|u| (u.path.as_str(), u.json_type))
             .collect();
         assert_eq!(undeclared, [("top", "boolean"), ("o.more", "integer")]);
+    }
+
+    #[test]
+    fn document_formats_need_the_text_the_chrono_types_read() {
+        let mut columns: IndexMap<String, Column> = serde_json::from_value(
+            json!({"at": {"data_type": "timestamp"}, "on": {"data_type": "date"}}),
+        )
+        .unwrap();
+        let record = json!({"at": "2024-05-01 12:00", "on": "2024-05-01T00:00:00Z"});
+        // Written hints take any text: the generated fields are `String`.
+        assert_eq!(fit(&columns, &record).misfits, []);
+        columns["at"].format = Some(TextFormat::DateTime);
+        columns["on"].format = Some(TextFormat::Date);
+        let messages: Vec<String> = fit(&columns, &record)
+            .misfits
+            .iter()
+            .map(|m| format!("{}: {m}", m.path))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "at: expected timestamp (an RFC 3339 date-time string), found string `\"2024-05-01 12:00\"`",
+                "on: expected date (an RFC 3339 date string), found string `\"2024-05-01T00:00:00Z\"`",
+            ]
+        );
+        let good = json!({"at": "2024-05-01T12:00:00+02:00", "on": "2024-05-01"});
+        assert_eq!(fit(&columns, &good).misfits, []);
     }
 
     #[test]

@@ -286,6 +286,12 @@ fn overlay(base: &Column, own: &Column) -> Column {
         parent_key: own.parent_key.or(base.parent_key),
         root_key: own.root_key.or(base.root_key),
         variant: own.variant.or(base.variant),
+        // The document's promise holds for the document's type only.
+        format: if retyped {
+            own.format
+        } else {
+            own.format.or(base.format)
+        },
     }
 }
 

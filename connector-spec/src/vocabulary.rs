@@ -443,6 +443,54 @@ pub struct Column {
     /// dlt's `variant` hint; accepted, with a warning that it has no effect here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<bool>,
+    /// The shape a schema document's `format` promises for the text (`date-time`, `date`);
+    /// the generated field is then the matching chrono type. Only documents set it: a
+    /// written `data_type: timestamp` is a hint for the table, not a promise about the text.
+    #[serde(skip)]
+    #[cfg_attr(feature = "yaml", schemars(skip))]
+    pub format: Option<TextFormat>,
+}
+
+/// A text shape a schema document promises (its `format`), read into a chrono type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFormat {
+    /// `format: date-time`: an RFC 3339 date-time (`2024-05-01T12:00:00+02:00`), read as
+    /// `chrono::DateTime<chrono::Utc>`.
+    DateTime,
+    /// `format: date`: an RFC 3339 full-date (`2024-05-01`), read as `chrono::NaiveDate`.
+    Date,
+}
+
+impl TextFormat {
+    /// The format named by a schema's `format` and its column type; `None` for every other
+    /// format. `time` is not one: RFC 3339 times carry an offset, which no chrono type holds.
+    pub fn from_schema(format: &str) -> Option<(TextFormat, DataType)> {
+        match format {
+            "date-time" => Some((TextFormat::DateTime, DataType::Timestamp)),
+            "date" => Some((TextFormat::Date, DataType::Date)),
+            _ => None,
+        }
+    }
+
+    /// The name the document writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextFormat::DateTime => "date-time",
+            TextFormat::Date => "date",
+        }
+    }
+
+    /// Whether `text` reads as the generated field's chrono type, exactly as its serde
+    /// `Deserialize` reads it (chrono's `FromStr`), so a sample or live check passes exactly
+    /// the records the typed stream accepts.
+    pub fn accepts(self, text: &str) -> bool {
+        match self {
+            TextFormat::DateTime => text
+                .parse::<chrono::DateTime<chrono::FixedOffset>>()
+                .is_ok(),
+            TextFormat::Date => text.parse::<chrono::NaiveDate>().is_ok(),
+        }
+    }
 }
 
 impl Column {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use connector_spec::{parse_str_in, DataType, Diagnostic, LoadedSpec};
+use connector_spec::{parse_str_in, DataType, Diagnostic, LoadedSpec, TextFormat};
 
 const HEAD: &str = "name: shop\nclient: { base_url: https://api.example.com }\nresources:\n";
 
@@ -27,6 +27,23 @@ fn error(resource: &str) -> Diagnostic {
     found.remove(0)
 }
 
+/// A `columns` entry that changes the type drops the document's format promise (the field is
+/// then the written type's); one that changes another hint keeps it.
+#[test]
+fn a_written_type_drops_the_documents_format() {
+    let spec = format!(
+        "{HEAD}  - name: devices\n    endpoint: {{ path: /devices, data_selector: data }}\n    \
+         columns_from: documents/inventory-3.0.yaml\n    columns:\n      \
+         created_at: {{ data_type: text }}\n      installed_on: {{ nullable: false }}\n"
+    );
+    let loaded = parse_str_in(&spec, "shop.yaml", &fixtures()).expect("valid");
+    let devices = &loaded.resolved.resource("devices").unwrap().columns;
+    assert_eq!(devices["created_at"].data_type, Some(DataType::Text));
+    assert_eq!(devices["created_at"].format, None);
+    assert_eq!(devices["installed_on"].format, Some(TextFormat::Date));
+    assert_eq!(devices["installed_on"].nullable, Some(false));
+}
+
 #[test]
 fn the_fixture_maps_as_a_rust_user_would() {
     let loaded = connector_spec::load(&fixtures().join("openapi.yaml")).expect("valid");
@@ -43,6 +60,7 @@ fn the_fixture_maps_as_a_rust_user_would() {
             "kind",
             "firmware",
             "created_at",
+            "retired_at",
             "installed_on",
             "battery",
             "location",
@@ -69,7 +87,13 @@ fn the_fixture_maps_as_a_rust_user_would() {
     // 3.0 `nullable: true`, and not required: nullable.
     assert_eq!(devices["firmware"].nullable, None);
     assert_eq!(devices["created_at"].data_type, Some(DataType::Timestamp));
+    assert_eq!(devices["created_at"].format, Some(TextFormat::DateTime));
+    assert_eq!(devices["created_at"].nullable, Some(false));
+    // 3.0 `nullable: true` and required: present, but may be null.
+    assert_eq!(devices["retired_at"].nullable, None);
+    assert_eq!(devices["retired_at"].format, Some(TextFormat::DateTime));
     assert_eq!(devices["installed_on"].data_type, Some(DataType::Date));
+    assert_eq!(devices["installed_on"].format, Some(TextFormat::Date));
     assert_eq!(devices["battery"].data_type, Some(DataType::Double));
     assert_eq!(devices["location"].fields["lat"].nullable, Some(false));
     let ports = devices["ports"].items.as_ref().unwrap();
@@ -80,7 +104,7 @@ fn the_fixture_maps_as_a_rust_user_would() {
     );
     assert_eq!(devices["config"].data_type, Some(DataType::Json));
     assert!(devices["config"].description.as_deref().unwrap().contains(
-        "`oneOf` here (documents/inventory-3.0.yaml:70 #/components/schemas/Device/allOf/1/properties/config)"
+        "`oneOf` here (documents/inventory-3.0.yaml:72 #/components/schemas/Device/allOf/1/properties/config)"
     ));
     // A schema that refers to itself becomes JSON where it recurs.
     let teams = devices["owner"].fields["teams"].items.as_ref().unwrap();

@@ -1,11 +1,13 @@
 //! Columns from schema documents (OpenAPI 3.0 and 3.1, a JSON Schema file): nullable and
-//! required fields, nested structs and lists, and enums that keep unknown values.
+//! required fields, nested structs and lists, enums that keep unknown values, and chrono types
+//! for `format: date-time` and `date`.
 #![deny(warnings, missing_docs)]
 
 /// Inventory.
 #[connector::connector("connector-codegen/tests/fixtures/openapi.yaml")]
 pub mod inventory {}
 
+use connector::runtime::chrono::{DateTime, NaiveDate, Utc};
 use inventory::types::{
     Address, Device, DeviceKind, DeviceLocation, DevicePortsItem, Reading, ReadingUnit, Site,
     SiteAddress, SiteStatus,
@@ -17,7 +19,9 @@ fn _fields(device: &Device, site: &Site, reading: &Reading, address: &Address) {
     let _: &String = &device.serial;
     let _: &DeviceKind = &device.kind;
     let _: Option<&String> = device.firmware.as_ref();
-    let _: &String = &device.created_at;
+    let _: &DateTime<Utc> = &device.created_at;
+    let _: Option<DateTime<Utc>> = device.retired_at;
+    let _: Option<NaiveDate> = device.installed_on;
     let _: Option<f64> = device.battery;
     let _: Option<&DeviceLocation> = device.location.as_ref();
     let _: &Vec<String> = &device.tags;
@@ -27,6 +31,7 @@ fn _fields(device: &Device, site: &Site, reading: &Reading, address: &Address) {
     let _: &String = &site.code;
     let _: Option<&SiteStatus> = site.status.as_ref();
     let _: Option<&SiteAddress> = site.address.as_ref();
+    let _: &DateTime<Utc> = &reading.at;
     let _: Option<f64> = reading.value;
     let _: Option<&ReadingUnit> = reading.unit.as_ref();
     let _: &String = &address.city;

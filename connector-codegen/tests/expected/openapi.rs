@@ -92,6 +92,9 @@ pub const SPEC_JSON: &str = r##"{
           "data_type": "timestamp",
           "nullable": false
         },
+        "retired_at": {
+          "data_type": "timestamp"
+        },
         "installed_on": {
           "data_type": "date"
         },
@@ -144,7 +147,7 @@ pub const SPEC_JSON: &str = r##"{
         },
         "config": {
           "data_type": "json",
-          "description": "The schema document gives `oneOf` here (documents/inventory-3.0.yaml:70 #/components/schemas/Device/allOf/1/properties/config): no single Rust type fits, so the value is kept as JSON."
+          "description": "The schema document gives `oneOf` here (documents/inventory-3.0.yaml:72 #/components/schemas/Device/allOf/1/properties/config): no single Rust type fits, so the value is kept as JSON."
         },
         "owner": {
           "data_type": "json",
@@ -156,7 +159,7 @@ pub const SPEC_JSON: &str = r##"{
               "data_type": "json",
               "items": {
                 "data_type": "json",
-                "description": "The schema refers to itself here (documents/inventory-3.0.yaml:75 #/components/schemas/Owner); the recursion is kept as JSON."
+                "description": "The schema refers to itself here (documents/inventory-3.0.yaml:77 #/components/schemas/Owner); the recursion is kept as JSON."
               }
             }
           }
@@ -185,6 +188,7 @@ pub const SPEC_JSON: &str = r##"{
         "name": 12,
         "owner": 12,
         "ports": 12,
+        "retired_at": 12,
         "serial": 14,
         "tags": 12
       },
@@ -500,14 +504,24 @@ pub mod types {
         /// Column `created_at`.
         ///
         /// `timestamp`, required, never null.
-        /// Kept as the API's text: APIs write dates in many formats (RFC 3339, naive, epoch strings) and a strict parse would reject the whole record; parse it with the date library of your choice.
-        pub created_at: ::std::string::String,
+        /// RFC 3339 text, as the schema document's `format: date-time` promises; a value that does not parse ends the stream with an error naming the record (a `columns` entry with `data_type: text` keeps the text instead).
+        pub created_at: ::connector_runtime::chrono::DateTime<
+            ::connector_runtime::chrono::Utc,
+        >,
+        /// Column `retired_at`.
+        ///
+        /// `timestamp`, nullable: absent or null is `None`.
+        /// RFC 3339 text, as the schema document's `format: date-time` promises; a value that does not parse ends the stream with an error naming the record (a `columns` entry with `data_type: text` keeps the text instead).
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub retired_at: ::std::option::Option<
+            ::connector_runtime::chrono::DateTime<::connector_runtime::chrono::Utc>,
+        >,
         /// Column `installed_on`.
         ///
         /// `date`, nullable: absent or null is `None`.
-        /// Kept as the API's text: APIs write dates in many formats (RFC 3339, naive, epoch strings) and a strict parse would reject the whole record; parse it with the date library of your choice.
+        /// RFC 3339 text, as the schema document's `format: date` promises; a value that does not parse ends the stream with an error naming the record (a `columns` entry with `data_type: text` keeps the text instead).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub installed_on: ::std::option::Option<::std::string::String>,
+        pub installed_on: ::std::option::Option<::connector_runtime::chrono::NaiveDate>,
         /// Column `battery`.
         ///
         /// `double`, nullable: absent or null is `None`.
@@ -527,7 +541,7 @@ pub mod types {
         /// `json list of json object`, nullable: absent or null is `None`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub ports: ::std::option::Option<::std::vec::Vec<DevicePortsItem>>,
-        /// The schema document gives `oneOf` here (documents/inventory-3.0.yaml:70 #/components/schemas/Device/allOf/1/properties/config): no single Rust type fits, so the value is kept as JSON.
+        /// The schema document gives `oneOf` here (documents/inventory-3.0.yaml:72 #/components/schemas/Device/allOf/1/properties/config): no single Rust type fits, so the value is kept as JSON.
         ///
         /// `json`, nullable: absent or null is `None`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -583,10 +597,19 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     >::new("firmware");
                     let mut created_at = ::connector_runtime::record::Field::<
-                        ::std::string::String,
+                        ::connector_runtime::chrono::DateTime<
+                            ::connector_runtime::chrono::Utc,
+                        >,
                     >::new("created_at");
+                    let mut retired_at = ::connector_runtime::record::Field::<
+                        ::std::option::Option<
+                            ::connector_runtime::chrono::DateTime<
+                                ::connector_runtime::chrono::Utc,
+                            >,
+                        >,
+                    >::new("retired_at");
                     let mut installed_on = ::connector_runtime::record::Field::<
-                        ::std::option::Option<::std::string::String>,
+                        ::std::option::Option<::connector_runtime::chrono::NaiveDate>,
                     >::new("installed_on");
                     let mut battery = ::connector_runtime::record::Field::<
                         ::std::option::Option<f64>,
@@ -617,6 +640,7 @@ pub mod types {
                             "kind" => kind.read(&mut __map)?,
                             "firmware" => firmware.read(&mut __map)?,
                             "created_at" => created_at.read(&mut __map)?,
+                            "retired_at" => retired_at.read(&mut __map)?,
                             "installed_on" => installed_on.read(&mut __map)?,
                             "battery" => battery.read(&mut __map)?,
                             "location" => location.read(&mut __map)?,
@@ -636,6 +660,7 @@ pub mod types {
                         kind: kind.required()?,
                         firmware: firmware.optional(),
                         created_at: created_at.required()?,
+                        retired_at: retired_at.optional(),
                         installed_on: installed_on.optional(),
                         battery: battery.optional(),
                         location: location.optional(),
@@ -916,9 +941,9 @@ pub mod types {
         /// Column `opened`.
         ///
         /// `date`, nullable: absent or null is `None`.
-        /// Kept as the API's text: APIs write dates in many formats (RFC 3339, naive, epoch strings) and a strict parse would reject the whole record; parse it with the date library of your choice.
+        /// RFC 3339 text, as the schema document's `format: date` promises; a value that does not parse ends the stream with an error naming the record (a `columns` entry with `data_type: text` keeps the text instead).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub opened: ::std::option::Option<::std::string::String>,
+        pub opened: ::std::option::Option<::connector_runtime::chrono::NaiveDate>,
         /// Fields the spec does not declare, kept as they came (a loader must not drop data).
         #[serde(flatten)]
         pub extra: ::connector_runtime::serde_json::Map<
@@ -964,7 +989,7 @@ pub mod types {
                         ::std::option::Option<SiteAddress>,
                     >::new("address");
                     let mut opened = ::connector_runtime::record::Field::<
-                        ::std::option::Option<::std::string::String>,
+                        ::std::option::Option<::connector_runtime::chrono::NaiveDate>,
                     >::new("opened");
                     let mut extra = ::connector_runtime::serde_json::Map::new();
                     while let ::std::option::Option::Some(__key) = __map
@@ -1082,8 +1107,8 @@ pub mod types {
         /// Column `at`.
         ///
         /// `timestamp`, required, never null.
-        /// Kept as the API's text: APIs write dates in many formats (RFC 3339, naive, epoch strings) and a strict parse would reject the whole record; parse it with the date library of your choice.
-        pub at: ::std::string::String,
+        /// RFC 3339 text, as the schema document's `format: date-time` promises; a value that does not parse ends the stream with an error naming the record (a `columns` entry with `data_type: text` keeps the text instead).
+        pub at: ::connector_runtime::chrono::DateTime<::connector_runtime::chrono::Utc>,
         /// Column `value`.
         ///
         /// `double`, nullable: absent or null is `None`.
@@ -1133,7 +1158,9 @@ pub mod types {
                     __A: ::connector_runtime::serde::de::MapAccess<'de>,
                 {
                     let mut at = ::connector_runtime::record::Field::<
-                        ::std::string::String,
+                        ::connector_runtime::chrono::DateTime<
+                            ::connector_runtime::chrono::Utc,
+                        >,
                     >::new("at");
                     let mut value = ::connector_runtime::record::Field::<
                         ::std::option::Option<f64>,

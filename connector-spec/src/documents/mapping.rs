@@ -5,7 +5,8 @@
 //! - `$ref` (in the document or in a file beside it) and `allOf` are followed and merged;
 //! - objects with properties become nested `fields`, arrays `items`;
 //! - `format` picks the column type (`date-time` timestamp, `date`, `time`, `int32` / `int64`
-//!   bigint, `float` / `double` double, `byte` / `binary` binary, `decimal`);
+//!   bigint, `float` / `double` double, `byte` / `binary` binary, `decimal`); `date-time` and
+//!   `date` also promise RFC 3339 text ([`TextFormat`]), read into chrono types;
 //! - string `enum`s keep their values (a Rust enum that also keeps unknown ones);
 //! - `oneOf`, `anyOf` and several types are JSON, and the column's documentation says why;
 //! - `description`s become the columns' documentation.
@@ -16,7 +17,7 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use crate::vocabulary::{Column, DataType};
+use crate::vocabulary::{Column, DataType, TextFormat};
 
 use super::{Documents, Loc};
 
@@ -269,14 +270,16 @@ impl<'d> Mapper<'d> {
             let format = value.get("format").and_then(Value::as_str).unwrap_or("");
             match kind {
                 Some("string") => Column {
-                    data_type: Some(match format {
-                        "date-time" => DataType::Timestamp,
-                        "date" => DataType::Date,
-                        "time" => DataType::Time,
-                        "byte" | "binary" => DataType::Binary,
-                        "decimal" => DataType::Decimal,
-                        _ => DataType::Text,
+                    data_type: Some(match TextFormat::from_schema(format) {
+                        Some((_, data_type)) => data_type,
+                        None => match format {
+                            "time" => DataType::Time,
+                            "byte" | "binary" => DataType::Binary,
+                            "decimal" => DataType::Decimal,
+                            _ => DataType::Text,
+                        },
                     }),
+                    format: TextFormat::from_schema(format).map(|(f, _)| f),
                     enum_values,
                     description: description.clone(),
                     ..Column::default()
