@@ -4,7 +4,7 @@ use arrow_array::RecordBatch;
 
 use crate::dialect::Dialect;
 use crate::error::Result;
-use crate::types::SqlValue;
+use crate::types::{LoadType, SqlValue};
 
 /// A database connection as the engine drives it. Implemented for SQLite, DuckDB and
 /// PostgreSQL; each method maps driver errors to [`crate::Error::Database`] with `context`.
@@ -24,8 +24,15 @@ pub(crate) trait Backend: Send + 'static {
 
     /// Inserts a batch into `table`, whose columns are exactly the batch's in order, the
     /// fastest way the driver offers (a prepared statement over the columns, DuckDB's Arrow
-    /// appender, PostgreSQL's binary `COPY`). Called inside a transaction.
-    fn insert_batch(&mut self, table: &str, batch: &RecordBatch) -> Result<()>;
+    /// appender, PostgreSQL's binary `COPY`). `types` holds each batch column's load type
+    /// (`None` for the staging order column), for a backend whose encoding depends on the
+    /// staging column's type ([`Dialect::stages_typed`]). Called inside a transaction.
+    fn insert_batch(
+        &mut self,
+        table: &str,
+        batch: &RecordBatch,
+        types: &[Option<LoadType>],
+    ) -> Result<()>;
 
     /// Takes the session-scoped lock `name` without waiting, when the database has such
     /// locks (PostgreSQL's advisory locks, which the server releases when the session ends):

@@ -12,7 +12,7 @@ use crate::backend::Backend;
 use crate::dialect::{Dialect, DuckDb};
 use crate::engine::SqlDestination;
 use crate::error::{Error, Result};
-use crate::types::SqlValue;
+use crate::types::{LoadType, SqlValue};
 
 pub(crate) struct DuckDbBackend {
     conn: Connection,
@@ -174,7 +174,12 @@ impl Backend for DuckDbBackend {
         Ok(out)
     }
 
-    fn insert_batch(&mut self, table: &str, batch: &RecordBatch) -> Result<()> {
+    fn insert_batch(
+        &mut self,
+        table: &str,
+        batch: &RecordBatch,
+        _types: &[Option<LoadType>],
+    ) -> Result<()> {
         let context = format!("appending to {table}");
         let mut appender = self
             .conn

@@ -12,7 +12,7 @@ use crate::backend::Backend;
 use crate::dialect::{Dialect, Sqlite};
 use crate::engine::SqlDestination;
 use crate::error::{Error, Result};
-use crate::types::SqlValue;
+use crate::types::{LoadType, SqlValue};
 
 pub(crate) struct SqliteBackend {
     conn: Connection,
@@ -105,7 +105,12 @@ impl Backend for SqliteBackend {
         Ok(out)
     }
 
-    fn insert_batch(&mut self, table: &str, batch: &RecordBatch) -> Result<()> {
+    fn insert_batch(
+        &mut self,
+        table: &str,
+        batch: &RecordBatch,
+        _types: &[Option<LoadType>],
+    ) -> Result<()> {
         let d = self.dialect();
         let schema = batch.schema();
         let list = schema

@@ -279,6 +279,48 @@ fn types_drift_without_failing(kind: Kind) {
     assert!(columns(&db2, "items").contains(&("v".to_owned(), "double".to_owned())));
 }
 
+/// A date column (declared by an earlier run) that meets a date-time in a later batch of a
+/// load without the declaration becomes a timestamp column, the dates staged before read as
+/// midnight UTC. PostgreSQL stages timestamps in their own type, so its staging column
+/// changes type mid-load; timestamps keep their microseconds on every database.
+fn dates_widen_to_timestamps_within_a_load(kind: Kind) {
+    let db = db(kind);
+    let mut declared = ResourceLoadPlan::new("demo", "items");
+    declared.columns.insert(
+        "d".to_owned(),
+        serde_json::from_value(json!({"data_type": "date"})).unwrap(),
+    );
+    load(&db, &declared, &[json!([{"id": 1, "d": "2024-05-01"}])]);
+    let plan = ResourceLoadPlan::new("demo", "items");
+    load(
+        &db,
+        &plan,
+        &[
+            json!([{"id": 2, "d": "2024-06-01"}]),
+            json!([{"id": 3, "d": "2024-06-01T10:30:00.123456+02:00"}]),
+        ],
+    );
+    let got = columns(&db, "items");
+    assert!(
+        got.contains(&("d".to_owned(), "timestamp".to_owned())),
+        "{got:?}"
+    );
+    // (SQLite keeps the text it stored, so its dates stay dates; the column's type says
+    // timestamp, and they still sort before the same day's date-times.)
+    let midnight = |date: &str| match kind {
+        Kind::Sqlite => json!(date),
+        _ => json!(format!("{date}T00:00:00Z")),
+    };
+    assert_eq!(
+        rows(&db, "SELECT id, d FROM items ORDER BY id"),
+        vec![
+            vec![json!(1), midnight("2024-05-01")],
+            vec![json!(2), midnight("2024-06-01")],
+            vec![json!(3), json!("2024-06-01T08:30:00.123456Z")],
+        ]
+    );
+}
+
 fn naming_collisions_and_direct_names(kind: Kind) {
     let db = db(kind);
     let summary = load(
@@ -622,6 +664,10 @@ macro_rules! tests_for {
             #[test]
             fn types_drift_without_failing() {
                 super::types_drift_without_failing($kind)
+            }
+            #[test]
+            fn dates_widen_to_timestamps_within_a_load() {
+                super::dates_widen_to_timestamps_within_a_load($kind)
             }
             #[test]
             fn naming_collisions_and_direct_names() {

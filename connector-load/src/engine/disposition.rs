@@ -42,7 +42,8 @@ impl Moves<'_> {
             .map(|c| {
                 format!(
                     "{} AS {}",
-                    self.d.cast(&format!("s.{}", self.d.quote(&c.name)), c.ty),
+                    self.d
+                        .from_staged(&format!("s.{}", self.d.quote(&c.name)), c.ty),
                     self.d.quote(&c.name)
                 )
             })
@@ -53,7 +54,12 @@ impl Moves<'_> {
     /// `INSERT` of the rows of `source` (the staging table or a subquery over it), in the
     /// order they came, with an optional `WHERE` over `s`.
     fn insert_from(&self, source: &str, filter: &str) -> String {
-        let order = if self.d.inserts_in_scan_order() {
+        let in_order = if source == self.staging && filter.is_empty() {
+            self.d.plain_insert_keeps_order()
+        } else {
+            self.d.inserts_in_scan_order()
+        };
+        let order = if in_order {
             String::new()
         } else {
             format!(" ORDER BY s.{}", self.d.quote(SEQ_COLUMN))

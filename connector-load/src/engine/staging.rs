@@ -89,7 +89,18 @@ impl Staging {
                     }
                 };
                 staged.follow(b, table)?;
-                b.insert_batch(&staged.name, batch)?;
+                let types: Vec<Option<LoadType>> = batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        table
+                            .schema
+                            .find(f.name())
+                            .map(|i| table.schema.columns[i].ty)
+                    })
+                    .collect();
+                b.insert_batch(&staged.name, batch, &types)?;
                 staged.rows += batch.num_rows() as u64;
             }
             Ok(())

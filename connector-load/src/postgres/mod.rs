@@ -32,7 +32,7 @@ use crate::dialect::{Dialect, Postgres};
 use crate::engine::SqlDestination;
 use crate::error::{Error, Result};
 use crate::pg_url::{PostgresUrl, SslMode};
-use crate::types::SqlValue;
+use crate::types::{LoadType, SqlValue};
 use crate::OpenOptions;
 use connector_runtime::{destination_credential, SecretString};
 use wire::{copy_rows, param_type, Cell, Param, COPY_HEADER, COPY_TRAILER};
@@ -244,8 +244,18 @@ impl Backend for PostgresBackend {
         self.run_query(sql, params)
     }
 
-    fn insert_batch(&mut self, table: &str, batch: &RecordBatch) -> Result<()> {
+    fn insert_batch(
+        &mut self,
+        table: &str,
+        batch: &RecordBatch,
+        types: &[Option<LoadType>],
+    ) -> Result<()> {
         let d = self.dialect();
+        // The binary form of each column is the staging column's type's.
+        let typed: Vec<Option<LoadType>> = types
+            .iter()
+            .map(|ty| ty.filter(|&t| t.is_textual() && d.stages_typed(t)))
+            .collect();
         let list = batch
             .schema()
             .fields()
@@ -276,7 +286,7 @@ impl Backend for PostgresBackend {
                 let mut start = 0;
                 while start < rows {
                     let end = (start + 256).min(rows);
-                    copy_rows(&batch, start..end, &mut buf)
+                    copy_rows(&batch, &typed, start..end, &mut buf)
                         .map_err(|m| Error::db("postgres", context, m))?;
                     start = end;
                     if buf.len() >= CHUNK {

@@ -11,7 +11,7 @@ use bytes::{BufMut, BytesMut};
 use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, TimeDelta};
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 
-use crate::types::SqlValue;
+use crate::types::{LoadType, SqlValue};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -197,10 +197,16 @@ enum Column<'a> {
     Real(&'a Float64Array),
     Bool(&'a BooleanArray),
     Text(&'a StringArray),
+    /// RFC 3339 text (the normalizer's UTC form) into a `timestamptz` column.
+    Timestamp(&'a StringArray),
+    /// JSON text into a `jsonb` column.
+    Jsonb(&'a StringArray),
 }
 
 impl<'a> Column<'a> {
-    fn of(array: &'a ArrayRef) -> Result<Column<'a>, String> {
+    /// The column for `array`; `typed` is the load type of a text array staged in its own
+    /// type ([`crate::dialect::Dialect::stages_typed`]), `None` for text staged as text.
+    fn of(array: &'a ArrayRef, typed: Option<LoadType>) -> Result<Column<'a>, String> {
         let any = array.as_any();
         if let Some(a) = any.downcast_ref::<Int64Array>() {
             Ok(Column::Int(a))
@@ -209,7 +215,15 @@ impl<'a> Column<'a> {
         } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
             Ok(Column::Bool(a))
         } else if let Some(a) = any.downcast_ref::<StringArray>() {
-            Ok(Column::Text(a))
+            match typed {
+                None => Ok(Column::Text(a)),
+                Some(LoadType::Timestamp) => Ok(Column::Timestamp(a)),
+                Some(LoadType::Json) => Ok(Column::Jsonb(a)),
+                Some(other) => Err(format!(
+                    "the loader has no binary COPY encoding for {} staged in its own type",
+                    other.name()
+                )),
+            }
         } else {
             Err(format!(
                 "the loader has no COPY encoding for Arrow type {}",
@@ -218,16 +232,16 @@ impl<'a> Column<'a> {
         }
     }
 
-    fn put(&self, row: usize, out: &mut BytesMut) {
+    fn put(&self, row: usize, out: &mut BytesMut) -> Result<(), String> {
         let valid = match self {
             Column::Int(a) => a.is_valid(row),
             Column::Real(a) => a.is_valid(row),
             Column::Bool(a) => a.is_valid(row),
-            Column::Text(a) => a.is_valid(row),
+            Column::Text(a) | Column::Timestamp(a) | Column::Jsonb(a) => a.is_valid(row),
         };
         if !valid {
             out.put_i32(-1);
-            return;
+            return Ok(());
         }
         match self {
             Column::Int(a) => {
@@ -242,32 +256,59 @@ impl<'a> Column<'a> {
                 out.put_i32(1);
                 out.put_u8(u8::from(a.value(row)));
             }
-            Column::Text(a) => {
-                let s = a.value(row).as_bytes();
-                // A text value over 1 GB is refused by the server anyway.
-                out.put_i32(i32::try_from(s.len()).unwrap_or(i32::MAX));
-                out.put_slice(s);
+            Column::Text(a) => put_text(out, &[], a.value(row)),
+            Column::Timestamp(a) => {
+                out.put_i32(8);
+                out.put_i64(timestamptz(a.value(row))?);
             }
+            // jsonb's binary form: its version (1), then the JSON text.
+            Column::Jsonb(a) => put_text(out, &[1], a.value(row)),
         }
+        Ok(())
     }
 }
 
-/// Appends rows `rows` of `batch` to `out` as binary `COPY` tuples.
+/// A length-prefixed field of `prefix` then `text`.
+fn put_text(out: &mut BytesMut, prefix: &[u8], text: &str) {
+    // A value over 1 GB is refused by the server anyway.
+    let len = prefix.len() + text.len();
+    out.put_i32(i32::try_from(len).unwrap_or(i32::MAX));
+    out.put_slice(prefix);
+    out.put_slice(text.as_bytes());
+}
+
+/// An RFC 3339 timestamp as `timestamptz`'s binary form: microseconds since 2000-01-01 UTC
+/// (PostgreSQL keeps no finer), rounded to the nearest, halves up.
+fn timestamptz(text: &str) -> Result<i64, String> {
+    let t = DateTime::parse_from_rfc3339(text)
+        .map_err(|e| format!("timestamp `{text}` is not RFC 3339: {e}"))?;
+    let micros = i64::from(t.timestamp_subsec_nanos()).saturating_add(500) / 1000;
+    t.timestamp()
+        .checked_mul(1_000_000)
+        .and_then(|s| s.checked_add(micros))
+        .and_then(|m| m.checked_sub(PG_EPOCH_MICROS))
+        .ok_or_else(|| format!("timestamp `{text}` is out of PostgreSQL's range"))
+}
+
+/// Appends rows `rows` of `batch` to `out` as binary `COPY` tuples; `typed` as in
+/// [`Column::of`], one per batch column.
 pub(super) fn copy_rows(
     batch: &RecordBatch,
+    typed: &[Option<LoadType>],
     rows: std::ops::Range<usize>,
     out: &mut BytesMut,
 ) -> Result<(), String> {
     let columns = batch
         .columns()
         .iter()
-        .map(Column::of)
+        .enumerate()
+        .map(|(i, array)| Column::of(array, typed.get(i).copied().flatten()))
         .collect::<Result<Vec<_>, _>>()?;
     let width = i16::try_from(columns.len()).map_err(|_| "too many columns for COPY")?;
     for row in rows {
         out.put_i16(width);
         for column in &columns {
-            column.put(row, out);
+            column.put(row, out)?;
         }
     }
     Ok(())
@@ -286,6 +327,25 @@ mod tests {
             out.extend_from_slice(&d.to_be_bytes());
         }
         out
+    }
+
+    #[test]
+    fn timestamps_are_microseconds_since_2000_rounded() {
+        assert_eq!(timestamptz("2000-01-01T00:00:00Z").unwrap(), 0);
+        assert_eq!(
+            timestamptz("2000-01-01T00:00:01.0000005Z").unwrap(),
+            1_000_001
+        );
+        assert_eq!(timestamptz("1999-12-31T23:59:59.9999996Z").unwrap(), 0);
+        assert_eq!(timestamptz("2000-01-01T02:00:00+02:00").unwrap(), 0);
+        assert_eq!(
+            timestamptz("1970-01-01T00:00:00Z").unwrap(),
+            -PG_EPOCH_MICROS
+        );
+        assert_eq!(
+            timestamptz("yesterday").unwrap_err(),
+            "timestamp `yesterday` is not RFC 3339: premature end of input"
+        );
     }
 
     #[test]
