@@ -107,6 +107,11 @@ impl Staging {
         })
     }
 
+    /// Whether nothing is staged yet.
+    pub(super) fn is_empty(&self) -> bool {
+        self.tables.iter().all(Option::is_none)
+    }
+
     /// Drops every staging table.
     pub(super) fn drop_tables<B: Backend>(&self, b: &mut B) -> Result<()> {
         for staged in self.tables.iter().flatten() {

@@ -166,19 +166,38 @@ fn count_rows<B: Backend>(b: &mut B, table: &str) -> Result<u64> {
     )
 }
 
+impl<B: Backend> SqlWriter<B> {
+    /// Stages the rows the normalizer has gathered.
+    fn stage_gathered(&mut self) -> Result<()> {
+        let batches = self.normalizer.take_batches()?;
+        if batches.is_empty() {
+            return Ok(());
+        }
+        self.staging.stage(
+            &mut *lock(&self.conn),
+            &self.plan.connector,
+            &self.load_id,
+            self.normalizer.tables(),
+            batches,
+        )
+    }
+}
+
 impl<B: Backend> ResourceWriter for SqlWriter<B> {
     fn write_batch(&mut self, records: &[Value]) -> Result<()> {
-        self.progress.write_batch(&self.plan, records, || {
+        let mut progress = std::mem::take(&mut self.progress);
+        let plan = self.plan.clone();
+        let result = progress.write_batch(&plan, records, || {
             self.normalizer.push(records)?;
-            let batches = self.normalizer.take_batches()?;
-            self.staging.stage(
-                &mut *lock(&self.conn),
-                &self.plan.connector,
-                &self.load_id,
-                self.normalizer.tables(),
-                batches,
-            )
-        })
+            // The first rows go at once, so what the database refuses is known early.
+            let gather = lock(&self.conn).dialect().stage_rows();
+            if self.staging.is_empty() || self.normalizer.gathered_rows() >= gather {
+                self.stage_gathered()?;
+            }
+            Ok(())
+        });
+        self.progress = progress;
+        result
     }
 
     fn records(&self) -> u64 {
@@ -191,10 +210,11 @@ impl<B: Backend> ResourceWriter for SqlWriter<B> {
 
     fn commit(mut self: Box<Self>, state: Option<Value>) -> Result<LoadSummary> {
         self.progress.usable(&self.plan)?;
-        let conn = Arc::clone(&self.conn);
-        let mut guard = lock(&conn);
-        let result = in_transaction(&mut *guard, |b| self.apply(b, state));
-        drop(guard);
+        let result = self.stage_gathered().and_then(|()| {
+            let conn = Arc::clone(&self.conn);
+            let mut guard = lock(&conn);
+            in_transaction(&mut *guard, |b| self.apply(b, state))
+        });
         self.progress.committed(result)
     }
 }

@@ -201,6 +201,11 @@ impl Normalizer {
         (self.discards.rows, self.discards.values)
     }
 
+    /// Rows built (in every table) since the last [`Normalizer::take_batches`].
+    pub(crate) fn gathered_rows(&self) -> usize {
+        self.tables.iter().map(Table::gathered_rows).sum()
+    }
+
     /// The rows built since the last call, one batch per table that has any.
     pub(crate) fn take_batches(&mut self) -> Result<Vec<(usize, RecordBatch)>> {
         let mut batches = Vec::new();

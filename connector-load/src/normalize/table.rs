@@ -290,6 +290,11 @@ impl Table {
         Ok(())
     }
 
+    /// Rows built since the last [`Table::take_batch`].
+    pub(crate) fn gathered_rows(&self) -> usize {
+        self.seq.len()
+    }
+
     /// The rows built since the last call, as one batch (`SEQ_COLUMN` first, then every
     /// column in schema order); `None` when there are none.
     pub(crate) fn take_batch(&mut self) -> Result<Option<RecordBatch>> {
