@@ -1,7 +1,8 @@
 //! What only the PostgreSQL destination has, against a real server (the throwaway cluster of
 //! tests/support/postgres.rs): every message a user sees for a bad URL, an unreachable
 //! server, a failed login (the password never in it) or an unsupported `sslmode`; TLS; the
-//! schema per connector; names longer than PostgreSQL keeps; concurrent first opens.
+//! schema per connector; names longer than PostgreSQL keeps; concurrent first opens; staging
+//! gathered over many batches, and a staging transaction the server refuses.
 #![cfg(feature = "postgres")]
 
 #[path = "support/postgres.rs"]
@@ -538,4 +539,86 @@ fn a_killed_sessions_lock_is_free_at_once() {
     // Releasing over the lost connection fails quietly.
     drop(held);
     drop(first);
+}
+
+/// Rows gathered over many batches (`stage_rows`) and staged together: a load with a column
+/// that appears half-way and timestamps and JSON staged in their binary forms ends exact; a
+/// staging transaction the server refuses fails the load, at a later write or at the
+/// commit, and nothing of it lands.
+#[test]
+fn gathered_staging_ends_exact_and_its_failure_fails_the_load() {
+    let cluster = pg::cluster();
+    let url = cluster.url(&pg::unique("background"));
+    let dest = open_destination(&url).unwrap();
+    let plan = ResourceLoadPlan::new("bg", "items")
+        .with_disposition(Disposition::Merge)
+        .with_primary_key(["id"]);
+    let batch = |from: u64, extra: bool| -> Vec<Value> {
+        (from..from + 1000)
+            .map(|id| {
+                let mut record = json!({
+                    "id": id, "at": "2024-05-01T10:00:00.5+02:00", "doc": {"tags": [id, "x"]}
+                });
+                if extra {
+                    record["late"] = json!(id % 7);
+                }
+                record
+            })
+            .collect()
+    };
+    let mut writer = dest.begin(&plan).unwrap();
+    for n in 0..60 {
+        writer.write_batch(&batch(n * 1000, n >= 30)).unwrap();
+    }
+    let summary = writer.commit(None).unwrap();
+    assert_eq!(summary.table_rows, 60_000);
+    assert_eq!(
+        dest.query_rows(
+            "SELECT COUNT(*), SUM(id)::BIGINT, COUNT(late), MIN(at) = MAX(at), \
+             MIN(at) = TIMESTAMPTZ '2024-05-01 08:00:00.5+00' FROM items"
+        )
+        .unwrap(),
+        vec![vec![
+            json!(60_000),
+            json!(1_799_970_000),
+            json!(30_000),
+            json!(true),
+            json!(true)
+        ]]
+    );
+    assert_eq!(
+        one(&*dest, "SELECT COUNT(*) FROM items__doc__tags"),
+        json!(120_000)
+    );
+
+    // Another session drops the staging table under a load in progress.
+    let mut writer = dest.begin(&plan).unwrap();
+    writer.write_batch(&batch(100_000, false)).unwrap();
+    let other = open_destination(&url).unwrap();
+    let staging = other
+        .query_rows(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() \
+             AND tablename LIKE '%staging%items__%'",
+        )
+        .unwrap();
+    let staging = staging[0][0].as_str().unwrap().to_owned();
+    other
+        .query_rows(&format!("DROP TABLE \"{staging}\""))
+        .unwrap();
+    let mut failed = None;
+    for n in 1..60 {
+        if let Err(e) = writer.write_batch(&batch(100_000 + n * 1000, false)) {
+            failed = Some(e);
+            break;
+        }
+    }
+    let err = match failed {
+        Some(e) => e,
+        None => writer.commit(None).unwrap_err(),
+    };
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    // Read through a session of its own: after a COPY the server refused at its start, the
+    // writer's session is unusable (tokio-postgres closes it).
+    let after = open_destination(&url).unwrap();
+    assert_eq!(one(&*after, "SELECT COUNT(*) FROM items"), json!(60_000));
 }
