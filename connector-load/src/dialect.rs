@@ -36,7 +36,7 @@ pub(crate) trait Dialect: Sync {
 
     /// `expr` (a staged value) converted to the column type `ty`: values staged as text are
     /// [`Dialect::cast`]; the others are in their own type already.
-    fn from_staged(&self, expr: &str, ty: LoadType) -> String {
+    fn staged_as_column(&self, expr: &str, ty: LoadType) -> String {
         if self.stages_typed(ty) {
             expr.to_owned()
         } else {

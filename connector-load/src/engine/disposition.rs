@@ -43,7 +43,7 @@ impl Moves<'_> {
                 format!(
                     "{} AS {}",
                     self.d
-                        .from_staged(&format!("s.{}", self.d.quote(&c.name)), c.ty),
+                        .staged_as_column(&format!("s.{}", self.d.quote(&c.name)), c.ty),
                     self.d.quote(&c.name)
                 )
             })
