@@ -46,6 +46,26 @@ on_both_lakes!(
     four_concurrent_shards_end_exact,
 );
 
+/// Table files are written in row groups of at most 64k rows, as the staging files are:
+/// Parquet's default of a million rows per group is buffered whole while a file is written.
+#[test]
+fn table_files_are_written_in_row_groups_of_64k_rows() {
+    let lake = Lake::local();
+    let dest = open_destination(&lake.url()).unwrap();
+    let records: Vec<Value> = (0..70_000)
+        .map(|id| json!({"id": id, "name": format!("n{id}")}))
+        .collect();
+    let mut writer = dest.begin(&plan(Disposition::Merge)).unwrap();
+    for chunk in records.chunks(10_000) {
+        writer.write_batch(chunk).unwrap();
+    }
+    writer.commit(None).unwrap();
+    let groups = reader::row_groups(&format!("{}/demo/users", lake.root));
+    let sizes: Vec<u64> = groups.iter().flatten().copied().collect();
+    assert_eq!(sizes.iter().sum::<u64>(), 70_000, "{groups:?}");
+    assert!(sizes.iter().all(|&n| n <= 65_536), "{groups:?}");
+}
+
 /// Users with a nested object (flattened) and a list (the child table `users__tags`).
 fn users(list: &[(i64, &str, &[&str])]) -> Vec<Value> {
     list.iter()

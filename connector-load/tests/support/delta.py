@@ -3,6 +3,7 @@ package, and a local S3 server (moto). Run by tests/support/delta.rs.
 
     delta.py read URI           prints {"schema", "rows", "version", "description"} as JSON
     delta.py foreign URI        writes a table that connector did not make
+    delta.py row_groups URI     prints the rows of each row group of each data file (local)
     delta.py s3 PORT BUCKET     serves S3 on 127.0.0.1:PORT with BUCKET until stdin closes
 """
 
@@ -31,6 +32,18 @@ def read(uri):
             default=str,
         )
     )
+
+
+def row_groups(uri):
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+
+    table = DeltaTable(uri, storage_options=storage_options())
+    files = []
+    for path in table.file_uris():
+        meta = pq.ParquetFile(path).metadata
+        files.append([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+    print(json.dumps(files))
 
 
 def foreign(uri):
@@ -79,7 +92,7 @@ def s3(port, bucket):
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"read": read, "foreign": foreign, "s3": s3}[command](*args)
+    {"read": read, "foreign": foreign, "row_groups": row_groups, "s3": s3}[command](*args)
     # deltalake's native threads can abort the interpreter's shutdown ("terminate called
     # without an active exception"); the work is done and flushed by now.
     sys.stdout.flush()

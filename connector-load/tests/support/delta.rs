@@ -103,6 +103,20 @@ pub fn read(uri: &str, env: &[(&str, String)]) -> Read {
     }
 }
 
+/// The rows of each row group of each data file of the (local) Delta table at `uri`.
+pub fn row_groups(uri: &str) -> Vec<Vec<u64>> {
+    let output = python()
+        .args(["row_groups", uri])
+        .output()
+        .expect("the Python reader runs");
+    assert!(
+        output.status.success(),
+        "reading {uri}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Writes a Delta table at `uri` that connector did not make.
 pub fn write_foreign(uri: &str, env: &[(&str, String)]) {
     let status = python()
