@@ -166,38 +166,40 @@ fn count_rows<B: Backend>(b: &mut B, table: &str) -> Result<u64> {
     )
 }
 
-impl<B: Backend> SqlWriter<B> {
-    /// Stages the rows the normalizer has gathered.
-    fn stage_gathered(&mut self) -> Result<()> {
-        let batches = self.normalizer.take_batches()?;
-        if batches.is_empty() {
-            return Ok(());
-        }
-        self.staging.stage(
-            &mut *lock(&self.conn),
-            &self.plan.connector,
-            &self.load_id,
-            self.normalizer.tables(),
-            batches,
-        )
+/// Stages the rows `normalizer` has gathered (of `connector`'s load `load_id`).
+fn stage_gathered<B: Backend>(
+    normalizer: &mut Normalizer,
+    staging: &mut Staging,
+    conn: &Mutex<B>,
+    connector: &str,
+    load_id: &str,
+) -> Result<()> {
+    let batches = normalizer.take_batches()?;
+    if batches.is_empty() {
+        return Ok(());
     }
+    staging.stage(
+        &mut *lock(conn),
+        connector,
+        load_id,
+        normalizer.tables(),
+        batches,
+    )
 }
 
 impl<B: Backend> ResourceWriter for SqlWriter<B> {
     fn write_batch(&mut self, records: &[Value]) -> Result<()> {
-        let mut progress = std::mem::take(&mut self.progress);
-        let plan = self.plan.clone();
-        let result = progress.write_batch(&plan, records, || {
-            self.normalizer.push(records)?;
+        let (normalizer, staging, conn) = (&mut self.normalizer, &mut self.staging, &self.conn);
+        let (connector, load_id) = (&self.plan.connector, &self.load_id);
+        self.progress.write_batch(&self.plan, records, || {
+            normalizer.push(records)?;
             // The first rows go at once, so what the database refuses is known early.
-            let gather = lock(&self.conn).dialect().stage_rows();
-            if self.staging.is_empty() || self.normalizer.gathered_rows() >= gather {
-                self.stage_gathered()?;
+            let gather = lock(conn).dialect().stage_rows();
+            if staging.is_empty() || normalizer.gathered_rows() >= gather {
+                stage_gathered(normalizer, staging, conn, connector, load_id)?;
             }
             Ok(())
-        });
-        self.progress = progress;
-        result
+        })
     }
 
     fn records(&self) -> u64 {
@@ -210,7 +212,14 @@ impl<B: Backend> ResourceWriter for SqlWriter<B> {
 
     fn commit(mut self: Box<Self>, state: Option<Value>) -> Result<LoadSummary> {
         self.progress.usable(&self.plan)?;
-        let result = self.stage_gathered().and_then(|()| {
+        let staged = stage_gathered(
+            &mut self.normalizer,
+            &mut self.staging,
+            &self.conn,
+            &self.plan.connector,
+            &self.load_id,
+        );
+        let result = staged.and_then(|()| {
             let conn = Arc::clone(&self.conn);
             let mut guard = lock(&conn);
             in_transaction(&mut *guard, |b| self.apply(b, state))
