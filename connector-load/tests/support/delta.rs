@@ -70,17 +70,7 @@ impl Read {
 
 /// Reads the Delta table at `uri` (a directory or `s3://...`, with `env` for S3).
 pub fn read(uri: &str, env: &[(&str, String)]) -> Read {
-    let output = python()
-        .args(["read", uri])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .expect("the Python reader runs");
-    assert!(
-        output.status.success(),
-        "reading {uri}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let value = reader("read", uri, env);
     Read {
         schema: value["schema"]
             .as_array()
@@ -105,8 +95,14 @@ pub fn read(uri: &str, env: &[(&str, String)]) -> Read {
 
 /// The rows of each row group of each data file of the (local) Delta table at `uri`.
 pub fn row_groups(uri: &str) -> Vec<Vec<u64>> {
+    serde_json::from_value(reader("row_groups", uri, &[])).unwrap()
+}
+
+/// What the Python reader's `command` prints about the table at `uri`.
+fn reader(command: &str, uri: &str, env: &[(&str, String)]) -> Value {
     let output = python()
-        .args(["row_groups", uri])
+        .args([command, uri])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .expect("the Python reader runs");
     assert!(
