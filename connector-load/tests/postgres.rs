@@ -617,8 +617,20 @@ fn gathered_staging_ends_exact_and_its_failure_fails_the_load() {
         None => writer.commit(None).unwrap_err(),
     };
     assert!(err.to_string().contains("does not exist"), "{err}");
-    // Read through a session of its own: after a COPY the server refused at its start, the
-    // writer's session is unusable (tokio-postgres closes it).
+    // The refused COPY ended the writer's session (tokio-postgres answers the refusal with a
+    // second Sync): the failure says so, and every later call through that destination
+    // fails with the reason instead of an unrelated protocol error, because its run lock
+    // went with the session.
+    let ended = err.to_string();
+    assert!(
+        ended.contains("the server then ended the session, and the run lock with it"),
+        "{ended}"
+    );
+    let later = dest.query_rows("SELECT 1").unwrap_err().to_string();
+    assert!(
+        later.contains("the session ended earlier (") && later.contains("run the sync again"),
+        "{later}"
+    );
     let after = open_destination(&url).unwrap();
     assert_eq!(one(&*after, "SELECT COUNT(*) FROM items"), json!(60_000));
 }

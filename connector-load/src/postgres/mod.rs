@@ -46,6 +46,8 @@ struct Session {
     client: Client,
     /// Prepared statements by SQL and parameter types.
     statements: HashMap<(String, Vec<u32>), Statement>,
+    /// Why the session ended under the loader, once it has (see [`PostgresBackend::run`]).
+    ended: Option<String>,
 }
 
 type Job = Box<dyn FnOnce(&mut Session) + Send>;
@@ -137,7 +139,7 @@ impl PostgresBackend {
         };
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |session| {
-            let _ = tx.send(f(session));
+            let _ = tx.send(session.guarded(f));
         });
         self.jobs
             .as_ref()
@@ -173,6 +175,42 @@ impl PostgresBackend {
 }
 
 impl Session {
+    /// Runs `f` unless the session has ended; when `f`'s failure ended it, says so.
+    ///
+    /// tokio-postgres loses the session when the server refuses a `COPY` at its start (a
+    /// missing table, a permission): it answers that refusal with a second `Sync`, and the
+    /// server's reply to it arrives unasked. Its session advisory locks, the run lock among
+    /// them, end with the session; every later call then fails with this reason, so nothing
+    /// is written on a session whose lock is gone.
+    fn guarded<T>(&mut self, f: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        if let Some(reason) = &self.ended {
+            return Err(Error::db(
+                "postgres",
+                "the session",
+                format!(
+                    "the session ended earlier ({reason}); its locks ended with it, so \
+                     nothing more is written through it: run the sync again"
+                ),
+            ));
+        }
+        let mut result = f(self);
+        if let Err(e) = &mut result {
+            // The unasked reply comes after the error: one more round trip lets it arrive, so
+            // the session's end is known now rather than at some later call. Any answer to
+            // the probe (an aborted transaction refuses it) leaves a live session open.
+            let _ = self.runtime.block_on(self.client.simple_query(""));
+            if self.client.is_closed() {
+                self.ended = Some(e.to_string());
+                let ended = "; the server then ended the session, and the run lock with it: \
+                             this run stops writing";
+                if let Error::Database { message, .. } = e {
+                    message.push_str(ended);
+                }
+            }
+        }
+        result
+    }
+
     fn prepare(&mut self, sql: &str, params: &[SqlValue]) -> Result<Statement> {
         let types: Vec<Type> = params.iter().map(param_type).collect();
         let key = (sql.to_owned(), types.iter().map(Type::oid).collect());
@@ -498,6 +536,7 @@ fn connect(url: &PostgresUrl, options: &OpenOptions<'_>) -> Result<PostgresBacke
                 runtime,
                 client,
                 statements: HashMap::new(),
+                ended: None,
             };
             while let Ok(job) = jobs_rx.recv() {
                 job(&mut session);
