@@ -128,7 +128,10 @@ fn connector(case: &Case, base_url: &str) -> Result<Connector, String> {
     let mut options = Options::new().with_base_url(base_url);
     options.concurrency = case.concurrency;
     let mut spec = bench_spec(case.page_size)?;
-    if matches!(case.kind, Kind::ASqlite | Kind::ADuckdb | Kind::ADelta) {
+    if matches!(
+        case.kind,
+        Kind::ASqlite | Kind::ADuckdb | Kind::APostgres | Kind::ADelta
+    ) {
         // The loader cases load the tables dlt makes of the same data (the comparison's
         // other side declares no columns): `owner` flattened into `owner__*` columns and
         // `tags` a child table, instead of the two JSON columns the typed structs declare.
