@@ -256,12 +256,12 @@ impl Normalizer {
             },
         };
         let meta = [
-            (ID_COLUMN, Cell::Str(Cow::Borrowed(&root_id))),
+            (ID_COLUMN, Cell::Str(Cow::Borrowed(root_id.as_str()))),
             (LOAD_ID_COLUMN, Cell::Str(Cow::Borrowed(load_id))),
         ];
         if self.emit(0, fields, meta)? {
             let root = self.settings.root_key.then_some(root_id.as_str());
-            self.emit_lists(0, &root_id, root, lists, level.saturating_sub(1))?;
+            self.emit_lists(0, root_id.as_str(), root, lists, level.saturating_sub(1))?;
         }
         Ok(())
     }
@@ -423,7 +423,7 @@ impl Normalizer {
                 let link = [
                     (PARENT_ID_COLUMN, Cell::Str(Cow::Borrowed(parent_id))),
                     (LIST_INDEX_COLUMN, Cell::Int(index as i64)),
-                    (ID_COLUMN, Cell::Str(Cow::Borrowed(&id))),
+                    (ID_COLUMN, Cell::Str(Cow::Borrowed(id.as_str()))),
                 ];
                 let emitted = match root_id {
                     Some(root_id) => {
@@ -434,7 +434,7 @@ impl Normalizer {
                     None => self.emit(child, fields, link)?,
                 };
                 if emitted && !lists.is_empty() {
-                    self.emit_lists(child, &id, root_id, lists, level.saturating_sub(1))?;
+                    self.emit_lists(child, id.as_str(), root_id, lists, level.saturating_sub(1))?;
                 }
             }
         }

@@ -1,7 +1,6 @@
 //! The columns of one load, as the loader knows them (name, type, nullability).
 
-use std::collections::HashMap;
-
+use super::FastMap;
 use crate::types::LoadType;
 
 /// One column as the loader knows it.
@@ -16,7 +15,7 @@ pub(crate) struct ColumnDef {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Schema {
     pub(crate) columns: Vec<ColumnDef>,
-    by_name: HashMap<String, usize>,
+    by_name: FastMap<String, usize>,
 }
 
 impl Schema {

@@ -69,8 +69,9 @@ pub(crate) struct Table {
     pub(crate) declared: HashMap<String, Declared>,
     /// Columns created `NOT NULL` when records bring them (the primary key).
     pub(crate) not_null: Vec<String>,
-    /// The field name each column was first made from in this load (collision reports).
-    sources: HashMap<usize, String>,
+    /// The field name each column was first made from in this load (collision reports), by
+    /// column index.
+    sources: Vec<Option<String>>,
     /// Columns whose collision was reported already.
     collisions_reported: Vec<usize>,
     /// Row values, parallel to `schema.columns`.
@@ -97,7 +98,7 @@ impl Table {
             existed,
             declared: HashMap::new(),
             not_null: Vec::new(),
-            sources: HashMap::new(),
+            sources: Vec::new(),
             collisions_reported: Vec::new(),
             values,
             seq: Vec::new(),
@@ -147,7 +148,7 @@ impl Table {
                 }
                 let nullable = !self.not_null.iter().any(|k| k == column);
                 let index = self.add_column(column.to_owned(), ty, nullable);
-                self.sources.insert(index, source.to_owned());
+                self.set_source(index, source);
                 index
             }
         };
@@ -231,11 +232,16 @@ impl Table {
         column.ty = wider;
     }
 
+    fn set_source(&mut self, index: usize, source: &str) {
+        if self.sources.len() <= index {
+            self.sources.resize(index + 1, None);
+        }
+        self.sources[index] = Some(source.to_owned());
+    }
+
     fn check_collision(&mut self, index: usize, source: &str, warnings: &mut Vec<String>) {
-        match self.sources.get(&index) {
-            None => {
-                self.sources.insert(index, source.to_owned());
-            }
+        match self.sources.get(index).and_then(Option::as_ref) {
+            None => self.set_source(index, source),
             Some(first) if first != source && !self.collisions_reported.contains(&index) => {
                 self.collisions_reported.push(index);
                 warnings.push(format!(
