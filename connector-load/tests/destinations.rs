@@ -53,6 +53,23 @@ impl Kind {
             }
         }
     }
+
+    /// A query listing the columns of `users`' key index, comma-separated (SQLite and
+    /// PostgreSQL index the primary key of a merged table; DuckDB and Delta do not).
+    fn key_index_sql(self) -> &'static str {
+        match self {
+            Kind::Sqlite => {
+                "SELECT group_concat(name, ',') FROM pragma_index_info('_connector_pk__users')"
+            }
+            Kind::Postgres => {
+                "SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_index i \
+                 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) \
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+                 WHERE i.indexrelid = to_regclass('_connector_pk__users')"
+            }
+            Kind::DuckDb | Kind::Delta => unreachable!("no key index"),
+        }
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -1182,6 +1199,35 @@ fn merged_rows_keep_arrival_order(kind: Kind) {
     }
 }
 
+/// The key index of a merged table, built once the first load's rows are in (cheaper than
+/// keeping it up to date row by row): on every key column in order, and still there after
+/// a second merge that adds a column.
+fn merge_key_is_indexed(kind: Kind) {
+    let db = db(kind);
+    let plan = users_plan()
+        .with_disposition(Disposition::Merge)
+        .with_primary_key(["id", "name"]);
+    let first: Vec<Value> = (0..3000)
+        .map(|id| json!({"id": id, "name": format!("n{}", id % 3)}))
+        .collect();
+    load(&*db.dest, &plan, &[Value::Array(first)], None);
+    assert_eq!(
+        rows(&*db.dest, kind.key_index_sql()),
+        vec![vec![json!("id,name")]]
+    );
+    let s2 = load(
+        &*db.dest,
+        &plan,
+        &[json!([{"id": 1, "name": "n1", "v": 2}, {"id": 5000, "name": "n0"}])],
+        None,
+    );
+    assert_eq!((s2.records, s2.table_rows), (2, 3001));
+    assert_eq!(
+        rows(&*db.dest, kind.key_index_sql()),
+        vec![vec![json!("id,name")]]
+    );
+}
+
 macro_rules! destination_tests {
     ($module:ident, $kind:expr; $($test:ident),* $(,)?) => {
         mod $module {
@@ -1229,6 +1275,9 @@ macro_rules! all_destination_tests {
 }
 
 all_destination_tests!(sqlite, crate::Kind::Sqlite);
+destination_tests!(sqlite_index, crate::Kind::Sqlite; merge_key_is_indexed);
+#[cfg(feature = "postgres")]
+destination_tests!(postgres_index, crate::Kind::Postgres; merge_key_is_indexed);
 #[cfg(feature = "duckdb")]
 all_destination_tests!(duckdb, crate::Kind::DuckDb);
 #[cfg(feature = "postgres")]

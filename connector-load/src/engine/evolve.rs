@@ -100,13 +100,11 @@ pub(super) fn starting_tables<B: Backend>(
 }
 
 /// Creates the final table with `schema`'s columns, or adds the columns it lacks and widens
-/// the ones whose type grew; returns the added columns. Indexes `key` where the dialect wants
-/// it.
+/// the ones whose type grew; returns the added columns.
 pub(super) fn prepare_table<B: Backend>(
     b: &mut B,
     table_name: &str,
     schema: &Schema,
-    key: &[String],
 ) -> Result<Vec<String>> {
     let d = b.dialect();
     let table = d.quote(table_name);
@@ -144,13 +142,22 @@ pub(super) fn prepare_table<B: Backend>(
             }
         }
     }
-    if d.key_index() && !key.is_empty() {
-        let keys = key.iter().map(|k| d.quote(k)).collect::<Vec<_>>();
-        b.execute_batch(&format!(
-            "CREATE INDEX IF NOT EXISTS {} ON {table} ({})",
-            d.quote(&format!("_connector_pk__{table_name}")),
-            keys.join(", ")
-        ))?;
-    }
     Ok(added)
+}
+
+/// Indexes `key` of the final table where the dialect wants it, unless it is indexed
+/// already. Called once the load's rows are in: a table this load created gets its index
+/// built from all of them at once, which is cheaper than keeping it up to date row by row.
+pub(super) fn index_key<B: Backend>(b: &mut B, table_name: &str, key: &[String]) -> Result<()> {
+    let d = b.dialect();
+    if !d.key_index() || key.is_empty() {
+        return Ok(());
+    }
+    let keys = key.iter().map(|k| d.quote(k)).collect::<Vec<_>>();
+    b.execute_batch(&format!(
+        "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+        d.quote(&format!("_connector_pk__{table_name}")),
+        d.quote(table_name),
+        keys.join(", ")
+    ))
 }

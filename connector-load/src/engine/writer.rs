@@ -14,7 +14,7 @@ use super::bookkeeping::{
 };
 use super::connection::{in_transaction, lock, now_rfc3339};
 use super::disposition::{apply_disposition, Scd2Plan};
-use super::evolve::{check_owned_table, prepare_table};
+use super::evolve::{check_owned_table, index_key, prepare_table};
 use super::staging::Staging;
 use crate::backend::Backend;
 use crate::destination::ResourceWriter;
@@ -62,8 +62,7 @@ impl<B: Backend> SqlWriter<B> {
                 if !table.existed {
                     check_owned_table(b, plan, &table.name)?;
                 }
-                let key: &[String] = if i == 0 { &self.primary_key } else { &[] };
-                let added = prepare_table(b, &table.name, &table.schema, key)?;
+                let added = prepare_table(b, &table.name, &table.schema)?;
                 new_columns.extend(added.into_iter().map(|c| {
                     if i == 0 {
                         c
@@ -95,6 +94,9 @@ impl<B: Backend> SqlWriter<B> {
                 &self.merge_key,
                 self.scd2.as_ref(),
             )?;
+            if tables[0].existed || self.staging.tables.first().is_some_and(Option::is_some) {
+                index_key(b, &tables[0].name, &self.primary_key)?;
+            }
             self.staging.drop_tables(b)?;
             if tables[0].existed || self.staging.tables.first().is_some_and(Option::is_some) {
                 table_rows = count_rows(b, &tables[0].name)?;
