@@ -94,11 +94,9 @@ impl<B: Backend> SqlWriter<B> {
                 &self.merge_key,
                 self.scd2.as_ref(),
             )?;
-            if tables[0].existed || self.staging.tables.first().is_some_and(Option::is_some) {
-                index_key(b, &tables[0].name, &self.primary_key)?;
-            }
             self.staging.drop_tables(b)?;
             if tables[0].existed || self.staging.tables.first().is_some_and(Option::is_some) {
+                index_key(b, &tables[0].name, &self.primary_key)?;
                 table_rows = count_rows(b, &tables[0].name)?;
             }
         }

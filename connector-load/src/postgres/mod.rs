@@ -46,7 +46,7 @@ struct Session {
     client: Client,
     /// Prepared statements by SQL and parameter types.
     statements: HashMap<(String, Vec<u32>), Statement>,
-    /// Why the session ended under the loader, once it has (see [`PostgresBackend::run`]).
+    /// Why the session ended under the loader, once it has (see [`Session::guarded`]).
     ended: Option<String>,
 }
 
