@@ -7,6 +7,7 @@
 //! - [`evolve`]: schema evolution (the tables a load starts with; creating and widening the
 //!   final tables);
 //! - [`staging`]: the normalizer's batches into the run's staging tables;
+//! - [`stager`]: staging on a thread of its own, beside the normalizer;
 //! - [`disposition`]: append / replace / merge / skip as SQL, over a table and its children;
 //! - [`writer`]: one resource's load, from first batch to commit or abandonment;
 //! - here: the [`Destination`] over one connection.
@@ -19,6 +20,7 @@ mod disposition;
 mod evolve;
 mod inspect;
 mod lock;
+mod stager;
 mod staging;
 mod writer;
 
@@ -47,7 +49,7 @@ pub(crate) use connection::now_rfc3339;
 use connection::{in_transaction, lock};
 use disposition::Scd2Plan;
 use evolve::{check_owned, starting_tables};
-use staging::Staging;
+use stager::Stager;
 use writer::SqlWriter;
 
 /// A destination over one connection, serialised by a mutex.
@@ -124,14 +126,16 @@ impl<B: Backend> Destination for SqlDestination<B> {
         in_transaction(&mut *conn, |b| {
             record_load_started(b, plan, &load_id, &loaded_at)
         })?;
+        let gather = conn.dialect().stage_rows();
         drop(conn);
+        let stager = Stager::new(Arc::clone(&self.conn), &plan.connector, &load_id, gather);
         Ok(Box::new(SqlWriter {
             conn: Arc::clone(&self.conn),
             plan: plan.clone(),
             load_id,
             started: std::time::Instant::now(),
             normalizer,
-            staging: Staging::default(),
+            stager,
             primary_key,
             merge_key,
             progress: Progress::default(),

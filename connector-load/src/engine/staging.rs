@@ -9,6 +9,7 @@ use super::connection::in_transaction;
 use crate::backend::Backend;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::normalize::schema::Schema;
 use crate::normalize::{Table, SEQ_COLUMN};
 use crate::types::{LoadType, SqlValue};
 
@@ -42,6 +43,26 @@ pub(super) fn is_staging_of(name: &str, connector: &str, load_id: &str) -> bool 
             || name.starts_with(SHORT_STAGING_PREFIX))
 }
 
+/// What staging needs of a table: its name and its columns as they were when a batch was
+/// taken (the normalizer may have grown them since).
+pub(super) struct Shape {
+    name: String,
+    schema: Schema,
+}
+
+impl Shape {
+    /// The shapes of `tables`, by the same index.
+    pub(super) fn of(tables: &[Table]) -> Vec<Shape> {
+        tables
+            .iter()
+            .map(|t| Shape {
+                name: t.name.clone(),
+                schema: t.schema.clone(),
+            })
+            .collect()
+    }
+}
+
 /// One table's staging.
 pub(super) struct Staged {
     /// Unquoted staging table name.
@@ -67,7 +88,7 @@ impl Staging {
         b: &mut B,
         connector: &str,
         load_id: &str,
-        tables: &[Table],
+        tables: &[Shape],
         batches: Vec<(usize, RecordBatch)>,
     ) -> Result<()> {
         if self.tables.len() < tables.len() {
@@ -142,7 +163,7 @@ fn create_table<B: Backend>(b: &mut B, name: &str) -> Result<()> {
 impl Staged {
     /// Adds the columns `table` has and the staging lacks, and changes the types of the
     /// ones widened since.
-    fn follow<B: Backend>(&mut self, b: &mut B, table: &Table) -> Result<()> {
+    fn follow<B: Backend>(&mut self, b: &mut B, table: &Shape) -> Result<()> {
         let d = b.dialect();
         let staging = d.quote(&self.name);
         for (i, column) in table.schema.columns.iter().enumerate() {

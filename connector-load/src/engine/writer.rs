@@ -15,6 +15,7 @@ use super::bookkeeping::{
 use super::connection::{in_transaction, lock, now_rfc3339};
 use super::disposition::{apply_disposition, Scd2Plan};
 use super::evolve::{check_owned_table, index_key, prepare_table};
+use super::stager::Stager;
 use super::staging::Staging;
 use crate::backend::Backend;
 use crate::destination::ResourceWriter;
@@ -31,7 +32,7 @@ pub(super) struct SqlWriter<B: Backend> {
     pub(super) load_id: String,
     pub(super) started: Instant,
     pub(super) normalizer: Normalizer,
-    pub(super) staging: Staging,
+    pub(super) stager: Stager<B>,
     /// The primary and merge key columns, after naming.
     pub(super) primary_key: Vec<String>,
     pub(super) merge_key: Vec<String>,
@@ -44,7 +45,7 @@ pub(super) struct SqlWriter<B: Backend> {
 
 impl<B: Backend> SqlWriter<B> {
     /// The commit transaction's work: final tables, disposition, schema, state, load record.
-    fn apply(&self, b: &mut B, state: Option<Value>) -> Result<LoadSummary> {
+    fn apply(&self, b: &mut B, staging: &Staging, state: Option<Value>) -> Result<LoadSummary> {
         let plan = &self.plan;
         let disposition = plan.effective_disposition();
         if let Some(ddl_lock) = b.ddl_lock_sql() {
@@ -55,7 +56,7 @@ impl<B: Backend> SqlWriter<B> {
         let tables = self.normalizer.tables();
         if disposition != Disposition::Skip {
             for (i, table) in tables.iter().enumerate() {
-                let staged = self.staging.tables.get(i).and_then(Option::as_ref);
+                let staged = staging.tables.get(i).and_then(Option::as_ref);
                 if !table.existed && staged.is_none() {
                     continue;
                 }
@@ -89,13 +90,13 @@ impl<B: Backend> SqlWriter<B> {
                 plan,
                 disposition,
                 tables,
-                &self.staging,
+                staging,
                 &self.primary_key,
                 &self.merge_key,
                 self.scd2.as_ref(),
             )?;
-            self.staging.drop_tables(b)?;
-            if tables[0].existed || self.staging.tables.first().is_some_and(Option::is_some) {
+            staging.drop_tables(b)?;
+            if tables[0].existed || staging.tables.first().is_some_and(Option::is_some) {
                 index_key(b, &tables[0].name, &self.primary_key)?;
                 table_rows = count_rows(b, &tables[0].name)?;
             }
@@ -127,7 +128,7 @@ impl<B: Backend> SqlWriter<B> {
         let mut child_tables = Vec::new();
         if disposition != Disposition::Skip {
             for (i, table) in tables.iter().enumerate().skip(1) {
-                let staged = self.staging.tables.get(i).is_some_and(Option::is_some);
+                let staged = staging.tables.get(i).is_some_and(Option::is_some);
                 if table.existed || staged {
                     child_tables.push((table.name.clone(), count_rows(b, &table.name)?));
                 }
@@ -166,37 +167,19 @@ fn count_rows<B: Backend>(b: &mut B, table: &str) -> Result<u64> {
     )
 }
 
-/// Stages the rows `normalizer` has gathered (of `connector`'s load `load_id`).
-fn stage_gathered<B: Backend>(
-    normalizer: &mut Normalizer,
-    staging: &mut Staging,
-    conn: &Mutex<B>,
-    connector: &str,
-    load_id: &str,
-) -> Result<()> {
+/// Stages the rows `normalizer` has gathered.
+fn stage_gathered<B: Backend>(normalizer: &mut Normalizer, stager: &mut Stager<B>) -> Result<()> {
     let batches = normalizer.take_batches()?;
-    if batches.is_empty() {
-        return Ok(());
-    }
-    staging.stage(
-        &mut *lock(conn),
-        connector,
-        load_id,
-        normalizer.tables(),
-        batches,
-    )
+    stager.stage(normalizer.tables(), batches)
 }
 
 impl<B: Backend> ResourceWriter for SqlWriter<B> {
     fn write_batch(&mut self, records: &[Value]) -> Result<()> {
-        let (normalizer, staging, conn) = (&mut self.normalizer, &mut self.staging, &self.conn);
-        let (connector, load_id) = (&self.plan.connector, &self.load_id);
+        let (normalizer, stager) = (&mut self.normalizer, &mut self.stager);
         self.progress.write_batch(&self.plan, records, || {
             normalizer.push(records)?;
-            // The first rows go at once, so what the database refuses is known early.
-            let gather = lock(conn).dialect().stage_rows();
-            if staging.is_empty() || normalizer.gathered_rows() >= gather {
-                stage_gathered(normalizer, staging, conn, connector, load_id)?;
+            if stager.wants(normalizer.gathered_rows()) {
+                stage_gathered(normalizer, stager)?;
             }
             Ok(())
         })
@@ -212,17 +195,12 @@ impl<B: Backend> ResourceWriter for SqlWriter<B> {
 
     fn commit(mut self: Box<Self>, state: Option<Value>) -> Result<LoadSummary> {
         self.progress.usable(&self.plan)?;
-        let staged = stage_gathered(
-            &mut self.normalizer,
-            &mut self.staging,
-            &self.conn,
-            &self.plan.connector,
-            &self.load_id,
-        );
-        let result = staged.and_then(|()| {
+        let staged = stage_gathered(&mut self.normalizer, &mut self.stager);
+        let result = staged.and_then(|()| self.stager.settle()).and_then(|()| {
+            let staging = self.stager.staging();
             let conn = Arc::clone(&self.conn);
             let mut guard = lock(&conn);
-            in_transaction(&mut *guard, |b| self.apply(b, state))
+            in_transaction(&mut *guard, |b| self.apply(b, staging, state))
         });
         self.progress.committed(result)
     }
@@ -235,9 +213,10 @@ impl<B: Backend> Drop for SqlWriter<B> {
         if self.progress.finished() {
             return;
         }
+        let staging = self.stager.abandon();
         let mut conn = lock(&self.conn);
         let _ = in_transaction(&mut *conn, |b| {
-            self.staging.drop_tables(b)?;
+            staging.drop_tables(b)?;
             record_load_failed(b, &self.plan, &self.load_id, self.progress.records())
         });
     }
