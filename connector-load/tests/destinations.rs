@@ -1228,6 +1228,69 @@ fn merge_key_is_indexed(kind: Kind) {
     );
 }
 
+/// A merge skips looking for repeated keys only when the keys only increased; keys the
+/// database holds equal are still merged once: an integer key that comes again as a float
+/// (the column widens to double), and text that comes again in a later batch. A dropped
+/// repeat's child rows go with it.
+fn merge_finds_the_repeats_key_order_cannot_rule_out(kind: Kind) {
+    for strategy in [MergeStrategy::DeleteInsert, MergeStrategy::Upsert] {
+        let db = db(kind);
+        let plan = ResourceLoadPlan::new("demo", "items")
+            .with_disposition(Disposition::Merge)
+            .with_merge_strategy(strategy)
+            .with_primary_key(["id"]);
+        let summary = load(
+            &*db.dest,
+            &plan,
+            &[
+                json!([{"id": 1, "name": "a", "tags": ["x"]}, {"id": 2, "name": "b", "tags": ["y", "z"]}]),
+                json!([{"id": 2.0, "name": "b2", "tags": ["w"]}]),
+            ],
+            None,
+        );
+        assert_eq!(
+            (summary.records, summary.table_rows),
+            (3, 2),
+            "{strategy:?}"
+        );
+        assert_eq!(
+            rows(&*db.dest, "SELECT name FROM items ORDER BY name"),
+            vec![vec![json!("a")], vec![json!("b2")]],
+            "{strategy:?}"
+        );
+        assert_eq!(
+            rows(&*db.dest, "SELECT value FROM items__tags ORDER BY value"),
+            vec![vec![json!("w")], vec![json!("x")]],
+            "{strategy:?}"
+        );
+
+        let plan = plan.with_table("codes").with_primary_key(["code"]);
+        let summary = load(
+            &*db.dest,
+            &plan,
+            &[
+                json!([{"code": "a", "n": 1}, {"code": "b", "n": 2}]),
+                json!([{"code": "c", "n": 3}, {"code": "b", "n": 4}]),
+            ],
+            None,
+        );
+        assert_eq!(
+            (summary.records, summary.table_rows),
+            (4, 3),
+            "{strategy:?}"
+        );
+        assert_eq!(
+            rows(&*db.dest, "SELECT code, n FROM codes ORDER BY code"),
+            vec![
+                vec![json!("a"), json!(1)],
+                vec![json!("b"), json!(4)],
+                vec![json!("c"), json!(3)]
+            ],
+            "{strategy:?}"
+        );
+    }
+}
+
 macro_rules! destination_tests {
     ($module:ident, $kind:expr; $($test:ident),* $(,)?) => {
         mod $module {
@@ -1254,6 +1317,7 @@ macro_rules! all_destination_tests {
             merge_key_replaces_partition,
             merge_without_key_appends,
             merged_rows_keep_arrival_order,
+            merge_finds_the_repeats_key_order_cannot_rule_out,
             upsert_without_key_is_refused,
             nulls,
             nested_json_round_trip,

@@ -253,18 +253,25 @@ fn scd2<'a, B: Backend>(
     Ok(())
 }
 
+/// A load's keys, as column names after naming.
+pub(super) struct Keys<'a> {
+    pub(super) primary: &'a [String],
+    pub(super) merge: &'a [String],
+    /// No two staged root rows share their primary key (the normalizer saw the keys only
+    /// increase), so a merge need not look.
+    pub(super) unique: bool,
+}
+
 /// Applies the staged rows of every table of the load as `disposition` says. Tables the
 /// destination has (`tables[i].existed`) or that were staged exist now (the caller prepared
-/// them). `primary_key` and `merge_key` are column names after naming.
-#[allow(clippy::too_many_arguments)]
+/// them).
 pub(super) fn apply_disposition<B: Backend>(
     b: &mut B,
     plan: &ResourceLoadPlan,
     disposition: Disposition,
     tables: &[Table],
     staging: &Staging,
-    primary_key: &[String],
-    merge_key: &[String],
+    keys: &Keys<'_>,
     scd2_plan: Option<&Scd2Plan>,
 ) -> Result<()> {
     let d = b.dialect();
@@ -298,7 +305,7 @@ pub(super) fn apply_disposition<B: Backend>(
         }
         Ok(())
     };
-    let (pk, mk) = (primary_key, merge_key);
+    let (pk, mk) = (keys.primary, keys.merge);
     match disposition {
         Disposition::Skip => {}
         Disposition::Replace => {
@@ -369,10 +376,13 @@ pub(super) fn apply_disposition<B: Backend>(
             let id = d.quote(ID_COLUMN);
             let root_id = d.quote(ROOT_ID_COLUMN);
             // Every staged root row is kept when no key repeats: `deduplicated` (the user says
-            // so), or one look at the staged keys. Most loads have no duplicates, and finding
-            // the last row of each key again for the child rows costs more than that look.
-            let unique =
-                pk.is_empty() || plan.merge_options.deduplicated || !root.has_duplicates(b, pk)?;
+            // so), keys that only increased, or one look at the staged keys. Most loads have
+            // no duplicates, and finding the last row of each key again for the child rows
+            // costs more than that look.
+            let unique = pk.is_empty()
+                || plan.merge_options.deduplicated
+                || keys.unique
+                || !root.has_duplicates(b, pk)?;
             let kept = if unique {
                 root.staging.clone()
             } else {

@@ -13,7 +13,7 @@ use super::bookkeeping::{
     write_state,
 };
 use super::connection::{in_transaction, lock, now_rfc3339};
-use super::disposition::{apply_disposition, Scd2Plan};
+use super::disposition::{apply_disposition, Keys, Scd2Plan};
 use super::evolve::{check_owned_table, index_key, prepare_table};
 use super::stager::Stager;
 use super::staging::Staging;
@@ -91,8 +91,11 @@ impl<B: Backend> SqlWriter<B> {
                 disposition,
                 tables,
                 staging,
-                &self.primary_key,
-                &self.merge_key,
+                &Keys {
+                    primary: &self.primary_key,
+                    merge: &self.merge_key,
+                    unique: self.normalizer.keys_unique(),
+                },
                 self.scd2.as_ref(),
             )?;
             staging.drop_tables(b)?;

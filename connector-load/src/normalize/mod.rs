@@ -17,6 +17,7 @@
 
 mod columnar;
 mod ids;
+mod keys;
 pub(crate) mod naming;
 mod nul;
 pub(crate) mod schema;
@@ -31,6 +32,7 @@ use arrow_array::RecordBatch;
 use connector_spec::{Column as ColumnHint, ContractMode, DataType, SchemaContract};
 use serde_json::{Map, Value};
 
+use keys::KeyOrder;
 use naming::Convention;
 use schema::Schema;
 pub(crate) use setup::{check_declared, LoadNames};
@@ -73,6 +75,8 @@ pub(crate) struct Settings {
     pub(crate) required: Vec<(String, &'static str)>,
     /// NUL characters replaced in text (the destination's text cannot hold them).
     pub(crate) replace_nul: bool,
+    /// The primary key whose repeats a merge looks for (empty: no merge looks).
+    pub(crate) watched_key: Vec<String>,
 }
 
 /// The maps looked up for every field of every record: foldhash instead of the default
@@ -120,6 +124,8 @@ pub(crate) struct Normalizer {
     discards: Discards,
     /// (table, column) -> values whose NUL characters were replaced.
     nuls: FastMap<(usize, usize), u64>,
+    /// Whether the root rows' keys repeat.
+    key_order: KeyOrder,
 }
 
 /// A field of a flattened row: column, the name as sent, the value.
@@ -143,6 +149,7 @@ impl Normalizer {
         let names = tables.iter().map(|t| Arc::from(t.name.as_str())).collect();
         let columns = tables.iter().map(|_| FastMap::default()).collect();
         let mut normalizer = Normalizer {
+            key_order: KeyOrder::new(settings.watched_key.clone()),
             settings,
             tables,
             names,
@@ -194,6 +201,12 @@ impl Normalizer {
             ));
         }
         warnings
+    }
+
+    /// Whether no two root rows built share their primary key, as far as the rows' order
+    /// shows (false: they may; see [`keys`]).
+    pub(crate) fn keys_unique(&self) -> bool {
+        self.key_order.unique(&self.tables[0].schema)
     }
 
     /// Rows and values the schema contract discarded.
@@ -387,6 +400,7 @@ impl Normalizer {
             cells.push((index, cell));
         }
         let required: &[(String, &'static str)] = if table == 0 {
+            self.key_order.watch(&t.schema, &cells);
             &self.settings.required
         } else {
             &[]

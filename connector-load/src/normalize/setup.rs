@@ -111,6 +111,11 @@ impl LoadNames {
             load_id: load_id.to_owned(),
             required,
             replace_nul,
+            watched_key: if merging && !plan.merge_options.deduplicated {
+                self.primary_key.clone()
+            } else {
+                Vec::new()
+            },
         };
         Normalizer::new(settings, tables, self.declared_children)
     }
