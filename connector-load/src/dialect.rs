@@ -123,6 +123,14 @@ pub(crate) trait Dialect: Sync {
         "CREATE TABLE"
     }
 
+    /// Whether the staging table of a table the load creates can become that table at the
+    /// commit (renamed, not copied) when its rows go in as they are and every column was
+    /// staged in its own type. Its staging is then an ordinary table (`CREATE TABLE`, not
+    /// [`Dialect::create_staging_sql`]).
+    fn staging_becomes_table(&self) -> bool {
+        false
+    }
+
     /// The longest identifier the database keeps whole (PostgreSQL cuts names at 63 bytes);
     /// staging table names are shortened to fit.
     fn max_identifier_len(&self) -> Option<usize> {
@@ -499,6 +507,14 @@ impl Dialect for Postgres {
 
     fn create_staging_sql(&self) -> &'static str {
         "CREATE UNLOGGED TABLE"
+    }
+
+    fn staging_becomes_table(&self) -> bool {
+        // A first load's commit copied every staged row into the new table (1,000,000 rows:
+        // 1.85 s of `INSERT ... SELECT`), where a rename costs nothing. Logging the staged
+        // rows instead costs the server about 0.8 s more per 1,000,000 rows, while the
+        // records stream in rather than in the commit.
+        true
     }
 
     fn max_identifier_len(&self) -> Option<usize> {

@@ -634,3 +634,85 @@ fn gathered_staging_ends_exact_and_its_failure_fails_the_load() {
     let after = open_destination(&url).unwrap();
     assert_eq!(one(&*after, "SELECT COUNT(*) FROM items"), json!(60_000));
 }
+
+/// A first load into tables it creates, whose rows go in as they are, makes its staging
+/// tables those tables (renamed, not copied; the staging order column stays behind as a
+/// dropped column): rows in arrival order, the key `NOT NULL`, the child table, nothing left
+/// staged. A second load of the same new table begun before that commit (another shard)
+/// finds the table made and merges into it.
+#[test]
+fn a_first_load_takes_its_staging_tables_whole() {
+    let cluster = pg::cluster();
+    let url = cluster.url(&pg::unique("whole"));
+    let dest = open_destination(&url).unwrap();
+    let plan = ResourceLoadPlan::new("whole", "items")
+        .with_disposition(Disposition::Merge)
+        .with_primary_key(["id"]);
+    let records = |ids: std::ops::Range<i64>| -> Vec<Value> {
+        ids.map(|id| json!({"id": id, "name": format!("n{id}"), "tags": [id, id + 1]}))
+            .collect()
+    };
+    let mut first = dest.begin(&plan).unwrap();
+    let other = open_destination(&url).unwrap();
+    let mut second = other.begin(&plan).unwrap();
+    for from in (0..3000).step_by(1000) {
+        first.write_batch(&records(from..from + 1000)).unwrap();
+    }
+    second.write_batch(&records(2000..4000)).unwrap();
+    let summary = first.commit(None).unwrap();
+    assert_eq!(summary.table_rows, 3000);
+    assert_eq!(summary.child_tables, vec![("items__tags".to_owned(), 6000)]);
+
+    let ids: Vec<i64> = dest
+        .query_rows("SELECT id FROM items")
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, (0..3000).collect::<Vec<_>>(), "arrival order");
+    let dropped = |table: &str| {
+        one(
+            &*dest,
+            &format!(
+                "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = '{table}'::regclass \
+                 AND attisdropped"
+            ),
+        )
+    };
+    assert_eq!(dropped("items"), json!(1), "items was its staging table");
+    assert_eq!(dropped("items__tags"), json!(1), "items__tags was too");
+    assert_eq!(
+        one(
+            &*dest,
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'items'::regclass \
+             AND attname = 'id'"
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        one(
+            &*dest,
+            "SELECT relpersistence::text FROM pg_class WHERE oid = 'items'::regclass"
+        ),
+        json!("p"),
+        "a logged table"
+    );
+
+    // The second load's commit merges into the table the first made.
+    let summary = second.commit(None).unwrap();
+    assert_eq!(summary.table_rows, 4000);
+    assert_eq!(
+        dest.query_rows("SELECT COUNT(*), COUNT(DISTINCT id), SUM(id)::BIGINT FROM items")
+            .unwrap(),
+        vec![vec![json!(4000), json!(4000), json!(7_998_000)]]
+    );
+    assert_eq!(one(&*dest, "SELECT COUNT(*) FROM items__tags"), json!(8000));
+    assert_eq!(
+        one(
+            &*dest,
+            "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() \
+             AND tablename LIKE '%staging%'"
+        ),
+        json!(0)
+    );
+}

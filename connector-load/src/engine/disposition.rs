@@ -262,19 +262,47 @@ pub(super) struct Keys<'a> {
     pub(super) unique: bool,
 }
 
-/// Applies the staged rows of every table of the load as `disposition` says. Tables the
-/// destination has (`tables[i].existed`) or that were staged exist now (the caller prepared
-/// them).
+/// Whether `disposition` puts every staged row into tables the load creates as it is: none
+/// left out, none changed, nothing else written (so a staging table may become its table).
+pub(super) fn lands_as_staged(
+    plan: &ResourceLoadPlan,
+    disposition: Disposition,
+    tables: &[Table],
+    keys: &Keys<'_>,
+) -> bool {
+    let known = |keys: &[String]| keys.iter().all(|k| tables[0].schema.find(k).is_some());
+    match disposition {
+        Disposition::Skip => false,
+        Disposition::Append | Disposition::Replace => true,
+        // scd2 writes validity columns; the others keep one row per key, which every staged
+        // row is when the keys are unique (or said to be, for delete-insert).
+        Disposition::Merge => {
+            plan.merge_strategy != MergeStrategy::Scd2
+                && known(keys.primary)
+                && known(keys.merge)
+                && (keys.primary.is_empty()
+                    || keys.unique
+                    || (plan.merge_options.deduplicated
+                        && plan.merge_strategy == MergeStrategy::DeleteInsert))
+        }
+    }
+}
+
+/// Applies the staged rows of every table of the load as the plan's disposition says.
+/// `existed[i]`: whether table `i` is there at this commit with rows a merge must reach (as
+/// the load began, or made since by another load). Those and the staged ones exist now (the
+/// caller prepared them).
 pub(super) fn apply_disposition<B: Backend>(
     b: &mut B,
     plan: &ResourceLoadPlan,
-    disposition: Disposition,
+    existed: &[bool],
     tables: &[Table],
     staging: &Staging,
     keys: &Keys<'_>,
     scd2_plan: Option<&Scd2Plan>,
 ) -> Result<()> {
     let d = b.dialect();
+    let disposition = plan.effective_disposition();
     let moves = |i: usize| {
         staging
             .tables
@@ -288,7 +316,7 @@ pub(super) fn apply_disposition<B: Backend>(
             })
     };
     let present: Vec<usize> = (0..tables.len())
-        .filter(|&i| tables[i].existed || moves(i).is_some())
+        .filter(|&i| existed[i] || moves(i).is_some())
         .collect();
     let children = || present.iter().copied().filter(|&i| i != 0);
     let root = moves(0);
@@ -391,7 +419,7 @@ pub(super) fn apply_disposition<B: Backend>(
             // Child rows of the root rows this merge replaces go first (their root rows
             // are found through the final root table, before it changes).
             // A table made by this load is empty: nothing in it to replace.
-            for i in children().filter(|&i| tables[i].existed) {
+            for i in children().filter(|&i| existed[i]) {
                 if tables[i].schema.find(ROOT_ID_COLUMN).is_none() {
                     continue;
                 }
@@ -428,7 +456,7 @@ pub(super) fn apply_disposition<B: Backend>(
                 }
             } else {
                 for keys in [pk, mk] {
-                    if !keys.is_empty() && tables[0].existed {
+                    if !keys.is_empty() && existed[0] {
                         b.execute_batch(&d.delete_matching_sql(
                             &root.table,
                             &root.key_source(keys),

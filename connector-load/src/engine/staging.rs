@@ -48,6 +48,8 @@ pub(super) fn is_staging_of(name: &str, connector: &str, load_id: &str) -> bool 
 pub(super) struct Shape {
     name: String,
     schema: Schema,
+    /// Whether the destination had the table before the load.
+    existed: bool,
 }
 
 impl Shape {
@@ -58,6 +60,7 @@ impl Shape {
             .map(|t| Shape {
                 name: t.name.clone(),
                 schema: t.schema.clone(),
+                existed: t.existed,
             })
             .collect()
     }
@@ -71,6 +74,9 @@ pub(super) struct Staged {
     types: Vec<LoadType>,
     /// Rows staged.
     pub(super) rows: u64,
+    /// Whether it may become its table (see [`Dialect::staging_becomes_table`]): an ordinary
+    /// table, staging a table the load creates.
+    may_become_table: bool,
 }
 
 /// The staging tables of one load, parallel to the normalizer's tables (`None`: nothing
@@ -101,11 +107,14 @@ impl Staging {
                     Some(staged) => staged,
                     slot => {
                         let name = staging_table_name(b.dialect(), connector, &table.name, load_id);
-                        create_table(b, &name)?;
+                        let may_become_table =
+                            !table.existed && b.dialect().staging_becomes_table();
+                        create_table(b, &name, may_become_table)?;
                         slot.insert(Staged {
                             name,
                             types: Vec::new(),
                             rows: 0,
+                            may_become_table,
                         })
                     }
                 };
@@ -143,13 +152,15 @@ impl Staging {
     }
 }
 
-fn create_table<B: Backend>(b: &mut B, name: &str) -> Result<()> {
+fn create_table<B: Backend>(b: &mut B, name: &str, may_become_table: bool) -> Result<()> {
     let d = b.dialect();
     let staging = d.quote(name);
     // SQLite's staging lives in the connection's temporary tables; the others' in the file
-    // (PostgreSQL's unlogged).
+    // (PostgreSQL's unlogged, unless it may become its table).
     let create = if d.temporary_staging() {
         "CREATE TEMP TABLE"
+    } else if may_become_table {
+        "CREATE TABLE"
     } else {
         d.create_staging_sql()
     };
@@ -190,6 +201,44 @@ impl Staged {
             }
         }
         Ok(())
+    }
+
+    /// Whether this staging table may become its table, of `schema`'s columns (as the
+    /// commit sees them): created for that, and every column staged in the table's own type.
+    pub(super) fn may_become(&self, d: &dyn Dialect, schema: &Schema) -> bool {
+        self.may_become_table
+            && self.types.len() == schema.columns.len()
+            && self
+                .types
+                .iter()
+                .zip(&schema.columns)
+                .all(|(t, c)| *t == c.ty && d.staging_type(c.ty) == d.column_type(c.ty))
+    }
+
+    /// Makes this staging table the table `table` of `schema`'s columns: the staging order
+    /// column goes, the columns that must have a value say so, and it takes the name. The
+    /// caller checked [`Staged::may_become`] and that no table `table` exists.
+    pub(super) fn become_table<B: Backend>(
+        &self,
+        b: &mut B,
+        table: &str,
+        schema: &Schema,
+    ) -> Result<()> {
+        let d = b.dialect();
+        let staging = d.quote(&self.name);
+        let mut changes = vec![format!("DROP COLUMN {}", d.quote(SEQ_COLUMN))];
+        changes.extend(
+            schema
+                .columns
+                .iter()
+                .filter(|c| !c.nullable)
+                .map(|c| format!("ALTER COLUMN {} SET NOT NULL", d.quote(&c.name))),
+        );
+        b.execute_batch(&format!(
+            "ALTER TABLE {staging} {}; ALTER TABLE {staging} RENAME TO {}",
+            changes.join(", "),
+            d.quote(table)
+        ))
     }
 
     /// Fails unless the staging table holds exactly the rows staged: a commit never applies

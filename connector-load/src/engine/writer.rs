@@ -13,8 +13,8 @@ use super::bookkeeping::{
     write_state,
 };
 use super::connection::{in_transaction, lock, now_rfc3339};
-use super::disposition::{apply_disposition, Keys, Scd2Plan};
-use super::evolve::{check_owned_table, index_key, prepare_table};
+use super::disposition::{apply_disposition, lands_as_staged, Keys, Scd2Plan};
+use super::evolve::{check_owned_table, existing_columns, index_key, prepare_table};
 use super::stager::Stager;
 use super::staging::Staging;
 use crate::backend::Backend;
@@ -53,17 +53,40 @@ impl<B: Backend> SqlWriter<B> {
         }
         let mut new_columns = Vec::new();
         let mut table_rows = 0;
+        let mut child_tables = Vec::new();
         let tables = self.normalizer.tables();
+        let keys = Keys {
+            primary: &self.primary_key,
+            merge: &self.merge_key,
+            unique: self.normalizer.keys_unique(),
+        };
         if disposition != Disposition::Skip {
+            // Whether each table is there now: as the load began, or made since by another
+            // load's commit (another shard of the run), whose rows a merge must then reach.
+            let mut existed = Vec::with_capacity(tables.len());
+            for table in tables {
+                existed
+                    .push(table.existed || !existing_columns(b, &table.name)?.columns.is_empty());
+            }
+            let whole = self.takes_staging_whole(b, staging, &keys, &existed);
             for (i, table) in tables.iter().enumerate() {
                 let staged = staging.tables.get(i).and_then(Option::as_ref);
-                if !table.existed && staged.is_none() {
+                if !existed[i] && staged.is_none() {
                     continue;
                 }
                 if !table.existed {
                     check_owned_table(b, plan, &table.name)?;
                 }
-                let added = prepare_table(b, &table.name, &table.schema)?;
+                if let Some(staged) = staged {
+                    staged.check_count(b)?;
+                }
+                let added = match staged.filter(|_| whole) {
+                    Some(staged) => {
+                        staged.become_table(b, &table.name, &table.schema)?;
+                        Vec::new()
+                    }
+                    None => prepare_table(b, &table.name, &table.schema)?,
+                };
                 new_columns.extend(added.into_iter().map(|c| {
                     if i == 0 {
                         c
@@ -74,34 +97,34 @@ impl<B: Backend> SqlWriter<B> {
                 record_columns(b, &table.name, &table.schema)?;
                 let parent = table.parent.map(|p| tables[p].name.as_str());
                 register_table(b, &table.name, parent, &tables[0].name)?;
-                if let Some(staged) = staged {
-                    staged.check_count(b)?;
-                }
             }
             if let (Disposition::Replace, 0, Some(why)) =
                 (disposition, self.progress.records(), &self.untrusted)
             {
-                if tables[0].existed {
+                if existed[0] {
                     plan.refuse_emptying(count_rows(b, &tables[0].name)?, why)?;
                 }
             }
-            apply_disposition(
-                b,
-                plan,
-                disposition,
-                tables,
-                staging,
-                &Keys {
-                    primary: &self.primary_key,
-                    merge: &self.merge_key,
-                    unique: self.normalizer.keys_unique(),
-                },
-                self.scd2.as_ref(),
-            )?;
+            if !whole {
+                apply_disposition(
+                    b,
+                    plan,
+                    &existed,
+                    tables,
+                    staging,
+                    &keys,
+                    self.scd2.as_ref(),
+                )?;
+            }
             staging.drop_tables(b)?;
-            if tables[0].existed || staging.tables.first().is_some_and(Option::is_some) {
+            if existed[0] || staging.tables.first().is_some_and(Option::is_some) {
                 index_key(b, &tables[0].name, &self.primary_key)?;
                 table_rows = count_rows(b, &tables[0].name)?;
+            }
+            for (i, table) in tables.iter().enumerate().skip(1) {
+                if existed[i] || staging.tables.get(i).is_some_and(Option::is_some) {
+                    child_tables.push((table.name.clone(), count_rows(b, &table.name)?));
+                }
             }
         }
         let state = match state {
@@ -128,15 +151,6 @@ impl<B: Backend> SqlWriter<B> {
             table_rows,
         )?;
         let (discarded_rows, discarded_values) = self.normalizer.discarded();
-        let mut child_tables = Vec::new();
-        if disposition != Disposition::Skip {
-            for (i, table) in tables.iter().enumerate().skip(1) {
-                let staged = staging.tables.get(i).is_some_and(Option::is_some);
-                if table.existed || staged {
-                    child_tables.push((table.name.clone(), count_rows(b, &table.name)?));
-                }
-            }
-        }
         Ok(LoadSummary {
             connector: plan.connector.clone(),
             resource: plan.resource.clone(),
@@ -152,6 +166,34 @@ impl<B: Backend> SqlWriter<B> {
             warnings: self.normalizer.warnings(),
             seconds: self.started.elapsed().as_secs_f64(),
         })
+    }
+}
+
+impl<B: Backend> SqlWriter<B> {
+    /// Whether every table of this load is new and its staging table may become it: the
+    /// disposition puts the staged rows in as they are, the dialect allows it, each staging
+    /// table was made for it, and no table is there at this commit (`existed`: not even one
+    /// another shard's commit made since the load began).
+    fn takes_staging_whole(
+        &self,
+        b: &B,
+        staging: &Staging,
+        keys: &Keys<'_>,
+        existed: &[bool],
+    ) -> bool {
+        let d = b.dialect();
+        let tables = self.normalizer.tables();
+        d.staging_becomes_table()
+            && staging.tables.first().is_some_and(Option::is_some)
+            && lands_as_staged(&self.plan, self.plan.effective_disposition(), tables, keys)
+            && tables.iter().enumerate().all(|(i, t)| {
+                !existed[i]
+                    && staging
+                        .tables
+                        .get(i)
+                        .and_then(Option::as_ref)
+                        .is_none_or(|s| s.may_become(d, &t.schema))
+            })
     }
 }
 
