@@ -1360,6 +1360,7 @@ destination_tests!(
     merge_on_an_undeclared_key,
     merge_key_replaces_partition,
     merge_without_key_appends,
+    merge_finds_the_repeats_key_order_cannot_rule_out,
     upsert_without_key_is_refused,
     nulls,
     nested_json_round_trip,

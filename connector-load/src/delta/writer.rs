@@ -42,12 +42,6 @@ pub(super) struct DeltaWriter {
     pub(super) untrusted: Option<String>,
 }
 
-/// What the commit needs of a normalized table.
-struct Shape {
-    name: String,
-    schema: crate::normalize::schema::Schema,
-}
-
 impl DeltaWriter {
     fn tag(&self) -> Tagged {
         Tagged::new(&self.plan, &self.load_id)
@@ -59,15 +53,7 @@ impl DeltaWriter {
         let disposition = plan.effective_disposition();
         let ctx = super::session();
         let shared = Arc::clone(&self.shared);
-        let tables: Vec<Shape> = self
-            .normalizer
-            .tables()
-            .iter()
-            .map(|t| Shape {
-                name: t.name.clone(),
-                schema: t.schema.clone(),
-            })
-            .collect();
+        let tables = self.normalizer.shapes();
         let mut new_columns = Vec::new();
         let mut table_rows = 0;
         let mut child_tables = Vec::new();
@@ -89,7 +75,8 @@ impl DeltaWriter {
             for (i, table) in tables.iter().enumerate() {
                 staged.push(files.frame(&ctx, i, &table.schema).await?);
             }
-            if keyed && !self.primary_key.is_empty() {
+            // Keys that only increased need no "last row per key" (see `normalize::keys`).
+            if keyed && !self.primary_key.is_empty() && !self.normalizer.keys_unique() {
                 if let Some(root) = staged[0].take() {
                     staged[0] = Some(self.deduplicated(root)?);
                 }

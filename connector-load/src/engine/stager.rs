@@ -9,10 +9,10 @@ use std::thread::JoinHandle;
 use arrow_array::RecordBatch;
 
 use super::connection::lock;
-use super::staging::{Shape, Staging};
+use super::staging::Staging;
 use crate::backend::Backend;
 use crate::error::Result;
-use crate::normalize::Table;
+use crate::normalize::Shape;
 
 /// A staging job's result: the staging tables back, and whether the batches went in.
 type Job = JoinHandle<(Staging, Result<()>)>;
@@ -54,12 +54,12 @@ impl<B: Backend> Stager<B> {
         self.busy.is_none() && self.staging.is_empty()
     }
 
-    /// Stages `batches` of `tables` (as they are now): waits for the batches in flight and
-    /// fails with their error, then starts these. The first batches are staged before this
+    /// Stages `batches` of the tables `shapes` (as they were when the batches were taken):
+    /// waits for the batches in flight and fails with their error, then starts these. The first batches are staged before this
     /// returns, so what the database refuses is known early.
     pub(super) fn stage(
         &mut self,
-        tables: &[Table],
+        shapes: Vec<Shape>,
         batches: Vec<(usize, RecordBatch)>,
     ) -> Result<()> {
         if batches.is_empty() {
@@ -68,7 +68,6 @@ impl<B: Backend> Stager<B> {
         let first = self.is_empty();
         self.settle()?;
         let mut staging = std::mem::take(&mut self.staging);
-        let shapes = Shape::of(tables);
         let (conn, connector, load_id) = (
             Arc::clone(&self.conn),
             self.connector.clone(),

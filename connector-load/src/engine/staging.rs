@@ -10,7 +10,7 @@ use crate::backend::Backend;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::normalize::schema::Schema;
-use crate::normalize::{Table, SEQ_COLUMN};
+use crate::normalize::{Shape, SEQ_COLUMN};
 use crate::types::{LoadType, SqlValue};
 
 /// The staging table of one run's load of a table. The load id makes it the run's own: two
@@ -41,29 +41,6 @@ pub(super) fn is_staging_of(name: &str, connector: &str, load_id: &str) -> bool 
     name.ends_with(&format!("__{load_id}"))
         && (name.starts_with(&format!("_connector_staging__{connector}__"))
             || name.starts_with(SHORT_STAGING_PREFIX))
-}
-
-/// What staging needs of a table: its name and its columns as they were when a batch was
-/// taken (the normalizer may have grown them since).
-pub(super) struct Shape {
-    name: String,
-    schema: Schema,
-    /// Whether the destination had the table before the load.
-    existed: bool,
-}
-
-impl Shape {
-    /// The shapes of `tables`, by the same index.
-    pub(super) fn of(tables: &[Table]) -> Vec<Shape> {
-        tables
-            .iter()
-            .map(|t| Shape {
-                name: t.name.clone(),
-                schema: t.schema.clone(),
-                existed: t.existed,
-            })
-            .collect()
-    }
 }
 
 /// One table's staging.

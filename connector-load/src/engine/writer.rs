@@ -215,7 +215,7 @@ fn count_rows<B: Backend>(b: &mut B, table: &str) -> Result<u64> {
 /// Stages the rows `normalizer` has gathered.
 fn stage_gathered<B: Backend>(normalizer: &mut Normalizer, stager: &mut Stager<B>) -> Result<()> {
     let batches = normalizer.take_batches()?;
-    stager.stage(normalizer.tables(), batches)
+    stager.stage(normalizer.shapes(), batches)
 }
 
 impl<B: Backend> ResourceWriter for SqlWriter<B> {

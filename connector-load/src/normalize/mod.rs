@@ -36,7 +36,7 @@ use keys::KeyOrder;
 use naming::Convention;
 use schema::Schema;
 pub(crate) use setup::{check_declared, LoadNames};
-pub(crate) use table::{Declared, Table, SEQ_COLUMN};
+pub(crate) use table::{Declared, Shape, Table, SEQ_COLUMN};
 use table::{Discards, Placed, Rules};
 
 use crate::error::{Error, Result};
@@ -185,6 +185,11 @@ impl Normalizer {
     /// Every table, the root first, each child after its parent.
     pub(crate) fn tables(&self) -> &[Table] {
         &self.tables
+    }
+
+    /// Every table as it is now, in the order of [`Normalizer::tables`].
+    pub(crate) fn shapes(&self) -> Vec<Shape> {
+        self.tables.iter().map(Table::shape).collect()
     }
 
     /// Warnings so far: naming collisions, NUL characters replaced.

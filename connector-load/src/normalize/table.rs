@@ -55,6 +55,16 @@ pub(crate) struct Discards {
     pub(crate) values: u64,
 }
 
+/// A table as of one moment: what a writer keeps of it while the normalizer goes on
+/// growing its columns.
+#[derive(Debug, Clone)]
+pub(crate) struct Shape {
+    pub(crate) name: String,
+    pub(crate) schema: Schema,
+    /// Whether the destination had the table before the load.
+    pub(crate) existed: bool,
+}
+
 /// One table of the load.
 pub(crate) struct Table {
     /// Table name.
@@ -104,6 +114,15 @@ impl Table {
             seq: Vec::new(),
             rows_total: 0,
             slots: Vec::new(),
+        }
+    }
+
+    /// The table as it is now.
+    pub(crate) fn shape(&self) -> Shape {
+        Shape {
+            name: self.name.clone(),
+            schema: self.schema.clone(),
+            existed: self.existed,
         }
     }
 
