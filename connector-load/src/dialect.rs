@@ -131,6 +131,13 @@ pub(crate) trait Dialect: Sync {
         false
     }
 
+    /// Whether a staging table's order is its rowid: one that may become its table then
+    /// declares no order column (which it could not drop), and rows are staged with their
+    /// order as the rowid.
+    fn staging_seq_is_rowid(&self) -> bool {
+        false
+    }
+
     /// The longest identifier the database keeps whole (PostgreSQL cuts names at 63 bytes);
     /// staging table names are shortened to fit.
     fn max_identifier_len(&self) -> Option<usize> {
@@ -278,6 +285,18 @@ impl Dialect for Sqlite {
         // The rowid itself: rows are stored in arrival order, so the `ORDER BY` of an insert
         // and the `IN` of a deduplication are free instead of a sort and an index.
         "INTEGER PRIMARY KEY".to_owned()
+    }
+
+    fn staging_becomes_table(&self) -> bool {
+        // A first load's commit copied every row from the temporary staging into the file
+        // (and checkpointed them out of the WAL again); staged into the file, the rows are
+        // written there once, outside the commit, which then renames the table.
+        true
+    }
+
+    fn staging_seq_is_rowid(&self) -> bool {
+        // SQLite cannot drop a column that is the rowid; the rowid alone is the same order.
+        true
     }
 
     fn begin_sql(&self) -> &'static str {

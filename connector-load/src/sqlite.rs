@@ -12,6 +12,7 @@ use crate::backend::Backend;
 use crate::dialect::{Dialect, Sqlite};
 use crate::engine::SqlDestination;
 use crate::error::{Error, Result};
+use crate::normalize::SEQ_COLUMN;
 use crate::types::{LoadType, SqlValue};
 
 pub(crate) struct SqliteBackend {
@@ -113,10 +114,15 @@ impl Backend for SqliteBackend {
     ) -> Result<()> {
         let d = self.dialect();
         let schema = batch.schema();
+        // The staging order goes into the rowid: the order column, where a staging table has
+        // one, is the rowid's alias.
         let list = schema
             .fields()
             .iter()
-            .map(|f| d.quote(f.name()))
+            .map(|f| match f.name().as_str() {
+                SEQ_COLUMN => "rowid".to_owned(),
+                name => d.quote(name),
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let marks = vec!["?"; schema.fields().len()].join(", ");

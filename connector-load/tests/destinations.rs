@@ -1040,13 +1040,13 @@ fn shard_locks_run_at_once_and_exclude_what_overlaps(kind: Kind) {
         .map(|r| (r.load_id.as_str(), r.resources.as_slice()))
         .collect();
     assert_eq!(recovered, [("load-dead", &["users".to_owned()][..])]);
-    // SQLite stages in the connection's temporary tables, which no other run sees (nor
-    // drops); DuckDB's are in the file, and only the dead load's are dropped.
-    let dropped: &[&str] = match kind {
-        Kind::Sqlite => &[],
-        _ => &["_connector_staging__demo__users__load-dead"],
-    };
-    assert_eq!(one.recovered()[0].dropped_tables, dropped);
+    // A first load stages in the file on every database (its staging may become the table;
+    // SQLite's later loads stage in the connection's temporary tables, which no other run
+    // sees), and only the dead load's staging is dropped.
+    assert_eq!(
+        one.recovered()[0].dropped_tables,
+        ["_connector_staging__demo__users__load-dead"]
+    );
     for (key, load_id) in [
         ("demo", "whole"),
         ("demo#0/4", "other-n"),
@@ -1289,6 +1289,101 @@ fn merge_finds_the_repeats_key_order_cannot_rule_out(kind: Kind) {
             "{strategy:?}"
         );
     }
+}
+
+/// SQLite: a first load whose keys only increase is staged in the file and its staging
+/// becomes the table (no copy at the commit): the rows in arrival order, the key `NOT NULL`,
+/// the child table linked, nothing staged left in the file or the temporary tables. Its
+/// next load (keys out of order) stages in the temporary tables and merges as ever.
+#[test]
+fn sqlite_first_load_becomes_its_tables() {
+    let db = db(Kind::Sqlite);
+    let plan = ResourceLoadPlan::new("demo", "items")
+        .with_disposition(Disposition::Merge)
+        .with_primary_key(["id"]);
+    let batch = |ids: std::ops::Range<i64>| {
+        Value::Array(
+            ids.map(|id| json!({"id": id, "name": format!("n{id}"), "tags": [id]}))
+                .collect(),
+        )
+    };
+    let staged_in = |schema: &str| {
+        rows(
+            &*db.dest,
+            &format!("SELECT COUNT(*) FROM {schema} WHERE name LIKE '%staging%'"),
+        )[0][0]
+            .clone()
+    };
+    let mut writer = db.dest.begin(&plan).unwrap();
+    writer
+        .write_batch(batch(0..1000).as_array().unwrap())
+        .unwrap();
+    assert_eq!(
+        (staged_in("sqlite_master"), staged_in("sqlite_temp_master")),
+        (json!(2), json!(0)),
+        "a first load stages in the file"
+    );
+    writer
+        .write_batch(batch(1000..2500).as_array().unwrap())
+        .unwrap();
+    let summary = writer.commit(None).unwrap();
+    assert_eq!(summary.table_rows, 2500);
+    let ids: Vec<Value> = rows(&*db.dest, "SELECT id FROM items")
+        .into_iter()
+        .map(|mut r| r.remove(0))
+        .collect();
+    assert_eq!(ids, (0..2500).map(|i| json!(i)).collect::<Vec<_>>());
+    assert_eq!(
+        rows(
+            &*db.dest,
+            "SELECT name, \"notnull\" FROM pragma_table_info('items') \
+             WHERE name IN ('id', 'name', '_dlt_id') ORDER BY name"
+        ),
+        vec![
+            vec![json!("_dlt_id"), json!(1)],
+            vec![json!("id"), json!(1)],
+            vec![json!("name"), json!(0)]
+        ]
+    );
+    assert_eq!(
+        rows(
+            &*db.dest,
+            "SELECT COUNT(*) FROM items__tags AS c JOIN items AS p ON c._dlt_parent_id = p._dlt_id \
+             AND c.value = p.id"
+        ),
+        vec![vec![json!(2500)]]
+    );
+    let staged = "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%staging%') \
+                  + (SELECT COUNT(*) FROM sqlite_temp_master WHERE name LIKE '%staging%')";
+    assert_eq!(rows(&*db.dest, staged), vec![vec![json!(0)]]);
+
+    let mut writer = db.dest.begin(&plan).unwrap();
+    writer
+        .write_batch(&[
+            json!({"id": 5, "name": "five", "tags": []}),
+            json!({"id": 3000, "name": "new", "tags": [1]}),
+            json!({"id": 1, "name": "one", "tags": [9]}),
+        ])
+        .unwrap();
+    assert_eq!(
+        (staged_in("sqlite_master"), staged_in("sqlite_temp_master")),
+        (json!(0), json!(2)),
+        "a later load stages in the temporary tables"
+    );
+    let summary = writer.commit(None).unwrap();
+    assert_eq!(summary.table_rows, 2501);
+    assert_eq!(
+        rows(
+            &*db.dest,
+            "SELECT name FROM items WHERE id IN (1, 5, 3000) ORDER BY id"
+        ),
+        vec![vec![json!("one")], vec![json!("five")], vec![json!("new")]]
+    );
+    assert_eq!(
+        rows(&*db.dest, "SELECT COUNT(*) FROM items__tags"),
+        vec![vec![json!(2500)]]
+    );
+    assert_eq!(rows(&*db.dest, staged), vec![vec![json!(0)]]);
 }
 
 macro_rules! destination_tests {

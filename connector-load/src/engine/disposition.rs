@@ -271,20 +271,24 @@ pub(super) fn lands_as_staged(
     keys: &Keys<'_>,
 ) -> bool {
     let known = |keys: &[String]| keys.iter().all(|k| tables[0].schema.find(k).is_some());
-    match disposition {
-        Disposition::Skip => false,
-        Disposition::Append | Disposition::Replace => true,
-        // scd2 writes validity columns; the others keep one row per key, which every staged
-        // row is when the keys are unique (or said to be, for delete-insert).
-        Disposition::Merge => {
-            plan.merge_strategy != MergeStrategy::Scd2
-                && known(keys.primary)
+    may_land_as_staged(plan, disposition)
+        && (disposition != Disposition::Merge
+            || known(keys.primary)
                 && known(keys.merge)
                 && (keys.primary.is_empty()
                     || keys.unique
                     || (plan.merge_options.deduplicated
-                        && plan.merge_strategy == MergeStrategy::DeleteInsert))
-        }
+                        && plan.merge_strategy == MergeStrategy::DeleteInsert)))
+}
+
+/// Whether `disposition` can put the staged rows in as they are at all, whatever the rows:
+/// `skip` puts none, scd2 writes validity columns; a merge keeps one row per key, which
+/// every staged row is when the keys are unique ([`lands_as_staged`] looks).
+pub(super) fn may_land_as_staged(plan: &ResourceLoadPlan, disposition: Disposition) -> bool {
+    match disposition {
+        Disposition::Skip => false,
+        Disposition::Append | Disposition::Replace => true,
+        Disposition::Merge => plan.merge_strategy != MergeStrategy::Scd2,
     }
 }
 

@@ -47,7 +47,7 @@ use crate::types::SqlValue;
 use bookkeeping::{create_meta_tables, read_state, record_load_started};
 pub(crate) use connection::now_rfc3339;
 use connection::{in_transaction, lock};
-use disposition::Scd2Plan;
+use disposition::{may_land_as_staged, Scd2Plan};
 use evolve::{check_owned, starting_tables};
 use stager::Stager;
 use writer::SqlWriter;
@@ -128,7 +128,13 @@ impl<B: Backend> Destination for SqlDestination<B> {
         })?;
         let gather = conn.dialect().stage_rows();
         drop(conn);
-        let stager = Stager::new(Arc::clone(&self.conn), &plan.connector, &load_id, gather);
+        let stager = Stager::new(
+            Arc::clone(&self.conn),
+            &plan.connector,
+            &load_id,
+            gather,
+            may_land_as_staged(plan, plan.effective_disposition()),
+        );
         Ok(Box::new(SqlWriter {
             conn: Arc::clone(&self.conn),
             plan: plan.clone(),

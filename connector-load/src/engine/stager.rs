@@ -22,6 +22,9 @@ pub(super) struct Stager<B: Backend> {
     conn: Arc<Mutex<B>>,
     connector: String,
     load_id: String,
+    /// Whether the staging tables of tables the load creates may become them (the
+    /// disposition allows it; [`Stager::stage`] says whether the rows still do).
+    may_become: bool,
     /// How many rows to gather before staging them (the dialect's `stage_rows`), known
     /// here so that asking never waits for the connection the staging thread holds.
     gather: usize,
@@ -32,9 +35,16 @@ pub(super) struct Stager<B: Backend> {
 }
 
 impl<B: Backend> Stager<B> {
-    pub(super) fn new(conn: Arc<Mutex<B>>, connector: &str, load_id: &str, gather: usize) -> Self {
+    pub(super) fn new(
+        conn: Arc<Mutex<B>>,
+        connector: &str,
+        load_id: &str,
+        gather: usize,
+        may_become: bool,
+    ) -> Self {
         Stager {
             conn,
+            may_become,
             gather,
             connector: connector.to_owned(),
             load_id: load_id.to_owned(),
@@ -55,12 +65,15 @@ impl<B: Backend> Stager<B> {
     }
 
     /// Stages `batches` of the tables `shapes` (as they were when the batches were taken):
-    /// waits for the batches in flight and fails with their error, then starts these. The first batches are staged before this
-    /// returns, so what the database refuses is known early.
+    /// waits for the batches in flight and fails with their error, then starts these. The
+    /// first batches are staged before this returns, so what the database refuses is known
+    /// early. `keys_unique`: whether the rows' keys have only increased so far (a staging
+    /// table made now may become its table only then).
     pub(super) fn stage(
         &mut self,
         shapes: Vec<Shape>,
         batches: Vec<(usize, RecordBatch)>,
+        keys_unique: bool,
     ) -> Result<()> {
         if batches.is_empty() {
             return Ok(());
@@ -73,8 +86,16 @@ impl<B: Backend> Stager<B> {
             self.connector.clone(),
             self.load_id.clone(),
         );
+        let may_become = self.may_become && keys_unique;
         let work = move || {
-            let staged = staging.stage(&mut *lock(&conn), &connector, &load_id, &shapes, batches);
+            let staged = staging.stage(
+                &mut *lock(&conn),
+                &connector,
+                &load_id,
+                &shapes,
+                batches,
+                may_become,
+            );
             (staging, staged)
         };
         if first {

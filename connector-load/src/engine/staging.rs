@@ -54,6 +54,9 @@ pub(super) struct Staged {
     /// Whether it may become its table (see [`Dialect::staging_becomes_table`]): an ordinary
     /// table, staging a table the load creates.
     may_become_table: bool,
+    /// Whether it has the staging order column (else the order is its rowid; see
+    /// [`Dialect::staging_seq_is_rowid`]).
+    seq_column: bool,
 }
 
 /// The staging tables of one load, parallel to the normalizer's tables (`None`: nothing
@@ -65,7 +68,8 @@ pub(super) struct Staging {
 
 impl Staging {
     /// Stages `batches` (table index, batch) in one transaction, creating and altering
-    /// staging tables to the tables' current columns first.
+    /// staging tables to the tables' current columns first. `may_become`: whether a staging
+    /// table created now for a table the load creates may become that table.
     pub(super) fn stage<B: Backend>(
         &mut self,
         b: &mut B,
@@ -73,6 +77,7 @@ impl Staging {
         load_id: &str,
         tables: &[Shape],
         batches: Vec<(usize, RecordBatch)>,
+        may_become: bool,
     ) -> Result<()> {
         if self.tables.len() < tables.len() {
             self.tables.resize_with(tables.len(), || None);
@@ -85,14 +90,8 @@ impl Staging {
                     slot => {
                         let name = staging_table_name(b.dialect(), connector, &table.name, load_id);
                         let may_become_table =
-                            !table.existed && b.dialect().staging_becomes_table();
-                        create_table(b, &name, may_become_table)?;
-                        slot.insert(Staged {
-                            name,
-                            types: Vec::new(),
-                            rows: 0,
-                            may_become_table,
-                        })
+                            may_become && !table.existed && b.dialect().staging_becomes_table();
+                        slot.insert(Staged::create(b, name, table, may_become_table)?)
                     }
                 };
                 staged.follow(b, table)?;
@@ -129,26 +128,58 @@ impl Staging {
     }
 }
 
-fn create_table<B: Backend>(b: &mut B, name: &str, may_become_table: bool) -> Result<()> {
-    let d = b.dialect();
-    let staging = d.quote(name);
-    // SQLite's staging lives in the connection's temporary tables; the others' in the file
-    // (PostgreSQL's unlogged, unless it may become its table).
-    let create = if d.temporary_staging() {
-        "CREATE TEMP TABLE"
-    } else if may_become_table {
-        "CREATE TABLE"
-    } else {
-        d.create_staging_sql()
-    };
-    b.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {staging}; {create} {staging} ({} {});",
-        d.quote(SEQ_COLUMN),
-        d.staging_seq_sql()
-    ))
-}
-
 impl Staged {
+    /// Creates the staging table `name` of `table`. One that may become its table is an
+    /// ordinary table; where the dialect's staging order is the rowid, it declares no order
+    /// column and starts with the table's columns, so that their `NOT NULL` is part of it
+    /// (SQLite cannot add that later).
+    fn create<B: Backend>(
+        b: &mut B,
+        name: String,
+        table: &Shape,
+        may_become_table: bool,
+    ) -> Result<Staged> {
+        let d = b.dialect();
+        let staging = d.quote(&name);
+        // SQLite's staging lives in the connection's temporary tables; the others' in the
+        // file (PostgreSQL's unlogged). One that may become its table lives where the table
+        // will.
+        let create = if may_become_table {
+            "CREATE TABLE"
+        } else if d.temporary_staging() {
+            "CREATE TEMP TABLE"
+        } else {
+            d.create_staging_sql()
+        };
+        let seq_column = !(may_become_table && d.staging_seq_is_rowid());
+        let mut columns = Vec::new();
+        let mut types = Vec::new();
+        if seq_column {
+            columns.push(format!("{} {}", d.quote(SEQ_COLUMN), d.staging_seq_sql()));
+        } else {
+            for column in &table.schema.columns {
+                let not_null = if column.nullable { "" } else { " NOT NULL" };
+                columns.push(format!(
+                    "{} {}{not_null}",
+                    d.quote(&column.name),
+                    d.staging_type(column.ty)
+                ));
+                types.push(column.ty);
+            }
+        }
+        b.execute_batch(&format!(
+            "DROP TABLE IF EXISTS {staging}; {create} {staging} ({});",
+            columns.join(", ")
+        ))?;
+        Ok(Staged {
+            name,
+            types,
+            rows: 0,
+            may_become_table,
+            seq_column,
+        })
+    }
+
     /// Adds the columns `table` has and the staging lacks, and changes the types of the
     /// ones widened since.
     fn follow<B: Backend>(&mut self, b: &mut B, table: &Shape) -> Result<()> {
@@ -163,13 +194,19 @@ impl Staged {
                         d.quote(&column.name)
                     ))?;
                     self.types.push(column.ty);
+                    // Where `NOT NULL` is only had from the start, a later required column
+                    // keeps this staging from becoming its table.
+                    if !self.seq_column && !column.nullable {
+                        self.may_become_table = false;
+                    }
                 }
                 Some(ty) if *ty != column.ty => {
                     if d.staging_type(*ty) != staging_type {
-                        if let Some(sql) =
-                            d.alter_type_sql(&staging, &d.quote(&column.name), &staging_type)
-                        {
-                            b.execute_batch(&sql)?;
+                        match d.alter_type_sql(&staging, &d.quote(&column.name), &staging_type) {
+                            Some(sql) => b.execute_batch(&sql)?,
+                            // The column keeps its declared type (SQLite's hold any value):
+                            // as the table it would have the wrong one.
+                            None => self.may_become_table = false,
                         }
                     }
                     self.types[i] = column.ty;
@@ -203,18 +240,35 @@ impl Staged {
     ) -> Result<()> {
         let d = b.dialect();
         let staging = d.quote(&self.name);
-        let mut changes = vec![format!("DROP COLUMN {}", d.quote(SEQ_COLUMN))];
-        changes.extend(
-            schema
-                .columns
-                .iter()
-                .filter(|c| !c.nullable)
-                .map(|c| format!("ALTER COLUMN {} SET NOT NULL", d.quote(&c.name))),
-        );
+        if self.seq_column {
+            let mut changes = vec![format!("DROP COLUMN {}", d.quote(SEQ_COLUMN))];
+            changes.extend(
+                schema
+                    .columns
+                    .iter()
+                    .filter(|c| !c.nullable)
+                    .map(|c| format!("ALTER COLUMN {} SET NOT NULL", d.quote(&c.name))),
+            );
+            b.execute_batch(&format!("ALTER TABLE {staging} {}", changes.join(", ")))?;
+        }
         b.execute_batch(&format!(
-            "ALTER TABLE {staging} {}; ALTER TABLE {staging} RENAME TO {}",
-            changes.join(", "),
+            "ALTER TABLE {staging} RENAME TO {}",
             d.quote(table)
+        ))
+    }
+
+    /// Gives a staging table whose order is its rowid the order column the dispositions'
+    /// statements read, for a commit that copies its rows after all (its keys repeat, or
+    /// another load made the table meanwhile).
+    pub(super) fn add_seq_column<B: Backend>(&self, b: &mut B) -> Result<()> {
+        if self.seq_column {
+            return Ok(());
+        }
+        let d = b.dialect();
+        let (staging, seq) = (d.quote(&self.name), d.quote(SEQ_COLUMN));
+        b.execute_batch(&format!(
+            "ALTER TABLE {staging} ADD COLUMN {seq} {}; UPDATE {staging} SET {seq} = rowid",
+            d.column_type(LoadType::Bigint)
         ))
     }
 

@@ -106,6 +106,9 @@ impl<B: Backend> SqlWriter<B> {
                 }
             }
             if !whole {
+                for staged in staging.tables.iter().flatten() {
+                    staged.add_seq_column(b)?;
+                }
                 apply_disposition(
                     b,
                     plan,
@@ -215,7 +218,7 @@ fn count_rows<B: Backend>(b: &mut B, table: &str) -> Result<u64> {
 /// Stages the rows `normalizer` has gathered.
 fn stage_gathered<B: Backend>(normalizer: &mut Normalizer, stager: &mut Stager<B>) -> Result<()> {
     let batches = normalizer.take_batches()?;
-    stager.stage(normalizer.shapes(), batches)
+    stager.stage(normalizer.shapes(), batches, normalizer.keys_unique())
 }
 
 impl<B: Backend> ResourceWriter for SqlWriter<B> {
