@@ -707,6 +707,25 @@ fn a_first_load_takes_its_staging_tables_whole() {
         vec![vec![json!(4000), json!(4000), json!(7_998_000)]]
     );
     assert_eq!(one(&*dest, "SELECT COUNT(*) FROM items__tags"), json!(8000));
+
+    // A first load whose keys come out of order stages unlogged and copies at the commit.
+    let plan = plan.with_table("unordered");
+    let mut writer = dest.begin(&plan).unwrap();
+    writer
+        .write_batch(&[json!({"id": 3}), json!({"id": 1}), json!({"id": 2})])
+        .unwrap();
+    assert_eq!(
+        one(
+            &*dest,
+            "SELECT relpersistence::text FROM pg_class WHERE relkind = 'r' \
+             AND relnamespace = current_schema()::regnamespace \
+             AND (relname LIKE '%staging%' OR relname LIKE '\\_cstg\\_%')"
+        ),
+        json!("u"),
+        "unordered keys are staged unlogged"
+    );
+    assert_eq!(writer.commit(None).unwrap().table_rows, 3);
+    assert_eq!(dropped("unordered"), json!(0), "its rows were copied");
     assert_eq!(
         one(
             &*dest,

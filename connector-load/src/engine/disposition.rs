@@ -262,17 +262,13 @@ pub(super) struct Keys<'a> {
     pub(super) unique: bool,
 }
 
-/// Whether `disposition` puts every staged row into tables the load creates as it is: none
-/// left out, none changed, nothing else written (so a staging table may become its table).
-pub(super) fn lands_as_staged(
-    plan: &ResourceLoadPlan,
-    disposition: Disposition,
-    tables: &[Table],
-    keys: &Keys<'_>,
-) -> bool {
+/// Whether the plan's disposition puts every staged row into tables the load creates as it
+/// is: none left out, none changed, nothing else written (so a staging table may become its
+/// table).
+pub(super) fn lands_as_staged(plan: &ResourceLoadPlan, tables: &[Table], keys: &Keys<'_>) -> bool {
     let known = |keys: &[String]| keys.iter().all(|k| tables[0].schema.find(k).is_some());
-    may_land_as_staged(plan, disposition)
-        && (disposition != Disposition::Merge
+    may_land_as_staged(plan)
+        && (plan.effective_disposition() != Disposition::Merge
             || known(keys.primary)
                 && known(keys.merge)
                 && (keys.primary.is_empty()
@@ -281,11 +277,11 @@ pub(super) fn lands_as_staged(
                         && plan.merge_strategy == MergeStrategy::DeleteInsert)))
 }
 
-/// Whether `disposition` can put the staged rows in as they are at all, whatever the rows:
-/// `skip` puts none, scd2 writes validity columns; a merge keeps one row per key, which
-/// every staged row is when the keys are unique ([`lands_as_staged`] looks).
-pub(super) fn may_land_as_staged(plan: &ResourceLoadPlan, disposition: Disposition) -> bool {
-    match disposition {
+/// Whether the plan's disposition can put the staged rows in as they are at all, whatever
+/// the rows: `skip` puts none, scd2 writes validity columns; a merge keeps one row per key,
+/// which every staged row is when the keys are unique ([`lands_as_staged`] looks).
+pub(super) fn may_land_as_staged(plan: &ResourceLoadPlan) -> bool {
+    match plan.effective_disposition() {
         Disposition::Skip => false,
         Disposition::Append | Disposition::Replace => true,
         Disposition::Merge => plan.merge_strategy != MergeStrategy::Scd2,

@@ -133,7 +133,7 @@ impl<B: Backend> Destination for SqlDestination<B> {
             &plan.connector,
             &load_id,
             gather,
-            may_land_as_staged(plan, plan.effective_disposition()),
+            may_land_as_staged(plan),
         );
         Ok(Box::new(SqlWriter {
             conn: Arc::clone(&self.conn),

@@ -188,7 +188,7 @@ impl<B: Backend> SqlWriter<B> {
         let tables = self.normalizer.tables();
         d.staging_becomes_table()
             && staging.tables.first().is_some_and(Option::is_some)
-            && lands_as_staged(&self.plan, self.plan.effective_disposition(), tables, keys)
+            && lands_as_staged(&self.plan, tables, keys)
             && tables.iter().enumerate().all(|(i, t)| {
                 !existed[i]
                     && staging
